@@ -1,0 +1,65 @@
+"""diplosearch: full-text search for Indonesian news.
+
+>>> import diplosearch
+>>> ix = diplosearch.open_index()              # the bundled corpus, built on first use
+>>> res = ix.search("peranan pelopor")
+>>> res.hits[0].title, res.hits[0].snippets     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
+from .documents import Document, InputProblem, Quote, parse_article, read_documents
+from .errors import (
+    CorruptIndexError,
+    DiplosearchError,
+    DocumentError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    InputFileError,
+    NotAnIndexError,
+    QueryError,
+)
+from .index import (
+    DEFAULT_FIELD_BOOSTS,
+    Index,
+    IndexStats,
+    WriteReport,
+    index_home,
+    open_index,
+    rebuild_index,
+)
+from .search import Hit, Results
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "DEFAULT_FIELD_BOOSTS",
+    "CorruptIndexError",
+    "DiplosearchError",
+    "Document",
+    "DocumentError",
+    "Hit",
+    "Index",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexStats",
+    "IndexVersionError",
+    "IndonesianAnalyzer",
+    "InputFileError",
+    "InputProblem",
+    "NotAnIndexError",
+    "QueryError",
+    "Quote",
+    "Results",
+    "WriteReport",
+    "analyze",
+    "index_home",
+    "open_index",
+    "parse_article",
+    "read_documents",
+    "rebuild_index",
+    "stem",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""Indonesian text analysis: normalisation, tokens, reduplication, stop words, stemming."""

@@ -1,0 +1,44 @@
+"""Exceptions raised by diplosearch.
+
+Every error the library raises on purpose derives from :class:`DiplosearchError`,
+so an application can catch one class; the command line prints ``str(error)`` as
+its one-line message.
+"""
+
+from __future__ import annotations
+
+
+class DiplosearchError(Exception):
+    """Base class of every error diplosearch raises on purpose."""
+
+
+class IndexNotFoundError(DiplosearchError):
+    """No index exists at the given path (and ``create`` was not asked for)."""
+
+
+class NotAnIndexError(DiplosearchError):
+    """The path exists but is not a diplosearch index; it is refused unopened."""
+
+
+class CorruptIndexError(DiplosearchError):
+    """The index exists but cannot be read."""
+
+
+class IndexVersionError(DiplosearchError):
+    """The index was built with another analysis version or index format."""
+
+
+class IndexLockedError(DiplosearchError):
+    """Another writer held the index's write lock for longer than the timeout."""
+
+
+class QueryError(DiplosearchError):
+    """The query cannot be run (for example it is too long or names an unknown field)."""
+
+
+class DocumentError(DiplosearchError):
+    """A document is invalid (for example it has no id or no text at all)."""
+
+
+class InputFileError(DiplosearchError):
+    """An input file cannot be read or parsed."""

@@ -1,0 +1,141 @@
+"""Snippets: the passages of a stored document that best show why it matched.
+
+The stored text is re-analysed with the index's analyzer, so every surface form
+whose stem matched is highlighted (a search for ``berkembang`` marks
+``perkembangan``). A snippet is always a substring of one stored field with only
+the markers added, and it starts and ends on word boundaries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken
+
+if TYPE_CHECKING:
+    from .analysis.analyzer import IndonesianAnalyzer
+    from .documents import Document
+
+DEFAULT_MARKERS = ("[[", "]]")
+
+# Fields a snippet may come from, best first: body prose reads best, the title
+# is already shown next to every hit.
+_SNIPPET_SOURCES = ("body", "quotes", "captions", "title")
+
+
+def _field_texts(document: "Document") -> dict[str, str]:
+    return {
+        "body": document.body,
+        "quotes": "\n".join(q.text for q in document.quotes),
+        "captions": "\n".join(document.captions),
+        "title": document.title,
+    }
+
+
+def _best_windows(
+    matches: Sequence[AnalyzedToken], max_chars: int, count: int
+) -> list[tuple[int, int]]:
+    """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first."""
+    candidates = []
+    for first in range(len(matches)):
+        end = first
+        while end + 1 < len(matches) and matches[end + 1].end - matches[first].start <= max_chars:
+            end += 1
+        window = matches[first : end + 1]
+        distinct = len({t.term for t in window})
+        candidates.append((distinct, len(window), -matches[first].start, first, end))
+    candidates.sort(reverse=True)
+    chosen: list[tuple[int, int]] = []
+    for *_ignored, first, end in candidates:
+        start_char, end_char = matches[first].start, matches[end].end
+        if all(end_char <= s or start_char >= e for s, e in chosen):
+            chosen.append((start_char, end_char))
+        if len(chosen) == count:
+            break
+    return sorted(chosen)
+
+
+def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
+    """Widen [start, end) with context to about ``max_chars``, cutting only between words."""
+    room = max(0, max_chars - (end - start))
+    before, after = room // 3, room - room // 3
+    words = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
+    new_start = start
+    for w_start, _w_end in words:
+        if w_start >= start - before:
+            new_start = min(w_start, start)
+            break
+    if start - before <= 0:
+        new_start = 0
+    new_end = end
+    for _w_start, w_end in reversed(words):
+        if w_end <= end + after:
+            new_end = max(w_end, end)
+            break
+    if end + after >= len(text):
+        new_end = len(text)
+    # A snippet that would begin mid-sentence after a line break starts on the new line.
+    line_start = text.rfind("\n", new_start, start)
+    if line_start != -1:
+        new_start = line_start + 1
+    line_end = text.find("\n", end, new_end)
+    if line_end != -1:
+        new_end = line_end
+    return new_start, new_end
+
+
+def _mark(text: str, start: int, end: int, spans: Iterable[tuple[int, int]], markers: tuple[str, str]) -> str:
+    opening, closing = markers
+    pieces = []
+    cursor = start
+    for s, e in spans:
+        if s < cursor or e > end:
+            continue
+        pieces.append(text[cursor:s])
+        pieces.append(opening + text[s:e] + closing)
+        cursor = e
+    pieces.append(text[cursor:end])
+    return "".join(pieces).strip()
+
+
+def make_snippets(
+    document: "Document",
+    terms: set[str],
+    analyzer: "IndonesianAnalyzer",
+    count: int = 2,
+    max_chars: int = 200,
+    markers: tuple[str, str] = DEFAULT_MARKERS,
+) -> list[str]:
+    """Up to ``count`` highlighted passages of ``document`` for the query ``terms``.
+
+    Passages come from the first field (body, quotes, captions, title) that contains
+    a match; a document with no match in any of them gets its lead as one passage.
+    """
+    texts = _field_texts(document)
+    for name in _SNIPPET_SOURCES:
+        text = texts[name]
+        if not text:
+            continue
+        matches = [t for t in analyzer.tokens(text) if t.term in terms]
+        if not matches:
+            continue
+        snippets = []
+        for start, end in _best_windows(matches, max_chars, count):
+            lo, hi = _expand(text, start, end, max_chars)
+            spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
+            snippets.append(_mark(text, lo, hi, _dedupe(spans), markers))
+        return [s for s in snippets if s]
+    lead = texts["body"] or texts["title"]
+    if not lead:
+        return []
+    _lo, hi = _expand(lead, 0, 0, max_chars)
+    return [lead[:hi].strip()] if lead[:hi].strip() else []
+
+
+def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    # One raw token can yield several terms (sosial-ekonomi); mark its span once.
+    seen: list[tuple[int, int]] = []
+    for span in spans:
+        if not seen or span[0] >= seen[-1][1]:
+            seen.append(span)
+    return seen

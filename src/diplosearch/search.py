@@ -1,0 +1,236 @@
+"""Searching: query syntax, BM25F ranking with a coordination rule, Hit and Results.
+
+Query syntax (a small, forgiving subset of Whoosh's):
+
+- words are OR-ed; a document matching more of the query's words ranks above one
+  matching fewer, and BM25F orders documents that match as many;
+- ``"peranan pelopor"`` is a phrase; ``title:pelopor`` / ``quotes:(kerja sama)``
+  restrict to a field; ``-kata`` or ``NOT kata`` excludes; ``AND``/``OR`` and
+  parentheses group; ``kata^2`` boosts a word.
+
+Wildcards, ranges and fuzzy terms are not query syntax (``*`` is just punctuation),
+so no query can expand into a scan of the whole vocabulary.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import attrs
+from whoosh import qparser, query as wq
+from whoosh.matching import WrappingMatcher
+from whoosh.searching import SearchContext
+
+from .analysis.normalize import clean_text
+from .documents import Document
+from .errors import CorruptIndexError, QueryError
+from .highlight import DEFAULT_MARKERS, make_snippets
+from .index import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS, document_from_stored
+
+if TYPE_CHECKING:
+    from .index import Index
+
+#: Queries longer than this are refused rather than silently cut.
+MAX_QUERY_CHARS = 2_000
+#: At most this many hits are collected for one page (``offset + limit``).
+MAX_DEPTH = 10_000
+
+# Coordination is folded into Whoosh's single score as ``matched * SCALE + bm25f``;
+# BM25F sums stay far below this (idf < 20, boosts <= ~10, a few dozen terms).
+_COORDINATION_SCALE = 1_000_000.0
+
+
+@attrs.frozen
+class Hit:
+    """One ranked result."""
+
+    rank: int
+    """1 for the best hit (counting from the first result, not from ``offset``)."""
+    id: str
+    title: str
+    score: float
+    """The BM25F score (field-boosted); higher is better."""
+    matched_terms: int
+    """How many of the query's distinct terms the document contains."""
+    snippets: list[str]
+    """Passages of the stored text around the best matches, matches wrapped in markers."""
+    document: Document
+
+
+@attrs.frozen
+class Results:
+    """A page of hits for one query."""
+
+    query: str
+    total: int
+    """How many documents match in all (not only on this page)."""
+    offset: int
+    limit: int
+    hits: list[Hit]
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.hits)
+
+
+class _CoordinationMatcher(WrappingMatcher):
+    """Scores a document by how many distinct query terms it contains, then by BM25F."""
+
+    def _replacement(self, newchild):  # type: ignore[no-untyped-def]
+        return self.__class__(newchild)
+
+    def supports_block_quality(self) -> bool:
+        # Block-max skipping assumes the child's score bound; ours adds to it.
+        return False
+
+    def score(self) -> float:
+        matched = len({text for _field, text in self.child.matching_terms()})
+        return matched * _COORDINATION_SCALE + self.child.score()
+
+
+class CoordinatedQuery(wq.WrappingQuery):
+    """Wraps a query so that documents matching more of its distinct terms rank first."""
+
+    def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
+        # Without needs_current, Whoosh may merge postings into array matchers that
+        # cannot say which terms match the current document.
+        context = context.set(needs_current=True) if context is not None else SearchContext(needs_current=True)
+        child = self.child.matcher(searcher, context)
+        if child.is_active():
+            return _CoordinationMatcher(child)
+        return child
+
+
+def _parser(fields: Sequence[str], boosts: Mapping[str, float], schema) -> qparser.QueryParser:  # type: ignore[no-untyped-def]
+    parser = qparser.MultifieldParser(list(fields), schema, fieldboosts=dict(boosts), group=qparser.OrGroup)
+    for plugin_class in (
+        qparser.WildcardPlugin,
+        qparser.RangePlugin,
+        qparser.EveryPlugin,
+        qparser.SingleQuotePlugin,
+    ):
+        parser.remove_plugin_class(plugin_class)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    return parser
+
+
+def positive_terms(q: wq.Query) -> set[str]:
+    """The term texts a document may match to satisfy ``q`` (excluded terms left out)."""
+    if isinstance(q, wq.AndNot):
+        return positive_terms(q.a)
+    if isinstance(q, wq.Not):
+        return set()
+    if isinstance(q, wq.Term):
+        return {q.text}
+    if isinstance(q, wq.Phrase):
+        return set(q.words)
+    terms: set[str] = set()
+    for child in q.children():
+        terms |= positive_terms(child)
+    return terms
+
+
+def parse_query(
+    text: str,
+    schema,  # type: ignore[no-untyped-def]
+    fields: Sequence[str] | None = None,
+    boosts: Mapping[str, float] | None = None,
+) -> wq.Query:
+    """Parse a user query into a Whoosh query; raises :class:`QueryError` when it cannot."""
+    if not isinstance(text, str):
+        raise QueryError(f"a query must be a string, not {type(text).__name__}")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+    fields = list(fields) if fields else list(TEXT_FIELDS)
+    unknown = [f for f in fields if f not in TEXT_FIELDS]
+    if unknown:
+        raise QueryError(f"unknown field {unknown[0]!r}; searchable fields are {', '.join(TEXT_FIELDS)}")
+    field_boosts = dict(DEFAULT_FIELD_BOOSTS)
+    if boosts:
+        for name, value in boosts.items():
+            if name not in TEXT_FIELDS:
+                raise QueryError(f"unknown field {name!r} in boosts; fields are {', '.join(TEXT_FIELDS)}")
+            if not isinstance(value, (int, float)) or value < 0:
+                raise QueryError(f"the boost of {name!r} must be a number >= 0, not {value!r}")
+            field_boosts[name] = float(value)
+    try:
+        parsed = _parser(fields, field_boosts, schema).parse(clean_text(text))
+    except Exception as exc:  # Whoosh's parser raises assorted errors on odd input
+        raise QueryError(f"cannot parse the query ({exc})") from exc
+    return parsed
+
+
+def search(
+    index: "Index",
+    query: str,
+    limit: int = 10,
+    offset: int = 0,
+    *,
+    fields: Sequence[str] | None = None,
+    boosts: Mapping[str, float] | None = None,
+    snippets: int = 2,
+    snippet_chars: int = 200,
+    markers: tuple[str, str] = DEFAULT_MARKERS,
+    coordination: bool = True,
+) -> Results:
+    """Search ``index`` for ``query``.
+
+    :param limit: hits on this page (1..1000); ``offset``: hits to skip.
+    :param fields: fields searched by words with no ``field:`` prefix (default all:
+        title, quotes, captions, body).
+    :param boosts: per-field weights overriding :data:`DEFAULT_FIELD_BOOSTS`.
+    :param snippets: passages per hit (0 for none); ``snippet_chars`` their length.
+    :param markers: what goes before and after each highlighted word.
+    :param coordination: rank by the number of matched query terms first (default);
+        False ranks by BM25F alone.
+    :raises QueryError: the query is malformed, too long, or names an unknown field.
+    """
+    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise QueryError(f"limit must be a whole number from 1 to 1000, not {limit!r}")
+    if not isinstance(offset, int) or offset < 0:
+        raise QueryError(f"offset must be a whole number >= 0, not {offset!r}")
+    if offset + limit > MAX_DEPTH:
+        raise QueryError(f"offset + limit may be at most {MAX_DEPTH:,}")
+    with index.reading() as searcher:
+        parsed = parse_query(query, searcher.schema, fields, boosts)
+        terms = positive_terms(parsed)
+        if parsed is wq.NullQuery or not terms:
+            return Results(query=query, total=0, offset=offset, limit=limit, hits=[])
+        runnable = CoordinatedQuery(parsed) if coordination else parsed
+        try:
+            found = searcher.search(runnable, limit=offset + limit)
+            total = len(found)
+            page = [(hit.score, dict(hit.fields())) for hit in found[offset : offset + limit]]
+        except Exception as exc:
+            raise CorruptIndexError(
+                f"{index.path}: search failed while reading the index ({type(exc).__name__}: {exc})"
+            ) from exc
+    hits = []
+    for position, (raw_score, stored) in enumerate(page, start=offset + 1):
+        matched = int(raw_score // _COORDINATION_SCALE) if coordination else 0
+        score = raw_score - matched * _COORDINATION_SCALE
+        document = document_from_stored(stored)
+        hits.append(
+            Hit(
+                rank=position,
+                id=document.id,
+                title=document.title,
+                score=round(score, 6),
+                matched_terms=matched if coordination else _count_matched(document, terms, index),
+                snippets=make_snippets(
+                    document, terms, index.analyzer, count=snippets, max_chars=snippet_chars, markers=markers
+                )
+                if snippets > 0
+                else [],
+                document=document,
+            )
+        )
+    return Results(query=query, total=total, offset=offset, limit=limit, hits=hits)
+
+
+def _count_matched(document: Document, terms: set[str], index: "Index") -> int:
+    text = "\n".join([document.title, *(q.text for q in document.quotes), *document.captions, document.body])
+    return len({t.term for t in index.analyzer.tokens(text)} & terms)
+
