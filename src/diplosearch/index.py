@@ -277,10 +277,13 @@ class Index:
         if self._closed:
             raise DiplosearchError(f"{self.path}: the index has been closed")
         try:
+            if self._searcher is not None and not self._searcher.up_to_date():
+                # Not Searcher.refresh(): it reuses segment readers by segment id and
+                # so misses deletions committed to an existing segment since.
+                self._searcher.close()
+                self._searcher = None
             if self._searcher is None:
                 self._searcher = self._whoosh.searcher(weighting=scoring.BM25F())
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
         except Exception as exc:
             raise CorruptIndexError(f"{self.path}: cannot read the index ({type(exc).__name__}: {exc})") from exc
         return self._searcher
@@ -385,7 +388,10 @@ class Index:
         # writer, so a later duplicate of an id waits for a second commit.
         later_versions: dict[str, Document] = {}
         with self._writer() as writer:
-            searcher = writer.searcher()
+            # Not writer.searcher(): reading stored fields through it makes Whoosh
+            # drop the writer's later deletions. Under the write lock this
+            # separate searcher sees exactly the commit the writer started from.
+            searcher = self._whoosh.searcher()
             try:
                 for item in docs:
                     if isinstance(item, InputProblem):
