@@ -1,0 +1,109 @@
+"""The analyzer: tokens, normalisation, reduplication, stop words, stemming hook."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from diplosearch import analyze, stem
+from diplosearch.analysis.analyzer import IndonesianAnalyzer
+from diplosearch.analysis.normalize import clean_text, normalize_token
+from diplosearch.analysis.stemmer import NoStemmer, SnowballStemmer
+
+
+def plain() -> IndonesianAnalyzer:
+    """An analyzer that does not stem, so tests see tokenisation and folding alone."""
+    return IndonesianAnalyzer(stemmer=NoStemmer())
+
+
+def test_acronyms_roman_numerals_and_numbers_are_kept_as_tokens():
+    terms = analyze("Resolusi XIII PBB dan ASEAN pada 2023, 1.000 orang", plain())
+    assert terms == ["resolusi", "xiii", "pbb", "asean", "2023", "1.000", "orang"]
+
+
+def test_stop_words_are_dropped_but_content_words_stay():
+    terms = analyze("negara yang kuat dan damai di dunia", plain())
+    assert terms == ["negara", "kuat", "damai", "dunia"]
+
+
+def test_whole_reduplication_folds_to_one_word():
+    assert analyze("negara-negara", plain()) == ["negara"]
+    assert analyze("kunjungan-kunjungan", plain()) == ["kunjungan"]
+
+
+def test_hyphenated_compounds_and_numbers_split_into_parts():
+    assert analyze("sosial-ekonomi ekspor-impor", plain()) == ["sosial", "ekonomi", "ekspor", "impor"]
+    assert analyze("konferensi ke-32, masa bakti 2023-2025", plain()) == [
+        "konferensi",
+        "32",
+        "masa",
+        "bakti",
+        "2023",
+        "2025",
+    ]
+
+
+def test_reduplication_folding_can_be_switched_off():
+    no_fold = IndonesianAnalyzer(stemmer=NoStemmer(), fold_reduplication=False)
+    assert analyze("negara-negara", no_fold) == ["negara", "negara"]
+
+
+def test_case_curly_quotes_and_compatibility_forms_are_folded():
+    assert analyze("“DIPLOMASI” Ｖｉｅｔｎａｍ Jum’at", plain()) == ["diplomasi", "vietnam", "jum'at"]
+    assert normalize_token("Ｖｉｅｔｎａｍ") == "vietnam"
+
+
+def test_clean_text_repairs_scraper_mojibake_and_controls():
+    assert clean_text("Kecamatan¬†Timur") == "Kecamatan Timur"
+    assert clean_text("â€œdamaiâ€\x9d") == "“damai”"
+    assert clean_text("a\x00b\r\nc\u00a0d") == "ab\nc d"
+
+
+def test_token_offsets_point_into_the_original_text():
+    text = "Menlu  Bui Thanh Son menegaskan: “Kesuksesan kunjungan-kunjungan”"
+    for token in IndonesianAnalyzer().tokens(text):
+        surface = text[token.start : token.end]
+        assert surface.strip() == surface and surface
+    spans = [text[t.start : t.end] for t in IndonesianAnalyzer().tokens(text)]
+    assert "kunjungan-kunjungan" in spans
+
+
+def test_overlong_tokens_are_not_indexed():
+    assert analyze("a" * 500 + " damai", plain()) == ["damai"]
+
+
+def test_query_and_document_analysis_agree_on_every_word():
+    analyzer = IndonesianAnalyzer()
+    sentence = "Negara-negara mengembangkan peranan pelopor diplomasi"
+    whole = [t.text for t in analyzer(sentence)]
+    one_by_one = [t.text for word in sentence.split() for t in analyzer(word, tokenize=False)]
+    assert whole == one_by_one
+
+
+def test_stemming_applies_the_stemmer_to_every_word():
+    snowball = IndonesianAnalyzer(stemmer=SnowballStemmer())
+    assert analyze("kunjungan-kunjungan", snowball) == [SnowballStemmer().stem("kunjungan")]
+    assert stem("Negara-negara") == stem("negara")
+
+
+def test_analyzer_pickles_its_configuration_not_its_caches():
+    analyzer = IndonesianAnalyzer(stemmer=SnowballStemmer())
+    for word in ("kunjungan", "perkembangan", "diplomasi"):
+        analyzer.stemmer.stem(word)
+    clone = pickle.loads(pickle.dumps(analyzer))
+    assert clone == analyzer and clone.version == analyzer.version
+    assert analyze("perkembangan baru", clone) == analyze("perkembangan baru", analyzer)
+    assert len(pickle.dumps(analyzer)) < 20_000
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        IndonesianAnalyzer(stopwords=frozenset()),
+        IndonesianAnalyzer(fold_reduplication=False),
+        IndonesianAnalyzer(stemmer=NoStemmer()),
+    ],
+)
+def test_any_change_of_analysis_changes_the_version(other: IndonesianAnalyzer):
+    assert other.version != IndonesianAnalyzer().version

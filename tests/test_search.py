@@ -1,0 +1,192 @@
+"""Searching: ranking rules, query syntax, paging, errors, concurrent readers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from diplosearch import Document, Quote, open_index
+from diplosearch.errors import QueryError
+
+
+@pytest.fixture
+def ix(tmp_path: Path):
+    with open_index(tmp_path / "ix", create=True) as index:
+        yield index
+
+
+def ids(results) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+FILLER = "Pertemuan itu membahas perdagangan, pendidikan dan pariwisata antara kedua pihak."
+
+
+def test_a_title_match_outranks_the_same_match_in_the_body(ix):
+    ix.add_many(
+        [
+            Document(id="body", title="Berita Ekonomi", body=f"{FILLER} Soal perbatasan dibahas."),
+            Document(id="title", title="Soal Perbatasan", body=f"{FILLER} Hal lain dibahas."),
+        ]
+    )
+    assert ids(ix.search("perbatasan")) == ["title", "body"]
+
+
+def test_a_quote_match_outranks_the_same_match_in_the_body(ix):
+    ix.add_many(
+        [
+            Document(id="body", title="Satu", body=f"{FILLER} Perdamaian dibahas di sana."),
+            Document(
+                id="quote",
+                title="Dua",
+                body=f"{FILLER} Menteri berbicara.",
+                quotes=[Quote("Perdamaian adalah tujuan kita semua", "Menteri")],
+            ),
+        ]
+    )
+    assert ids(ix.search("perdamaian")) == ["quote", "body"]
+
+
+def test_per_search_boosts_override_the_defaults(ix):
+    ix.add_many(
+        [
+            Document(id="body", title="Berita Ekonomi", body="perbatasan perbatasan perbatasan"),
+            Document(id="title", title="Soal Perbatasan", body=FILLER),
+        ]
+    )
+    assert ids(ix.search("perbatasan"))[0] == "title"
+    assert ids(ix.search("perbatasan", boosts={"title": 0.01}))[0] == "body"
+
+
+def test_documents_matching_more_query_words_rank_first(ix):
+    ix.add_many(
+        [
+            Document(id="one-word-many-times", title="Diplomasi", body="diplomasi " * 30 + FILLER),
+            Document(id="both-words", title="Catatan", body=f"{FILLER} Diplomasi dan ekonomi saling terkait."),
+            Document(id="none", title="Olahraga", body=FILLER),
+        ]
+    )
+    results = ix.search("diplomasi ekonomi")
+    assert ids(results) == ["both-words", "one-word-many-times"]
+    assert [h.matched_terms for h in results.hits] == [2, 1]
+    assert results.total == 2
+
+
+def test_coordination_can_be_switched_off(ix):
+    ix.add_many(
+        [
+            Document(id="one-word-many-times", title="Diplomasi Diplomasi", body="diplomasi " * 30),
+            Document(id="both-words", title="Catatan", body=f"{FILLER} {FILLER} diplomasi dan ekonomi."),
+        ]
+    )
+    assert ids(ix.search("diplomasi ekonomi", coordination=False))[0] == "one-word-many-times"
+
+
+def test_a_phrase_in_double_quotes_must_appear_in_order(ix):
+    ix.add_many(
+        [
+            Document(id="phrase", title="A", body="Vietnam menegaskan peranan pelopor diplomasi."),
+            Document(id="scattered", title="B", body="Pelopor industri itu punya peranan besar."),
+        ]
+    )
+    assert ids(ix.search('"peranan pelopor"')) == ["phrase"]
+    assert set(ids(ix.search("peranan pelopor"))) == {"phrase", "scattered"}
+
+
+def test_field_prefix_and_field_option_restrict_the_search(ix):
+    ix.add_many(
+        [
+            Document(id="in-title", title="Diplomasi Bambu", body=FILLER),
+            Document(id="in-body", title="Catatan", body=f"{FILLER} Diplomasi bambu dikenal."),
+        ]
+    )
+    assert ids(ix.search("title:bambu")) == ["in-title"]
+    assert ids(ix.search("bambu", fields=["body"])) == ["in-body"]
+
+
+def test_minus_excludes_a_word(ix):
+    ix.add_many(
+        [
+            Document(id="keep", title="A", body="diplomasi budaya"),
+            Document(id="drop", title="B", body="diplomasi ekonomi"),
+        ]
+    )
+    assert ids(ix.search("diplomasi -ekonomi")) == ["keep"]
+
+
+def test_inflected_forms_find_each_other(ix):
+    ix.add(Document(id="a", title="Laporan", body="Kunjungan-kunjungan itu mendorong perkembangan negara-negara."))
+    for query in ("kunjungan", "negara", "perkembangan"):
+        assert ids(ix.search(query)) == ["a"], query
+
+
+def test_paging_with_offset_and_limit(ix):
+    ix.add_many([Document(id=f"d{i}", title=f"Berita {i}", body="diplomasi " * (i + 1)) for i in range(7)])
+    everything = ids(ix.search("diplomasi", limit=7))
+    page = ix.search("diplomasi", limit=3, offset=3)
+    assert page.total == 7
+    assert ids(page) == everything[3:6]
+    assert [h.rank for h in page.hits] == [4, 5, 6]
+    assert ids(ix.search("diplomasi", limit=3, offset=6)) == everything[6:]
+
+
+def test_a_query_of_only_stop_words_matches_nothing(ix):
+    ix.add(Document(id="a", title="A", body="yang dan di ke dari"))
+    assert ix.search("yang dan").total == 0
+
+
+@pytest.mark.parametrize("query", ['title:(', '"unterminated', "***", "((", "AND OR NOT", ":", "title:", "^2", "\x00"])
+def test_broken_query_syntax_still_returns_results_or_a_query_error(ix, query):
+    ix.add(Document(id="a", title="A", body="unterminated diplomasi"))
+    try:
+        results = ix.search(query)
+    except QueryError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert results.total == len(results.hits) <= 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"query": "x" * 10_000}, "limit is 2,000"),
+        ({"query": "a", "fields": ["judul"]}, "unknown field"),
+        ({"query": "a", "boosts": {"title": -1}}, ">= 0"),
+        ({"query": "a", "limit": 0}, "limit"),
+        ({"query": "a", "offset": -1}, "offset"),
+    ],
+)
+def test_bad_search_arguments_raise_query_error(ix, kwargs, message):
+    with pytest.raises(QueryError, match=message):
+        ix.search(**kwargs)
+
+
+def test_readers_see_new_commits_without_reopening(ix, tmp_path: Path):
+    ix.add(Document(id="a", title="A", body="diplomasi"))
+    assert ix.search("diplomasi").total == 1
+    with open_index(tmp_path / "ix") as writer_handle:
+        writer_handle.add(Document(id="b", title="B", body="diplomasi"))
+    assert ix.search("diplomasi").total == 2
+
+
+def test_concurrent_searches_from_threads_agree(ix):
+    ix.add_many([Document(id=f"d{i}", title=f"Judul {i}", body=f"diplomasi ekonomi {i} " * (i % 5 + 1)) for i in range(40)])
+    expected = ids(ix.search("diplomasi ekonomi", limit=20))
+    failures: list[object] = []
+
+    def worker():
+        try:
+            for _ in range(20):
+                if ids(ix.search("diplomasi ekonomi", limit=20)) != expected:
+                    failures.append("different results")
+        except Exception as exc:  # collected, asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
