@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Build diplosearch's Indonesian root lexicon from Debian's ``hunspell-id`` files.
+
+Usage::
+
+    apt-get download hunspell-id && dpkg -x hunspell-id_*.deb /tmp/hunspell-id
+    python scripts/build_lexicon.py /tmp/hunspell-id/usr/share/hunspell
+
+It reads ``id_ID.dic`` (roots with affix flags) and ``id_ID.aff`` (the affix rules)
+and writes, under ``src/diplosearch/data/lexicon/``:
+
+``roots.txt``
+    One entry per line, sorted: ``word``, then a tab and the derivation patterns the
+    Hunspell flags license for it (see :func:`derivation_patterns`), e.g.
+    ``tuduh<TAB>DakoMakoPaoTao_a``: a prefix letter then the suffixes it occurs with.
+    Entries are the .dic words lower-cased; entries that are not plain lower-case
+    Latin words (optionally hyphenated, as in ``kura-kura``) are dropped.
+``PROVENANCE``
+    Source package, authors, licence, the transformation and the sha256 of the inputs.
+
+Nothing else is used: no other dictionary, and no evaluation data. The output is
+deterministic for given inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "src" / "diplosearch" / "data" / "lexicon"
+
+ENTRY = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
+MISSING_SLASH = re.compile(r"^([a-z]+(?:-[a-z]+)*)([A-Z][0-9a-z])$")
+
+# Derivation patterns. Each Hunspell affix flag of id_ID.aff adds a prefix, a suffix or
+# both (a confix such as ber-an). Expanding a root's flags gives the derived forms the
+# dictionary accepts; the lexicon keeps, per root, which (outer prefix, suffix) pairs
+# occur among them. The stemmer uses these only to choose between analyses that both
+# reach a root (membeli: beli "meN-" rather than bel "meN-...-i").
+#   outer prefix   B ber-/be-   D di-   K ke-   M meN-   P peN-/pe-   R per-   S se-
+#                  T ter-/te-   O ku-/kau- (the pronoun proclitics)   _ none
+#   suffix         a -an   i -i   k -kan   o none
+PREFIX_CLASS_BY_START = (("per", "R"), ("be", "B"), ("di", "D"), ("ke", "K"), ("me", "M"),
+                         ("pe", "P"), ("se", "S"), ("te", "T"), ("kau", "O"), ("ku", "O"))
+SUFFIX_CLASS_BY_START = (("kan", "k"), ("an", "a"), ("i", "i"))
+CIRCUMFIX = "A1"  # the .aff declares "CIRCUMFIX A1": such affixes only occur together
+
+
+class Rule:
+    __slots__ = ("strip", "add", "cont", "cond")
+
+    def __init__(self, kind: str, strip: str, add: str, cont: str, cond: str) -> None:
+        self.strip = strip
+        self.add = add
+        self.cont = {cont[i : i + 2] for i in range(0, len(cont), 2)}
+        # Hunspell writes negated classes as [^k^m^p]; Python wants [^kmp]
+        cond = re.sub(r"\[\^([^\]]*)\]", lambda m: "[^" + m.group(1).replace("^", "") + "]", cond)
+        self.cond = re.compile("^" + cond if kind == "PFX" else cond + "$")
+
+
+class Affix:
+    __slots__ = ("kind", "cross", "rules", "cls")
+
+    def __init__(self, kind: str, cross: bool) -> None:
+        self.kind = kind
+        self.cross = cross
+        self.rules: list[Rule] = []
+        self.cls = ""
+
+
+def parse_aff(path: Path) -> dict[str, Affix]:
+    """flag -> Affix, with each flag's class (prefix letter, or suffix letter)."""
+    affixes: dict[str, Affix] = {}
+    for raw in path.read_text("latin-1").splitlines():
+        fields = raw.partition("#")[0].split()
+        if len(fields) < 4 or fields[0] not in ("PFX", "SFX"):
+            continue
+        kind, flag = fields[0], fields[1]
+        if flag not in affixes and len(fields) == 4 and fields[2] in "YN" and fields[3].isdigit():
+            affixes[flag] = Affix(kind, fields[2] == "Y")
+            continue
+        strip = "" if fields[2] == "0" else fields[2]
+        add, _, cont = fields[3].partition("/")
+        cond = fields[4] if len(fields) > 4 else "."
+        affixes[flag].rules.append(Rule(kind, strip, "" if add == "0" else add.lower(), cont, cond))
+    for affix in affixes.values():
+        if not affix.rules:
+            continue
+        first = affix.rules[0].add
+        table = PREFIX_CLASS_BY_START if affix.kind == "PFX" else SUFFIX_CLASS_BY_START
+        for start, letter in table:
+            if first.startswith(start):
+                affix.cls = letter
+                break
+    return affixes
+
+
+def derivation_patterns(word: str, flags: set[str], affixes: dict[str, Affix]) -> set[str]:
+    """The (outer prefix, suffix) pairs of the forms Hunspell derives from ``word``.
+
+    A simplified Hunspell expansion: one suffix (its own continuation may add a prefix,
+    as confixes do), optionally combined with one of the root's prefixes when both
+    allow cross products; circumfix halves only count together.
+    """
+    patterns: set[str] = set()
+    prefix_flags = [f for f in flags if f in affixes and affixes[f].kind == "PFX"]
+
+    def prefix_ok(flag: str, circumfix: bool) -> bool:
+        return any(
+            (CIRCUMFIX in rule.cont) == circumfix and rule.cond.search(word) for rule in affixes[flag].rules
+        )
+
+    for flag in prefix_flags:
+        if affixes[flag].cls and prefix_ok(flag, False):
+            patterns.add(affixes[flag].cls + "o")
+    for flag in flags:
+        affix = affixes.get(flag)
+        if affix is None or affix.kind != "SFX" or not affix.cls:
+            continue
+        for rule in affix.rules:
+            if rule.strip and not word.endswith(rule.strip) or not rule.cond.search(word):
+                continue
+            circumfix = CIRCUMFIX in rule.cont
+            if not circumfix:
+                patterns.add("_" + affix.cls)
+            for cont in rule.cont:
+                other = affixes.get(cont)
+                if other and other.kind == "PFX" and other.cls and prefix_ok(cont, circumfix):
+                    patterns.add(other.cls + affix.cls)
+            if affix.cross and not circumfix:
+                for pflag in prefix_flags:
+                    if affixes[pflag].cross and affixes[pflag].cls and prefix_ok(pflag, False):
+                        patterns.add(affixes[pflag].cls + affix.cls)
+    return patterns
+
+
+def encode_patterns(patterns: set[str]) -> str:
+    """{"Bo", "Ba", "Mk", "_a"} -> "BaoMk_a": each prefix letter, then its suffix letters."""
+    groups: dict[str, str] = {}
+    for pattern in sorted(patterns):
+        groups[pattern[0]] = groups.get(pattern[0], "") + pattern[1]
+    order = "BDKMOPRST_"
+    return "".join(p + "".join(sorted(groups[p])) for p in order if p in groups)
+
+
+def parse_dic(path: Path) -> list[tuple[str, str]]:
+    lines = path.read_text("latin-1").splitlines()
+    entries = []
+    for line in lines[1:]:  # the first line is the entry count
+        word, _, flags = line.strip().partition("/")
+        word = word.strip()
+        broken = MISSING_SLASH.match(word)
+        if broken and not flags:  # e.g. "bersutM0": the "/" before the flag is missing
+            word, flags = broken.group(1), broken.group(2)
+        if word:
+            entries.append((word, flags))
+    return entries
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(hunspell_dir: Path, out_dir: Path, package_version: str, deb: Path | None = None) -> dict[str, int]:
+    dic_path, aff_path = hunspell_dir / "id_ID.dic", hunspell_dir / "id_ID.aff"
+    affixes = parse_aff(aff_path)
+    roots: dict[str, set[str]] = {}
+    dropped = 0
+    for word, flags in parse_dic(dic_path):
+        lower = word.lower()
+        if not ENTRY.match(lower):
+            dropped += 1
+            continue
+        flag_set = {flags[i : i + 2] for i in range(0, len(flags), 2)}
+        roots.setdefault(lower, set()).update(derivation_patterns(lower, flag_set, affixes))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "roots.txt", "w", encoding="utf-8", newline="\n") as out:
+        for word in sorted(roots):
+            patterns = encode_patterns(roots[word])
+            out.write(f"{word}\t{patterns}\n" if patterns else f"{word}\n")
+    (out_dir / "PROVENANCE").write_text(
+        PROVENANCE.format(
+            version=package_version,
+            dic_sha=sha256(dic_path),
+            aff_sha=sha256(aff_path),
+            entries=len(roots),
+            dropped=dropped,
+            deb=f"\n    {deb.name}  sha256 {sha256(deb)}" if deb else "",
+        ),
+        encoding="utf-8",
+    )
+    return {"entries": len(roots), "dropped": dropped}
+
+
+PROVENANCE = """\
+diplosearch Indonesian root lexicon (roots.txt)
+================================================
+
+Source
+  Debian package hunspell-id, version {version} (built from the LibreOffice
+  dictionaries, dictionaries/id/), files usr/share/hunspell/id_ID.dic and id_ID.aff.{deb}
+    id_ID.dic  sha256 {dic_sha}
+    id_ID.aff  sha256 {aff_sha}
+  Upstream authors: Ali Ahmadi <idnux09@gmail.com> (Indonesian dictionary, 2017);
+  affix rules (id_ID.aff) by Benitius Brevoort.
+  Licence: LGPL-3 (Debian's copyright file for dictionaries/id/id_ID.*:
+  "Copyright (C) 2017 Ali Ahmadi", License: LGPL-3; the header of id_ID.aff says its
+  earlier versions were released under the GPL in 2004 and 2014). roots.txt is a
+  modified version of id_ID.dic (and summarises id_ID.aff) and is distributed under
+  the same licence, LGPL-3: see LICENSE (the LGPL-3 text) and GPL-3 beside this file.
+  The rest of diplosearch is MIT-licensed; it reads roots.txt as data at run time.
+
+Transformation (scripts/build_lexicon.py, deterministic)
+  - every id_ID.dic entry is lower-cased; entries that are not plain Latin letters,
+    optionally joined by hyphens (kura-kura), are dropped ({dropped} dropped: bound
+    affixes listed as entries, such as "anti-" or "-isme"); surrounding blanks are
+    trimmed, and an entry whose flag lacks its "/" ("bersutM0") is read as word/flag;
+  - each entry's Hunspell affix flags are expanded with the id_ID.aff rules (a
+    simplified Hunspell expansion: suffix, confix, prefix, cross products) and the
+    derived forms are summarised as (outer prefix, suffix) pairs, written after a tab
+    as groups: a prefix letter followed by the suffix letters it occurs with.
+      prefix  B ber-/be-  D di-  K ke-  M meN-  P peN-/pe-  R per-  S se-  T ter-/te-
+              O ku-/kau-  _ none
+      suffix  a -an  i -i  k -kan  o none
+    e.g. "tuduh<TAB>DakoMakoPaoTao_a": di- with -kan or alone (dituduhkan, dituduh),
+    meN- likewise (menuduhkan, menuduh), peN-(-an) (penuduh, penuduhan), ter-
+    (tertuduh), -an (tuduhan). Hunspell's cross products also accept a few forms
+    nobody writes (dituduhan: the "a" after D), so the patterns over-accept a little.
+    An entry without a tab has no derivational affix flags.
+  - duplicates (entries differing only in case) are merged; the result is sorted.
+  {entries} entries. No other source was used.
+
+To rebuild
+  apt-get download hunspell-id && dpkg -x hunspell-id_*.deb /tmp/hunspell-id
+  python scripts/build_lexicon.py /tmp/hunspell-id/usr/share/hunspell \\
+      --package-version {version} --deb hunspell-id_*.deb
+  The licence texts (LICENSE: LGPL-3, GPL-3: the GPL it supplements) are static files.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("hunspell_dir", type=Path, help="directory holding id_ID.dic and id_ID.aff")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument(
+        "--package-version", default="1:7.5.0-1", help="the hunspell-id package version, for PROVENANCE"
+    )
+    parser.add_argument("--deb", type=Path, help="the downloaded .deb, to record its sha256 in PROVENANCE")
+    args = parser.parse_args(argv)
+    for name in ("id_ID.dic", "id_ID.aff"):
+        if not (args.hunspell_dir / name).is_file():
+            parser.error(f"{args.hunspell_dir / name} not found")
+    stats = build(args.hunspell_dir, args.out, args.package_version, args.deb)
+    print(f"wrote {args.out / 'roots.txt'}: {stats['entries']} entries ({stats['dropped']} dropped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
