@@ -85,6 +85,13 @@ class _CoordinationMatcher(WrappingMatcher):
         # Block-max skipping assumes the child's score bound; ours adds to it.
         return False
 
+    def replace(self, minquality=0):  # type: ignore[no-untyped-def]
+        # Whoosh's top-N collector calls replace(minscore) to drop sub-matchers that
+        # cannot beat the N-th best score. Our scores carry the coordination bonus,
+        # which the child's quality bounds do not, so passing minscore on would drop
+        # everything after the first N matches (wrong top hits, wrong total).
+        return super().replace(0)
+
     def score(self) -> float:
         matched = len({text for _field, text in self.child.matching_terms()})
         return matched * _COORDINATION_SCALE + self.child.score()
