@@ -28,6 +28,8 @@ import argparse
 import hashlib
 import re
 import sys
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,43 +101,75 @@ def parse_aff(path: Path) -> dict[str, Affix]:
     return affixes
 
 
-def derivation_patterns(word: str, flags: set[str], affixes: dict[str, Affix]) -> set[str]:
-    """The (outer prefix, suffix) pairs of the forms Hunspell derives from ``word``.
+def expand(word: str, flags: set[str], affixes: dict[str, Affix]) -> Iterator[tuple[str, str, str]]:
+    """The forms Hunspell derives from ``word``: ``(form, prefix class, suffix class)``.
 
     A simplified Hunspell expansion: one suffix (its own continuation may add a prefix,
-    as confixes do), optionally combined with one of the root's prefixes when both
-    allow cross products; circumfix halves only count together.
+    as confixes do), optionally combined with one of the root's prefixes when both allow
+    cross products; circumfix halves only occur together. The prefix class is "_" for
+    none; the suffix class is "o" for none or for a clitic (-nya, -lah...). Prefix flags
+    outside the classes (re-, we-, si-) give the class "".
     """
-    patterns: set[str] = set()
-    prefix_flags = [f for f in flags if f in affixes and affixes[f].kind == "PFX"]
+    prefix_flags = [f for f in sorted(flags) if f in affixes and affixes[f].kind == "PFX"]
 
-    def prefix_ok(flag: str, circumfix: bool) -> bool:
-        return any(
-            (CIRCUMFIX in rule.cont) == circumfix and rule.cond.search(word) for rule in affixes[flag].rules
-        )
+    def prefixed(base: str, flag: str, circumfix: bool) -> Iterator[str]:
+        for rule in affixes[flag].rules:
+            if (CIRCUMFIX in rule.cont) == circumfix and rule.cond.search(word) and base.startswith(rule.strip):
+                yield rule.add + base[len(rule.strip) :]
 
     for flag in prefix_flags:
-        if affixes[flag].cls and prefix_ok(flag, False):
-            patterns.add(affixes[flag].cls + "o")
-    for flag in flags:
+        for form in prefixed(word, flag, False):
+            yield form, affixes[flag].cls, "o"
+    for flag in sorted(flags):
         affix = affixes.get(flag)
-        if affix is None or affix.kind != "SFX" or not affix.cls:
+        if affix is None or affix.kind != "SFX":
             continue
+        suffix_class = affix.cls or "o"
         for rule in affix.rules:
-            if rule.strip and not word.endswith(rule.strip) or not rule.cond.search(word):
+            if not word.endswith(rule.strip) or not rule.cond.search(word) or "-" in rule.add:
                 continue
+            form = word[: len(word) - len(rule.strip)] + rule.add
             circumfix = CIRCUMFIX in rule.cont
             if not circumfix:
-                patterns.add("_" + affix.cls)
-            for cont in rule.cont:
+                yield form, "_", suffix_class
+            for cont in sorted(rule.cont):
                 other = affixes.get(cont)
-                if other and other.kind == "PFX" and other.cls and prefix_ok(cont, circumfix):
-                    patterns.add(other.cls + affix.cls)
+                if other is not None and other.kind == "PFX":
+                    for prefixed_form in prefixed(form, cont, circumfix):
+                        yield prefixed_form, other.cls, suffix_class
             if affix.cross and not circumfix:
                 for pflag in prefix_flags:
-                    if affixes[pflag].cross and affixes[pflag].cls and prefix_ok(pflag, False):
-                        patterns.add(affixes[pflag].cls + affix.cls)
-    return patterns
+                    if affixes[pflag].cross:
+                        for prefixed_form in prefixed(form, pflag, False):
+                            yield prefixed_form, affixes[pflag].cls, suffix_class
+
+
+def derivation_patterns(word: str, flags: set[str], affixes: dict[str, Affix]) -> set[str]:
+    """The (outer prefix, suffix) pairs of the derived forms of ``word`` ("Mk", "_a")."""
+    return {
+        prefix + suffix
+        for _form, prefix, suffix in expand(word, flags, affixes)
+        if prefix and (prefix, suffix) != ("_", "o")
+    }
+
+
+# Entries of id_ID.dic that are not roots but regular derived forms of another entry.
+# Hunspell lists some derived words as entries of their own, to hang further affixes on
+# them (berlaku/Dk for diberlakukan) or for no visible reason (bahuku = bahu + -ku). The
+# build finds every entry that Hunspell's own affix rules derive from another entry
+# (about 230); each was reviewed by hand, and the ones below are regular derivations
+# whose meaning is the base's (for search, the same word). The others stay roots because
+# their meaning drifted (mereka "they" is not me- + reka "devise"; sekitar, peluang,
+# pergi, beruang "bear"), or they are names, loans or rare words. The build checks that
+# every entry here is indeed derived from another entry by the .aff rules.
+DERIVED_ENTRIES = frozenset(
+    """
+    akalnya apakah bahuku baringan belajar bentangkan berlaku biarkan bicarakan bordiran
+    kepulauan kesandung lempari mendera mengerti meragi merata merosot pelajar pelari
+    pelekat pemuda pengawinan perhati perindu periang perompak pertanda pesinden rasai
+    tabuhan terentang tuanku
+    """.split()
+)
 
 
 def encode_patterns(patterns: set[str]) -> str:
@@ -168,33 +202,53 @@ def sha256(path: Path) -> str:
 def build(hunspell_dir: Path, out_dir: Path, package_version: str, deb: Path | None = None) -> dict[str, int]:
     dic_path, aff_path = hunspell_dir / "id_ID.dic", hunspell_dir / "id_ID.aff"
     affixes = parse_aff(aff_path)
-    roots: dict[str, set[str]] = {}
+    entries: dict[str, set[str]] = {}
     dropped = 0
     for word, flags in parse_dic(dic_path):
         lower = word.lower()
         if not ENTRY.match(lower):
             dropped += 1
             continue
-        flag_set = {flags[i : i + 2] for i in range(0, len(flags), 2)}
-        roots.setdefault(lower, set()).update(derivation_patterns(lower, flag_set, affixes))
+        entries.setdefault(lower, set()).update(flags[i : i + 2] for i in range(0, len(flags), 2))
+
+    derived_from: dict[str, set[str]] = {}
+    for word, flags in entries.items():
+        for form, _prefix, _suffix in expand(word, flags, affixes):
+            if form != word and form in entries:
+                derived_from.setdefault(form, set()).add(word)
+    unexplained = sorted(DERIVED_ENTRIES - derived_from.keys())
+    if unexplained:
+        raise SystemExit(f"DERIVED_ENTRIES not derived from another entry by the .aff rules: {unexplained}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    kept = 0
     with open(out_dir / "roots.txt", "w", encoding="utf-8", newline="\n") as out:
-        for word in sorted(roots):
-            patterns = encode_patterns(roots[word])
+        for word in sorted(entries):
+            if word in DERIVED_ENTRIES:
+                continue
+            kept += 1
+            patterns = encode_patterns(derivation_patterns(word, entries[word], affixes))
             out.write(f"{word}\t{patterns}\n" if patterns else f"{word}\n")
     (out_dir / "PROVENANCE").write_text(
         PROVENANCE.format(
             version=package_version,
             dic_sha=sha256(dic_path),
             aff_sha=sha256(aff_path),
-            entries=len(roots),
+            entries=kept,
             dropped=dropped,
+            derivable=len(derived_from),
+            derived=len(DERIVED_ENTRIES),
+            derived_list=textwrap.fill(
+                ", ".join(f"{w} ({'/'.join(sorted(derived_from[w]))})" for w in sorted(DERIVED_ENTRIES)),
+                width=80,
+                initial_indent="      ",
+                subsequent_indent="      ",
+            ),
             deb=f"\n    {deb.name}  sha256 {sha256(deb)}" if deb else "",
         ),
         encoding="utf-8",
     )
-    return {"entries": len(roots), "dropped": dropped}
+    return {"entries": kept, "dropped": dropped, "derivable": len(derived_from)}
 
 
 PROVENANCE = """\
@@ -232,6 +286,13 @@ Transformation (scripts/build_lexicon.py, deterministic)
     (tertuduh), -an (tuduhan). Hunspell's cross products also accept a few forms
     nobody writes (dituduhan: the "a" after D), so the patterns over-accept a little.
     An entry without a tab has no derivational affix flags.
+  - {derivable} entries are forms that the .aff rules derive from another entry; they
+    were reviewed by hand, and the {derived} that are regular derivations with the
+    meaning of their base are left out (they are not roots; the stemmer reduces them
+    to the base). The others (mereka, sekitar, peluang, pergi...) stay roots. Left out,
+    with the entry the .aff rules derive them from (belajar and pelajar are in fact
+    bel-/pel- + ajar, the one root taking that allomorph):
+{derived_list}
   - duplicates (entries differing only in case) are merged; the result is sorted.
   {entries} entries. No other source was used.
 
@@ -256,7 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.hunspell_dir / name).is_file():
             parser.error(f"{args.hunspell_dir / name} not found")
     stats = build(args.hunspell_dir, args.out, args.package_version, args.deb)
-    print(f"wrote {args.out / 'roots.txt'}: {stats['entries']} entries ({stats['dropped']} dropped)")
+    print(
+        f"wrote {args.out / 'roots.txt'}: {stats['entries']} entries "
+        f"({stats['dropped']} dropped, {len(DERIVED_ENTRIES)} of {stats['derivable']} derivable left out)"
+    )
     return 0
 
 
