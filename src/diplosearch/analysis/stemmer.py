@@ -101,4 +101,6 @@ class SnowballStemmer:
 
 def default_stemmer() -> WordStemmer:
     """The stemmer diplosearch indexes and searches with unless told otherwise."""
-    return SnowballStemmer()
+    from .indonesian_stemmer import IndonesianStemmer
+
+    return IndonesianStemmer()

@@ -1,0 +1,397 @@
+"""An Indonesian stemmer backed by a root lexicon.
+
+Snowball's ``indonesian`` algorithm strips affixes by their shape alone, so it cuts
+roots that merely look affixed (``pelopor`` -> ``lopor``, ``diplomasi`` -> ``plomasi``)
+and undoes the meN-/peN- sound changes inconsistently (``mengembangkan`` -> ``embang``
+but ``perkembangan`` -> ``kembang``). This stemmer analyses a word against a lexicon of
+Indonesian roots (``data/lexicon/roots.txt``, built from Debian's hunspell-id):
+
+1. a word that is in the lexicon is a root and is never cut (``pelopor``, ``kembali``);
+2. otherwise every way of removing, from the outside in, a particle (-lah -kah -tah
+   -pun), a possessive (-ku -mu -nya), a derivational suffix (-kan -an -i) and up to
+   three prefixes (di- ke- se- ku- kau- meN- peN- ber- ter- per-, with the sound
+   changes of meN-/peN- undone: ``menuduh`` -> tuduh, ``memasuki`` -> masuk,
+   ``menyapu`` -> sapu, ``mengirim`` -> kirim) that leaves a lexicon root is an
+   analysis;
+3. of those analyses, the stemmer prefers one whose affixes the dictionary licenses for
+   that root (its Hunspell flags: ``membeli`` is beli + meN-, not bel + meN-...-i), then
+   the one removing fewer affixes, then the root the dictionary derives more words
+   from, then the order of the rules; an unlicensed analysis down to a short root the
+   dictionary derives nothing from is dropped (``asean`` is not ase + -an);
+4. a word with no analysis is unknown (a name, a foreign word, a typo): only clitics
+   are removed (``jokowinya`` -> ``jokowi``) and the rest is left alone.
+
+Words with digits or an apostrophe, words without a vowel (acronyms such as ``dpr``)
+and words shorter than four letters are left as they are.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import Stemmer as _pystemmer
+
+from .lexicon import Lexicon, lexicon_digest, load_lexicon, pattern_bit
+
+# Bump whenever a rule changes what some word stems to; indexes record the version.
+RULES_VERSION = "1"
+
+# A warm vocabulary of a large news archive is a few hundred thousand words; the cap
+# only stops adversarial input (random tokens) from growing the cache forever.
+CACHE_LIMIT = 500_000
+
+FALLBACKS = ("clitics", "none", "snowball")
+
+VOWELS = frozenset("aeiou")
+PARTICLES = ("lah", "kah", "tah", "pun")
+POSSESSIVES = ("nya", "ku", "mu")
+MIN_ROOT = 3  # a shorter remainder is never taken for a root (di-a, ke-na)
+MAX_PREFIXES = 3  # di-per-se-..., mem-per-ke-...
+
+# Prefix/suffix pairs that do not combine in Indonesian (Nazief & Adriani 1996): an
+# analysis that would need one of them is not considered.
+DISALLOWED_CONFIXES = frozenset(
+    {("ber", "i"), ("di", "an"), ("ke", "i"), ("ke", "kan"), ("me", "an"), ("se", "i"),
+     ("se", "kan"), ("ter", "an")}
+)
+# Prefixes that only stand outermost: no prefix comes before di-, meN-, ku-, kau-.
+OUTERMOST_ONLY = frozenset({"di", "me", "ku"})
+
+# Each prefix's letter in the lexicon's derivation patterns (see lexicon.py).
+PREFIX_LETTER = {
+    "ber": "B", "di": "D", "ke": "K", "me": "M", "ku": "O", "pe": "P", "per": "R", "se": "S", "ter": "T",
+}
+SUFFIX_LETTER = {"": "o", "an": "a", "i": "i", "kan": "k"}
+
+# Reduplicated words whose meaning is not "many X" or "X again" but a word of its own,
+# while the base is a different everyday word: these stay whole. (Reduplications whose
+# halves are no words on their own, such as kupu-kupu, are recognised from the lexicon.)
+LEXICALISED_REDUPLICATIONS = frozenset(
+    {
+        "abu-abu",  # grey (abu: ash)
+        "agar-agar",  # agar jelly (agar: so that)
+        "alang-alang",  # cogon grass (alang: crossbar)
+        "api-api",  # mangrove; fireflies (api: fire)
+        "cita-cita",  # aspiration (cita: feeling)
+        "gula-gula",  # sweets (gula: sugar)
+        "hati-hati",  # careful (hati: liver, heart)
+        "jangan-jangan",  # perhaps, lest (jangan: do not)
+        "kuda-kuda",  # stance, roof truss, easel (kuda: horse)
+        "kura-kura",  # turtle
+        "laba-laba",  # spider (laba: profit)
+        "langit-langit",  # ceiling, palate (langit: sky)
+        "layang-layang",  # kite (layang: to glide)
+        "lumba-lumba",  # dolphin
+        "mata-mata",  # spy (mata: eye)
+        "oleh-oleh",  # souvenir (oleh: by)
+        "pura-pura",  # to pretend (pura: temple)
+        "rama-rama",  # moth (rama: father)
+        "rata-rata",  # average (rata: flat, even)
+        "tiba-tiba",  # suddenly (tiba: to arrive)
+        "undang-undang",  # law (undang: to invite)
+    }
+)
+
+
+def prefix_options(w: str) -> list[tuple[str, str]]:
+    """Every way one prefix may be removed from ``w``: ``(prefix, remainder)`` pairs,
+    most likely first. The remainder has the root's first sound restored."""
+    out: list[tuple[str, str]] = []
+    if len(w) < 5:
+        return out
+    c0, c1, c2 = w[0], w[1], w[2]
+    if c0 == "d":
+        if c1 == "i":
+            out.append(("di", w[2:]))
+    elif c1 == "e":
+        if c0 == "k":
+            out.append(("ke", w[2:]))
+        elif c0 == "s":
+            out.append(("se", w[2:]))
+        elif c0 == "m":
+            _nasal("me", w, out)
+        elif c0 == "p":
+            if c2 == "r":
+                out.append(("per", w[3:]))  # per-besar, per-ekonomi-an
+                out.append(("per", w[2:]))  # pe- before r: pe-ringan
+            _nasal("pe", w, out)
+            if c2 not in VOWELS and c2 not in "lmnrwy":
+                out.append(("pe", w[2:]))  # pe- without a nasal: pe-tani, pe-kerja, pe-dagang
+            if w.startswith("pelajar"):
+                out.append(("pe", w[3:]))  # pel-ajar: the one root taking pel-
+        elif c0 == "b" or c0 == "t":
+            # ber-, ter-; their r drops before r (be-renang, te-rasa) and, for ber-,
+            # before a first syllable ending in -er (be-kerja, be-ternak, te-percaya)
+            name = "ber" if c0 == "b" else "ter"
+            if c2 == "r":
+                out.append((name, w[3:]))
+                out.append((name, w[2:]))
+            elif c2 not in VOWELS and w[3:5] == "er":
+                out.append((name, w[2:]))
+            if c0 == "b" and w.startswith("belajar"):
+                out.append(("ber", w[3:]))  # bel-ajar: the one root taking bel-
+    elif c0 == "k":
+        if c1 == "u":
+            out.append(("ku", w[2:]))  # ku-tulis (I write)
+        elif c1 == "a" and c2 == "u":
+            out.append(("ku", w[3:]))  # kau-tulis (you write)
+    return out
+
+
+def _nasal(name: str, w: str, out: list[tuple[str, str]]) -> None:
+    """meN-/peN- (``name`` is me or pe): the nasal merges with the root's first sound.
+
+    me-lihat, me-rasa, me-wakili, me-yakini; mem-baca, mem-pakai (p dropped),
+    mem-proses; men-cari, men-dengar, men-tulis (t dropped); meny-sapu (s dropped);
+    meng-ambil, meng-kirim (k dropped), meng-gali, meng-hadap; menge-bom (one-syllable
+    roots); and the loan-word variants mem-rogram (p dropped before r), meng-kritik.
+    """
+    n = len(w)
+    c = w[2]
+    if c in "lrwy":
+        out.append((name, w[2:]))
+        return
+    d = w[3] if n > 3 else ""
+    if c == "m":
+        if d in "bfv":
+            out.append((name, w[3:]))
+        elif d in VOWELS:
+            out.append((name, w[2:]))  # me-makan, me-minta
+            out.append((name, "p" + w[3:]))  # mem-pakai
+        elif d == "p":
+            out.append((name, w[3:]))  # mem-proses, mem-per-...
+        elif d in "rl":
+            out.append((name, "p" + w[3:]))  # mem-rogram (program)
+    elif c == "n":
+        if d == "g":
+            e = w[4] if n > 4 else ""
+            if e in VOWELS:
+                out.append((name, w[4:]))  # meng-ambil
+                out.append((name, "k" + w[4:]))  # meng-kirim
+                if e == "e":
+                    out.append((name, w[5:]))  # menge-bom, menge-cat
+                out.append((name, w[2:]))  # me-nganga
+            elif e:
+                out.append((name, w[4:]))  # meng-gali, meng-hadap, meng-kritik
+        elif d == "y":
+            if n > 4 and w[4] in VOWELS:
+                out.append((name, "s" + w[4:]))  # meny-sapu
+                out.append((name, w[2:]))  # me-nyanyi
+        elif d in VOWELS:
+            out.append((name, w[2:]))  # me-nanti
+            out.append((name, "t" + w[3:]))  # men-tulis
+        elif d:
+            out.append((name, w[3:]))  # men-cari, men-dengar, men-jual, men-transfer
+
+
+def suffix_options(w: str) -> list[tuple[str, str]]:
+    """Every way one derivational suffix may be removed: ``(suffix, remainder)``."""
+    out: list[tuple[str, str]] = []
+    n = len(w)
+    if n > 5 and w.endswith("kan"):
+        out.append(("kan", w[:-3]))
+    if n > 4 and w.endswith("an"):
+        out.append(("an", w[:-2]))  # also masak-an, where -kan was only a k-root + -an
+    elif n > 3 and w[-1] == "i":
+        out.append(("i", w[:-1]))
+    return out
+
+
+class Analysis:
+    """One way of reading a word as root + affixes."""
+
+    __slots__ = ("root", "prefixes", "suffix", "clitics")
+
+    def __init__(self, root: str, prefixes: tuple[str, ...], suffix: str, clitics: tuple[str, ...]) -> None:
+        self.root = root
+        self.prefixes = prefixes
+        self.suffix = suffix
+        self.clitics = clitics
+
+    def __repr__(self) -> str:
+        return f"Analysis({self.root!r}, {self.prefixes}, {self.suffix!r}, {self.clitics})"
+
+
+class Analyser:
+    """Finds and ranks the analyses of a word against a lexicon (stateless, thread-safe)."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.roots = lexicon.roots
+        self.patterns = lexicon.patterns
+
+    def licensed(self, a: Analysis) -> bool:
+        """True when the dictionary derives the word this way (bare roots always)."""
+        if not a.prefixes and not a.suffix:
+            return True
+        mask = self.patterns.get(a.root, 0)
+        prefix = PREFIX_LETTER[a.prefixes[0]] if a.prefixes else "_"
+        return bool(mask & pattern_bit(prefix, SUFFIX_LETTER[a.suffix]))
+
+    def analyses(self, word: str) -> list[Analysis]:
+        """All analyses reaching a lexicon root, in rule order."""
+        out: list[Analysis] = []
+        forms = [(word, ())]
+        w = word
+        clitics: tuple[str, ...] = ()
+        for group in (PARTICLES, POSSESSIVES):
+            for clitic in group:
+                if w.endswith(clitic) and len(w) - len(clitic) >= MIN_ROOT:
+                    w = w[: -len(clitic)]
+                    clitics = (clitic,) + clitics
+                    forms.append((w, clitics))
+                    break
+        roots = self.roots
+        for form, found_clitics in reversed(forms):
+            if form in roots:
+                out.append(Analysis(form, (), "", found_clitics))
+            for suffix, rest in suffix_options(form):
+                if rest in roots:
+                    out.append(Analysis(rest, (), suffix, found_clitics))
+                self._prefixes(rest, (), suffix, found_clitics, out)
+            self._prefixes(form, (), "", found_clitics, out)
+        return out
+
+    def _prefixes(
+        self, w: str, used: tuple[str, ...], suffix: str, clitics: tuple[str, ...], out: list[Analysis]
+    ) -> None:
+        roots = self.roots
+        for prefix, rest in prefix_options(w):
+            if prefix in used:
+                continue
+            if used:
+                if prefix in OUTERMOST_ONLY:
+                    continue
+            elif suffix and (prefix, suffix) in DISALLOWED_CONFIXES:
+                continue
+            if len(rest) < MIN_ROOT:
+                continue
+            chain = used + (prefix,)
+            if rest in roots:
+                out.append(Analysis(rest, chain, suffix, clitics))
+            if len(chain) < MAX_PREFIXES:
+                self._prefixes(rest, chain, suffix, clitics, out)
+        if not used and suffix == "an" and w.startswith("ketidak") and len(w) > 7 + MIN_ROOT:
+            # ke-tidak-X-an, the negated abstract noun: ketidakpastian -> pasti
+            rest = w[7:]
+            if rest in roots:
+                out.append(Analysis(rest, ("ke",), suffix, clitics))
+            self._prefixes(rest, ("ke",), suffix, clitics, out)
+
+    def best(self, word: str) -> str | None:
+        """The root of the preferred analysis, or None when no analysis reaches a root."""
+        patterns = self.patterns
+        ranked = []
+        for order, a in enumerate(self.analyses(word)):
+            mask = patterns.get(a.root, 0)
+            licensed = self.licensed(a)
+            if not licensed and not mask and len(a.root) <= MIN_ROOT:
+                # a short entry the dictionary derives nothing from is weak evidence:
+                # asean is not ase-an, diana not di-ana
+                continue
+            removed = len(a.prefixes) + (1 if a.suffix else 0) + len(a.clitics)
+            ranked.append((not licensed, removed, -mask.bit_count(), order, a.root))
+        return min(ranked)[4] if ranked else None
+
+
+def strip_clitics(word: str) -> str:
+    """For unknown words: remove a particle and then -nya, when enough remains.
+
+    ``-ku``/``-mu`` are left (haiku, sudoku, emu), and so is the -lah of Arabic names
+    (Abdullah, Fathullah).
+    """
+    for particle in PARTICLES:
+        if word.endswith(particle) and len(word) - 3 >= 4 and not word.endswith("llah"):
+            word = word[:-3]
+            break
+    if word.endswith("nya") and len(word) - 3 >= MIN_ROOT:
+        word = word[:-3]
+    return word
+
+
+class IndonesianStemmer:
+    """Lexicon-backed Indonesian stemmer with a per-word cache.
+
+    :param fallback: what to do with a word no analysis reduces to a lexicon root:
+        ``"clitics"`` (default) removes only -nya and particles; ``"none"`` keeps the
+        word; ``"snowball"`` hands it to Snowball's algorithm (which cuts names and
+        foreign words: measured in ``benchmarks/stemming.py``).
+
+    Pickles as its configuration only; the lexicon is loaded once per process, on first use.
+    """
+
+    name = "indonesian"
+
+    def __init__(self, fallback: str = "clitics") -> None:
+        if fallback not in FALLBACKS:
+            raise ValueError(f"fallback must be one of {FALLBACKS}, not {fallback!r}")
+        self.fallback = fallback
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        self.version = f"indonesian-{RULES_VERSION}-lex{lexicon_digest()}-{self.fallback}"
+        self._cache: dict[str, str] = {}
+        # PyStemmer objects keep per-call state in C; one lock keeps them safe under threads.
+        self._lock = threading.Lock()
+        self._snowball: Any = None
+        self._analyser: Analyser | None = None
+
+    @property
+    def analyser(self) -> Analyser:
+        analyser = self._analyser
+        if analyser is None:
+            analyser = self._analyser = Analyser(load_lexicon())
+        return analyser
+
+    def stem(self, word: str) -> str:
+        """The stem of one lower-case word (see the module docstring)."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        stemmed = self._stem(word)
+        if len(self._cache) < CACHE_LIMIT:
+            self._cache[word] = stemmed
+        return stemmed
+
+    def _stem(self, word: str) -> str:
+        analyser = self.analyser
+        if word in analyser.roots or len(word) < 4 or not word.isalpha() or VOWELS.isdisjoint(word):
+            return word
+        root = analyser.best(word)
+        if root is not None:
+            return root
+        if self.fallback == "clitics":
+            return strip_clitics(word)
+        if self.fallback == "snowball":
+            with self._lock:
+                if self._snowball is None:
+                    self._snowball = _pystemmer.Stemmer("indonesian")
+                return self._snowball.stemWord(word)
+        return word
+
+    def is_root(self, word: str) -> bool:
+        """True for a lexicon root; for a hyphenated word, True when it is a reduplicated
+        root in its own right (``kura-kura``, ``kupu-kupu``), not a plural (``anak-anak``)."""
+        roots = self.analyser.roots
+        if "-" not in word:
+            return word in roots
+        if word in LEXICALISED_REDUPLICATIONS:
+            return True
+        return word in roots and not any(part in roots for part in word.split("-"))
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"fallback": self.fallback}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.fallback = state["fallback"]
+        self._init_runtime()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.version == self.version  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.version))
+
+    def __repr__(self) -> str:
+        return f"IndonesianStemmer(fallback={self.fallback!r})"
