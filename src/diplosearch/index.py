@@ -15,18 +15,32 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import itertools
 import json
+import logging
 import os
+import pickle
+import queue
+import re
 import shutil
+import socket
+import stat
+import subprocess
+import sys
 import tempfile
 import threading
+import time
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import attrs
 import whoosh.index
 from whoosh import fields as wf, scoring
-from whoosh.index import EmptyIndexError, LockError
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError, clean_files
+from whoosh.util.filelock import FileLock
+from whoosh.writing import SegmentWriter
 
 from .analysis.analyzer import IndonesianAnalyzer
 from .documents import Document, InputProblem, Quote, read_documents
@@ -39,6 +53,8 @@ from .errors import (
     IndexVersionError,
     NotAnIndexError,
 )
+
+_log = logging.getLogger("diplosearch")
 
 MANIFEST_NAME = "diplosearch.json"
 INDEX_FORMAT = 1
@@ -72,7 +88,8 @@ def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
 def document_fingerprint(doc: Document) -> str:
     """A hash of everything stored about ``doc``: equal hashes mean re-adding changes nothing."""
     payload = json.dumps(_stored_fields(doc, fingerprint=""), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a lone surrogate (from JSON such as "\ud800") is stored as it is.
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
@@ -109,11 +126,23 @@ def document_from_stored(stored: dict[str, object]) -> Document:
     )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _validate(doc: Document) -> None:
     if not isinstance(doc, Document):
         raise DocumentError(f"expected a diplosearch.Document, got {type(doc).__name__}")
     if not doc.id.strip():
         raise DocumentError("a document needs a non-empty id")
+    if _SURROGATE.search(doc.id):
+        raise DocumentError(f"document id {doc.id!r} contains a lone surrogate, which no index term can hold")
+    texts = {"title": doc.title, "body": doc.body, "source": doc.source, "url": doc.url, "path": doc.path}
+    for name, value in texts.items():
+        if value is not None and not isinstance(value, str):
+            raise DocumentError(f"document {doc.id!r}: {name} must be text, not {type(value).__name__}")
+    for item in (*(q.text for q in doc.quotes), *(q.speaker for q in doc.quotes), *doc.captions):
+        if item is not None and not isinstance(item, str):
+            raise DocumentError(f"document {doc.id!r}: quotes and captions must be text, not {type(item).__name__}")
     if not (doc.title.strip() or doc.body.strip()):
         raise DocumentError(f"document {doc.id!r} has neither a title nor a body")
 
@@ -147,6 +176,9 @@ class IndexStats:
     terms_per_field: dict[str, int]
 
 
+_MAX_MANIFEST_BYTES = 64 * 1024
+
+
 def read_manifest(path: Path) -> dict[str, object]:
     """The manifest of the index at ``path``; raises if ``path`` is not a diplosearch index."""
     manifest_path = path / MANIFEST_NAME
@@ -161,11 +193,18 @@ def read_manifest(path: Path) -> dict[str, object]:
             )
         raise NotAnIndexError(f"{path} is not a diplosearch index (no {MANIFEST_NAME})")
     try:
+        # Only a small regular file: a FIFO or device named like the manifest would
+        # hang or flood the read.
+        info = manifest_path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_MANIFEST_BYTES:
+            raise NotAnIndexError(f"{path} is not a diplosearch index ({MANIFEST_NAME} is not a small regular file)")
         manifest = json.loads(manifest_path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CorruptIndexError(f"{path}: unreadable {MANIFEST_NAME} ({exc})") from exc
     if not isinstance(manifest, dict) or "format" not in manifest:
         raise CorruptIndexError(f"{path}: {MANIFEST_NAME} is not a diplosearch manifest")
+    if not any(path.glob(f"_{INDEX_NAME}_*.toc")):
+        raise CorruptIndexError(f"{path}: the index has no committed table of contents")
     if manifest["format"] != INDEX_FORMAT:
         raise IndexVersionError(
             f"{path} has index format {manifest['format']}; this diplosearch reads format {INDEX_FORMAT}"
@@ -173,8 +212,36 @@ def read_manifest(path: Path) -> dict[str, object]:
     return manifest
 
 
+class _CreatedConcurrently(NotAnIndexError):
+    """Another process created the index while this one was building it."""
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make renames and new files in ``path`` durable (best-effort where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_dead_staging(path: Path) -> None:
+    """Remove what a killed :meth:`Index.create` left beside ``path`` (its process is gone)."""
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.creating-*"):
+        pid = leftover.name.rsplit(".creating-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _write_json_atomically(path: Path, data: dict[str, object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=path.parent)
+    # Not mkstemp: its mode 0600 would hide the manifest from other users' readers.
+    tmp = str(path.parent / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
@@ -184,6 +251,7 @@ def _write_json_atomically(path: Path, data: dict[str, object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
 
 
 class Index:
@@ -219,17 +287,34 @@ class Index:
         """Create an empty index at ``path`` (which must not exist or be an empty directory)."""
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise NotAnIndexError(f"{path} exists and is not an empty directory; not creating an index there")
-        path.mkdir(parents=True, exist_ok=True)
         manifest: dict[str, object] = {
             "format": INDEX_FORMAT,
             "analysis_version": analyzer.version,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         manifest.update({k: v for k, v in options.pop("manifest_extra", {}).items()})  # type: ignore[union-attr]
-        whoosh_index = whoosh.index.create_in(str(path), build_schema(analyzer), indexname=INDEX_NAME)
-        # The manifest goes last: a directory without one is never mistaken for a finished index.
-        _write_json_atomically(path / MANIFEST_NAME, manifest)
-        return cls(path, whoosh_index, analyzer, manifest, **options)  # type: ignore[arg-type]
+        # Built beside its final place and renamed into it, so that a crash never
+        # leaves a half-made index there, and of two processes creating the same
+        # index one wins and the other finds a complete index.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_dead_staging(path)
+        staging = path.parent / f".{path.name}.creating-{os.getpid()}-{os.urandom(4).hex()}"
+        staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
+        try:
+            whoosh.index.create_in(str(staging), build_schema(analyzer), indexname=INDEX_NAME)
+            # The manifest goes last: a directory without one is never mistaken for a finished index.
+            _write_json_atomically(staging / MANIFEST_NAME, manifest)
+            _fsync_directory(staging)
+            try:
+                os.rename(staging, path)  # replaces a missing or empty directory, atomically
+            except OSError as exc:
+                if path.is_dir() and (path / MANIFEST_NAME).exists():
+                    raise _CreatedConcurrently(str(path)) from exc
+                raise NotAnIndexError(f"{path}: cannot create an index there ({exc})") from exc
+            _fsync_directory(path.parent)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return cls.open(path, analyzer, **options)  # type: ignore[arg-type]
 
     @classmethod
     def open(
@@ -287,6 +372,18 @@ class Index:
         except Exception as exc:
             raise CorruptIndexError(f"{self.path}: cannot read the index ({type(exc).__name__}: {exc})") from exc
         return self._searcher
+
+    def refresh(self) -> bool:
+        """Pick up the newest commit now; True if there was a newer one.
+
+        Searches and reads do this by themselves (a cheap check of the directory),
+        so calling it is never necessary; it lets a long-lived reader release the
+        files of older commits early.
+        """
+        with self._read_lock:
+            before = self._searcher.reader().generation() if self._searcher is not None else None
+            after = self._current_searcher().reader().generation()
+        return before is not None and before != after
 
     def reading(self):  # type: ignore[no-untyped-def]
         """Context manager giving the up-to-date Whoosh searcher under the read lock."""
@@ -370,76 +467,374 @@ class Index:
         return deleted
 
     def add_many(
-        self, docs: Iterable[Document | InputProblem], skip_invalid: bool = False
+        self,
+        docs: Iterable[Document | InputProblem],
+        skip_invalid: bool = False,
+        *,
+        commit_every: int | None = None,
+        workers: int | None = None,
     ) -> WriteReport:
-        """Add or replace many documents in one commit.
+        """Add or replace many documents, in one commit unless ``commit_every`` says otherwise.
 
         ``docs`` may interleave :class:`InputProblem` items (as :func:`read_documents`
         yields them); they are collected into the report. An invalid document raises
-        :class:`DocumentError` and nothing is committed, unless ``skip_invalid`` is
-        true, in which case it is reported and the rest are written.
+        :class:`DocumentError` and nothing (of the current commit) is committed, unless
+        ``skip_invalid`` is true, in which case it is reported and the rest are written.
+
+        :param commit_every: commit after every this many written documents, so that
+            a crash in a long batch loses at most that many; running the same batch
+            again then skips what was committed (unchanged documents are no-ops).
+        :param workers: processes that analyse and write documents (this one
+            included). The default uses up to two CPUs for batches of more than
+            :data:`PARALLEL_MIN_DOCS` written documents; 1 never starts a helper.
+            Helpers are separate Python processes that write their own segments,
+            which join this call's commit; they never take the lock or commit.
         """
-        added: list[str] = []
-        replaced: list[str] = []
-        unchanged: list[str] = []
-        problems: list[InputProblem] = []
+        if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
+            raise ValueError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
+        report = _ReportBuilder()
+        pending: Iterator[tuple[Document | InputProblem, bool]] = ((item, True) for item in docs)
+        helpers = _Helpers(self, workers)
+        try:
+            while True:
+                later = self._write_round(pending, report, skip_invalid, commit_every, helpers)
+                if later is None:
+                    break
+                # Whoosh cannot replace a document added earlier in the same uncommitted
+                # writer, so a later duplicate of an id goes into the next commit
+                # (unreported: the id is already in the report).
+                pending = itertools.chain(((doc, False) for doc in later.values()), pending)
+        finally:
+            helpers.close()
+        return report.build()
+
+    def _write_round(self, pending, report, skip_invalid, commit_every, helpers):  # type: ignore[no-untyped-def]
+        """Write one commit's worth of ``pending``; the later duplicates it put aside,
+        or None when ``pending`` is exhausted and nothing was put aside."""
         written_here: set[str] = set()
-        # Whoosh cannot replace a document added earlier in the same uncommitted
-        # writer, so a later duplicate of an id waits for a second commit.
-        later_versions: dict[str, Document] = {}
-        with self._writer() as writer:
+        later: dict[str, Document] = {}
+        exhausted = True
+        writing = self._writer()
+        with writing as writer:
             # Not writer.searcher(): reading stored fields through it makes Whoosh
             # drop the writer's later deletions. Under the write lock this
             # separate searcher sees exactly the commit the writer started from.
             searcher = self._whoosh.searcher()
             try:
-                for item in docs:
+                written = 0
+                for item, reported in pending:
                     if isinstance(item, InputProblem):
-                        problems.append(item)
+                        report.problems.append(item)
                         continue
                     try:
                         _validate(item)
                     except DocumentError as exc:
                         if not skip_invalid:
                             raise
-                        problems.append(InputProblem(item.path or str(getattr(item, "id", "?")), None, str(exc)))
+                        where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
+                        report.problems.append(InputProblem(where, None, str(exc)))
                         continue
                     if item.id in written_here:
-                        later_versions[item.id] = item
+                        later[item.id] = item
                         continue
-                    outcome = self._write_one(writer, searcher, item)
-                    {"added": added, "replaced": replaced, "unchanged": unchanged}[outcome].append(item.id)
                     written_here.add(item.id)
+                    fingerprint = document_fingerprint(item)
+                    existing = searcher.document(id=item.id)
+                    if existing is not None and existing.get("fingerprint") == fingerprint:
+                        outcome = "unchanged"
+                    else:
+                        if existing is not None:
+                            writer.delete_by_term("id", item.id)
+                        helpers.add_document(writer, _stored_fields(item, fingerprint))
+                        outcome = "replaced" if existing is not None else "added"
+                        written += 1
+                    if reported:
+                        getattr(report, outcome).append(item.id)
+                    if commit_every is not None and written >= commit_every:
+                        exhausted = False
+                        break
             finally:
                 searcher.close()
-        if later_versions:
-            with self._writer() as writer:
-                for doc in later_versions.values():
-                    writer.update_document(**_stored_fields(doc, document_fingerprint(doc)))
-        return WriteReport(tuple(added), tuple(replaced), tuple(unchanged), tuple(problems))
+            writing.extra_segments = helpers.finish_round()
+            # Nothing new: no commit, so readers keep their searchers.
+            writing.discard = written == 0 and writing.extra_segments is None
+        if exhausted and not later:
+            return None
+        return later
 
-    def add_files(self, paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]) -> WriteReport:
+    def add_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+        *,
+        commit_every: int | None = None,
+        workers: int | None = None,
+    ) -> WriteReport:
         """Index plain-text articles, folders of them and JSON Lines files in one commit.
 
         Files that cannot be read or parsed are reported in ``WriteReport.problems``
-        (by file and line) and skipped; the rest are indexed.
+        (by file and line) and skipped; the rest are indexed. ``commit_every`` and
+        ``workers`` are as for :meth:`add_many`.
         """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return self.add_many(read_documents(paths), skip_invalid=True)
-
-    def _write_one(self, writer, searcher, doc: Document) -> str:  # type: ignore[no-untyped-def]
-        fingerprint = document_fingerprint(doc)
-        existing = searcher.document(id=doc.id)
-        if existing is not None and existing.get("fingerprint") == fingerprint:
-            return "unchanged"
-        if existing is not None:
-            writer.delete_by_term("id", doc.id)
-        writer.add_document(**_stored_fields(doc, fingerprint))
-        return "replaced" if existing is not None else "added"
+        return self.add_many(read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers)
 
     def _writer(self):  # type: ignore[no-untyped-def]
         return _Writing(self)
+
+
+class _ReportBuilder:
+    def __init__(self) -> None:
+        self.added: list[str] = []
+        self.replaced: list[str] = []
+        self.unchanged: list[str] = []
+        self.problems: list[InputProblem] = []
+
+    def build(self) -> WriteReport:
+        return WriteReport(tuple(self.added), tuple(self.replaced), tuple(self.unchanged), tuple(self.problems))
+
+
+# -- parallel indexing ------------------------------------------------------------
+#
+# Whoosh's own MpWriter is not used: its helpers share one temporary directory
+# (the first to finish deletes the others' files), drop results that take longer
+# than a second, are forked while the parent holds the write lock (so a helper
+# outliving a killed parent keeps the index locked), and with procs > 1 it ignores
+# unique fields, so updates leave duplicates. Here the parent does every lookup,
+# deletion and the commit under its lock; helpers only turn documents into a
+# finished segment of their own, in a private temporary directory, and are fresh
+# interpreters (not forks) that hold no lock and exit when their input closes.
+
+#: Written documents in one commit before helper processes are started.
+PARALLEL_MIN_DOCS = 1000
+#: Documents sent to a helper at a time, and how many such chunks may wait for it.
+_HELPER_CHUNK = 50
+_HELPER_BACKLOG = 2
+_HELPER_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from diplosearch.index import _helper_main; _helper_main()"
+)
+
+
+def _default_workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 2))
+
+
+def _send_frame(stream, message: object) -> None:  # type: ignore[no-untyped-def]
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _recv_frame(stream):  # type: ignore[no-untyped-def]
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    size = int.from_bytes(header, "little")
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+class _Helper:
+    """One helper process, fed through a sender thread so the parent never blocks."""
+
+    def __init__(self, index: Index) -> None:
+        package_root = str(Path(__file__).resolve().parent.parent)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _HELPER_CODE, package_root, str(index.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        self._outbox: queue.Queue = queue.Queue()
+        self._results: queue.Queue = queue.Queue()
+        self._outstanding = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._send_loop, daemon=True).start()
+        threading.Thread(target=self._receive_loop, daemon=True).start()
+        self._outbox.put(("open", str(index.path), index.analyzer))
+
+    def _send_loop(self) -> None:
+        try:
+            while True:
+                message = self._outbox.get()
+                if message is None:
+                    break
+                _send_frame(self.process.stdin, message)
+        except (OSError, ValueError):
+            pass  # the helper is gone; the receiver reports it
+        finally:
+            try:
+                self.process.stdin.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+
+    def _receive_loop(self) -> None:
+        try:
+            while True:
+                message = _recv_frame(self.process.stdout)
+                if message is None:
+                    break
+                if message[0] == "ack":
+                    with self._lock:
+                        self._outstanding -= 1
+                else:
+                    self._results.put(message)
+        except Exception as exc:
+            self._results.put(("error", f"{type(exc).__name__}: {exc}"))
+        self._results.put(("error", "the helper process ended unexpectedly"))
+
+    @property
+    def ready(self) -> bool:
+        with self._lock:
+            return self._outstanding < _HELPER_BACKLOG
+
+    def send_documents(self, chunk: list[dict[str, object]]) -> None:
+        with self._lock:
+            self._outstanding += 1
+        self._outbox.put(("docs", chunk))
+
+    def request_segment(self) -> None:
+        self._outbox.put(("finish",))
+
+    def segment(self):  # type: ignore[no-untyped-def]
+        kind, value = self._results.get()
+        if kind == "error":
+            raise DiplosearchError(f"parallel indexing failed in a helper process: {value}")
+        return value
+
+    def close(self) -> None:
+        self._outbox.put(None)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdout,):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+
+
+class _Helpers:
+    """Hands written documents to helper processes when that pays, else to the writer."""
+
+    def __init__(self, index: Index, workers: int | None) -> None:
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers must be a whole number >= 1, not {workers!r}")
+        self._index = index
+        self._wanted = (_default_workers() if workers is None else workers) - 1
+        self._helpers: list[_Helper] = []
+        self._chunk: list[dict[str, object]] = []
+        self._in_round = 0
+        self._used: list[_Helper] = []
+
+    def add_document(self, writer, fields: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+        self._in_round += 1
+        if self._wanted <= 0 or self._in_round <= PARALLEL_MIN_DOCS:
+            writer.add_document(**fields)
+            return
+        if not self._helpers:
+            self._helpers = [_Helper(self._index) for _ in range(self._wanted)]
+        self._chunk.append(fields)
+        if len(self._chunk) >= _HELPER_CHUNK:
+            self._dispatch(writer)
+
+    def _dispatch(self, writer) -> None:  # type: ignore[no-untyped-def]
+        chunk, self._chunk = self._chunk, []
+        for helper in self._helpers:
+            if helper.ready:
+                helper.send_documents(chunk)
+                if helper not in self._used:
+                    self._used.append(helper)
+                return
+        for fields in chunk:  # every helper is busy: this process takes the chunk
+            writer.add_document(**fields)
+
+    def finish_round(self):  # type: ignore[no-untyped-def]
+        """Ask the helpers used in this round for their segments (before the parent
+        flushes its own, so that both happen at once); returns the collector."""
+        if self._chunk:
+            chunk, self._chunk = self._chunk, []
+            self._used or self._used.append(self._helpers[0])
+            self._used[0].send_documents(chunk)
+        used, self._used, self._in_round = self._used, [], 0
+        if not used:
+            return None
+        for helper in used:
+            helper.request_segment()
+
+        def collect() -> list[object]:
+            segments = [helper.segment() for helper in used]
+            return [segment for segment in segments if segment is not None]
+
+        return collect
+
+    def close(self) -> None:
+        for helper in self._helpers:
+            helper.close()
+        self._helpers = []
+
+
+class _HelperStorage(FileStorage):
+    """The index's directory, with temporary files in a private, pid-named folder."""
+
+    def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
+        return FileStorage.temp_storage(self, f".{INDEX_NAME}.worker-{os.getpid()}.tmp")
+
+
+def _helper_main() -> None:
+    """A helper process: read documents from stdin, write one segment per round,
+    report it on stdout. It never takes the lock or writes a table of contents."""
+    inbox = sys.stdin.buffer
+    outbox = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not corrupt the replies
+    whoosh_index = None
+    writer = None
+    try:
+        while True:
+            message = _recv_frame(inbox)
+            if message is None:
+                break  # the parent finished or died
+            if message[0] == "open":
+                _kind, path, analyzer = message
+                storage = _HelperStorage(path)
+                whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
+            elif message[0] == "docs":
+                if writer is None:
+                    writer = SegmentWriter(whoosh_index, _lk=False)
+                for fields in message[1]:
+                    writer.add_document(**fields)
+                _send_frame(outbox, ("ack",))
+            elif message[0] == "finish":
+                segment = None
+                if writer is not None:
+                    segment = writer._finalize_segment() if writer._added else None
+                    if segment is None:
+                        writer._close_segment()
+                    writer._tempstorage.destroy()
+                    writer.is_closed = True
+                    writer = None
+                _send_frame(outbox, ("segment", segment))
+    except BaseException as exc:  # reported to the parent, which aborts its commit
+        try:
+            _send_frame(outbox, ("error", f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            pass
+    finally:
+        if writer is not None and not writer.is_closed:
+            for step in (writer._close_segment, writer._tempstorage.destroy):
+                try:
+                    step()
+                except Exception:
+                    pass
 
 
 class _Reading:
@@ -458,58 +853,235 @@ class _Reading:
         self._index._read_lock.release()
 
 
+class _WriteLock(FileLock):
+    """Whoosh's write lock (the same ``MAIN_WRITELOCK`` file and OS lock), plus a note
+    in the file naming its holder.
+
+    The OS releases the lock when its holder dies, so a lock is never "stale" in the
+    sense of blocking anyone, and diplosearch never deletes the lock file. The note is
+    only information: it lets a waiting writer say who holds the lock, and lets the
+    next writer notice that the previous one died mid-write (the note is still there)
+    and clean up after it.
+    """
+
+    previous_holder: str | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        if not super().acquire(blocking):
+            return False
+        try:
+            self.previous_holder = _read_lock_note(self.filename)
+            note = f"{os.getpid()} {socket.gethostname()} {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}\n"
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, note.encode("utf-8", "replace"), 0)
+        except (OSError, AttributeError):  # the note is best-effort (a full disk, say)
+            pass
+        return True
+
+    def release(self) -> None:
+        if self.fd is None:
+            return  # released already (a failed commit releases it on its way out)
+        try:
+            os.ftruncate(self.fd, 0)
+        except OSError:
+            pass
+        super().release()
+
+
+def _read_lock_note(lock_path: str) -> str | None:
+    """The holder note in a lock file ("pid host time"), or None if there is none."""
+    try:
+        with open(lock_path, "rb") as handle:
+            text = handle.read(200).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def _describe_holder(note: str | None) -> str:
+    if not note:
+        return ""
+    pid, _, rest = note.partition(" ")
+    host, _, since = rest.partition(" ")
+    return f" (process {pid} on {host}, since {since})" if since else f" ({note})"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Writing:
-    """One Whoosh writer: commit on success, cancel on any exception."""
+    """One Whoosh writer under the index's write lock: commit on success, abort on error.
+
+    Whatever happens (an exception while writing, a failing commit, a full disk, a
+    KeyboardInterrupt), the write lock is released on the way out and a commit is
+    either wholly in place or not at all. ``extra_segments`` (set by parallel
+    indexing) is called after this writer has flushed its own segment and returns
+    finished segments written by helper processes, which join the same commit.
+    """
 
     def __init__(self, index: Index) -> None:
         self._index = index
         self._writer = None
+        self.extra_segments = None
+        self.discard = False
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         index = self._index
         if index._closed:
             raise DiplosearchError(f"{index.path}: the index has been closed")
-        if not index._write_lock.acquire(timeout=index.writer_timeout):
+        deadline = time.monotonic() + index.writer_timeout
+        if not index._write_lock.acquire(timeout=max(index.writer_timeout, 0)):
             raise IndexLockedError(
                 f"{index.path} is locked by another writer in this process "
                 f"(waited {index.writer_timeout:g} s)"
             )
         try:
-            self._writer = index._whoosh.writer(timeout=index.writer_timeout)
-        except LockError as exc:
-            index._write_lock.release()
-            raise IndexLockedError(
-                f"{index.path} is locked by another writer (waited {index.writer_timeout:g} s)"
-            ) from exc
+            self._writer = _open_writer(index, deadline)
         except BaseException:
             index._write_lock.release()
             raise
         return self._writer
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        index, writer = self._index, self._writer
         try:
-            if exc_type is None:
-                try:
-                    self._writer.commit()
-                except OSError as err:
-                    _cancel_quietly(self._writer)
-                    raise DiplosearchError(
-                        f"{self._index.path}: commit failed, the previous commit is intact ({err})"
-                    ) from err
+            if exc_type is None and not self.discard:
+                _commit(index, writer, self.extra_segments)
+            elif exc_type is None:
+                _abort(index, writer, remove_files=False)
             else:
-                _cancel_quietly(self._writer)
+                _abort(index, writer)
+                if isinstance(exc, OSError):
+                    raise DiplosearchError(
+                        f"{index.path}: writing failed, nothing was committed and the previous "
+                        f"commit is intact ({exc})"
+                    ) from exc
         finally:
-            self._index._write_lock.release()
+            _release_quietly(writer)
+            index._write_lock.release()
 
 
-def _cancel_quietly(writer) -> None:  # type: ignore[no-untyped-def]
-    try:
-        writer.cancel()
-    except Exception:
-        # Cancelling only discards temporary files and releases the lock; if it
-        # fails the original error is the one worth reporting.
+def _open_writer(index: Index, deadline: float):  # type: ignore[no-untyped-def]
+    """Take the index's write lock (waiting until ``deadline``) and start a Whoosh writer."""
+    lock = _WriteLock(str(index.path / f"{INDEX_NAME}_WRITELOCK"))
+    note = None
+    while True:
         try:
-            writer.writelock.release()
+            if lock.acquire():
+                break
+        except OSError as exc:
+            raise DiplosearchError(
+                f"{index.path}: cannot take the write lock ({exc}); is the index on a file "
+                f"system without file locking?"
+            ) from exc
+        note = _read_lock_note(lock.filename) or note
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise IndexLockedError(
+                f"{index.path} is locked by another writer{_describe_holder(note)}; "
+                f"waited {index.writer_timeout:g} s"
+            )
+        time.sleep(min(0.05, remaining))
+    try:
+        if lock.previous_holder:
+            _recover_after_dead_writer(index, lock.previous_holder)
+        writer = SegmentWriter(index._whoosh, _lk=False)
+    except BaseException as exc:
+        lock.release()
+        if isinstance(exc, OSError):
+            raise DiplosearchError(f"{index.path}: cannot start writing ({exc})") from exc
+        raise
+    writer.writelock = lock  # Whoosh releases it when the writer finishes
+    return writer
+
+
+def _recover_after_dead_writer(index: Index, note: str) -> None:
+    """Clean up after a writer that died holding the lock (we hold it now).
+
+    Its uncommitted segment files are not in any table of contents; they are
+    removed with Whoosh's own clean-up, as a commit would. Nothing committed is
+    touched, and the lock file itself is never deleted.
+    """
+    _log.warning("%s: the previous writer%s ended without releasing the write lock; "
+                 "removing its uncommitted files", index.path, _describe_holder(note))
+    _remove_uncommitted_files(index)
+    for leftover in index.path.glob(f".{INDEX_NAME}.worker-*.tmp"):
+        pid = leftover.name.split("-")[1].split(".")[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _remove_uncommitted_files(index: Index) -> None:
+    """Delete segment and TOC files that the current commit does not use (lock held)."""
+    try:
+        toc = index._whoosh._read_toc()
+        clean_files(index._whoosh.storage, INDEX_NAME, toc.generation, toc.segments)
+    except Exception:  # clean-up is best-effort: leftovers are also removed by the next commit
+        _log.debug("clean-up of %s failed", index.path, exc_info=True)
+
+
+def _commit(index: Index, writer, extra_segments=None) -> None:  # type: ignore[no-untyped-def]
+    try:
+        if extra_segments is None:
+            writer.commit()
+        else:
+            # SegmentWriter.commit(), with segments written by helper processes
+            # joining the new table of contents.
+            final = writer._merge_segments(None, False, True)
+            if writer._added:
+                final.append(writer._finalize_segment())
+            else:
+                writer._close_segment()
+            final.extend(extra_segments())
+            writer._commit_toc(final)
+            writer._finish()
+    except BaseException as exc:
+        # The commit point is the rename of the new table of contents: if it
+        # happened, the commit stands and only Whoosh's clean-up failed.
+        try:
+            committed = index._whoosh.latest_generation() >= writer.generation
+        except Exception:
+            committed = False
+        _abort(index, writer, remove_files=not committed)
+        if committed and isinstance(exc, Exception):
+            _log.warning("%s: committed, but cleaning up afterwards failed: %s", index.path, exc)
+            return
+        if isinstance(exc, OSError):
+            raise DiplosearchError(
+                f"{index.path}: commit failed, nothing was committed and the previous commit "
+                f"is intact ({exc})"
+            ) from exc
+        raise
+
+
+def _abort(index: Index, writer, remove_files: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Discard an uncommitted writer: close its files, delete them, keep the lock until done."""
+    if getattr(writer, "is_closed", True):
+        return
+    steps = [writer._close_segment]
+    if remove_files:
+        steps.append(lambda: _remove_uncommitted_files(index))
+    steps.append(writer._tempstorage.destroy)
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            pass
+    writer.is_closed = True
+
+
+def _release_quietly(writer) -> None:  # type: ignore[no-untyped-def]
+    lock = getattr(writer, "writelock", None)
+    if lock is not None:
+        try:
+            lock.release()
         except Exception:
             pass
 
@@ -668,7 +1240,10 @@ def open_index(
         path = configured
     resolved = resolve_index_path(path)
     if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):
-        return Index.create(resolved, analyzer, writer_timeout=writer_timeout)
+        try:
+            return Index.create(resolved, analyzer, writer_timeout=writer_timeout)
+        except _CreatedConcurrently:
+            pass  # another process created it first: open theirs
     if not resolved.exists():
         raise IndexNotFoundError(
             f"no index at {resolved}; create one with `diplosearch index --index {resolved} FILE...`"
