@@ -122,7 +122,8 @@ def test_analyses_that_indonesian_does_not_form_are_not_considered(stemmer: Indo
 @pytest.mark.parametrize(
     "word",
     ["blogger", "asean", "pbb", "dpr", "xiii", "2023", "g20", "jum'at", "bui", "thanh", "son",
-     "jokowi", "prabowo", "unesco", "diana", "abdullah", "kenya", "facebook", "covid"],
+     "jokowi", "prabowo", "unesco", "diana", "abdullah", "kenya", "facebook", "covid", "hadi", "helmi",
+     "fuadi", "tapi"],
 )
 def test_names_foreign_words_acronyms_and_numbers_are_left_alone(stemmer: IndonesianStemmer, word: str) -> None:
     assert stemmer.stem(word) == word

@@ -17,7 +17,8 @@ Indonesian roots (``data/lexicon/roots.txt``, built from Debian's hunspell-id):
    that root (its Hunspell flags: ``membeli`` is beli + meN-, not bel + meN-...-i), then
    the one removing fewer affixes, then the root the dictionary derives more words
    from, then the order of the rules; an unlicensed analysis down to a short root the
-   dictionary derives nothing from is dropped (``asean`` is not ase + -an);
+   dictionary derives nothing from, or removing only -i, is dropped (``asean`` is not
+   ase + -an, ``helmi`` not helm + -i);
 4. a word with no analysis is unknown (a name, a foreign word, a typo): only clitics
    are removed (``jokowinya`` -> ``jokowi``) and the rest is left alone.
 
@@ -63,6 +64,12 @@ PREFIX_LETTER = {
     "ber": "B", "di": "D", "ke": "K", "me": "M", "ku": "O", "pe": "P", "per": "R", "se": "S", "ter": "T",
 }
 SUFFIX_LETTER = {"": "o", "an": "a", "i": "i", "kan": "k"}
+# (outer prefix, suffix) -> its bit in a root's pattern mask
+AFFIX_BIT = {
+    (prefix, suffix): pattern_bit(PREFIX_LETTER.get(prefix, "_"), letter)
+    for prefix in ("", *PREFIX_LETTER)
+    for suffix, letter in SUFFIX_LETTER.items()
+}
 
 # Reduplicated words whose meaning is not "many X" or "X again" but a word of its own,
 # while the base is a different everyday word: these stay whole. (Reduplications whose
@@ -225,9 +232,7 @@ class Analyser:
         """True when the dictionary derives the word this way (bare roots always)."""
         if not a.prefixes and not a.suffix:
             return True
-        mask = self.patterns.get(a.root, 0)
-        prefix = PREFIX_LETTER[a.prefixes[0]] if a.prefixes else "_"
-        return bool(mask & pattern_bit(prefix, SUFFIX_LETTER[a.suffix]))
+        return bool(self.patterns.get(a.root, 0) & AFFIX_BIT[a.prefixes[0] if a.prefixes else "", a.suffix])
 
     def analyses(self, word: str) -> list[Analysis]:
         """All analyses reaching a lexicon root, in rule order."""
@@ -286,9 +291,12 @@ class Analyser:
         for order, a in enumerate(self.analyses(word)):
             mask = patterns.get(a.root, 0)
             licensed = self.licensed(a)
-            if not licensed and not mask and len(a.root) <= MIN_ROOT:
-                # a short entry the dictionary derives nothing from is weak evidence:
-                # asean is not ase-an, diana not di-ana
+            if not licensed and (
+                (not mask and len(a.root) <= MIN_ROOT) or (a.suffix == "i" and not a.prefixes)
+            ):
+                # weak evidence: a short entry the dictionary derives nothing from (asean
+                # is not ase + -an, diana not di- + ana), or a bare -i, which only forms
+                # imperatives (jauhi) and which names end in (hadi, helmi, fuadi)
                 continue
             removed = len(a.prefixes) + (1 if a.suffix else 0) + len(a.clitics)
             ranked.append((not licensed, removed, -mask.bit_count(), order, a.root))
