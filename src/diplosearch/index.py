@@ -515,6 +515,7 @@ class Index:
         later: dict[str, Document] = {}
         exhausted = True
         writing = self._writer()
+        writing.on_abort = helpers.kill
         with writing as writer:
             # Not writer.searcher(): reading stored fields through it makes Whoosh
             # drop the writer's later deletions. Under the write lock this
@@ -709,6 +710,11 @@ class _Helper:
             raise DiplosearchError(f"parallel indexing failed in a helper process: {value}")
         return value
 
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self._outbox.put(None)
+
     def close(self) -> None:
         self._outbox.put(None)
         try:
@@ -781,6 +787,13 @@ class _Helpers:
         for helper in self._helpers:
             helper.close()
         self._helpers = []
+
+    def kill(self) -> None:
+        """Stop every helper at once (a failed commit), so none writes after the clean-up."""
+        for helper in self._helpers:
+            helper.kill()
+        self._helpers = []
+        self._chunk, self._used, self._in_round = [], [], 0
 
 
 class _HelperStorage(FileStorage):
@@ -931,6 +944,7 @@ class _Writing:
         self._writer = None
         self.extra_segments = None
         self.discard = False
+        self.on_abort = None  # stops helper processes before their files are removed
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         index = self._index
@@ -953,11 +967,11 @@ class _Writing:
         index, writer = self._index, self._writer
         try:
             if exc_type is None and not self.discard:
-                _commit(index, writer, self.extra_segments)
+                _commit(index, writer, self.extra_segments, self.on_abort)
             elif exc_type is None:
-                _abort(index, writer, remove_files=False)
+                _abort(index, writer, on_abort=self.on_abort)  # also removes its empty segment files
             else:
-                _abort(index, writer)
+                _abort(index, writer, on_abort=self.on_abort)
                 if isinstance(exc, OSError):
                     raise DiplosearchError(
                         f"{index.path}: writing failed, nothing was committed and the previous "
@@ -994,9 +1008,13 @@ def _open_writer(index: Index, deadline: float):  # type: ignore[no-untyped-def]
             _recover_after_dead_writer(index, lock.previous_holder)
         writer = SegmentWriter(index._whoosh, _lk=False)
     except BaseException as exc:
+        _remove_uncommitted_files(index)  # what the failed writer had created (lock held)
         lock.release()
         if isinstance(exc, OSError):
-            raise DiplosearchError(f"{index.path}: cannot start writing ({exc})") from exc
+            raise DiplosearchError(
+                f"{index.path}: cannot start writing, nothing was committed and the previous "
+                f"commit is intact ({exc})"
+            ) from exc
         raise
     writer.writelock = lock  # Whoosh releases it when the writer finishes
     return writer
@@ -1019,15 +1037,24 @@ def _recover_after_dead_writer(index: Index, note: str) -> None:
 
 
 def _remove_uncommitted_files(index: Index) -> None:
-    """Delete segment and TOC files that the current commit does not use (lock held)."""
+    """Delete segment and TOC files that the current commit does not use, and the
+    writer's temporary folder (call with the lock held)."""
     try:
         toc = index._whoosh._read_toc()
         clean_files(index._whoosh.storage, INDEX_NAME, toc.generation, toc.segments)
     except Exception:  # clean-up is best-effort: leftovers are also removed by the next commit
         _log.debug("clean-up of %s failed", index.path, exc_info=True)
+    shutil.rmtree(index.path / f"{INDEX_NAME}.tmp", ignore_errors=True)
+    # A table of contents that failed while being written (Whoosh writes it to
+    # "_MAIN_<gen>.toc.<time>" and renames it); Whoosh's clean-up misses these.
+    for partial in index.path.glob(f"_{INDEX_NAME}_*.toc.*"):
+        try:
+            partial.unlink()
+        except OSError:
+            pass
 
 
-def _commit(index: Index, writer, extra_segments=None) -> None:  # type: ignore[no-untyped-def]
+def _commit(index: Index, writer, extra_segments=None, on_abort=None) -> None:  # type: ignore[no-untyped-def]
     try:
         if extra_segments is None:
             writer.commit()
@@ -1049,7 +1076,7 @@ def _commit(index: Index, writer, extra_segments=None) -> None:  # type: ignore[
             committed = index._whoosh.latest_generation() >= writer.generation
         except Exception:
             committed = False
-        _abort(index, writer, remove_files=not committed)
+        _abort(index, writer, remove_files=not committed, on_abort=on_abort)
         if committed and isinstance(exc, Exception):
             _log.warning("%s: committed, but cleaning up afterwards failed: %s", index.path, exc)
             return
@@ -1061,11 +1088,12 @@ def _commit(index: Index, writer, extra_segments=None) -> None:  # type: ignore[
         raise
 
 
-def _abort(index: Index, writer, remove_files: bool = True) -> None:  # type: ignore[no-untyped-def]
+def _abort(index: Index, writer, remove_files: bool = True, on_abort=None) -> None:  # type: ignore[no-untyped-def]
     """Discard an uncommitted writer: close its files, delete them, keep the lock until done."""
     if getattr(writer, "is_closed", True):
         return
-    steps = [writer._close_segment]
+    steps = [on_abort] if on_abort is not None else []
+    steps.append(writer._close_segment)
     if remove_files:
         steps.append(lambda: _remove_uncommitted_files(index))
     steps.append(writer._tempstorage.destroy)
