@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import unicodedata
 from typing import Iterator
 
 import attrs
@@ -25,11 +26,30 @@ from .stopwords import default_stopwords
 
 # Bump when tokenisation, normalisation or stop-word handling changes meaning;
 # the stemmer contributes its own version.
-PIPELINE_VERSION = "1"
+# 2: combining marks stay inside their word ("Cafe\u0301" is one token, as "Café").
+PIPELINE_VERSION = "2"
 
+
+def _combining_marks() -> str:
+    """A regex character class body matching every combining mark (Mn, Mc, Me)."""
+    ranges: list[list[int]] = []
+    for code in (*range(0x30000), *range(0xE0100, 0xE01F0)):  # no marks elsewhere
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
+
+
+# A word: letters and digits, with combining marks inside it (decomposed accents
+# as macOS writes them, Devanagari vowel signs), which \w does not match.
+_WORD = rf"[^\W_]+(?:[{_combining_marks()}]+[^\W_]*)*"
 # Words joined by hyphens or apostrophes stay one token (negara-negara, Jum'at);
 # numbers keep their separators (1.000, 2,5).
-TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:[-'\u2019][^\W_]+)*")
+TOKEN_PATTERN = re.compile(rf"\d+(?:[.,]\d+)+|{_WORD}(?:[-'\u2019]{_WORD})*")
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Longer "words" are URLs, base64 or garbage; Lucene's StandardTokenizer drops them too.
 MAX_TOKEN_CHARS = 100
@@ -141,6 +161,8 @@ class IndonesianAnalyzer(Analyzer):
                 AnalyzedToken(self.stemmer.stem(word), i, 0, len(value))
                 for i, word in enumerate(self.words(value))
                 if not (removestops and word in self.stopwords)
+                # A lone surrogate cannot be stored as a term (UTF-8); tokenising drops them too.
+                and not _LONE_SURROGATE.search(word)
             )
         else:
             analyzed = self.tokens(value, removestops=removestops)
