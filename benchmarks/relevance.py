@@ -1,0 +1,306 @@
+"""Relevance of diplosearch, its ablations and its peers on real Indonesian text.
+
+Two tasks (data: <repo>/../shared/data, see benchmarks/README.md):
+
+- ``facqa``: every IndoNLU FacQA question (all three CSV splits) is a query; its own
+  news passage is the one relevant document among the distinct passages.
+- ``clickid``: known item. Every CLICK-ID article is indexed with its title removed;
+  each title is a query whose relevant document is its own article (and the few
+  articles with an identical body).
+
+For each engine the queries are cleaned the same way (diplosearch's tokenizer, words
+joined by spaces) and the top 100 ids are scored: MRR@10, Recall@10, Recall@100.
+
+    python benchmarks/relevance.py                    # everything (about an hour on 2 cores)
+    python benchmarks/relevance.py --sample 2000      # 2,000 known-item queries, fixed seed
+    python benchmarks/relevance.py --tasks facqa --runs diplosearch,bm25s
+    python benchmarks/relevance.py --jobs 2          # two engines at a time
+
+Prints one table per task and writes benchmarks/results/relevance.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import shutil
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+from common import BenchDoc  # noqa: E402
+
+DEPTH = 100
+
+ABLATIONS = ("nostem", "pystemmer", "nostop", "noredup")
+PEER_RUNS = ("whoosh-stock", "bm25s", "tantivy", "sqlite-fts5", "sastrawi-bm25s")
+ALL_RUNS = (
+    "diplosearch", "diplosearch-bm25f", "diplosearch-fixed", "diplosearch-hyphens",
+    *(f"diplosearch-{a}" for a in ABLATIONS), *PEER_RUNS,
+)
+
+RUN_NOTES = {
+    "diplosearch": "as shipped: coordination ranking, default stemmer, stop words, reduplication",
+    "diplosearch-bm25f": "as shipped but coordination=False (pure BM25F)",
+    "diplosearch-fixed": "coordination ranking with the benchmark's workaround for its lost-matches bug",
+    "diplosearch-hyphens": "queries keep hyphenated words (undang-undang) as typed; else like diplosearch-fixed",
+    "diplosearch-nostem": "NoStemmer()",
+    "diplosearch-pystemmer": "SnowballStemmer() (PyStemmer indonesian alone)",
+    "diplosearch-nostop": "stopwords=frozenset()",
+    "diplosearch-noredup": "fold_reduplication=False",
+    "whoosh-stock": "Whoosh StemmingAnalyzer (English), BM25F, words OR-ed",
+    "bm25s": "bm25s, diplosearch tokens + PyStemmer stems",
+    "tantivy": "tantivy, diplosearch tokens + PyStemmer stems",
+    "sqlite-fts5": "FTS5 bm25(), diplosearch tokens + PyStemmer stems",
+    "sastrawi-bm25s": "bm25s, diplosearch tokens + Sastrawi stems",
+}
+
+
+def build_runs(names: Sequence[str], coordination_bug: bool) -> dict[str, tuple[str, dict[str, object]]]:
+    """What is measured: run label -> (engine whose index it queries, search options).
+
+    Runs sharing an engine share one index. While diplosearch's coordination bug is
+    present, ``diplosearch-fixed`` and the ablations use the benchmark's workaround, so
+    that each piece of analysis is judged under the ranking diplosearch means to ship.
+    """
+    fix: dict[str, object] = {"coordination_fix": True} if coordination_bug else {}
+    runs: dict[str, tuple[str, dict[str, object]]] = {}
+    for name in names:
+        if name == "diplosearch":
+            runs[name] = ("diplosearch", {})
+        elif name == "diplosearch-bm25f":
+            runs[name] = ("diplosearch", {"coordination": False})
+        elif name == "diplosearch-fixed":
+            if coordination_bug:
+                runs[name] = ("diplosearch", dict(fix))
+        elif name == "diplosearch-hyphens":
+            runs[name] = ("diplosearch", {**fix, "keep_hyphens": True})
+        elif name.startswith("diplosearch-"):
+            runs[name] = (name, dict(fix))
+        else:
+            runs[name] = (name, {})
+    return runs
+
+
+@dataclass
+class Task:
+    name: str
+    docs: list[BenchDoc]
+    queries: list[tuple[str, str, frozenset[str]]]  # (query id, raw query text, relevant ids)
+    info: dict[str, object]
+
+
+def clickid_task(articles: Sequence[BenchDoc], sample: int | None, seed: int) -> Task:
+    """Known item: articles indexed without titles, titles as queries."""
+    by_body: dict[str, list[str]] = defaultdict(list)
+    for a in articles:
+        by_body[a.body].append(a.id)
+    docs = [BenchDoc(id=a.id, title="", body=a.body, source=a.source, url=a.url) for a in articles if a.body.strip()]
+    queried = common.sample([a for a in articles if a.body.strip() and a.title.strip()], sample, seed)
+    queries = [(a.id, a.title, frozenset(by_body[a.body])) for a in queried]
+    info = {
+        "documents": len(docs),
+        "queries_with_hyphenated_words": sum(1 for q in queries if common.has_hyphenated_word(q[1])),
+        "queries": len(queries),
+        "sampled": sample is not None and sample < len(articles),
+        "seed": seed,
+        "queries_with_duplicate_body": sum(1 for q in queries if len(q[2]) > 1),
+        "articles_without_body": len(articles) - len(docs),
+    }
+    return Task("clickid", docs, queries, info)
+
+
+def facqa_task(facqa: common.FacQA) -> Task:
+    queries = [(qid, question, frozenset([pid])) for qid, question, pid in facqa.queries]
+    info = dict(facqa.stats)
+    info["queries_with_hyphenated_words"] = sum(1 for q in queries if common.has_hyphenated_word(q[1]))
+    info.update({"documents": len(facqa.passages), "splits": list(common.FACQA_SPLITS)})
+    return Task("facqa", list(facqa.passages), queries, info)
+
+
+def run_engine(
+    task: Task, engine_name: str, runs: dict[str, dict[str, object]], workdir: Path, keep: bool = False
+) -> dict[str, dict]:
+    """Build ``engine_name``'s index of ``task.docs`` and score every run (label -> search options) on it."""
+    path = workdir / f"{task.name}-{engine_name}"
+    if path.exists():
+        shutil.rmtree(path)
+    engine = common.make_engine(engine_name, path)
+    started = time.perf_counter()
+    engine.build(task.docs)
+    build_seconds = time.perf_counter() - started
+    results: dict[str, dict] = {}
+    try:
+        for run, run_options in runs.items():
+            options = {k: v for k, v in run_options.items() if k != "keep_hyphens"}
+            split_hyphens = not run_options.get("keep_hyphens", False)
+            rankings: list[list[str]] = []
+            errors: list[str] = []
+            empty = 0
+            started = time.perf_counter()
+            for qid, text, _relevant in task.queries:
+                query = common.clean_query(text, split_hyphens)
+                if not query:
+                    empty += 1
+                    rankings.append([])
+                    continue
+                try:
+                    rankings.append(engine.search(query, DEPTH, **options))
+                except Exception as exc:  # counted and reported, never fatal
+                    errors.append(f"{qid}: {type(exc).__name__}: {exc}")
+                    rankings.append([])
+            query_seconds = time.perf_counter() - started
+            relevants = [q[2] for q in task.queries]
+            metrics = common.evaluate(rankings, relevants)
+            ranks = {}
+            for (qid, _t, rel), ranking in zip(task.queries, rankings):
+                ranks[qid] = next((i for i, d in enumerate(ranking, start=1) if d in rel), None)
+            results[run] = {
+                "run": run,
+                "engine": engine_name,
+                "setup": engine.describe(),
+                "note": RUN_NOTES.get(run, ""),
+                "search_options": run_options,
+                **metrics,
+                "query_errors": len(errors),
+                "error_examples": errors[:5],
+                "empty_queries": empty,
+                "build_seconds": round(build_seconds, 2),
+                "query_seconds": round(query_seconds, 2),
+                "ms_per_query": round(1000 * query_seconds / max(1, len(task.queries)), 2),
+                "rank_of_relevant": ranks,
+            }
+    finally:
+        engine.close()
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
+    return results
+
+
+def run_task(
+    task: Task, runs: dict[str, tuple[str, dict[str, object]]], workdir: Path, jobs: int = 1, keep: bool = False,
+    log=print,
+) -> dict[str, dict]:
+    """Every run on one task; engines one after another (or ``jobs`` processes at a time)."""
+    by_engine: dict[str, dict[str, dict[str, object]]] = defaultdict(dict)
+    for run, (engine_name, options) in runs.items():
+        by_engine[engine_name][run] = options
+    results: dict[str, dict] = {}
+    if jobs <= 1:
+        for engine_name, engine_runs in by_engine.items():
+            log(f"  {task.name}: {engine_name} ({len(task.docs):,} docs, {len(task.queries):,} queries) ...")
+            results.update(run_engine(task, engine_name, engine_runs, workdir, keep))
+            _log_done(log, task, engine_runs, results)
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {
+                pool.submit(run_engine, task, engine_name, engine_runs, workdir, keep): engine_runs
+                for engine_name, engine_runs in by_engine.items()
+            }
+            for future, engine_runs in futures.items():
+                results.update(future.result())
+                _log_done(log, task, engine_runs, results)
+    return {run: results[run] for run in runs}
+
+
+def _log_done(log, task: Task, engine_runs: Sequence[str], results: dict[str, dict]) -> None:
+    for run in engine_runs:
+        r = results[run]
+        log(
+            f"    {run}: MRR@10 {r['mrr@10']:.3f}  R@10 {r['recall@10']:.3f}  R@100 {r['recall@100']:.3f}"
+            f"  (index {r['build_seconds']:.0f}s, {r['ms_per_query']:.1f} ms/query, errors {r['query_errors']})"
+        )
+
+
+def table(results: dict[str, dict]) -> str:
+    """One row per run; Δ is the MRR@10 difference to the reference run (diplosearch-fixed
+    while the coordination bug is present, else diplosearch)."""
+    ref_name = "diplosearch-fixed" if "diplosearch-fixed" in results else "diplosearch"
+    base = results.get(ref_name)
+    rows = []
+    for run, r in results.items():
+        delta = f"{r['mrr@10'] - base['mrr@10']:+.3f}" if base and run != ref_name else ""
+        rows.append(
+            [run, r["mrr@10"], f"±{r['mrr@10_ci95']:.3f}", delta, r["recall@10"], r["recall@100"], r["query_errors"],
+             r["empty_queries"], round(r["build_seconds"]), r["ms_per_query"]]
+        )
+    return common.format_table(
+        ["run", "MRR@10", "95% CI", f"Δ MRR vs {ref_name}", "R@10", "R@100", "errors", "empty q", "index s", "ms/query"],
+        rows,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", default="facqa,clickid", help="comma-separated: facqa, clickid")
+    parser.add_argument("--runs", "--engines", dest="runs", default=",".join(ALL_RUNS),
+                        help=f"comma-separated runs (default all): {', '.join(ALL_RUNS)}")
+    parser.add_argument("--sample", type=int, default=None, help="known-item queries to sample (default: all titles)")
+    parser.add_argument("--max-docs", type=int, default=None,
+                        help="index only this many CLICK-ID articles (a fixed-seed sample; for smoke tests)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--jobs", type=int, default=1, help="engines run in parallel processes (the machine has 2 cores)")
+    parser.add_argument("--keep", action="store_true", help="keep the indexes under benchmarks/work/")
+    parser.add_argument("--output", default="relevance.json", help="file name under benchmarks/results/")
+    args = parser.parse_args(argv)
+
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    runs = [r.strip() for r in args.runs.split(",") if r.strip()]
+    unknown = [t for t in tasks if t not in ("facqa", "clickid")] + [r for r in runs if r not in ALL_RUNS]
+    if unknown:
+        parser.error(f"unknown task or run: {', '.join(unknown)}")
+    needed = ["facqa/test_preprocess.csv"] if "facqa" in tasks else []
+    if "clickid" in tasks:
+        needed.append(common.CLICKID_FILE)
+    root = common.require_data(*needed)
+    skipped = [r for r in runs if not common.engine_available(r)]
+    if skipped:
+        print(f"note: not installed, skipping {', '.join(skipped)} (pip install -e \".[bench]\")")
+        runs = [r for r in runs if r not in skipped]
+
+    env = common.environment()
+    print(f"diplosearch analysis {env['diplosearch_analysis_version']}; {env['cpu']}, {env['nproc']} cores")
+    bug = common.coordination_bug_present()
+    if bug:
+        print(
+            "WARNING: diplosearch's coordination ranking loses matches (see benchmarks/README.md); "
+            "'diplosearch' is measured as shipped, 'diplosearch-fixed' and the ablations with the workaround."
+        )
+    run_specs = build_runs(runs, bug)
+    workdir = common.fresh_dir("relevance")
+    payload: dict[str, object] = {
+        "environment": env, "depth": DEPTH, "coordination_bug_present": bug, "args": vars(args), "tasks": {},
+    }
+    started = time.perf_counter()
+    for name in tasks:
+        if name == "facqa":
+            task = facqa_task(common.load_facqa(root))
+        else:
+            articles = common.load_clickid(root)
+            if args.max_docs:
+                articles = common.sample(articles, args.max_docs, args.seed)
+            task = clickid_task(articles, args.sample, args.seed)
+        print(f"\n{name}: {task.info}")
+        results = run_task(task, run_specs, workdir, jobs=args.jobs, keep=args.keep)
+        payload["tasks"][name] = {"info": task.info, "results": results}  # type: ignore[index]
+        print(f"\n### {name} ({len(task.queries):,} queries, {len(task.docs):,} documents)\n")
+        print(table(results))
+        out = common.write_json(args.output, payload)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    payload["seconds"] = round(time.perf_counter() - started, 1)
+    out = common.write_json(args.output, payload)
+    print(f"\nwrote {out} ({payload['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
