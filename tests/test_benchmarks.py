@@ -1,0 +1,207 @@
+"""The benchmark scripts compute their metrics right and run end to end on a tiny corpus.
+
+Needs neither the shared evaluation data nor the ``bench`` extras (peers are skipped
+when not installed). No test asserts a time.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import common  # noqa: E402
+import relevance  # noqa: E402
+import speed  # noqa: E402
+
+
+# -- metrics ------------------------------------------------------------------------------
+
+
+def test_reciprocal_rank_is_one_over_the_rank_of_the_first_relevant_doc() -> None:
+    assert common.reciprocal_rank(["a", "b", "c"], {"c"}) == pytest.approx(1 / 3)
+    assert common.reciprocal_rank(["c", "b", "a"], {"c"}) == 1.0
+    assert common.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5  # the first relevant one counts
+    assert common.reciprocal_rank(["a", "b"], {"z"}) == 0.0
+    assert common.reciprocal_rank([], {"z"}) == 0.0
+
+
+def test_reciprocal_rank_stops_at_the_cutoff() -> None:
+    ranking = [f"d{i}" for i in range(1, 21)]
+    assert common.reciprocal_rank(ranking, {"d10"}, k=10) == pytest.approx(0.1)
+    assert common.reciprocal_rank(ranking, {"d11"}, k=10) == 0.0
+
+
+def test_recall_at_k_counts_relevant_docs_within_the_cutoff() -> None:
+    ranking = ["a", "b", "c", "d"]
+    assert common.recall_at(ranking, {"c"}, 3) == 1.0
+    assert common.recall_at(ranking, {"d"}, 3) == 0.0
+    assert common.recall_at(ranking, {"a", "d"}, 3) == 0.5
+    assert common.recall_at(ranking, {"a", "d"}, 100) == 1.0
+    assert common.recall_at(ranking, set(), 10) == 0.0
+
+
+def test_evaluate_averages_over_queries() -> None:
+    rankings = [["x", "a"], ["b", "y", "z"], ["q"] * 5, [f"n{i}" for i in range(50)] + ["c"]]
+    relevants = [{"a"}, {"z"}, {"missing"}, {"c"}]
+    result = common.evaluate(rankings, relevants)
+    assert result["queries"] == 4
+    assert result["mrr@10"] == pytest.approx((1 / 2 + 1 / 3 + 0 + 0) / 4)
+    assert result["recall@10"] == pytest.approx(2 / 4)
+    assert result["recall@100"] == pytest.approx(3 / 4)  # "c" is at rank 51
+    assert result["mrr@10_ci95"] > 0
+
+
+def test_evaluate_of_a_perfect_run_and_of_nothing() -> None:
+    assert common.evaluate([["a"], ["b"]], [{"a"}, {"b"}])["mrr@10"] == 1.0
+    assert common.evaluate([["a"], ["b"]], [{"a"}, {"b"}])["mrr@10_ci95"] == 0.0
+    assert common.evaluate([], [])["queries"] == 0
+    with pytest.raises(ValueError):
+        common.evaluate([["a"]], [])
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    values = list(range(1, 101))  # 1..100
+    assert common.percentile(values, 50) == pytest.approx(50.5)
+    assert common.percentile(values, 99) == pytest.approx(99.01)
+    assert common.percentile([3.0], 95) == 3.0
+    assert common.percentile([5, 1, 3], 0) == 1
+
+
+# -- text handling ------------------------------------------------------------------------
+
+
+def test_queries_lose_every_engines_syntax_the_same_way() -> None:
+    query = common.clean_query('Revisi UU "KPK": (Tolak) -x AND title:Jokowi^2 Undang-Undang')
+    assert query == "revisi uu kpk tolak x and title jokowi 2 undang undang"
+    assert common.clean_query("Undang-Undang", split_hyphens=False) == "undang-undang"
+    assert common.has_hyphenated_word("Go-Food hari ini") and not common.has_hyphenated_word("Go Food")
+
+
+def test_detokenize_joins_facqa_tokens_readably() -> None:
+    tokens = ["Pelatih", "ganda", "putra", ",", "Christian", "Hadinata", "(", "PBSI", ")", "tak", "ragu", "."]
+    assert common.detokenize(tokens) == "Pelatih ganda putra, Christian Hadinata (PBSI) tak ragu."
+
+
+def test_keyword_query_takes_the_first_content_words_of_a_title() -> None:
+    words = common.keyword_query("Jokowi dan Prabowo Bertemu di Istana Bogor", 3).split()
+    assert len(words) == 3 and words[0] == "jokowi" and "dan" not in words
+
+
+def test_facqa_loader_merges_identical_passages_and_duplicate_rows(tmp_path: Path) -> None:
+    folder = tmp_path / "facqa"
+    folder.mkdir()
+    header = "question,passage,seq_label\n"
+    p1 = "\"['Ibu', 'kota', 'Jawa', 'Barat', 'adalah', 'Bandung', '.']\""
+    p2 = "\"['Harimau', 'sumatera', 'dilindungi', '.']\""
+    rows = {
+        "train": [f"\"['Apa', 'ibu', 'kota', 'Jawa', 'Barat', '?']\",{p1},\"[]\""],
+        "valid": [
+            f"\"['Di', 'mana', 'ibu', 'kota', 'Jawa', 'Barat', '?']\",{p1},\"[]\"",
+            f"\"['Apa', 'ibu', 'kota', 'Jawa', 'Barat', '?']\",{p1},\"[]\"",  # same pair again
+        ],
+        "test": [f"\"['Hewan', 'apa', 'dilindungi', '?']\",{p2},\"[]\""],
+    }
+    for split, lines in rows.items():
+        (folder / f"{split}_preprocess.csv").write_text(header + "\n".join(lines) + "\n", "utf-8")
+    data = common.load_facqa(tmp_path)
+    assert data.stats == {"rows": 4, "duplicate_rows": 1, "queries": 3, "passages": 2}
+    assert data.passages[0].body == "Ibu kota Jawa Barat adalah Bandung."
+    assert [q[2] for q in data.queries] == ["facqa-p0000", "facqa-p0000", "facqa-p0001"]
+
+
+def test_known_item_task_drops_titles_and_counts_identical_bodies_as_relevant() -> None:
+    articles = [
+        common.BenchDoc("a", "Judul A", "isi yang sama"),
+        common.BenchDoc("b", "Judul B", "isi yang sama"),
+        common.BenchDoc("c", "Judul C", "isi lain"),
+    ]
+    task = relevance.clickid_task(articles, sample=None, seed=1)
+    assert all(d.title == "" for d in task.docs)
+    assert {q[0]: q[2] for q in task.queries} == {"a": {"a", "b"}, "b": {"a", "b"}, "c": {"c"}}
+    assert task.info["queries_with_duplicate_body"] == 2
+    assert len(relevance.clickid_task(articles, sample=2, seed=1).queries) == 2
+
+
+# -- end to end on a tiny synthetic corpus ------------------------------------------------
+
+CORPUS = [
+    ("pajak", "Pemerintah menaikkan tarif pajak kendaraan bermotor mulai bulan depan di seluruh provinsi."),
+    ("banjir", "Banjir merendam ratusan rumah warga setelah hujan deras mengguyur kota semalaman."),
+    ("timnas", "Tim nasional sepak bola Indonesia menang dua gol tanpa balas atas Malaysia di Jakarta."),
+    ("harimau", "Petugas konservasi memasang kamera jebak untuk memantau harimau sumatera di taman nasional."),
+    ("vaksin", "Dinas kesehatan membuka layanan vaksinasi gratis bagi anak sekolah dasar pekan ini."),
+    ("gempa", "Gempa bermagnitudo lima mengguncang pesisir selatan dan warga berlarian keluar rumah."),
+]
+QUERIES = [
+    ("q-pajak", "Tarif pajak kendaraan naik", "pajak"),
+    ("q-banjir", "Rumah warga terendam banjir", "banjir"),
+    ("q-timnas", "Timnas sepak bola menang atas Malaysia", "timnas"),
+    ("q-harimau", "Kamera jebak: harimau sumatera (taman nasional)", "harimau"),
+    ("q-vaksin", "Vaksinasi gratis anak sekolah", "vaksin"),
+    ("q-gempa", "Gempa guncang pesisir selatan", "gempa"),
+]
+
+
+def tiny_task() -> relevance.Task:
+    docs = [common.BenchDoc(doc_id, "", body) for doc_id, body in CORPUS]
+    queries = [(qid, text, frozenset([doc_id])) for qid, text, doc_id in QUERIES]
+    return relevance.Task("tiny", docs, queries, {})
+
+
+def test_relevance_pipeline_end_to_end_for_diplosearch(tmp_path: Path) -> None:
+    runs = relevance.build_runs(["diplosearch", "diplosearch-bm25f", "diplosearch-nostem"], coordination_bug=False)
+    results = relevance.run_task(tiny_task(), runs, tmp_path, log=lambda *a: None)
+    assert list(results) == ["diplosearch", "diplosearch-bm25f", "diplosearch-nostem"]
+    for run, result in results.items():
+        assert result["queries"] == len(QUERIES)
+        assert result["query_errors"] == 0, result["error_examples"]
+        # Each query names its own article's words: every engine finds it first.
+        assert result["mrr@10"] == 1.0, (run, result["rank_of_relevant"])
+        assert result["recall@100"] == 1.0
+        assert set(result["rank_of_relevant"]) == {q[0] for q in QUERIES}
+    assert "analysis_version" in results["diplosearch"]["setup"]
+    assert "|" in relevance.table(results)
+    assert not any(tmp_path.iterdir())  # indexes are removed unless kept
+
+
+@pytest.mark.parametrize("engine", ["whoosh-stock", "sqlite-fts5", "bm25s", "tantivy"])
+def test_peers_run_on_the_tiny_corpus_when_installed(engine: str, tmp_path: Path) -> None:
+    if not common.engine_available(engine):
+        pytest.skip(f"{engine} is a bench extra that is not installed")
+    runs = relevance.build_runs([engine], coordination_bug=False)
+    result = relevance.run_task(tiny_task(), runs, tmp_path, log=lambda *a: None)[engine]
+    assert result["query_errors"] == 0, result["error_examples"]
+    assert result["mrr@10"] == 1.0, result["rank_of_relevant"]
+
+
+def test_speed_children_build_query_and_add(tmp_path: Path) -> None:
+    docs = [common.BenchDoc(doc_id, doc_id.title(), body) for doc_id, body in CORPUS]
+    docs_file = tmp_path / "docs.jsonl"
+    speed.write_docs(docs_file, docs)
+    assert speed.read_docs(docs_file) == docs
+    queries_file = tmp_path / "queries.json"
+    queries_file.write_text('["pajak kendaraan", "banjir rumah", "harimau sumatera"]', "utf-8")
+    index = tmp_path / "ix"
+    built = speed.child_build("diplosearch", docs_file, index)
+    assert built["docs"] == len(docs) and built["peak_rss_mb"] > 0
+    queried = speed.child_query("diplosearch", index, queries_file)
+    assert set(queried["modes"]) == {"top10", "top10+snippets", "top10 bm25f"}
+    assert all(m["errors"] == 0 and m["queries_without_hits"] == 0 for m in queried["modes"].values())
+    extra = tmp_path / "extra.jsonl"
+    speed.write_docs(extra, [common.BenchDoc("baru", "Pajak baru", "Tarif pajak rokok naik tahun depan.")])
+    added = speed.child_add("diplosearch", index, extra)
+    assert added["docs"] == 1 and added["found_first_added"]
+
+
+def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("DIPLOSEARCH_BENCH_DATA", str(tmp_path / "absent"))
+    for main in (relevance.main, speed.main):
+        with pytest.raises(SystemExit) as exit_info:
+            main([])
+        assert exit_info.value.code == 0
+        assert "SKIPPED" in capsys.readouterr().out
