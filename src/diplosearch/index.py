@@ -105,12 +105,25 @@ def _stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
         "published": doc.published.isoformat() if doc.published else None,
         "path": doc.path,
         "fingerprint": fingerprint,
+        # Indexed as one text each, but stored as lists, so that a quote or caption
+        # holding a line break comes back as it went in.
+        "_stored_quotes": [q.text for q in doc.quotes],
+        "_stored_captions": list(doc.captions),
     }
 
 
 def document_from_stored(stored: dict[str, object]) -> Document:
     """Rebuild a :class:`Document` from the fields an index stored for it."""
-    quote_texts = str(stored.get("quotes") or "").split("\n") if stored.get("quotes") else []
+    raw_quotes, raw_captions = stored.get("quotes"), stored.get("captions")
+    # Lists since quotes and captions may hold line breaks; older indexes stored joined text.
+    if isinstance(raw_quotes, list):
+        quote_texts = [str(text) for text in raw_quotes]
+    else:
+        quote_texts = str(raw_quotes).split("\n") if raw_quotes else []
+    if isinstance(raw_captions, list):
+        captions = tuple(str(text) for text in raw_captions)
+    else:
+        captions = tuple(str(raw_captions).split("\n")) if raw_captions else ()
     speakers = list(stored.get("speakers") or [])  # type: ignore[call-overload]
     speakers += [None] * (len(quote_texts) - len(speakers))
     return Document(
@@ -118,7 +131,7 @@ def document_from_stored(stored: dict[str, object]) -> Document:
         title=str(stored.get("title") or ""),
         body=str(stored.get("body") or ""),
         quotes=tuple(Quote(text, speaker) for text, speaker in zip(quote_texts, speakers)),
-        captions=tuple(str(stored["captions"]).split("\n")) if stored.get("captions") else (),
+        captions=captions,
         source=str(stored["source"]) if stored.get("source") else None,
         url=stored.get("url") or None,  # type: ignore[arg-type]
         published=stored.get("published") or None,
