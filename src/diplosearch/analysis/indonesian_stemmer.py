@@ -36,7 +36,7 @@ import Stemmer as _pystemmer
 from .lexicon import Lexicon, lexicon_digest, load_lexicon, pattern_bit
 
 # Bump whenever a rule changes what some word stems to; indexes record the version.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 # A warm vocabulary of a large news archive is a few hundred thousand words; the cap
 # only stops adversarial input (random tokens) from growing the cache forever.
