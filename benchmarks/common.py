@@ -192,39 +192,53 @@ def load_facqa(root: Path | None = None, splits: Sequence[str] = FACQA_SPLITS) -
 # Queries
 
 
-def query_words(text: str, split_hyphens: bool = True) -> list[str]:
-    """The words of a query as diplosearch's tokenizer finds them, normalised (lower case).
-
-    Every engine gets the same query string built from these words: no quotes, colons,
-    parentheses, ``-`` or upper-case ``AND``/``OR``/``NOT`` survive, so no engine's query
-    syntax is triggered by accident. Hyphenated words (``undang-undang``, ``go-food``)
-    are split at the hyphen unless ``split_hyphens`` is false: diplosearch's query
-    parser reads an inner ``-`` as NOT (see benchmarks/README.md).
-    """
+def query_words(text: str) -> list[str]:
+    """The words of a query as diplosearch's tokenizer finds them, normalised (lower case)."""
     from diplosearch.analysis.analyzer import MAX_TOKEN_CHARS, TOKEN_PATTERN
     from diplosearch.analysis.normalize import normalize_token
 
-    words = [normalize_token(m.group()) for m in TOKEN_PATTERN.finditer(text) if len(m.group()) <= MAX_TOKEN_CHARS]
-    if split_hyphens:
+    return [normalize_token(m.group()) for m in TOKEN_PATTERN.finditer(text) if len(m.group()) <= MAX_TOKEN_CHARS]
+
+
+#: How a hyphenated query word (undang-undang, go-food, 2019-2020) reaches the engines.
+HYPHENS = ("quote", "keep", "split")
+
+
+def clean_query(text: str, hyphens: str = "quote") -> str:
+    """The one query string every engine gets: the words of ``text`` joined by spaces.
+
+    No quotes, colons, parentheses, ``^``, leading ``-`` or upper-case ``AND``/``OR``/``NOT``
+    survive, so no engine's query syntax is triggered by accident. A word with a hyphen
+    inside is, by ``hyphens``:
+
+    - ``quote`` (default): wrapped in double quotes, the only escape Whoosh's query
+      syntax has (diplosearch's parser reads an inner ``-`` as NOT, see
+      benchmarks/README.md); peers that take tokens ignore the quotes;
+    - ``keep``: left as typed;
+    - ``split``: split into its parts.
+    """
+    if hyphens not in HYPHENS:
+        raise ValueError(hyphens)
+    words = query_words(text)
+    if hyphens == "split":
         words = [part for word in words for part in word.split("-") if part]
-    return words
-
-
-def clean_query(text: str, split_hyphens: bool = True) -> str:
-    return " ".join(query_words(text, split_hyphens))
+    elif hyphens == "quote":
+        words = [f'"{w}"' if "-" in w else w for w in words]
+    return " ".join(words)
 
 
 def has_hyphenated_word(text: str) -> bool:
-    return any("-" in w for w in query_words(text, split_hyphens=False))
+    return any("-" in w for w in query_words(text))
 
 
 def keyword_query(title: str, length: int) -> str:
-    """A short "key words of a title" query: its first ``length`` words that are not stop words."""
+    """A short "key words of a title" query: its first ``length`` words that are not stop
+    words, cleaned like :func:`clean_query`."""
     from diplosearch.analysis.stopwords import default_stopwords
 
     stops = default_stopwords()
-    words = [w for w in query_words(title) if w not in stops]
-    return " ".join(words[:length])
+    words = [w for w in query_words(title) if w not in stops][:length]
+    return clean_query(" ".join(words))
 
 
 # ---------------------------------------------------------------------------------------

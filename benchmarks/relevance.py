@@ -50,7 +50,7 @@ RUN_NOTES = {
     "diplosearch": "as shipped: coordination ranking, default stemmer, stop words, reduplication",
     "diplosearch-bm25f": "as shipped but coordination=False (pure BM25F)",
     "diplosearch-fixed": "coordination ranking with the benchmark's workaround for its lost-matches bug",
-    "diplosearch-hyphens": "queries keep hyphenated words (undang-undang) as typed; else like diplosearch-fixed",
+    "diplosearch-hyphens": "hyphenated query words (undang-undang) as typed, not quoted; else as diplosearch",
     "diplosearch-nostem": "NoStemmer()",
     "diplosearch-pystemmer": "SnowballStemmer() (PyStemmer indonesian alone)",
     "diplosearch-nostop": "stopwords=frozenset()",
@@ -81,7 +81,7 @@ def build_runs(names: Sequence[str], coordination_bug: bool) -> dict[str, tuple[
             if coordination_bug:
                 runs[name] = ("diplosearch", dict(fix))
         elif name == "diplosearch-hyphens":
-            runs[name] = ("diplosearch", {**fix, "keep_hyphens": True})
+            runs[name] = ("diplosearch", {**fix, "hyphens": "keep"})
         elif name.startswith("diplosearch-"):
             runs[name] = (name, dict(fix))
         else:
@@ -139,14 +139,14 @@ def run_engine(
     results: dict[str, dict] = {}
     try:
         for run, run_options in runs.items():
-            options = {k: v for k, v in run_options.items() if k != "keep_hyphens"}
-            split_hyphens = not run_options.get("keep_hyphens", False)
+            options = {k: v for k, v in run_options.items() if k != "hyphens"}
+            hyphens = str(run_options.get("hyphens", "quote"))
             rankings: list[list[str]] = []
             errors: list[str] = []
             empty = 0
             started = time.perf_counter()
             for qid, text, _relevant in task.queries:
-                query = common.clean_query(text, split_hyphens)
+                query = common.clean_query(text, hyphens)
                 if not query:
                     empty += 1
                     rankings.append([])

@@ -77,8 +77,9 @@ def test_percentile_interpolates_like_numpy() -> None:
 
 def test_queries_lose_every_engines_syntax_the_same_way() -> None:
     query = common.clean_query('Revisi UU "KPK": (Tolak) -x AND title:Jokowi^2 Undang-Undang')
-    assert query == "revisi uu kpk tolak x and title jokowi 2 undang undang"
-    assert common.clean_query("Undang-Undang", split_hyphens=False) == "undang-undang"
+    assert query == 'revisi uu kpk tolak x and title jokowi 2 "undang-undang"'
+    assert common.clean_query("Undang-Undang", hyphens="keep") == "undang-undang"
+    assert common.clean_query("Undang-Undang Go-Food", hyphens="split") == "undang undang go food"
     assert common.has_hyphenated_word("Go-Food hari ini") and not common.has_hyphenated_word("Go Food")
 
 
@@ -136,6 +137,7 @@ CORPUS = [
     ("harimau", "Petugas konservasi memasang kamera jebak untuk memantau harimau sumatera di taman nasional."),
     ("vaksin", "Dinas kesehatan membuka layanan vaksinasi gratis bagi anak sekolah dasar pekan ini."),
     ("gempa", "Gempa bermagnitudo lima mengguncang pesisir selatan dan warga berlarian keluar rumah."),
+    ("asean", "Negara-negara ASEAN sepakat memperkuat kerja sama perdagangan regional."),
 ]
 QUERIES = [
     ("q-pajak", "Tarif pajak kendaraan naik", "pajak"),
@@ -144,6 +146,7 @@ QUERIES = [
     ("q-harimau", "Kamera jebak: harimau sumatera (taman nasional)", "harimau"),
     ("q-vaksin", "Vaksinasi gratis anak sekolah", "vaksin"),
     ("q-gempa", "Gempa guncang pesisir selatan", "gempa"),
+    ("q-asean", "Negara-negara ASEAN: kerja sama", "asean"),  # a hyphenated word reaches every engine quoted
 ]
 
 
