@@ -128,8 +128,8 @@ def prefix_options(w: str) -> list[tuple[str, str]]:
             if w.startswith("pelajar"):
                 out.append(("pe", w[3:]))  # pel-ajar: the one root taking pel-
         elif c0 == "b" or c0 == "t":
-            # ber-, ter-; their r drops before r (be-renang, te-rasa) and, for ber-,
-            # before a first syllable ending in -er (be-kerja, be-ternak, te-percaya)
+            # ber-, ter-; their r drops before r (be-renang, te-rasa) and before a first
+            # syllable ending in -er (be-kerja, be-ternak, te-percaya)
             name = "ber" if c0 == "b" else "ter"
             if c2 == "r":
                 out.append((name, w[3:]))
