@@ -282,8 +282,10 @@ class Index:
         analyzer: IndonesianAnalyzer,
         manifest: dict[str, object],
         writer_timeout: float = DEFAULT_WRITER_TIMEOUT,
+        durable: bool = True,
     ) -> None:
         self.path = path
+        self.durable = durable
         self.analyzer = analyzer
         self.manifest = manifest
         self.writer_timeout = writer_timeout
@@ -314,7 +316,8 @@ class Index:
         staging = path.parent / f".{path.name}.creating-{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
         try:
-            whoosh.index.create_in(str(staging), build_schema(analyzer), indexname=INDEX_NAME)
+            durable = bool(options.get("durable", True))
+            _IndexStorage(str(staging), durable=durable).create_index(build_schema(analyzer), indexname=INDEX_NAME)
             # The manifest goes last: a directory without one is never mistaken for a finished index.
             _write_json_atomically(staging / MANIFEST_NAME, manifest)
             _fsync_directory(staging)
@@ -342,9 +345,8 @@ class Index:
                 f"`diplosearch rebuild --index {path}`"
             )
         try:
-            whoosh_index = whoosh.index.open_dir(
-                str(path), indexname=INDEX_NAME, schema=build_schema(analyzer)
-            )
+            storage = _IndexStorage(str(path), durable=bool(options.get("durable", True)))
+            whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
         except EmptyIndexError as exc:
             raise CorruptIndexError(f"{path}: the index has no committed table of contents") from exc
         except Exception as exc:  # Whoosh reports damage as EOFError, struct.error, pickle errors...
@@ -672,7 +674,7 @@ class _Helper:
         self._lock = threading.Lock()
         threading.Thread(target=self._send_loop, daemon=True).start()
         threading.Thread(target=self._receive_loop, daemon=True).start()
-        self._outbox.put(("open", str(index.path), index.analyzer))
+        self._outbox.put(("open", str(index.path), index.analyzer, index.durable))
 
     def _send_loop(self) -> None:
         try:
@@ -809,7 +811,44 @@ class _Helpers:
         self._chunk, self._used, self._in_round = [], [], 0
 
 
-class _HelperStorage(FileStorage):
+class _IndexStorage(FileStorage):
+    """An index directory whose commits survive power loss, not only a killed process.
+
+    Whoosh never calls fsync: after a power cut, a new table of contents could be
+    in place while the segment it lists (or the TOC itself) is still empty, and the
+    index would not open. With ``durable``, the finished segment file and the new
+    TOC are flushed to disk before the TOC is renamed into place, and the rename
+    itself is flushed (directory fsync). The segments' parts, which Whoosh deletes
+    once it has assembled them into the ``.seg`` file, are not.
+    """
+
+    def __init__(self, path: str, durable: bool = True) -> None:
+        super().__init__(path)
+        self.durable = durable
+
+    def create_file(self, name, excl=False, mode="wb", **kwargs):  # type: ignore[no-untyped-def]
+        handle = super().create_file(name, excl=excl, mode=mode, **kwargs)
+        if self.durable and (name.endswith(".seg") or ".toc" in name):
+            handle.onclose = _fsync_on_close(handle.onclose)
+        return handle
+
+    def rename_file(self, oldname, newname, safe=False):  # type: ignore[no-untyped-def]
+        super().rename_file(oldname, newname, safe=safe)
+        if self.durable:
+            _fsync_directory(Path(self.folder))
+
+
+def _fsync_on_close(previous):  # type: ignore[no-untyped-def]
+    def flush_to_disk(structfile) -> None:  # type: ignore[no-untyped-def]
+        if previous is not None:
+            previous(structfile)
+        structfile.file.flush()
+        os.fsync(structfile.file.fileno())
+
+    return flush_to_disk
+
+
+class _HelperStorage(_IndexStorage):
     """The index's directory, with temporary files in a private, pid-named folder."""
 
     def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
@@ -830,8 +869,8 @@ def _helper_main() -> None:
             if message is None:
                 break  # the parent finished or died
             if message[0] == "open":
-                _kind, path, analyzer = message
-                storage = _HelperStorage(path)
+                _kind, path, analyzer, durable = message
+                storage = _HelperStorage(path, durable=durable)
                 whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
             elif message[0] == "docs":
                 if writer is None:
@@ -1259,6 +1298,7 @@ def open_index(
     create: bool = False,
     analyzer: IndonesianAnalyzer | None = None,
     writer_timeout: float = DEFAULT_WRITER_TIMEOUT,
+    durable: bool = True,
 ) -> Index:
     """Open (or with ``create=True`` create) an index.
 
@@ -1271,22 +1311,25 @@ def open_index(
         index must have been built with an analyzer of the same version.
     :param writer_timeout: seconds a write waits for another writer before raising
         :class:`IndexLockedError`.
+    :param durable: flush each commit to disk (fsync) before it counts, so that it
+        survives a power cut or an OS crash, not only a killed process. False saves
+        a few milliseconds per commit where the index can be rebuilt anyway.
     :raises IndexNotFoundError, NotAnIndexError, CorruptIndexError, IndexVersionError:
     """
     analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
     if path is None:
         configured = os.environ.get(INDEX_ENV)
         if not configured:
-            return ensure_default_index(analyzer, writer_timeout=writer_timeout)
+            return ensure_default_index(analyzer, writer_timeout=writer_timeout, durable=durable)
         path = configured
     resolved = resolve_index_path(path)
     if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):
         try:
-            return Index.create(resolved, analyzer, writer_timeout=writer_timeout)
+            return Index.create(resolved, analyzer, writer_timeout=writer_timeout, durable=durable)
         except _CreatedConcurrently:
             pass  # another process created it first: open theirs
     if not resolved.exists():
         raise IndexNotFoundError(
             f"no index at {resolved}; create one with `diplosearch index --index {resolved} FILE...`"
         )
-    return Index.open(resolved, analyzer, writer_timeout=writer_timeout)
+    return Index.open(resolved, analyzer, writer_timeout=writer_timeout, durable=durable)
