@@ -402,3 +402,42 @@ def test_a_really_full_disk_gives_a_clear_error_and_keeps_the_last_commit(small_
         except DiplosearchError:
             pass
         assert {d.id for d in ix.documents()} == committed
+
+
+# -- durability ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_commit_is_on_disk_before_its_table_of_contents_is_renamed_into_place(tmp_path, monkeypatch, workers):
+    """What survives a power cut: the new segment and the new TOC are fsync'ed before
+    the TOC's rename, and the rename is fsync'ed (the directory) after it."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def fsync(fd):  # type: ignore[no-untyped-def]
+        events.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        return real_fsync(fd)
+
+    def rename(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(("rename", os.path.basename(dst)))
+        return real_rename(src, dst, *args, **kwargs)
+
+    with open_index(tmp_path / "ix", create=True) as ix:
+        monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "rename", rename)
+        ix.add_many(batch(0)[:60], workers=workers)  # helpers' segments: fsync'ed in the helper
+        monkeypatch.undo()
+        toc = next(i for i, (kind, name) in enumerate(events) if kind == "rename" and name.endswith(".toc"))
+        before, after = events[:toc], events[toc + 1 :]
+        assert any(kind == "fsync" and name.endswith(".seg") for kind, name in before), events
+        assert any(kind == "fsync" and ".toc." in name for kind, name in before), events
+        assert ("fsync", "ix") in after, events
+
+        events.clear()
+        with open_index(ix.path, durable=False) as fast:
+            monkeypatch.setattr(os, "fsync", fsync)
+            fast.add_many(batch(1)[:10])
+            monkeypatch.undo()
+        assert not [e for e in events if e[0] == "fsync"], events
