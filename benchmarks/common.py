@@ -42,6 +42,36 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 
+SNAPSHOT_ENV = "DIPLOSEARCH_BENCH_SNAPSHOT"
+
+
+def reexec_on_snapshot(argv: Sequence[str]) -> None:
+    """With ``--snapshot`` in ``argv``: export the committed ``src/`` of HEAD to
+    benchmarks/work/snapshot-<commit>/ and re-run this script on it.
+
+    Others may be editing the working tree while a long benchmark runs; diplosearch's
+    helper processes would then import newer code than their parent. A snapshot makes
+    one run measure one commit.
+    """
+    if "--snapshot" not in argv or os.environ.get(SNAPSHOT_ENV):
+        return
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dest = WORK_DIR / f"snapshot-{commit[:12]}"
+    if not (dest / "src" / "diplosearch" / "__init__.py").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "src"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    env = dict(os.environ)
+    env[SNAPSHOT_ENV] = commit
+    env["PYTHONPATH"] = str(dest / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    script = str(Path(sys.argv[0]).resolve())
+    args = [a for a in argv if a != "--snapshot"]
+    print(f"running on a snapshot of commit {commit[:12]} ({dest / 'src'})", flush=True)
+    os.execve(sys.executable, [sys.executable, script, *args], env)
+
+
 def data_dir() -> Path:
     configured = os.environ.get("DIPLOSEARCH_BENCH_DATA")
     return Path(configured) if configured else REPO.parent / "shared" / "data"
@@ -681,7 +711,8 @@ class SastrawiBm25sEngine(Bm25sEngine):
 class TantivyEngine(_PreStemmed):
     """tantivy with pre-stemmed text in whitespace-tokenised fields; queries are an OR of
     term queries, title boosted 3x (tantivy sums per-field BM25, k1=1.2 b=0.75).
-    Writer: one thread, 128 MB heap (Whoosh's default writer memory)."""
+    Writer: tantivy's own choice of threads (num_threads=0), 128 MB heap in all (Whoosh's
+    default writer memory)."""
 
     name = "tantivy"
     supports_add = True
@@ -703,7 +734,7 @@ class TantivyEngine(_PreStemmed):
     def _write(self, docs: Sequence[BenchDoc]) -> None:
         import tantivy
 
-        writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+        writer = self.index.writer(heap_size=128_000_000, num_threads=0)
         for d in docs:
             title, body = self.doc_terms(d)
             writer.add_document(tantivy.Document(id=d.id, title=" ".join(title), body=" ".join(body)))
@@ -899,11 +930,22 @@ def environment() -> dict[str, object]:
     }
     packages["sqlite"] = sqlite3.sqlite_version
     try:
+        import diplosearch
         from diplosearch.analysis.analyzer import IndonesianAnalyzer
 
         analysis = IndonesianAnalyzer().version
+        diplosearch_path = str(Path(diplosearch.__file__).resolve().parent)
     except Exception as exc:  # pragma: no cover - reported, not fatal
         analysis = f"unavailable: {exc}"
+        diplosearch_path = None
+    try:
+        dirty = bool(
+            subprocess.run(
+                ["git", "-C", str(REPO), "status", "--porcelain", "src"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        dirty = None
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         # Other work on the machine skews timings; the 1-minute load average says how busy it was.
@@ -916,6 +958,10 @@ def environment() -> dict[str, object]:
         "platform": platform.platform(),
         "packages": packages,
         "diplosearch_analysis_version": analysis,
+        "diplosearch_path": diplosearch_path,
+        # The commit measured: a --snapshot of HEAD, else the working tree (src_dirty: with uncommitted edits).
+        "snapshot_commit": os.environ.get(SNAPSHOT_ENV),
+        "src_dirty": None if os.environ.get(SNAPSHOT_ENV) else dirty,
     }
 
 

@@ -250,7 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="engines run in parallel processes (the machine has 2 cores)")
     parser.add_argument("--keep", action="store_true", help="keep the indexes under benchmarks/work/")
     parser.add_argument("--output", default="relevance.json", help="file name under benchmarks/results/")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the committed code of HEAD (exported to benchmarks/work/), not the working tree")
     args = parser.parse_args(argv)
+    if args.snapshot:
+        common.reexec_on_snapshot(sys.argv[1:] if argv is None else list(argv))
 
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]

@@ -71,6 +71,51 @@ def memory_mb() -> dict[str, float]:
     return {"rss_mb": round(values.get("VmRSS", float("nan")), 1), "peak_rss_mb": round(peak, 1)}
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class TreeMemory:
+    """Samples the RSS of this process plus all its descendants (diplosearch indexes with
+    helper processes) every 20 ms; ``peak_mb`` is the largest sum seen. Needs psutil."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            import psutil
+        except ImportError:
+            return
+        me = psutil.Process()
+        peak = 0
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+            self._stop.wait(0.02)
+        self.peak_mb = round(peak / 2**20, 1)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def read_docs(path: Path) -> list[BenchDoc]:
     with open(path, encoding="utf-8") as handle:
         return [BenchDoc(**json.loads(line)) for line in handle]
@@ -96,10 +141,13 @@ def child_build(engine_name: str, docs_file: Path, index_dir: Path) -> dict[str,
     gc.collect()
     before = memory_mb()
     engine = common.make_engine(engine_name, index_dir)
-    started = time.perf_counter()
-    engine.build(docs)
-    engine.close()
-    seconds = time.perf_counter() - started
+    cpu_before = cpu_seconds()
+    with TreeMemory() as tree:
+        started = time.perf_counter()
+        engine.build(docs)
+        engine.close()
+        seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
     after = memory_mb()
     text_bytes = sum(d.text_bytes for d in docs)
     return {
@@ -109,8 +157,11 @@ def child_build(engine_name: str, docs_file: Path, index_dir: Path) -> dict[str,
         "docs_per_s": round(len(docs) / seconds, 1),
         "mb_per_s": round(text_bytes / 1e6 / seconds, 3),
         "analysis_seconds": round(engine.analysis_seconds, 3),
+        "cpu_seconds": round(cpu, 2),
         "rss_before_mb": before["rss_mb"],
         "peak_rss_mb": after["peak_rss_mb"],
+        # With helper processes (diplosearch >= 1,000 docs) the tree's peak is the one that counts.
+        "peak_tree_rss_mb": tree.peak_mb,
         "setup": engine.describe(),
     }
 
@@ -236,9 +287,9 @@ def tables(payload: dict[str, object]) -> str:
         if b:
             share = b["analysis_seconds"] / b["seconds"] if b["analysis_seconds"] else None
             build_rows.append([
-                r["engine"], b["docs"], b["docs_per_s"], b["mb_per_s"],
+                r["engine"], b["docs"], b["seconds"], b["docs_per_s"], b["mb_per_s"], b["cpu_seconds"],
                 f"{100 * share:.0f}%" if share is not None else "-",
-                round(r["index_bytes"] / 1e6, 1), b["peak_rss_mb"], b["rss_before_mb"],
+                round(r["index_bytes"] / 1e6, 1), b["peak_rss_mb"], b.get("peak_tree_rss_mb"), b["rss_before_mb"],
             ])
         q = r.get("query")
         if q:
@@ -257,7 +308,9 @@ def tables(payload: dict[str, object]) -> str:
     parts = [
         "Indexing (one commit; peers' time includes diplosearch-tokens + stemming in Python):\n",
         common.format_table(
-            ["engine", "docs", "docs/s", "MB/s", "analysis", "index MB", "peak RSS MB", "RSS before MB"], build_rows
+            ["engine", "docs", "wall s", "docs/s", "MB/s", "CPU s", "analysis", "index MB", "peak RSS MB",
+             "peak RSS+helpers MB", "RSS before MB"],
+            build_rows,
         ),
         f"\nQuerying ({payload['query_count']} queries, top {TOP_K}, latency in ms; first query = new process "
         f"start to first result, median of {FIRST_QUERY_REPEATS}):\n",
@@ -373,7 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--docs", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     parser.add_argument("--queries", help=argparse.SUPPRESS)
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the committed code of HEAD (exported to benchmarks/work/), not the working tree")
     args = parser.parse_args(argv)
+    if args.snapshot:
+        common.reexec_on_snapshot(sys.argv[1:] if argv is None else list(argv))
     if args.child:
         return child_main(args)
 
