@@ -431,3 +431,20 @@ def test_helpers_do_not_outlive_the_batch(tmp_path, parallel_from_the_start):
         with open_index(tmp_path / "ix", create=True) as ix:
             ix.add_many(corpus(100), workers=2)
     assert started and all(proc.poll() is not None for proc in started)
+
+
+@pytest.mark.parametrize("load, expect_helpers", [(0.2, True), (50.0, False)])
+def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_from_the_start, monkeypatch, load, expect_helpers):
+    started: list[object] = []
+    original = index_module._Helper.__init__
+
+    def recording_init(self, index):  # type: ignore[no-untyped-def]
+        original(self, index)
+        started.append(self)
+
+    monkeypatch.setattr(index_module._Helper, "__init__", recording_init)
+    monkeypatch.setattr(index_module, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    with open_index(tmp_path / "ix", create=True) as ix:
+        assert len(ix.add_many(corpus(60)).added) == 60  # workers=None: automatic
+    assert bool(started) is expect_helpers
