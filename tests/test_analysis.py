@@ -107,3 +107,31 @@ def test_analyzer_pickles_its_configuration_not_its_caches():
 )
 def test_any_change_of_analysis_changes_the_version(other: IndonesianAnalyzer):
     assert other.version != IndonesianAnalyzer().version
+
+
+def test_fast_token_pattern_splits_exactly_like_the_reference_pattern():
+    from diplosearch.analysis.analyzer import TOKEN_PATTERN, token_pattern_for
+
+    samples = [
+        "Negara-negara ASEAN, 1.000 orang; Jum’at",
+        "Cafe\u0301 di Hanoi",  # a decomposed accent: a combining mark inside a word
+        "नमस्ते dunia",  # Devanagari vowel signs are marks
+        "emoji 🇮🇩 dan 𝐭𝐞𝐤𝐬 matematis",  # astral characters without marks
+        "astral mark a\U0001d167b",
+    ]
+    for text in samples:
+        assert token_pattern_for(text).findall(text) == TOKEN_PATTERN.findall(text), text
+
+
+def test_every_analysis_path_gives_the_same_terms():
+    analyzer = IndonesianAnalyzer()
+    text = "Kunjungan-kunjungan para Menlu ke negara-negara ASEAN menegaskan peranan Cafe\u0301 diplomasi."
+    expected = [t.term for t in analyzer.tokens(text)]
+    for _ in range(2):  # cold, then from the per-token cache
+        assert analyzer.terms(text) == expected
+        assert [t.text for t in analyzer(text, positions=True)] == expected
+        assert [t.text for t in analyzer(text, positions=True, chars=True)] == expected
+    positions = [t.pos for t in analyzer(text, positions=True)]
+    assert positions == list(range(len(expected)))
+    spans = [(t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)]
+    assert spans == [(t.start, t.end) for t in analyzer.tokens(text)]

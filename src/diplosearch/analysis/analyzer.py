@@ -14,9 +14,8 @@ import functools
 import hashlib
 import re
 import unicodedata
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
-import attrs
 from whoosh.analysis import Analyzer, Token
 
 from .normalize import normalize_token
@@ -30,10 +29,10 @@ from .stopwords import default_stopwords
 PIPELINE_VERSION = "2"
 
 
-def _combining_marks() -> str:
-    """A regex character class body matching every combining mark (Mn, Mc, Me)."""
+def _combining_marks(codes: range) -> str:
+    """A regex character class body matching every combining mark (Mn, Mc, Me) in ``codes``."""
     ranges: list[list[int]] = []
-    for code in (*range(0x30000), *range(0xE0100, 0xE01F0)):  # no marks elsewhere
+    for code in codes:
         if unicodedata.category(chr(code))[0] == "M":
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1][1] = code
@@ -42,12 +41,33 @@ def _combining_marks() -> str:
     return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
 
 
+# Marks exist below U+30000 and in U+E0100-E01EF only. re matches a class of
+# BMP characters with a bitmap but checks a class reaching beyond the BMP range by
+# range, so the two halves are kept apart for the fast test below.
+_BMP_MARKS = _combining_marks(range(0x10000))
+_ASTRAL_MARKS = _combining_marks(range(0x10000, 0x30000)) + _combining_marks(range(0xE0100, 0xE01F0))
+_MARKS = _BMP_MARKS + _ASTRAL_MARKS
 # A word: letters and digits, with combining marks inside it (decomposed accents
 # as macOS writes them, Devanagari vowel signs), which \w does not match.
-_WORD = rf"[^\W_]+(?:[{_combining_marks()}]+[^\W_]*)*"
+_WORD = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
 # Words joined by hyphens or apostrophes stay one token (negara-negara, Jum'at);
 # numbers keep their separators (1.000, 2,5).
 TOKEN_PATTERN = re.compile(rf"\d+(?:[.,]\d+)+|{_WORD}(?:[-'\u2019]{_WORD})*")
+# The same tokens for text without combining marks (nearly all text), at about
+# twice the speed: the mark-aware alternatives cost a failed attempt at every word end.
+_UNMARKED_TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:[-'\u2019][^\W_]+)*")
+_HAS_BMP_MARK = re.compile(f"[{_BMP_MARKS}]")
+_HAS_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_HAS_ASTRAL_MARK = re.compile(f"[{_ASTRAL_MARKS}]")
+
+
+def token_pattern_for(text: str) -> re.Pattern[str]:
+    """The fastest pattern that splits ``text`` exactly as :data:`TOKEN_PATTERN` does."""
+    if text.isascii():
+        return _UNMARKED_TOKEN_PATTERN
+    if _HAS_BMP_MARK.search(text) or (_HAS_ASTRAL.search(text) and _HAS_ASTRAL_MARK.search(text)):
+        return TOKEN_PATTERN
+    return _UNMARKED_TOKEN_PATTERN
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -55,14 +75,21 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_TOKEN_CHARS = 100
 
 
-@attrs.frozen
-class AnalyzedToken:
+class AnalyzedToken(NamedTuple):
     """One index term with the span of original text it came from."""
 
     term: str
     position: int
     start: int
     end: int
+
+
+# NamedTuple's own constructor is Python code; this builds the same object in C.
+_make_analyzed_token = functools.partial(tuple.__new__, AnalyzedToken)
+
+# Distinct raw tokens whose terms are memoised per analyzer; a news archive's
+# vocabulary is far below this, the cap only bounds adversarial input.
+TOKEN_CACHE_LIMIT = 500_000
 
 
 class IndonesianAnalyzer(Analyzer):
@@ -85,6 +112,7 @@ class IndonesianAnalyzer(Analyzer):
         self.stemmer = stemmer if stemmer is not None else default_stemmer()
         self.stopwords = default_stopwords() if stopwords is None else frozenset(stopwords)
         self.fold_reduplication = fold_reduplication
+        self._terms_cache: dict[str, tuple[str, ...]] = {}
 
     @property
     def version(self) -> str:
@@ -104,6 +132,7 @@ class IndonesianAnalyzer(Analyzer):
         self.stemmer = state["stemmer"]  # type: ignore[assignment]
         self.stopwords = frozenset(state["stopwords"])  # type: ignore[arg-type]
         self.fold_reduplication = bool(state["fold_reduplication"])
+        self._terms_cache = {}
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -125,20 +154,53 @@ class IndonesianAnalyzer(Analyzer):
             return fold_reduplication(word, self.stemmer.is_root)
         return [part for part in word.split("-") if part]
 
+    def _compute_terms(self, raw: str, removestops: bool) -> tuple[str, ...]:
+        if len(raw) > MAX_TOKEN_CHARS:
+            return ()
+        stem = self.stemmer.stem
+        stopwords = self.stopwords if removestops else ()
+        return tuple(stem(word) for word in self.words(raw) if word not in stopwords)
+
+    def terms_of(self, raw: str) -> tuple[str, ...]:
+        """The index terms one raw token yields, stop words dropped (memoised per token).
+
+        Normalising, folding and stemming depend on the token alone, so each distinct
+        token of an archive is analysed once; after that a token costs one lookup.
+        """
+        terms = self._terms_cache.get(raw)
+        if terms is None:
+            terms = self._compute_terms(raw, removestops=True)
+            if len(self._terms_cache) < TOKEN_CACHE_LIMIT:
+                self._terms_cache[raw] = terms
+        return terms
+
+    def _terms_function(self, removestops: bool):  # type: ignore[no-untyped-def]
+        if removestops:
+            return self.terms_of
+        return functools.partial(self._compute_terms, removestops=False)
+
     def tokens(self, text: str, removestops: bool = True) -> Iterator[AnalyzedToken]:
         """Analyse ``text`` into terms with positions and character spans."""
-        stem = self.stemmer.stem
-        stopwords = self.stopwords if removestops else frozenset()
+        terms_of = self._terms_function(removestops)
+        make = _make_analyzed_token
         position = 0
-        for match in TOKEN_PATTERN.finditer(text):
-            raw = match.group()
-            if len(raw) > MAX_TOKEN_CHARS:
-                continue
-            for word in self.words(raw):
-                if word in stopwords:
-                    continue
-                yield AnalyzedToken(stem(word), position, match.start(), match.end())
-                position += 1
+        for match in token_pattern_for(text).finditer(text):
+            terms = terms_of(match.group())
+            if terms:
+                start, end = match.span()
+                for term in terms:
+                    yield make((term, position, start, end))
+                    position += 1
+
+    def terms(self, text: str) -> list[str]:
+        """Only the index terms of ``text``, in order (the fastest path)."""
+        cached = self._terms_cache.get
+        terms: list[str] = []
+        extend = terms.extend
+        for raw in token_pattern_for(text).findall(text):
+            found = cached(raw)
+            extend(self.terms_of(raw) if found is None else found)
+        return terms
 
     def __call__(  # type: ignore[override]
         self,
@@ -155,29 +217,50 @@ class IndonesianAnalyzer(Analyzer):
     ) -> Iterator[Token]:
         """Whoosh's analyzer protocol: yields (reused) ``Token`` objects."""
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token.stopped = False
+        token.boost = 1.0
         if not tokenize:
             # The query parser hands over one already-split word.
-            analyzed: Iterator[AnalyzedToken] = (
-                AnalyzedToken(self.stemmer.stem(word), i, 0, len(value))
-                for i, word in enumerate(self.words(value))
-                if not (removestops and word in self.stopwords)
-                # A lone surrogate cannot be stored as a term (UTF-8); tokenising drops them too.
-                and not _LONE_SURROGATE.search(word)
-            )
-        else:
-            analyzed = self.tokens(value, removestops=removestops)
-        for item in analyzed:
-            token.text = item.term
-            token.stopped = False
-            token.boost = 1.0
-            if keeporiginal:
-                token.original = value[item.start : item.end]
-            if positions:
-                token.pos = start_pos + item.position
-            if chars:
-                token.startchar = start_char + item.start
-                token.endchar = start_char + item.end
-            yield token
+            for i, word in enumerate(self.words(value)):
+                if (removestops and word in self.stopwords) or _LONE_SURROGATE.search(word):
+                    # A lone surrogate cannot be stored as a term (UTF-8); tokenising drops them too.
+                    continue
+                token.text = self.stemmer.stem(word)
+                if keeporiginal:
+                    token.original = value
+                if positions:
+                    token.pos = start_pos + i
+                if chars:
+                    token.startchar, token.endchar = start_char, start_char + len(value)
+                yield token
+            return
+        # The indexing hot path: no per-token objects beyond Whoosh's reused Token.
+        terms_of = self._terms_function(removestops)
+        pattern = token_pattern_for(value)
+        position = start_pos
+        if not (chars or keeporiginal):
+            # What indexing asks for: terms and positions, so no match objects.
+            for raw in pattern.findall(value):
+                for term in terms_of(raw):
+                    token.text = term
+                    token.pos = position
+                    position += 1
+                    yield token
+            return
+        for match in pattern.finditer(value):
+            terms = terms_of(match.group())
+            if not terms:
+                continue
+            start, end = match.span()
+            for term in terms:
+                token.text = term
+                if keeporiginal:
+                    token.original = value[start:end]
+                token.pos = position
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+                position += 1
+                yield token
 
 
 def analyze(text: str, analyzer: IndonesianAnalyzer | None = None) -> list[str]:
@@ -187,7 +270,7 @@ def analyze(text: str, analyzer: IndonesianAnalyzer | None = None) -> list[str]:
     ['negara', 'asean']
     """
     analyzer = analyzer if analyzer is not None else _default_analyzer()
-    return [token.term for token in analyzer.tokens(text)]
+    return analyzer.terms(text)
 
 
 def stem(word: str) -> str:
