@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken
+from .analysis.analyzer import AnalyzedToken, token_pattern_for
 
 if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
@@ -59,7 +59,7 @@ def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
     """Widen [start, end) with context to about ``max_chars``, cutting only between words."""
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
-    words = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
+    words = [m.span() for m in token_pattern_for(text).finditer(text)]
     new_start = start
     for w_start, _w_end in words:
         if w_start >= start - before:
