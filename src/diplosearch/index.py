@@ -294,6 +294,18 @@ class Index:
         self._write_lock = threading.Lock()
         self._searcher = None
         self._closed = False
+        self._pid = os.getpid()
+
+    def _forget_parent_state(self) -> None:
+        """In a child made by ``os.fork()`` (gunicorn, multiprocessing's default on
+        Linux), drop the parent's searcher, whose open files share their read offsets
+        with the parent, and its locks, which threads that do not exist in the child
+        may have held at the fork. The child then opens its own searcher."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._read_lock = threading.Lock()
+            self._write_lock = threading.Lock()
+            self._searcher = None  # not closed: its files are the parent's too
 
     # -- opening ---------------------------------------------------------------
 
@@ -355,6 +367,7 @@ class Index:
 
     def close(self) -> None:
         """Release the searcher's files. The index cannot be used afterwards."""
+        self._forget_parent_state()
         with self._read_lock:
             if self._searcher is not None:
                 self._searcher.close()
@@ -395,6 +408,7 @@ class Index:
         so calling it is never necessary; it lets a long-lived reader release the
         files of older commits early.
         """
+        self._forget_parent_state()
         with self._read_lock:
             before = self._searcher.reader().generation() if self._searcher is not None else None
             after = self._current_searcher().reader().generation()
@@ -930,15 +944,17 @@ class _Reading:
         self._index = index
 
     def __enter__(self):  # type: ignore[no-untyped-def]
-        self._index._read_lock.acquire()
+        self._index._forget_parent_state()
+        self._lock = self._index._read_lock
+        self._lock.acquire()
         try:
             return self._index._current_searcher()
         except BaseException:
-            self._index._read_lock.release()
+            self._lock.release()
             raise
 
     def __exit__(self, *exc_info: object) -> None:
-        self._index._read_lock.release()
+        self._lock.release()
 
 
 class _WriteLock(FileLock):
@@ -1025,8 +1041,10 @@ class _Writing:
         index = self._index
         if index._closed:
             raise DiplosearchError(f"{index.path}: the index has been closed")
+        index._forget_parent_state()
         deadline = time.monotonic() + index.writer_timeout
-        if not index._write_lock.acquire(timeout=max(index.writer_timeout, 0)):
+        self._thread_lock = index._write_lock
+        if not self._thread_lock.acquire(timeout=max(index.writer_timeout, 0)):
             raise IndexLockedError(
                 f"{index.path} is locked by another writer in this process "
                 f"(waited {index.writer_timeout:g} s)"
@@ -1034,7 +1052,7 @@ class _Writing:
         try:
             self._writer = _open_writer(index, deadline)
         except BaseException:
-            index._write_lock.release()
+            self._thread_lock.release()
             raise
         return self._writer
 
@@ -1054,7 +1072,7 @@ class _Writing:
                     ) from exc
         finally:
             _release_quietly(writer)
-            index._write_lock.release()
+            self._thread_lock.release()
 
 
 def _open_writer(index: Index, deadline: float):  # type: ignore[no-untyped-def]
