@@ -448,3 +448,46 @@ def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_fro
     with open_index(tmp_path / "ix", create=True) as ix:
         assert len(ix.add_many(corpus(60)).added) == 60  # workers=None: automatic
     assert bool(started) is expect_helpers
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_children_can_keep_using_the_parents_index(ix_path):
+    """gunicorn and multiprocessing (fork) hand an Index opened before the fork to
+    children: each must search correctly alongside the parent, even if another
+    thread of the parent was inside a search (holding its lock) at the fork."""
+    with open_index(ix_path) as ix:
+        ix.add_many([doc(f"f{i}", f"berita garpu nomor{i} diplomasi") for i in range(30)])
+        assert ix.search("garpu").total == 30  # the parent's searcher is open
+        inside, leave = threading.Event(), threading.Event()
+
+        def hold_the_read_lock() -> None:
+            with ix.reading():
+                inside.set()
+                leave.wait(HANG_GUARD)
+
+        holder = threading.Thread(target=hold_the_read_lock)
+        holder.start()
+        assert inside.wait(HANG_GUARD)
+        children = []
+        for n in range(3):
+            pid = os.fork()
+            if pid == 0:  # the child: exit status says whether it worked
+                status = 1
+                try:
+                    signal.alarm(60)  # a deadlock would otherwise hang the test run
+                    for _ in range(20):
+                        if ix.search("garpu", limit=50).total != 30 or ix.get(f"f{n}") is None:
+                            break
+                        if [h.id for h in ix.search(f"nomor{n}").hits] != [f"f{n}"]:
+                            break
+                    else:
+                        status = 0
+                finally:
+                    os._exit(status)
+            children.append(pid)
+        leave.set()
+        holder.join(HANG_GUARD)
+        for _ in range(20):  # the parent searches meanwhile, through the same files
+            assert ix.search("garpu", limit=50).total == 30
+        statuses = [os.waitpid(pid, 0)[1] for pid in children]
+        assert statuses == [0, 0, 0]
