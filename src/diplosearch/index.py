@@ -293,6 +293,7 @@ class Index:
         self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._searcher = None
+        self._searcher_dir: tuple[int, int] | None = None
         self._closed = False
         self._pid = os.getpid()
 
@@ -390,13 +391,18 @@ class Index:
         if self._closed:
             raise DiplosearchError(f"{self.path}: the index has been closed")
         try:
-            if self._searcher is not None and not self._searcher.up_to_date():
+            # A rebuild swaps in a whole new directory, whose generation numbers may
+            # equal the old one's: compare the directory itself too.
+            moved = self._searcher is not None and self._searcher_dir != _directory_identity(self.path)
+            if self._searcher is not None and (moved or not self._searcher.up_to_date()):
                 # Not Searcher.refresh(): it reuses segment readers by segment id and
                 # so misses deletions committed to an existing segment since.
                 self._searcher.close()
                 self._searcher = None
             if self._searcher is None:
+                directory = _directory_identity(self.path)
                 self._searcher = self._whoosh.searcher(weighting=scoring.BM25F())
+                self._searcher_dir = directory
         except Exception as exc:
             raise CorruptIndexError(f"{self.path}: cannot read the index ({type(exc).__name__}: {exc})") from exc
         return self._searcher
@@ -451,8 +457,9 @@ class Index:
             terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
             documents = searcher.doc_count()
             segments = len(reader.leaf_readers())
-        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        toc_times = [f.stat().st_mtime for f in self.path.glob("*.toc")]
+        # A concurrent commit may delete files between listing and stat: skip those.
+        size = sum(info.st_size for info in _stats(self.path.iterdir()) if stat.S_ISREG(info.st_mode))
+        toc_times = [info.st_mtime for info in _stats(self.path.glob("*.toc"))]
         last = (
             _dt.datetime.fromtimestamp(max(toc_times), _dt.timezone.utc).isoformat(timespec="seconds")
             if toc_times
@@ -1010,6 +1017,22 @@ def _describe_holder(note: str | None) -> str:
     return f" (process {pid} on {host}, since {since})" if since else f" ({note})"
 
 
+def _directory_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _stats(paths: Iterable[Path]) -> Iterator[os.stat_result]:
+    for path in paths:
+        try:
+            yield path.stat()
+        except FileNotFoundError:
+            continue
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -1075,27 +1098,31 @@ class _Writing:
             self._thread_lock.release()
 
 
-def _open_writer(index: Index, deadline: float):  # type: ignore[no-untyped-def]
-    """Take the index's write lock (waiting until ``deadline``) and start a Whoosh writer."""
-    lock = _WriteLock(str(index.path / f"{INDEX_NAME}_WRITELOCK"))
+def _take_write_lock(path: Path, deadline: float, timeout: float) -> _WriteLock:
+    """The write lock of the index at ``path``, waiting for it until ``deadline``."""
+    lock = _WriteLock(str(path / f"{INDEX_NAME}_WRITELOCK"))
     note = None
     while True:
         try:
             if lock.acquire():
-                break
+                return lock
         except OSError as exc:
             raise DiplosearchError(
-                f"{index.path}: cannot take the write lock ({exc}); is the index on a file "
+                f"{path}: cannot take the write lock ({exc}); is the index on a file "
                 f"system without file locking?"
             ) from exc
         note = _read_lock_note(lock.filename) or note
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise IndexLockedError(
-                f"{index.path} is locked by another writer{_describe_holder(note)}; "
-                f"waited {index.writer_timeout:g} s"
+                f"{path} is locked by another writer{_describe_holder(note)}; waited {timeout:g} s"
             )
         time.sleep(min(0.05, remaining))
+
+
+def _open_writer(index: Index, deadline: float):  # type: ignore[no-untyped-def]
+    """Take the index's write lock (waiting until ``deadline``) and start a Whoosh writer."""
+    lock = _take_write_lock(index.path, deadline, index.writer_timeout)
     try:
         if lock.previous_holder:
             _recover_after_dead_writer(index, lock.previous_holder)
@@ -1325,11 +1352,19 @@ def rebuild_index(path: Path, analyzer: IndonesianAnalyzer) -> int:
     manifest = read_manifest(path)
     old = Index.open(path, analyzer, check_version=False)
     try:
-        docs = list(old.documents())
+        # Hold the old index's write lock until the new one is in place, so that a
+        # document written meanwhile is not lost with the old directory (a writer
+        # waiting for the lock then writes into the new index). Only the lock: a
+        # writer's clean-up would run on whatever directory is at ``path`` by then.
+        lock = _take_write_lock(path, time.monotonic() + old.writer_timeout, old.writer_timeout)
+        try:
+            docs = list(old.documents())
+            extra = {k: v for k, v in manifest.items() if k not in ("format", "analysis_version", "created")}
+            replace_index_directory(path, analyzer, lambda index: index.add_many(docs), manifest_extra=extra)
+        finally:
+            lock.release()
     finally:
         old.close()
-    extra = {k: v for k, v in manifest.items() if k not in ("format", "analysis_version", "created")}
-    replace_index_directory(path, analyzer, lambda index: index.add_many(docs), manifest_extra=extra)
     return len(docs)
 
 
