@@ -491,3 +491,45 @@ def test_forked_children_can_keep_using_the_parents_index(ix_path):
             assert ix.search("garpu", limit=50).total == 30
         statuses = [os.waitpid(pid, 0)[1] for pid in children]
         assert statuses == [0, 0, 0]
+
+
+# -- whole-directory swaps (rebuild, the default index) -----------------------------------------
+
+
+def test_readers_follow_a_swapped_in_directory_even_at_the_same_generation(tmp_path):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many([doc("lama-1"), doc("lama-2")])  # generation 1
+    with open_index(path) as reader:
+        assert {d.id for d in reader.documents()} == {"lama-1", "lama-2"}
+        index_module.replace_index_directory(
+            path, reader.analyzer, lambda new: new.add_many([doc("baru-1")])  # generation 1 too
+        )
+        assert {d.id for d in reader.documents()} == {"baru-1"}
+        assert [h.id for h in reader.search("diplomasi").hits] == ["baru-1"]
+
+
+def test_a_write_during_a_rebuild_waits_and_lands_in_the_new_index(tmp_path, monkeypatch):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(corpus(100))
+    reading_done = threading.Event()
+    real_replace = index_module.replace_index_directory
+
+    def slow_replace(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reading_done.set()  # the rebuild has read the old documents ...
+        time.sleep(0.5)  # ... and a writer comes along before the swap
+        return real_replace(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "replace_index_directory", slow_replace)
+    rebuilt: list[int] = []
+    rebuild = threading.Thread(target=lambda: rebuilt.append(index_module.rebuild_index(path, ix.analyzer)))
+    rebuild.start()
+    assert reading_done.wait(HANG_GUARD)
+    with open_index(path, writer_timeout=HANG_GUARD) as writer:
+        assert writer.add(doc("selama-rebuild", "ditulis selama rebuild")) is True
+    rebuild.join(HANG_GUARD)
+    assert rebuilt == [100]
+    with open_index(path) as ix:
+        ids = {d.id for d in ix.documents()}
+        assert "selama-rebuild" in ids and len(ids) == 101  # not lost with the old directory
