@@ -450,6 +450,15 @@ def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_fro
     assert bool(started) is expect_helpers
 
 
+def test_no_automatic_helpers_where_sys_executable_is_not_python(tmp_path, parallel_from_the_start, monkeypatch):
+    """Under uWSGI sys.executable is the server's binary; a frozen app's is the app."""
+    monkeypatch.setattr(index_module, "_spare_cpu", lambda: True)
+    monkeypatch.setattr(index_module._Helper, "__init__", lambda self, index: pytest.fail("helper started"))
+    monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")
+    with open_index(tmp_path / "ix", create=True) as ix:
+        assert len(ix.add_many(corpus(60)).added) == 60
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_children_can_keep_using_the_parents_index(ix_path):
     """gunicorn and multiprocessing (fork) hand an Index opened before the fork to

@@ -665,6 +665,13 @@ def _default_workers() -> int:
     return max(1, min(_usable_cpus(), 2))
 
 
+def _can_start_helpers() -> bool:
+    """Whether ``sys.executable`` is a Python that can run a helper: not in a frozen
+    app, nor under an embedding server (uWSGI sets it to its own binary)."""
+    name = Path(sys.executable or "").name.lower()
+    return not getattr(sys, "frozen", False) and name.startswith(("python", "pypy"))
+
+
 def _spare_cpu() -> bool:
     """Whether a CPU is idle besides the one this (indexing) process keeps busy.
 
@@ -803,7 +810,7 @@ class _Helpers:
             writer.add_document(**fields)
             return
         if not self._helpers:
-            if self._auto and not _spare_cpu():
+            if self._auto and not (_can_start_helpers() and _spare_cpu()):
                 self._wanted = 0  # for the rest of this call
                 writer.add_document(**fields)
                 return
