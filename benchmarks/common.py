@@ -425,10 +425,11 @@ class DiplosearchEngine(Engine):
 
     def __init__(
         self, path: Path, stemmer: str = "default", stopwords: bool = True, reduplication: bool = True,
-        coordination: bool = True, name: str = "diplosearch",
+        coordination: bool = True, name: str = "diplosearch", workers: int | None = None,
     ) -> None:
         super().__init__(path)
         self.name = name
+        self.workers = workers  # add_many's helper processes; None = diplosearch's default
         self.stemmer = stemmer
         self.stopwords = stopwords
         self.reduplication = reduplication
@@ -462,7 +463,7 @@ class DiplosearchEngine(Engine):
         import diplosearch
 
         self.index = diplosearch.open_index(self.path, create=True, analyzer=self.analyzer())
-        self.index.add_many(self.to_document(d) for d in docs)
+        self._add(docs)
 
     def open(self) -> None:
         import diplosearch
@@ -481,8 +482,12 @@ class DiplosearchEngine(Engine):
             res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=coordination)
         return [hit.id for hit in res.hits]
 
+    def _add(self, docs: Sequence[BenchDoc]) -> None:
+        options = {} if self.workers is None else {"workers": self.workers}
+        self.index.add_many((self.to_document(d) for d in docs), **options)
+
     def add(self, docs: Sequence[BenchDoc]) -> None:
-        self.index.add_many(self.to_document(d) for d in docs)
+        self._add(docs)
 
     def close(self) -> None:
         if self.index is not None:
@@ -977,10 +982,13 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     cells = [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     # Text columns are left-aligned, numbers right-aligned.
-    numeric = [
-        i > 0 and all(isinstance(row[i], (int, float)) or row[i] in (None, "") for row in rows)
-        for i in range(len(headers))
-    ]
+    def looks_numeric(value: object) -> bool:
+        if value is None or isinstance(value, (int, float)):
+            return True
+        text = str(value)
+        return text == "" or bool(re.match(r"^[±+\-]?\d", text))
+
+    numeric = [i > 0 and all(looks_numeric(row[i]) for row in rows) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
         return "| " + " | ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)) + " |"

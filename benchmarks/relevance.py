@@ -220,20 +220,39 @@ def _log_done(log, task: Task, engine_runs: Sequence[str], results: dict[str, di
         )
 
 
+def paired_delta(run: dict, ref: dict) -> tuple[float, float]:
+    """MRR@10 difference of ``run`` to ``ref`` over the same queries, with the half-width
+    of its 95% confidence interval (paired: per-query differences)."""
+    def rr(rank: int | None) -> float:
+        return 1.0 / rank if rank is not None and rank <= 10 else 0.0
+
+    diffs = [rr(run["rank_of_relevant"][q]) - rr(ref["rank_of_relevant"][q]) for q in ref["rank_of_relevant"]]
+    n = len(diffs)
+    if n < 2:
+        return (sum(diffs) / n if n else 0.0), 0.0
+    mean = sum(diffs) / n
+    variance = sum((d - mean) ** 2 for d in diffs) / (n - 1)
+    return mean, 1.96 * (variance / n) ** 0.5
+
+
 def table(results: dict[str, dict]) -> str:
-    """One row per run; Δ is the MRR@10 difference to the reference run (diplosearch-fixed
-    while the coordination bug is present, else diplosearch)."""
+    """One row per run. Δ is the paired MRR@10 difference to the reference run
+    (diplosearch-fixed while the coordination bug is present, else diplosearch)."""
     ref_name = "diplosearch-fixed" if "diplosearch-fixed" in results else "diplosearch"
     base = results.get(ref_name)
     rows = []
     for run, r in results.items():
-        delta = f"{r['mrr@10'] - base['mrr@10']:+.3f}" if base and run != ref_name else ""
+        delta = ""
+        if base and run != ref_name:
+            mean, half = paired_delta(r, base)
+            delta = f"{mean:+.3f} ±{half:.3f}"
         rows.append(
             [run, r["mrr@10"], f"±{r['mrr@10_ci95']:.3f}", delta, r["recall@10"], r["recall@100"], r["query_errors"],
              r["empty_queries"], round(r["build_seconds"]), r["ms_per_query"]]
         )
     return common.format_table(
-        ["run", "MRR@10", "95% CI", f"Δ MRR vs {ref_name}", "R@10", "R@100", "errors", "empty q", "index s", "ms/query"],
+        ["run", "MRR@10", "95% CI", f"Δ MRR@10 vs {ref_name} (95% CI)", "R@10", "R@100", "errors", "empty q",
+         "index s", "ms/query"],
         rows,
     )
 
@@ -252,7 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", default="relevance.json", help="file name under benchmarks/results/")
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the committed code of HEAD (exported to benchmarks/work/), not the working tree")
+    parser.add_argument("--tables", metavar="JSON", help="only print the tables of an earlier run's JSON file")
     args = parser.parse_args(argv)
+    if args.tables:
+        import json
+
+        saved = json.loads(Path(args.tables).read_text("utf-8"))
+        for name, task in saved["tasks"].items():
+            print(f"\n### {name} ({task['info']['queries']:,} queries, {task['info']['documents']:,} documents)\n")
+            print(table(task["results"]))
+        return 0
     if args.snapshot:
         common.reexec_on_snapshot(sys.argv[1:] if argv is None else list(argv))
 

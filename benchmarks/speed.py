@@ -383,7 +383,9 @@ def profile(articles: Sequence[BenchDoc], queries: Sequence[str], docs: int) -> 
         print(f"wrote {common.RESULTS_DIR / name}")
 
     path = common.fresh_dir("profile") / "diplosearch"
-    engine = common.make_engine("diplosearch", path)
+    # One process: helper processes would hide their work from the profiler; each helper
+    # does exactly this per document.
+    engine = common.DiplosearchEngine(path, workers=1)
     profiler = cProfile.Profile()
     subset = list(articles[:docs])
     started = time.perf_counter()

@@ -64,6 +64,15 @@ def test_evaluate_of_a_perfect_run_and_of_nothing() -> None:
         common.evaluate([["a"]], [])
 
 
+def test_paired_delta_compares_the_same_queries() -> None:
+    ref = {"rank_of_relevant": {"q1": 1, "q2": 2, "q3": None}}
+    run = {"rank_of_relevant": {"q1": 2, "q2": 2, "q3": 11}}  # rank 11 is outside MRR@10
+    mean, half = relevance.paired_delta(run, ref)
+    assert mean == pytest.approx((0.5 - 1.0) / 3)
+    assert half > 0
+    assert relevance.paired_delta(ref, ref) == (0.0, 0.0)
+
+
 def test_percentile_interpolates_like_numpy() -> None:
     values = list(range(1, 101))  # 1..100
     assert common.percentile(values, 50) == pytest.approx(50.5)
