@@ -146,3 +146,20 @@ def test_main_can_be_called_in_process(isolated_index_home, capsys):
 
     assert main(["pelopor", "--json", "--limit", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["total"] >= 1
+
+
+def test_a_reader_that_stops_early_is_not_an_error(isolated_index_home, tmp_path: Path):
+    from diplosearch import Document, open_index
+
+    with open_index(tmp_path / "besar", create=True) as ix:
+        ix.add_many(
+            [Document(id=f"d{i}", title=f"Diplomasi {i}", body="diplomasi ekonomi " * 200) for i in range(300)]
+        )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "diplosearch", "diplomasi", "--index", str(tmp_path / "besar"), "--limit", "300"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(isolated_index_home),
+    )
+    assert child.stdout is not None and child.stdout.readline()
+    child.stdout.close()  # like `| head -1`
+    _out, err = child.communicate(timeout=300)
+    assert child.returncode == 0 and b"Traceback" not in err and b"error" not in err

@@ -314,22 +314,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "rebuild":
             return _cmd_rebuild(args, out)
         return _cmd_analyze(args, out)
-    except _UsageError as exc:
-        err.write(f"diplosearch: error: {exc}\n")
-        return EXIT_USAGE
-    except QueryError as exc:
-        err.write(f"diplosearch: error: {exc}\n")
-        return EXIT_USAGE
-    except DiplosearchError as exc:
-        err.write(f"diplosearch: error: {exc}\n")
-        return EXIT_ERROR
-    except OSError as exc:
-        err.write(f"diplosearch: error: {exc}\n")
-        return EXIT_ERROR
     except BrokenPipeError:
         # The reader (e.g. `head`) went away; that is not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
         return EXIT_OK
+    except (_UsageError, QueryError) as exc:
+        err.write(f"diplosearch: error: {exc}\n")
+        return EXIT_USAGE
+    except (DiplosearchError, OSError) as exc:
+        err.write(f"diplosearch: error: {exc}\n")
+        return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("diplosearch: interrupted\n")
         return 130
