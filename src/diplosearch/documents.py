@@ -1052,17 +1052,23 @@ def _too_large_message() -> str:
     return f"file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit for one document; skipped"
 
 
-def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+def _read_whole_file(path: Path, shown: str) -> bytes | InputProblem:
+    """A file's bytes (decompressed if gzip), or the problem that stopped the read."""
     handle, chunks = _open_chunks(path)
     with handle:
         try:
-            data = _read_capped(chunks)
+            return _read_capped(chunks)
         except _TooLarge:
-            yield InputProblem(shown, None, _too_large_message())
-            return
+            return InputProblem(shown, None, _too_large_message())
         except _StreamError as exc:
-            yield InputProblem(shown, None, f"{exc}; skipped")
-            return
+            return InputProblem(shown, None, f"{exc}; skipped")
+
+
+def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+    data = _read_whole_file(path, shown)
+    if isinstance(data, InputProblem):
+        yield data
+        return
     if not data.strip():
         yield InputProblem(shown, None, "empty file")
         return
@@ -1199,16 +1205,10 @@ def _utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _read_json(path: Path, shown: str, stem: str) -> Iterator[Document | InputProblem]:
-    handle, chunks = _open_chunks(path)
-    with handle:
-        try:
-            data = _read_capped(chunks)
-        except _TooLarge:
-            yield InputProblem(shown, None, _too_large_message())
-            return
-        except _StreamError as exc:
-            yield InputProblem(shown, None, f"{exc}; skipped")
-            return
+    data = _read_whole_file(path, shown)
+    if isinstance(data, InputProblem):
+        yield data
+        return
     text = _decode(data).lstrip("\ufeff")
     if not text.strip():
         yield InputProblem(shown, None, "empty file")
