@@ -159,14 +159,17 @@ def test_sigkill_at_random_moments_never_loses_a_commit(tmp_path, isolated_index
     with open_index(path, create=True) as ix:
         ix.add_many(batch(0))
     rng = random.Random(int(os.environ.get("DIPLOSEARCH_TEST_SEED", "5")))
-    # One undisturbed run (version 1) tells how long a run takes.
-    _last, duration = run_killed_writer(path, 1, 1, None, isolated_index_home)
-    check_after_crash(path, 1, N_DOCS // CHUNK - 1)
+    # Undisturbed runs (versions 1 and 2) tell how long a run takes, without and
+    # with helper processes (which take a while to start).
+    duration = {}
+    for version, workers in ((1, 1), (2, 2)):
+        _last, duration[workers] = run_killed_writer(path, version, workers, None, isolated_index_home)
+        check_after_crash(path, version, N_DOCS // CHUNK - 1)
     outcomes = []
     for kill in range(KILLS):
-        version = kill + 2
+        version = kill + 3
         workers = 2 if kill % 3 == 2 else 1
-        delay = rng.uniform(0, duration * 1.1)
+        delay = rng.uniform(0, duration[workers] * 1.1)
         last, _elapsed = run_killed_writer(path, version, workers, delay, isolated_index_home)
         outcomes.append(last)
         check_after_crash(path, version, last)
