@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, assume, example, given, settings, strategies
 
 from diplosearch import Document, Quote, analyze, open_index
 from diplosearch.analysis.analyzer import MAX_TOKEN_CHARS, IndonesianAnalyzer
-from diplosearch.errors import DiplosearchError, QueryError
+from diplosearch.errors import QueryError
 
 settings.register_profile(
     "hostile",

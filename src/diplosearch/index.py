@@ -3,12 +3,15 @@
 Layout of an index directory::
 
     diplosearch.json   manifest: format, analysis version, creation time
-    MAIN_WRITELOCK     Whoosh's write lock (an OS file lock, released if its owner dies)
+    MAIN_WRITELOCK     Whoosh's write lock (an OS file lock, released if its owner dies);
+                       while held it names its holder ("pid host time")
     _MAIN_<n>.toc      Whoosh's table of contents (the commit point), *.seg segments
+    MAIN.tmp/, .MAIN.worker-<pid>.tmp/   a writer's and its helpers' temporary files
 
 Writes go through one Whoosh writer per call and become visible only at commit,
-when Whoosh renames a new table of contents into place: a crash or an exception
-before that leaves the previous commit as it was.
+when the new table of contents is renamed into place (after the segment and the
+TOC are fsync'ed): a crash or an exception before that leaves the previous commit
+as it was, and the next writer removes what the failed one left.
 """
 
 from __future__ import annotations
