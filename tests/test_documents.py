@@ -794,3 +794,19 @@ def test_size_caps_on_a_text_file_and_a_jsonl_line(tmp_path: Path, monkeypatch: 
 def test_input_problem_prints_as_one_line():
     assert str(InputProblem("a/b.jsonl", 3, "not valid JSON")) == "a/b.jsonl:3: not valid JSON"
     assert str(InputProblem("a.txt", None, "binary\nfile")) == "a.txt: binary file"
+
+
+def test_a_file_name_that_is_not_utf8_still_gives_an_indexable_id(tmp_path):
+    import os
+
+    from diplosearch.documents import Document, read_documents
+
+    folder = tmp_path / "arsip"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "w", encoding="utf-8") as handle:
+        handle.write("Kopi Hanoi\n\nKopi di Hanoi makin terkenal.\n")
+    (item,) = list(read_documents([folder]))
+    assert isinstance(item, Document)
+    assert item.id == "caf\\xe9"
+    item.id.encode("utf-8")
+    assert item.path is not None and item.path.encode("utf-8")

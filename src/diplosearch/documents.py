@@ -768,6 +768,15 @@ def parse_article(
     )
 
 
+def _readable(name: str) -> str:
+    """A file-system string as valid text: bytes that were not UTF-8 become ``\\xNN``.
+
+    Python hands such names over with lone surrogates, which can be neither indexed
+    nor printed; the escaped form is stable, so the same file keeps the same id.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def _path_stem(path: str | os.PathLike[str]) -> str:
     """A file's name without its format suffix ("arsip.jsonl.gz" -> "arsip")."""
     name = Path(path).name
@@ -1319,9 +1328,9 @@ def read_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document
                     continue
                 relative = found.relative_to(path)
                 doc_id = "/".join([*relative.parent.parts, _path_stem(relative)])
-                yield from _read_one(found, str(found), doc_id)
+                yield from _read_one(found, _readable(str(found)), _readable(doc_id))
         else:
-            yield from _read_one(path, shown, _path_stem(path))
+            yield from _read_one(path, _readable(shown), _readable(_path_stem(path)))
 
 
 def _read_one(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
