@@ -190,3 +190,15 @@ def test_concurrent_searches_from_threads_agree(ix):
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_matched_terms_are_reported_with_and_without_coordination(ix):
+    ix.add_many(
+        [
+            Document(id="both", title="Diplomasi", body="diplomasi dan ekonomi"),
+            Document(id="one", title="Catatan", body="ekonomi saja"),
+        ]
+    )
+    for coordination in (True, False):
+        hits = {h.id: h.matched_terms for h in ix.search("diplomasi ekonomi -olahraga", coordination=coordination).hits}
+        assert hits == {"both": 2, "one": 1}, coordination

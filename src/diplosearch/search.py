@@ -207,17 +207,23 @@ def search(
             return Results(query=query, total=0, offset=offset, limit=limit, hits=[])
         runnable = CoordinatedQuery(parsed) if coordination else parsed
         try:
-            found = searcher.search(runnable, limit=offset + limit)
+            # Without the coordination score, Whoosh records which terms each hit matched.
+            found = searcher.search(runnable, limit=offset + limit, terms=not coordination)
             total = len(found)
-            page = [(hit.score, dict(hit.fields())) for hit in found[offset : offset + limit]]
+            page = [
+                (hit.score, dict(hit.fields()), None if coordination else _distinct_terms(hit.matched_terms()))
+                for hit in found[offset : offset + limit]
+            ]
         except Exception as exc:
             raise CorruptIndexError(
                 f"{index.path}: search failed while reading the index ({type(exc).__name__}: {exc})"
             ) from exc
     hits = []
-    for position, (raw_score, stored) in enumerate(page, start=offset + 1):
+    for position, (raw_score, stored, matched_without_coordination) in enumerate(page, start=offset + 1):
         matched = int(raw_score // _COORDINATION_SCALE) if coordination else 0
         score = raw_score - matched * _COORDINATION_SCALE
+        if matched_without_coordination is not None:
+            matched = matched_without_coordination
         document = document_from_stored(stored)
         hits.append(
             Hit(
@@ -225,7 +231,7 @@ def search(
                 id=document.id,
                 title=document.title,
                 score=round(score, 6),
-                matched_terms=matched if coordination else _count_matched(document, terms, index),
+                matched_terms=matched,
                 snippets=make_snippets(
                     document, terms, index.analyzer, count=snippets, max_chars=snippet_chars, markers=markers
                 )
@@ -237,7 +243,5 @@ def search(
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits)
 
 
-def _count_matched(document: Document, terms: set[str], index: "Index") -> int:
-    text = "\n".join([document.title, *(q.text for q in document.quotes), *document.captions, document.body])
-    return len({t.term for t in index.analyzer.tokens(text)} & terms)
-
+def _distinct_terms(matched: Sequence[tuple[str, object]]) -> int:
+    return len({text.decode("utf-8") if isinstance(text, bytes) else text for _field, text in matched})
