@@ -202,3 +202,17 @@ def test_matched_terms_are_reported_with_and_without_coordination(ix):
     for coordination in (True, False):
         hits = {h.id: h.matched_terms for h in ix.search("diplomasi ekonomi -olahraga", coordination=coordination).hits}
         assert hits == {"both": 2, "one": 1}, coordination
+
+
+def test_a_hyphen_inside_a_query_word_is_part_of_the_word_not_an_exclusion(ix):
+    ix.add_many(
+        [
+            Document(id="plural", title="A", body="Negara-negara ASEAN bertemu."),
+            Document(id="compound", title="B", body="Dampak sosial-ekonomi pandemi Covid-19."),
+        ]
+    )
+    assert ids(ix.search("negara-negara")) == ["plural"]
+    assert ids(ix.search("sosial-ekonomi")) == ["compound"]
+    assert ids(ix.search("Covid-19")) == ["compound"]
+    assert ids(ix.search("pandemi -sosial")) == []
+    assert ids(ix.search("ASEAN -pandemi")) == ["plural"]

@@ -119,7 +119,10 @@ def _parser(fields: Sequence[str], boosts: Mapping[str, float], schema) -> qpars
         qparser.SingleQuotePlugin,
     ):
         parser.remove_plugin_class(plugin_class)
-    parser.add_plugin(qparser.PlusMinusPlugin())
+    # `-` excludes only at the start of a word: inside one it is Indonesian
+    # reduplication or a compound (negara-negara, sosial-ekonomi, Covid-19), which
+    # Whoosh's default reading turns into "negara NOT negara".
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=\S)", minusexpr=r"(?<![^\s(])-(?=\S)"))
     return parser
 
 
@@ -165,7 +168,10 @@ def parse_query(
     try:
         parsed = _parser(fields, field_boosts, schema).parse(clean_text(text))
     except Exception as exc:  # Whoosh's parser raises assorted errors on odd input
-        raise QueryError(f"cannot parse the query ({exc})") from exc
+        raise QueryError(
+            f"cannot parse the query ({type(exc).__name__}: {exc}); check its parentheses, "
+            "quotes and operators"
+        ) from exc
     return parsed
 
 
