@@ -1012,12 +1012,15 @@ def _fmt(value: object) -> str:
 
 
 def fresh_dir(name: str) -> Path:
-    """An empty working directory under benchmarks/work/ (git-ignored)."""
-    path = WORK_DIR / name
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
+    """A new, empty working directory of its own under benchmarks/work/ (git-ignored).
+
+    Unique per call, so two benchmark runs at the same time never remove each other's
+    indexes.
+    """
+    import tempfile
+
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=WORK_DIR))
 
 
 def dir_size(path: Path) -> int:
