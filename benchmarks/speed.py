@@ -140,6 +140,8 @@ def child_build(engine_name: str, docs_file: Path, index_dir: Path) -> dict[str,
     docs = read_docs(docs_file)
     gc.collect()
     before = memory_mb()
+    # diplosearch starts its indexing helper only when the 1-minute load average leaves a CPU spare.
+    load_before = os.getloadavg()[0]
     engine = common.make_engine(engine_name, index_dir)
     cpu_before = cpu_seconds()
     with TreeMemory() as tree:
@@ -158,6 +160,9 @@ def child_build(engine_name: str, docs_file: Path, index_dir: Path) -> dict[str,
         "mb_per_s": round(text_bytes / 1e6 / seconds, 3),
         "analysis_seconds": round(engine.analysis_seconds, 3),
         "cpu_seconds": round(cpu, 2),
+        "load_average_before": round(load_before, 2),
+        # More than one CPU busy on average: helper processes or threads did part of the work.
+        "parallel": cpu > 1.15 * seconds,
         "rss_before_mb": before["rss_mb"],
         "peak_rss_mb": after["peak_rss_mb"],
         # With helper processes (diplosearch >= 1,000 docs) the tree's peak is the one that counts.
@@ -288,6 +293,7 @@ def tables(payload: dict[str, object]) -> str:
             share = b["analysis_seconds"] / b["seconds"] if b["analysis_seconds"] else None
             build_rows.append([
                 r["engine"], b["docs"], b["seconds"], b["docs_per_s"], b["mb_per_s"], b["cpu_seconds"],
+                ("yes" if b["parallel"] else "no") if "parallel" in b else "?", b.get("load_average_before"),
                 f"{100 * share:.0f}%" if share is not None else "-",
                 round(r["index_bytes"] / 1e6, 1), b["peak_rss_mb"], b.get("peak_tree_rss_mb"), b["rss_before_mb"],
             ])
@@ -308,7 +314,7 @@ def tables(payload: dict[str, object]) -> str:
     parts = [
         "Indexing (one commit; peers' time includes diplosearch-tokens + stemming in Python):\n",
         common.format_table(
-            ["engine", "docs", "wall s", "docs/s", "MB/s", "CPU s", "analysis", "index MB", "peak RSS MB",
+            ["engine", "docs", "wall s", "docs/s", "MB/s", "CPU s", ">1 CPU", "load", "analysis", "index MB", "peak RSS MB",
              "peak RSS+helpers MB", "RSS before MB"],
             build_rows,
         ),
@@ -422,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="instead: cProfile diplosearch indexing (--profile-docs articles) and the query set")
     parser.add_argument("--profile-docs", type=int, default=5000)
     parser.add_argument("--output", default="speed.json", help="file name under benchmarks/results/")
+    parser.add_argument("--tables", metavar="JSON", help="only print the tables of an earlier run's JSON file")
     # Internal: one measuring step in a child process.
     parser.add_argument("--child", choices=("build", "query", "first", "add"), help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
@@ -435,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         common.reexec_on_snapshot(sys.argv[1:] if argv is None else list(argv))
     if args.child:
         return child_main(args)
+    if args.tables:
+        print(tables(json.loads(Path(args.tables).read_text("utf-8"))))
+        return 0
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = [e for e in engines if e not in common.ENGINES]
