@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -216,3 +217,64 @@ def test_a_hyphen_inside_a_query_word_is_part_of_the_word_not_an_exclusion(ix):
     assert ids(ix.search("Covid-19")) == ["compound"]
     assert ids(ix.search("pandemi -sosial")) == []
     assert ids(ix.search("ASEAN -pandemi")) == ["plural"]
+
+
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "src" / "diplosearch" / "data" / "corpus"
+
+
+@pytest.fixture
+def paragraph_index(tmp_path: Path):
+    """Every sentence of the bundled articles as a document: many overlapping words."""
+    paragraphs = [
+        sentence.strip()
+        for path in sorted(CORPUS_DIR.glob("*.txt"))
+        for sentence in re.split(r"(?<=[.!?])\s+", path.read_text("utf-8"))
+        if len(sentence.split()) > 5
+    ]
+    assert len(paragraphs) > 30
+    with open_index(tmp_path / "paragraphs", create=True) as index:
+        index.add_many(
+            Document(id=f"p{n}", title=" ".join(p.split()[:6]), body=p) for n, p in enumerate(paragraphs)
+        )
+        yield index
+
+
+COORDINATION_QUERIES = [
+    "diplomasi",
+    "peranan pelopor diplomasi",
+    "kerja sama ekonomi Vietnam Indonesia perdagangan",
+    "diplomasi^3 ekonomi",
+    "title:diplomasi body:kerja",
+    "diplomasi ekonomi -perdagangan",
+    '"kerja sama" ekonomi',
+    "(diplomasi OR ekonomi) AND Vietnam",
+]
+
+
+@pytest.mark.parametrize("query", COORDINATION_QUERIES)
+def test_coordinated_scores_equal_the_union_trees_own_scores(paragraph_index, query, monkeypatch):
+    from diplosearch import search as search_module
+
+    fast = paragraph_index.search(query, limit=50, snippets=0)
+    monkeypatch.setattr(search_module, "_term_leaves", lambda matcher, boost=1.0: None)
+    generic = paragraph_index.search(query, limit=50, snippets=0)
+    assert fast.total == generic.total > 0
+    assert [(h.id, h.matched_terms) for h in fast.hits] == [(h.id, h.matched_terms) for h in generic.hits]
+    assert [h.score for h in fast.hits] == pytest.approx([h.score for h in generic.hits], rel=1e-9)
+
+
+def test_plain_word_queries_take_the_single_pass_scoring(paragraph_index):
+    from whoosh.searching import SearchContext
+
+    from diplosearch.search import _term_leaves, parse_query
+
+    with paragraph_index.reading() as searcher:
+        def leaves(text: str):
+            parsed = parse_query(text, searcher.schema)
+            return _term_leaves(parsed.matcher(searcher, SearchContext(needs_current=True)))
+
+        plain = leaves("kerja sama ekonomi diplomasi^2")
+        assert plain is not None
+        assert {text for text, _m, _b in plain} >= {b"ekonomi", b"diplomasi"}
+        assert {boost for _t, _m, boost in plain} > {1.0}
+        assert leaves('"kerja sama" ekonomi') is None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import attrs
 from whoosh import qparser, query as wq
-from whoosh.matching import WrappingMatcher
+from whoosh.matching import NullMatcherClass, UnionMatcher, WrappingMatcher
 from whoosh.searching import SearchContext
 
 from .analysis.normalize import clean_text
@@ -75,8 +75,37 @@ class Results:
         return iter(self.hits)
 
 
+def _term_leaves(matcher, boost: float = 1.0) -> list[tuple[bytes, object, float]] | None:  # type: ignore[no-untyped-def]
+    """The term matchers of a tree made only of unions and boosts, each with the product
+    of the boosts above it; None for any other tree (phrases, AND, NOT...)."""
+    leaves: list[tuple[bytes, object, float]] = []
+    pending = [(matcher, boost)]
+    while pending:
+        node, node_boost = pending.pop()
+        kind = type(node)
+        if kind is UnionMatcher:
+            pending.append((node.a, node_boost))
+            pending.append((node.b, node_boost))
+        elif kind is WrappingMatcher:
+            pending.append((node.child, node_boost * node.boost))
+        elif kind is NullMatcherClass:
+            continue
+        elif node.term() is not None and not node.children():
+            leaves.append((node.term()[1], node, node_boost))
+        else:
+            return None
+    return leaves
+
+
 class _CoordinationMatcher(WrappingMatcher):
     """Scores a document by how many distinct query terms it contains, then by BM25F."""
+
+    def __init__(self, child, boost: float = 1.0):  # type: ignore[no-untyped-def]
+        super().__init__(child, boost)
+        # Most queries are an OR of words over the fields: for those, one pass over the
+        # term matchers gives both the matched terms and the BM25F sum, instead of two
+        # recursive walks of the union tree per document.
+        self._leaves = _term_leaves(child)
 
     def _replacement(self, newchild):  # type: ignore[no-untyped-def]
         return self.__class__(newchild)
@@ -93,8 +122,18 @@ class _CoordinationMatcher(WrappingMatcher):
         return super().replace(0)
 
     def score(self) -> float:
-        matched = len({text for _field, text in self.child.matching_terms()})
-        return matched * _COORDINATION_SCALE + self.child.score()
+        leaves = self._leaves
+        if leaves is None:
+            matched = len({text for _field, text in self.child.matching_terms()})
+            return matched * _COORDINATION_SCALE + self.child.score()
+        current = self.child.id()
+        texts = set()
+        bm25f = 0.0
+        for text, leaf, boost in leaves:
+            if leaf.is_active() and leaf.id() == current:
+                texts.add(text)
+                bm25f += leaf.score() * boost
+        return len(texts) * _COORDINATION_SCALE + bm25f
 
 
 class CoordinatedQuery(wq.WrappingQuery):
