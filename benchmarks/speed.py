@@ -292,7 +292,7 @@ def tables(payload: dict[str, object]) -> str:
         if b:
             share = b["analysis_seconds"] / b["seconds"] if b["analysis_seconds"] else None
             build_rows.append([
-                r["engine"], b["docs"], b["seconds"], b["docs_per_s"], b["mb_per_s"], b["cpu_seconds"],
+                r["engine"], b["docs"], b["seconds"], b["docs_per_s"], b["mb_per_s"], b.get("cpu_seconds"),
                 ("yes" if b["parallel"] else "no") if "parallel" in b else "?", b.get("load_average_before"),
                 f"{100 * share:.0f}%" if share is not None else "-",
                 round(r["index_bytes"] / 1e6, 1), b["peak_rss_mb"], b.get("peak_tree_rss_mb"), b["rss_before_mb"],
