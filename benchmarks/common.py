@@ -242,8 +242,9 @@ def clean_query(text: str, hyphens: str = "quote") -> str:
     inside is, by ``hyphens``:
 
     - ``quote`` (default): wrapped in double quotes, the only escape Whoosh's query
-      syntax has (diplosearch's parser reads an inner ``-`` as NOT, see
-      benchmarks/README.md); peers that take tokens ignore the quotes;
+      syntax has (stock Whoosh reads an inner ``-`` as NOT; diplosearch did too before
+      its parser was fixed, see benchmarks/README.md); peers that take tokens ignore
+      the quotes;
     - ``keep``: left as typed;
     - ``split``: split into its parts.
     """

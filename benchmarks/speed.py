@@ -531,7 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(tables(payload))
     out = common.write_json(args.output, payload)
-    png = chart(payload, common.RESULTS_DIR / "speed_scale.png")
+    # Named after the JSON so a partial run (--output other.json) keeps the main chart.
+    png = chart(payload, common.RESULTS_DIR / f"{Path(args.output).stem}_scale.png")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nwrote {out}" + (f" and {png}" if png else "") + f" ({payload['seconds']:.0f} s)")
