@@ -203,6 +203,8 @@ def child_query(engine_name: str, index_dir: Path, queries_file: Path) -> dict[s
             "mean_ms": round(sum(latencies) / len(latencies), 3),
             "queries_without_hits": empty,
             "errors": errors,
+            # In query-set order, so latency can be split by kind of query afterwards.
+            "latencies_ms": [round(x, 3) for x in latencies],
         }
     engine.close()
     results.update(memory_mb())
