@@ -163,3 +163,24 @@ def test_a_reader_that_stops_early_is_not_an_error(isolated_index_home, tmp_path
     child.stdout.close()  # like `| head -1`
     _out, err = child.communicate(timeout=300)
     assert child.returncode == 0 and b"Traceback" not in err and b"error" not in err
+
+
+def test_no_coordination_ranks_by_bm25f_alone(tmp_path: Path, isolated_index_home):
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(
+        json.dumps({"id": "many", "title": "Diplomasi Diplomasi", "body": "diplomasi " * 30}) + "\n"
+        + json.dumps({"id": "both", "title": "Catatan", "body": "Pertemuan panjang. " * 20 + "diplomasi dan ekonomi."})
+        + "\n",
+        encoding="utf-8",
+    )
+    index = tmp_path / "ix"
+    assert run(isolated_index_home, "index", "--index", str(index), str(docs)).returncode == 0
+
+    def first(*options: str) -> tuple[str, int]:
+        result = run(isolated_index_home, "diplomasi ekonomi", "--index", str(index), "--json", *options)
+        assert result.returncode == 0, result.stderr
+        hit = json.loads(result.stdout)["hits"][0]
+        return hit["id"], hit["matched_terms"]
+
+    assert first() == ("both", 2)
+    assert first("--no-coordination") == ("many", 1)

@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--snippets", type=_positive_int, default=2, help="snippets per hit (default 2)")
     search.add_argument(
+        "--no-coordination",
+        dest="coordination",
+        action="store_false",
+        help="rank by BM25F alone, not first by how many query words a document has",
+    )
+    search.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
     )
 
@@ -206,6 +212,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             boosts=dict(args.boost) if args.boost else None,
             snippets=args.snippets,
             markers=_ANSI_MATCH if colour else _PLAIN_MATCH,
+            coordination=args.coordination,
         )
     if args.json:
         json.dump(results_to_json(results), out, ensure_ascii=False, indent=2)
