@@ -11,8 +11,8 @@ Two tasks (data: <repo>/../shared/data, see benchmarks/README.md):
 For each engine the queries are cleaned the same way (diplosearch's tokenizer, words
 joined by spaces) and the top 100 ids are scored: MRR@10, Recall@10, Recall@100.
 
-    python benchmarks/relevance.py                    # everything (about an hour on 2 cores)
-    python benchmarks/relevance.py --sample 2000      # 2,000 known-item queries, fixed seed
+    python benchmarks/relevance.py --jobs 2           # everything (about 3.5 hours on 2 cores)
+    python benchmarks/relevance.py --sample 5000 --jobs 2   # 5,000 known-item queries, fixed seed (about 1 hour)
     python benchmarks/relevance.py --tasks facqa --runs diplosearch,bm25s
     python benchmarks/relevance.py --jobs 2          # two engines at a time
 
