@@ -278,3 +278,11 @@ def test_plain_word_queries_take_the_single_pass_scoring(paragraph_index):
         assert {text for text, _m, _b in plain} >= {b"ekonomi", b"diplomasi"}
         assert {boost for _t, _m, boost in plain} > {1.0}
         assert leaves('"kerja sama" ekonomi') is None
+
+
+@pytest.mark.parametrize("query", COORDINATION_QUERIES)
+def test_matched_terms_without_coordination_agree_with_the_coordinated_count(paragraph_index, query):
+    coordinated = {h.id: h.matched_terms for h in paragraph_index.search(query, limit=100, snippets=0).hits}
+    plain = paragraph_index.search(query, limit=100, snippets=0, coordination=False)
+    assert plain.total == len(coordinated) > 0
+    assert {h.id: h.matched_terms for h in plain.hits} == coordinated
