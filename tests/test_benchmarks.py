@@ -208,6 +208,15 @@ def test_speed_children_build_query_and_add(tmp_path: Path) -> None:
     speed.write_docs(extra, [common.BenchDoc("baru", "Pajak baru", "Tarif pajak rokok naik tahun depan.")])
     added = speed.child_add("diplosearch", index, extra)
     assert added["docs"] == 1 and added["found_first_added"]
+    assert all(len(m["latencies_ms"]) == 3 for m in queried["modes"].values())
+
+    run = {"engine": "diplosearch", "docs": len(docs), "build": built, "index_bytes": 1,
+           "query": {**queried, "time_to_first_query_ms": 1.0}, "add": added}
+    rendered = speed.tables({"runs": [run], "query_count": 3})
+    assert rendered.count("| diplosearch") == 1 + len(queried["modes"]) + 1  # build, each mode, add
+    # Results written before CPU time and load were recorded still print.
+    older = {**run, "build": {k: v for k, v in built.items() if k not in ("cpu_seconds", "load_average_before", "parallel")}}
+    assert "| diplosearch" in speed.tables({"runs": [older], "query_count": 3})
 
 
 def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
