@@ -75,11 +75,11 @@ class Results:
         return iter(self.hits)
 
 
-def _term_leaves(matcher, boost: float = 1.0) -> list[tuple[bytes, object, float]] | None:  # type: ignore[no-untyped-def]
+def _term_leaves(matcher) -> list[tuple[bytes, object, float]] | None:  # type: ignore[no-untyped-def]
     """The term matchers of a tree made only of unions and boosts, each with the product
     of the boosts above it; None for any other tree (phrases, AND, NOT...)."""
     leaves: list[tuple[bytes, object, float]] = []
-    pending = [(matcher, boost)]
+    pending = [(matcher, 1.0)]
     while pending:
         node, node_boost = pending.pop()
         kind = type(node)
@@ -90,10 +90,11 @@ def _term_leaves(matcher, boost: float = 1.0) -> list[tuple[bytes, object, float
             pending.append((node.child, node_boost * node.boost))
         elif kind is NullMatcherClass:
             continue
-        elif node.term() is not None and not node.children():
-            leaves.append((node.term()[1], node, node_boost))
         else:
-            return None
+            term = node.term()
+            if term is None or node.children():
+                return None
+            leaves.append((term[1], node, node_boost))
     return leaves
 
 
@@ -256,7 +257,7 @@ def search(
             found = searcher.search(runnable, limit=offset + limit, terms=not coordination)
             total = len(found)
             page = [
-                (hit.score, dict(hit.fields()), None if coordination else _distinct_terms(hit.matched_terms()))
+                (*_bm25f_and_matched(hit, coordination), dict(hit.fields()))
                 for hit in found[offset : offset + limit]
             ]
         except Exception as exc:
@@ -264,11 +265,7 @@ def search(
                 f"{index.path}: search failed while reading the index ({type(exc).__name__}: {exc})"
             ) from exc
     hits = []
-    for position, (raw_score, stored, matched_without_coordination) in enumerate(page, start=offset + 1):
-        matched = int(raw_score // _COORDINATION_SCALE) if coordination else 0
-        score = raw_score - matched * _COORDINATION_SCALE
-        if matched_without_coordination is not None:
-            matched = matched_without_coordination
+    for position, (score, matched, stored) in enumerate(page, start=offset + 1):
         document = document_from_stored(stored)
         hits.append(
             Hit(
@@ -288,5 +285,10 @@ def search(
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits)
 
 
-def _distinct_terms(matched: Sequence[tuple[str, object]]) -> int:
-    return len({text.decode("utf-8") if isinstance(text, bytes) else text for _field, text in matched})
+def _bm25f_and_matched(hit, coordination: bool) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """A hit's BM25F score and how many distinct query terms it matched."""
+    if coordination:
+        # The coordinated score is matched * _COORDINATION_SCALE + BM25F.
+        matched = int(hit.score // _COORDINATION_SCALE)
+        return hit.score - matched * _COORDINATION_SCALE, matched
+    return hit.score, len({text for _field, text in hit.matched_terms()})
