@@ -396,14 +396,13 @@ class Index:
         try:
             # A rebuild swaps in a whole new directory, whose generation numbers may
             # equal the old one's: compare the directory itself too.
-            moved = self._searcher is not None and self._searcher_dir != _directory_identity(self.path)
-            if self._searcher is not None and (moved or not self._searcher.up_to_date()):
+            directory = _directory_identity(self.path)
+            if self._searcher is not None and (directory != self._searcher_dir or not self._searcher.up_to_date()):
                 # Not Searcher.refresh(): it reuses segment readers by segment id and
                 # so misses deletions committed to an existing segment since.
                 self._searcher.close()
                 self._searcher = None
             if self._searcher is None:
-                directory = _directory_identity(self.path)
                 self._searcher = self._whoosh.searcher(weighting=scoring.BM25F())
                 self._searcher_dir = directory
         except Exception as exc:
