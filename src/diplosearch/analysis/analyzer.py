@@ -234,31 +234,25 @@ class IndonesianAnalyzer(Analyzer):
                     token.startchar, token.endchar = start_char, start_char + len(value)
                 yield token
             return
-        # The indexing hot path: no per-token objects beyond Whoosh's reused Token.
-        terms_of = self._terms_function(removestops)
-        pattern = token_pattern_for(value)
-        position = start_pos
-        if not (chars or keeporiginal):
-            # What indexing asks for: terms and positions, so no match objects.
-            for raw in pattern.findall(value):
-                for term in terms_of(raw):
-                    token.text = term
-                    token.pos = position
-                    position += 1
-                    yield token
-            return
-        for match in pattern.finditer(value):
-            terms = terms_of(match.group())
-            if not terms:
-                continue
-            start, end = match.span()
-            for term in terms:
-                token.text = term
+        if chars or keeporiginal:
+            # Offsets are for highlighting-style callers; indexing never asks for them.
+            for item in self.tokens(value, removestops=removestops):
+                token.text = item.term
                 if keeporiginal:
-                    token.original = value[start:end]
+                    token.original = value[item.start : item.end]
+                token.pos = start_pos + item.position
+                token.startchar = start_char + item.start
+                token.endchar = start_char + item.end
+                yield token
+            return
+        # The indexing hot path: terms and positions only, so no match objects and no
+        # per-token objects beyond Whoosh's reused Token.
+        terms_of = self._terms_function(removestops)
+        position = start_pos
+        for raw in token_pattern_for(value).findall(value):
+            for term in terms_of(raw):
+                token.text = term
                 token.pos = position
-                token.startchar = start_char + start
-                token.endchar = start_char + end
                 position += 1
                 yield token
 
