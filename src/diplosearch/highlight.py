@@ -55,11 +55,15 @@ def _best_windows(
     return sorted(chosen)
 
 
-def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
-    """Widen [start, end) with context to about ``max_chars``, cutting only between words."""
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Where each word of ``text`` starts and ends (stop words included)."""
+    return [m.span() for m in token_pattern_for(text).finditer(text)]
+
+
+def _expand(text: str, words: Sequence[tuple[int, int]], start: int, end: int, max_chars: int) -> tuple[int, int]:
+    """Widen [start, end) with context to about ``max_chars``, cutting only between ``words``."""
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
-    words = [m.span() for m in token_pattern_for(text).finditer(text)]
     new_start = start
     for w_start, _w_end in words:
         if w_start >= start - before:
@@ -120,15 +124,16 @@ def make_snippets(
         if not matches:
             continue
         snippets = []
+        words = _word_spans(text)  # once per field, shared by its snippets
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, start, end, max_chars)
+            lo, hi = _expand(text, words, start, end, max_chars)
             spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers))
         return [s for s in snippets if s]
     lead = texts["body"] or texts["title"]
     if not lead:
         return []
-    _lo, hi = _expand(lead, 0, 0, max_chars)
+    _lo, hi = _expand(lead, _word_spans(lead), 0, 0, max_chars)
     return [lead[:hi].strip()] if lead[:hi].strip() else []
 
 
