@@ -298,17 +298,27 @@ def evaluate(rankings: Sequence[Sequence[str]], relevants: Sequence[set[str]]) -
     n = len(rankings)
     if n == 0:
         return {"queries": 0, "mrr@10": 0.0, "mrr@10_ci95": 0.0, "recall@10": 0.0, "recall@100": 0.0}
-    rr = [reciprocal_rank(r, rel, 10) for r, rel in zip(rankings, relevants)]
-    mrr = sum(rr) / n
-    variance = sum((x - mrr) ** 2 for x in rr) / (n - 1) if n > 1 else 0.0
+    mrr, half_width = mean_ci95([reciprocal_rank(r, rel, 10) for r, rel in zip(rankings, relevants)])
     return {
         "queries": n,
         "mrr@10": mrr,
-        # Half-width of a normal 95% confidence interval of the mean (sampling error only).
-        "mrr@10_ci95": 1.96 * (variance / n) ** 0.5,
+        "mrr@10_ci95": half_width,
         "recall@10": sum(recall_at(r, rel, 10) for r, rel in zip(rankings, relevants)) / n,
         "recall@100": sum(recall_at(r, rel, 100) for r, rel in zip(rankings, relevants)) / n,
     }
+
+
+def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
+    """The mean of ``values`` and the half-width of its normal 95% confidence interval
+    (sampling error only; 0 with fewer than two values)."""
+    n = len(values)
+    if n == 0:
+        return 0.0, 0.0
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    variance = sum((x - mean) ** 2 for x in values) / (n - 1)
+    return mean, 1.96 * (variance / n) ** 0.5
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -464,31 +474,21 @@ class DiplosearchEngine(Engine):
         import diplosearch
 
         self.index = diplosearch.open_index(self.path, create=True, analyzer=self.analyzer())
-        self._add(docs)
+        self.add(docs)
 
     def open(self) -> None:
         import diplosearch
 
         self.index = diplosearch.open_index(self.path, analyzer=self.analyzer())
 
-    def search(
-        self, query: str, k: int = 10, snippets: bool = False, coordination: bool | None = None,
-        coordination_fix: bool = False,
-    ) -> list[str]:
+    def search(self, query: str, k: int = 10, snippets: bool = False, coordination: bool | None = None) -> list[str]:
         coordination = self.coordination if coordination is None else coordination
-        if coordination_fix:
-            with coordination_workaround():
-                res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=True)
-        else:
-            res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=coordination)
+        res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=coordination)
         return [hit.id for hit in res.hits]
 
-    def _add(self, docs: Sequence[BenchDoc]) -> None:
+    def add(self, docs: Sequence[BenchDoc]) -> None:
         options = {} if self.workers is None else {"workers": self.workers}
         self.index.add_many((self.to_document(d) for d in docs), **options)
-
-    def add(self, docs: Sequence[BenchDoc]) -> None:
-        self._add(docs)
 
     def close(self) -> None:
         if self.index is not None:
@@ -504,58 +504,6 @@ class DiplosearchEngine(Engine):
             "reduplication": self.reduplication,
             "coordination": self.coordination,
         }
-
-
-# diplosearch 1.0's coordination ranking loses matches: its _CoordinationMatcher wraps
-# the BM25F matcher and adds (matched terms x 1e6) to the score, but inherits Whoosh's
-# WrappingMatcher.replace(minquality), which hands the collector's minimum score (>= 1e6
-# once the top-N heap is full) to the BM25F matcher. That matcher's quality bound knows
-# nothing of the bonus, so Whoosh decides no remaining document can qualify and stops:
-# most documents are never looked at. The benchmarks report diplosearch exactly as
-# shipped, and, while the bug is present, also with the one-method workaround below.
-
-
-def coordination_bug_present() -> bool:
-    """True when coordination=True misses a document that matches every query word."""
-    import tempfile
-
-    import diplosearch
-
-    with tempfile.TemporaryDirectory(prefix="diplosearch-coord-check-") as tmp:
-        ix = diplosearch.open_index(Path(tmp) / "ix", create=True)
-        try:
-            docs = [diplosearch.Document(id=f"a{i:03d}", body=f"rapat nomor {i}") for i in range(20)]
-            docs += [diplosearch.Document(id=f"b{i:03d}", body=f"rapat dewan nomor {i}") for i in range(20)]
-            docs.append(diplosearch.Document(id="target", body="rapat dewan membahas anggaran pendidikan"))
-            ix.add_many(docs)
-            hits = ix.search("rapat dewan anggaran pendidikan", limit=10, snippets=0).hits
-            return "target" not in [h.id for h in hits]
-        finally:
-            ix.close()
-
-
-class coordination_workaround:
-    """Context manager: while active, the coordination matcher replaces its child
-    without a minimum quality (the child cannot know the coordination bonus)."""
-
-    def __enter__(self) -> "coordination_workaround":
-        from diplosearch import search as ds_search
-
-        self.cls = ds_search._CoordinationMatcher
-        self.saved = self.cls.__dict__.get("replace")
-
-        def replace(matcher, minquality=0):  # type: ignore[no-untyped-def]
-            child = matcher.child.replace(0)
-            return matcher if child is matcher.child else matcher._replacement(child)
-
-        self.cls.replace = replace
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.saved is None:
-            del self.cls.replace
-        else:
-            self.cls.replace = self.saved
 
 
 class WhooshStockEngine(Engine):

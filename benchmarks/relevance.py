@@ -14,7 +14,6 @@ joined by spaces) and the top 100 ids are scored: MRR@10, Recall@10, Recall@100.
     python benchmarks/relevance.py --jobs 2           # everything (about 3.5 hours on 2 cores)
     python benchmarks/relevance.py --sample 5000 --jobs 2   # 5,000 known-item queries, fixed seed (about 1 hour)
     python benchmarks/relevance.py --tasks facqa --runs diplosearch,bm25s
-    python benchmarks/relevance.py --jobs 2          # two engines at a time
 
 Prints one table per task and writes benchmarks/results/relevance.json.
 """
@@ -42,7 +41,7 @@ DEPTH = 100
 ABLATIONS = ("nostem", "pystemmer", "nostop", "noredup")
 PEER_RUNS = ("whoosh-stock", "bm25s", "tantivy", "sqlite-fts5", "sastrawi-bm25s")
 ALL_RUNS = (
-    "diplosearch", "diplosearch-bm25f", "diplosearch-fixed", "diplosearch-hyphens",
+    "diplosearch", "diplosearch-bm25f", "diplosearch-hyphens",
     *(f"diplosearch-{a}" for a in ABLATIONS), *PEER_RUNS,
 )
 
@@ -52,7 +51,6 @@ DEFAULT_RUNS = tuple(r for r in ALL_RUNS if r != "diplosearch-hyphens")
 RUN_NOTES = {
     "diplosearch": "as shipped: coordination ranking, default stemmer, stop words, reduplication",
     "diplosearch-bm25f": "as shipped but coordination=False (pure BM25F)",
-    "diplosearch-fixed": "coordination ranking with the benchmark's workaround for its lost-matches bug",
     "diplosearch-hyphens": "hyphenated query words (undang-undang) as typed, not quoted; else as diplosearch",
     "diplosearch-nostem": "NoStemmer()",
     "diplosearch-pystemmer": "SnowballStemmer() (PyStemmer indonesian alone)",
@@ -66,28 +64,20 @@ RUN_NOTES = {
 }
 
 
-def build_runs(names: Sequence[str], coordination_bug: bool) -> dict[str, tuple[str, dict[str, object]]]:
+def build_runs(names: Sequence[str]) -> dict[str, tuple[str, dict[str, object]]]:
     """What is measured: run label -> (engine whose index it queries, search options).
 
-    Runs sharing an engine share one index. While diplosearch's coordination bug is
-    present, ``diplosearch-fixed`` and the ablations use the benchmark's workaround, so
-    that each piece of analysis is judged under the ranking diplosearch means to ship.
+    Runs sharing an engine share one index.
     """
-    fix: dict[str, object] = {"coordination_fix": True} if coordination_bug else {}
     runs: dict[str, tuple[str, dict[str, object]]] = {}
     for name in names:
         if name == "diplosearch":
             runs[name] = ("diplosearch", {})
         elif name == "diplosearch-bm25f":
             runs[name] = ("diplosearch", {"coordination": False})
-        elif name == "diplosearch-fixed":
-            if coordination_bug:
-                runs[name] = ("diplosearch", dict(fix))
         elif name == "diplosearch-hyphens":
-            runs[name] = ("diplosearch", {**fix, "hyphens": "keep"})
-        elif name.startswith("diplosearch-"):
-            runs[name] = (name, dict(fix))
-        else:
+            runs[name] = ("diplosearch", {"hyphens": "keep"})
+        else:  # the ablations and the peers: an index of their own
             runs[name] = (name, {})
     return runs
 
@@ -229,19 +219,14 @@ def paired_delta(run: dict, ref: dict) -> tuple[float, float]:
     def rr(rank: int | None) -> float:
         return 1.0 / rank if rank is not None and rank <= 10 else 0.0
 
-    diffs = [rr(run["rank_of_relevant"][q]) - rr(ref["rank_of_relevant"][q]) for q in ref["rank_of_relevant"]]
-    n = len(diffs)
-    if n < 2:
-        return (sum(diffs) / n if n else 0.0), 0.0
-    mean = sum(diffs) / n
-    variance = sum((d - mean) ** 2 for d in diffs) / (n - 1)
-    return mean, 1.96 * (variance / n) ** 0.5
+    return common.mean_ci95(
+        [rr(run["rank_of_relevant"][q]) - rr(ref["rank_of_relevant"][q]) for q in ref["rank_of_relevant"]]
+    )
 
 
 def table(results: dict[str, dict]) -> str:
-    """One row per run. Δ is the paired MRR@10 difference to the reference run
-    (diplosearch-fixed while the coordination bug is present, else diplosearch)."""
-    ref_name = "diplosearch-fixed" if "diplosearch-fixed" in results else "diplosearch"
+    """One row per run. Δ is the paired MRR@10 difference to diplosearch as shipped."""
+    ref_name = "diplosearch"
     base = results.get(ref_name)
     rows = []
     for run, r in results.items():
@@ -303,16 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     env = common.environment()
     print(f"diplosearch analysis {env['diplosearch_analysis_version']}; {env['cpu']}, {env['nproc']} cores")
-    bug = common.coordination_bug_present()
-    if bug:
-        print(
-            "WARNING: diplosearch's coordination ranking loses matches (see benchmarks/README.md); "
-            "'diplosearch' is measured as shipped, 'diplosearch-fixed' and the ablations with the workaround."
-        )
-    run_specs = build_runs(runs, bug)
+    run_specs = build_runs(runs)
     workdir = common.fresh_dir("relevance")
     payload: dict[str, object] = {
-        "environment": env, "depth": DEPTH, "coordination_bug_present": bug, "args": vars(args), "tasks": {},
+        "environment": env, "depth": DEPTH, "args": vars(args), "tasks": {},
     }
     started = time.perf_counter()
     for name in tasks:

@@ -166,7 +166,7 @@ def tiny_task() -> relevance.Task:
 
 
 def test_relevance_pipeline_end_to_end_for_diplosearch(tmp_path: Path) -> None:
-    runs = relevance.build_runs(["diplosearch", "diplosearch-bm25f", "diplosearch-nostem"], coordination_bug=False)
+    runs = relevance.build_runs(["diplosearch", "diplosearch-bm25f", "diplosearch-nostem"])
     results = relevance.run_task(tiny_task(), runs, tmp_path, log=lambda *a: None)
     assert list(results) == ["diplosearch", "diplosearch-bm25f", "diplosearch-nostem"]
     for run, result in results.items():
@@ -185,7 +185,7 @@ def test_relevance_pipeline_end_to_end_for_diplosearch(tmp_path: Path) -> None:
 def test_peers_run_on_the_tiny_corpus_when_installed(engine: str, tmp_path: Path) -> None:
     if not common.engine_available(engine):
         pytest.skip(f"{engine} is a bench extra that is not installed")
-    runs = relevance.build_runs([engine], coordination_bug=False)
+    runs = relevance.build_runs([engine])
     result = relevance.run_task(tiny_task(), runs, tmp_path, log=lambda *a: None)[engine]
     assert result["query_errors"] == 0, result["error_examples"]
     assert result["mrr@10"] == 1.0, result["rank_of_relevant"]
