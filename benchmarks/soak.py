@@ -30,7 +30,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import re
 import shutil
@@ -41,11 +40,9 @@ import time
 import traceback
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (also makes `import diplosearch` work from a plain checkout)
 
-RESULTS = REPO / "benchmarks" / "results"
 MARKERS = ("\u2983", "\u2984")
 
 
@@ -198,11 +195,9 @@ def record_error(report: dict, exc: BaseException) -> None:
 # -- the run -----------------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+def milliseconds(values: list[float], p: float, digits: int) -> float | None:
+    """The p-th percentile of ``values`` (seconds) in ms; None when there are none."""
+    return round(1000 * common.percentile(values, p), digits) if values else None
 
 
 def soak(args: argparse.Namespace) -> dict:
@@ -261,15 +256,13 @@ def soak(args: argparse.Namespace) -> dict:
         "corpus": origin,
         "queries_served": sum(r["queries"] for r in searchers),
         "queries_per_second": round(sum(r["queries"] for r in searchers) / duration, 1),
-        "latency_ms": {name: round(1000 * value, 2) if value is not None else None for name, value in
-                       (("p50", percentile(latencies, 50)), ("p95", percentile(latencies, 95)),
-                        ("p99", percentile(latencies, 99)), ("max", max(latencies) if latencies else None))},
+        "latency_ms": {"p50": milliseconds(latencies, 50, 2), "p95": milliseconds(latencies, 95, 2),
+                       "p99": milliseconds(latencies, 99, 2), "max": milliseconds(latencies, 100, 2)},
         "documents_indexed": sum(r["written"] for r in indexers),
         "documents_deleted": sum(r["deleted"] for r in indexers),
         "commits": sum(r["commits"] for r in indexers),
         "corpus_rounds": max((r["rounds"] for r in indexers), default=0),
-        "commit_ms": {"p50": round(1000 * (percentile(commits, 50) or 0), 1),
-                      "p99": round(1000 * (percentile(commits, 99) or 0), 1)},
+        "commit_ms": {"p50": milliseconds(commits, 50, 1), "p99": milliseconds(commits, 99, 1)},
         "errors": errors,
         "error_samples": [s for r in reports for s in r["error_samples"]][:10],
         "searcher_open_fds": [(r["fds_start"], r["fds_end"]) for r in searchers],
@@ -277,7 +270,7 @@ def soak(args: argparse.Namespace) -> dict:
         "load_average_samples": loads,
         "final_index": final,
         "consistent": final["documents"] == final["unique_ids"],
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "environment": common.environment(),
     }
     if not args.index:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -331,7 +324,7 @@ def parallel_benchmark(args: argparse.Namespace) -> dict:
         "seconds": timings,
         "median_seconds": medians,
         "speedup": round(medians["1"] / medians["2"], 2),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "environment": common.environment(),
     }
     print(f"median: workers=1 {medians['1']:.2f} s, workers=2 {medians['2']:.2f} s, speed-up {summary['speedup']}x")
     return summary
@@ -353,11 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.parallel_benchmark:
         summary = parallel_benchmark(args)
-        out = args.out or RESULTS / "parallel_indexing.json"
+        out = args.out or common.RESULTS_DIR / "parallel_indexing.json"
     else:
         summary = soak(args)
         print_summary(summary)
-        out = args.out or RESULTS / "soak.json"
+        out = args.out or common.RESULTS_DIR / "soak.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {out}")
