@@ -10,6 +10,7 @@ import pytest
 
 from diplosearch import Document, Quote, open_index
 from diplosearch.errors import QueryError
+from diplosearch.index import bundled_corpus_files
 
 
 @pytest.fixture
@@ -219,15 +220,12 @@ def test_a_hyphen_inside_a_query_word_is_part_of_the_word_not_an_exclusion(ix):
     assert ids(ix.search("ASEAN -pandemi")) == ["plural"]
 
 
-CORPUS_DIR = Path(__file__).resolve().parents[1] / "src" / "diplosearch" / "data" / "corpus"
-
-
 @pytest.fixture
 def paragraph_index(tmp_path: Path):
     """Every sentence of the bundled articles as a document: many overlapping words."""
     paragraphs = [
         sentence.strip()
-        for path in sorted(CORPUS_DIR.glob("*.txt"))
+        for path in bundled_corpus_files()
         for sentence in re.split(r"(?<=[.!?])\s+", path.read_text("utf-8"))
         if len(sentence.split()) > 5
     ]
