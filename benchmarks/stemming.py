@@ -205,7 +205,7 @@ def analyzer_throughput(texts: list[str], passes: int) -> dict[str, object]:
     def run_tokens() -> int:
         return sum(1 for text in texts for _ in analyzer.tokens(text))
 
-    def run_whoosh() -> int:  # Whoosh's protocol with positions and offsets (highlighting)
+    def run_whoosh() -> int:  # Whoosh's protocol with offsets (Whoosh's own highlighter would ask this)
         return sum(1 for text in texts for _ in analyzer(text, positions=True, chars=True))
 
     def run_indexing() -> int:  # what a TEXT field with positions asks for when indexing
