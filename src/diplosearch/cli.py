@@ -17,6 +17,7 @@ import attrs
 
 from . import __version__
 from .analysis.analyzer import IndonesianAnalyzer
+from .analysis.normalize import one_line
 from .errors import DiplosearchError, QueryError
 from .index import (
     DEFAULT_FIELD_BOOSTS,
@@ -145,10 +146,6 @@ def _use_colour(choice: str, stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def format_results(results: Results, colour: bool) -> str:
     """Human-readable results: rank, score, title, source/date, snippets."""
     if not results.hits:
@@ -161,7 +158,7 @@ def format_results(results: Results, colour: bool) -> str:
     for hit in results.hits:
         doc = hit.document
         lines.append("")
-        lines.append(f"{hit.rank:>3}. {bold}{_one_line(hit.title) or '(untitled)'}{reset}")
+        lines.append(f"{hit.rank:>3}. {bold}{one_line(hit.title) or '(untitled)'}{reset}")
         details = [f"score {hit.score:.2f}"]
         if doc.source:
             details.append(doc.source)
@@ -172,7 +169,7 @@ def format_results(results: Results, colour: bool) -> str:
         if doc.url:
             lines.append(f"     {doc.url}")
         for snippet in hit.snippets:
-            lines.append(f"     … {_one_line(snippet)} …")
+            lines.append(f"     … {one_line(snippet)} …")
     return "\n".join(lines)
 
 

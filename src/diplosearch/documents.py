@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .analysis.normalize import clean_text
+from .analysis.normalize import LONE_SURROGATE, clean_text, one_line
 from .errors import DocumentError
 
 __all__ = [
@@ -200,10 +200,6 @@ class Document:
     path: str | None = None
 
 
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
-
-
 @attrs.frozen
 class InputProblem:
     """An input that was skipped (or partly skipped) by :func:`read_documents`.
@@ -215,11 +211,30 @@ class InputProblem:
 
     path: str = attrs.field(converter=str)
     line: int | None
-    message: str = attrs.field(converter=_one_line)
+    message: str = attrs.field(converter=one_line)
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.message}"
+
+
+def validate_document(doc: Document) -> None:
+    """Raise :class:`DocumentError` unless ``doc`` can be indexed as it is."""
+    if not isinstance(doc, Document):
+        raise DocumentError(f"expected a diplosearch.Document, got {type(doc).__name__}")
+    if not doc.id.strip():
+        raise DocumentError("a document needs a non-empty id")
+    if LONE_SURROGATE.search(doc.id):
+        raise DocumentError(f"document id {doc.id!r} contains a lone surrogate, which no index term can hold")
+    texts = {"title": doc.title, "body": doc.body, "source": doc.source, "url": doc.url, "path": doc.path}
+    for name, value in texts.items():
+        if value is not None and not isinstance(value, str):
+            raise DocumentError(f"document {doc.id!r}: {name} must be text, not {type(value).__name__}")
+    for item in (*(q.text for q in doc.quotes), *(q.speaker for q in doc.quotes), *doc.captions):
+        if item is not None and not isinstance(item, str):
+            raise DocumentError(f"document {doc.id!r}: quotes and captions must be text, not {type(item).__name__}")
+    if not (doc.title.strip() or doc.body.strip()):
+        raise DocumentError(f"document {doc.id!r} has neither a title nor a body")
 
 
 def content_id(title: str, body: str) -> str:

@@ -46,7 +46,7 @@ from whoosh.util.filelock import FileLock
 from whoosh.writing import SegmentWriter
 
 from .analysis.analyzer import IndonesianAnalyzer
-from .documents import Document, InputProblem, Quote, read_documents
+from .documents import Document, InputProblem, Quote, read_documents, validate_document
 from .errors import (
     CorruptIndexError,
     DiplosearchError,
@@ -140,27 +140,6 @@ def document_from_stored(stored: dict[str, object]) -> Document:
         published=stored.get("published") or None,
         path=stored.get("path") or None,  # type: ignore[arg-type]
     )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _validate(doc: Document) -> None:
-    if not isinstance(doc, Document):
-        raise DocumentError(f"expected a diplosearch.Document, got {type(doc).__name__}")
-    if not doc.id.strip():
-        raise DocumentError("a document needs a non-empty id")
-    if _SURROGATE.search(doc.id):
-        raise DocumentError(f"document id {doc.id!r} contains a lone surrogate, which no index term can hold")
-    texts = {"title": doc.title, "body": doc.body, "source": doc.source, "url": doc.url, "path": doc.path}
-    for name, value in texts.items():
-        if value is not None and not isinstance(value, str):
-            raise DocumentError(f"document {doc.id!r}: {name} must be text, not {type(value).__name__}")
-    for item in (*(q.text for q in doc.quotes), *(q.speaker for q in doc.quotes), *doc.captions):
-        if item is not None and not isinstance(item, str):
-            raise DocumentError(f"document {doc.id!r}: quotes and captions must be text, not {type(item).__name__}")
-    if not (doc.title.strip() or doc.body.strip()):
-        raise DocumentError(f"document {doc.id!r} has neither a title nor a body")
 
 
 @attrs.frozen
@@ -489,7 +468,7 @@ class Index:
 
         Returns False when the stored document was already identical.
         """
-        _validate(doc)
+        validate_document(doc)
         if self.get(doc.id) is None:
             raise DocumentError(f"no document with id {doc.id!r} in {self.path}")
         return self.add(doc)
@@ -567,7 +546,7 @@ class Index:
                         report.problems.append(item)
                         continue
                     try:
-                        _validate(item)
+                        validate_document(item)
                     except DocumentError as exc:
                         if not skip_invalid:
                             raise

@@ -18,7 +18,7 @@ from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 
-from .normalize import normalize_token
+from .normalize import LONE_SURROGATE, normalize_token
 from .reduplication import fold_reduplication
 from .stemmer import WordStemmer, default_stemmer
 from .stopwords import default_stopwords
@@ -69,7 +69,6 @@ def token_pattern_for(text: str) -> re.Pattern[str]:
         return TOKEN_PATTERN
     return _UNMARKED_TOKEN_PATTERN
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Longer "words" are URLs, base64 or garbage; Lucene's StandardTokenizer drops them too.
 MAX_TOKEN_CHARS = 100
@@ -222,7 +221,7 @@ class IndonesianAnalyzer(Analyzer):
         if not tokenize:
             # The query parser hands over one already-split word.
             for i, word in enumerate(self.words(value)):
-                if (removestops and word in self.stopwords) or _LONE_SURROGATE.search(word):
+                if (removestops and word in self.stopwords) or LONE_SURROGATE.search(word):
                     # A lone surrogate cannot be stored as a term (UTF-8); tokenising drops them too.
                     continue
                 token.text = self.stemmer.stem(word)

@@ -36,6 +36,8 @@ def _mojibake_table() -> dict[str, str]:
 
 _MOJIBAKE = _mojibake_table()
 _MOJIBAKE_RE = re.compile("|".join(sorted(map(re.escape, _MOJIBAKE), key=len, reverse=True)))
+#: A lone UTF-16 surrogate (from JSON such as "\\ud800"): no index term or UTF-8 file can hold one.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # C0/C1 controls except tab and newline, lone surrogates, and the BOM: never meaningful in news text.
 _JUNK_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ud800-\udfff]")
 _SPACE_RE = re.compile("[\u00a0\u2000-\u200b\u202f\u205f\u3000]")
@@ -57,3 +59,8 @@ def normalize_token(token: str) -> str:
     if not token.isascii():
         token = unicodedata.normalize("NFKC", token).translate(_APOSTROPHES)
     return token.lower()
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of white space (line breaks included) as one space, trimmed."""
+    return " ".join(str(text).split())

@@ -1,0 +1,125 @@
+"""diplosearch's own query tree: what a parsed query means, independent of Whoosh.
+
+The parser turns the text a user typed into a tree of the nodes below; the scorer
+evaluates the tree over the index's columns. Words are already *analysed* here
+(``Term.text`` is an index term, e.g. ``peran`` for ``peranan``), so the scorer never
+runs the analyzer. Field weights are not in the tree: they belong to the search call
+(``boosts=``), so one parsed tree can be scored with any weights.
+
+Scoring semantics every evaluator follows (1.0's, which Whoosh's matchers defined):
+
+- ``Term``: the BM25F contribution of ``text`` in each of ``fields`` (times the
+  field's weight), times ``boost``; it matches a document holding the term in any of
+  those fields.
+- ``Phrase``: matches where ``texts`` stand at consecutive positions within one of
+  ``fields``; it scores as the sum of its terms' ``Term`` scores in those fields.
+- ``AnyOf`` (OR): matches where any child matches; score = sum of matching children.
+- ``AllOf`` (AND): matches where every child matches; score = sum of children.
+- ``Exclude``: matches ``positive`` where ``negative`` does not; score = positive's.
+  Terms under ``negative`` never count as matched terms.
+- ``Filter`` / ``DateRange``: restrict without scoring (score contribution 0, and
+  their values never count as matched terms).
+- ``Fuzzy``: the close spellings of ``word`` (edit distance <= ``max_edits``), each
+  scored as a ``Term`` and ranked below an exact match.
+- ``MatchNothing``: no document (an empty or stop-words-only query).
+- ``MatchAll``: every document, score 0 (a filter-only query).
+
+Every node carries ``boost`` (a multiplier on its score, default 1).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Union
+
+import attrs
+
+
+@attrs.frozen
+class Term:
+    """One analysed index term, matched in any of ``fields``."""
+
+    text: str
+    fields: tuple[str, ...]
+    boost: float = 1.0
+
+
+@attrs.frozen
+class Phrase:
+    """Analysed terms that must stand at consecutive positions in one field."""
+
+    texts: tuple[str, ...]
+    fields: tuple[str, ...]
+    boost: float = 1.0
+
+
+@attrs.frozen
+class Fuzzy:
+    """Index terms within ``max_edits`` edits of the analysed ``word`` (``kata~``)."""
+
+    word: str
+    fields: tuple[str, ...]
+    max_edits: int = 1
+    boost: float = 1.0
+
+
+@attrs.frozen
+class AnyOf:
+    """OR: documents matching any child, scored by the sum of the matching children."""
+
+    children: tuple["Node", ...]
+    boost: float = 1.0
+
+
+@attrs.frozen
+class AllOf:
+    """AND: documents matching every child, scored by the sum of the children."""
+
+    children: tuple["Node", ...]
+    boost: float = 1.0
+
+
+@attrs.frozen
+class Exclude:
+    """``positive`` AND NOT ``negative``: scored as ``positive``."""
+
+    positive: "Node"
+    negative: "Node"
+    boost: float = 1.0
+
+
+@attrs.frozen
+class Filter:
+    """Documents whose ``field`` (``source``, ``category``, ``sub_category``) equals one of
+    ``values`` (compared case-folded); never changes a score."""
+
+    field: str
+    values: tuple[str, ...]
+    boost: float = 1.0
+
+
+@attrs.frozen
+class DateRange:
+    """Documents published from ``start`` to ``end`` (both inclusive, either open);
+    documents without a date never match. Never changes a score."""
+
+    start: _dt.date | None
+    end: _dt.date | None
+    boost: float = 1.0
+
+
+@attrs.frozen
+class MatchNothing:
+    """No document at all."""
+
+    boost: float = 1.0
+
+
+@attrs.frozen
+class MatchAll:
+    """Every (live) document, with score 0."""
+
+    boost: float = 1.0
+
+
+Node = Union[Term, Phrase, Fuzzy, AnyOf, AllOf, Exclude, Filter, DateRange, MatchNothing, MatchAll]

@@ -1,0 +1,13 @@
+"""Where an index lives on disk: Whoosh segments plus diplosearch's own files.
+
+The rooms of this package, each importable on its own (nothing is re-exported
+here, so that importing one room never drags in the others):
+
+- ``index``: the :class:`Index` class (open, read, write);
+- ``manifest``: ``diplosearch.json``, the marker and version record of an index;
+- ``locking``: the write lock and its holder note;
+- ``durable``: fsync'ed storage, commit and abort;
+- ``parallel``: helper processes that write segments for one commit;
+- ``columns``: the per-segment column files the vectorised search reads;
+- ``home``: the index home, environment variables, the bundled corpus and the default index.
+"""
