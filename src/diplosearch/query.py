@@ -12,11 +12,14 @@ Scoring semantics every evaluator follows (1.0's, which Whoosh's matchers define
   field's weight), times ``boost``; it matches a document holding the term in any of
   those fields.
 - ``Phrase``: matches where ``texts`` stand at consecutive positions within one of
-  ``fields``; it scores as the sum of its terms' ``Term`` scores in those fields.
+  ``fields``; it scores, over each field where the phrase stands, the sum of its
+  terms' scores in that field (a field where the words occur apart adds nothing).
 - ``AnyOf`` (OR): matches where any child matches; score = sum of matching children.
 - ``AllOf`` (AND): matches where every child matches; score = sum of children.
 - ``Exclude``: matches ``positive`` where ``negative`` does not; score = positive's.
   Terms under ``negative`` never count as matched terms.
+- ``AndMaybe``: matches where ``required`` matches; adds ``optional``'s score (and its
+  matched terms) where it matches too (``+must maybe``).
 - ``Filter`` / ``DateRange``: restrict without scoring (score contribution 0, and
   their values never count as matched terms).
 - ``Fuzzy``: the close spellings of ``word`` (edit distance <= ``max_edits``), each
@@ -89,6 +92,15 @@ class Exclude:
 
 
 @attrs.frozen
+class AndMaybe:
+    """``required``, plus ``optional``'s score where it matches as well."""
+
+    required: "Node"
+    optional: "Node"
+    boost: float = 1.0
+
+
+@attrs.frozen
 class Filter:
     """Documents whose ``field`` (``source``, ``category``, ``sub_category``) equals one of
     ``values`` (compared case-folded); never changes a score."""
@@ -122,4 +134,4 @@ class MatchAll:
     boost: float = 1.0
 
 
-Node = Union[Term, Phrase, Fuzzy, AnyOf, AllOf, Exclude, Filter, DateRange, MatchNothing, MatchAll]
+Node = Union[Term, Phrase, Fuzzy, AnyOf, AllOf, Exclude, AndMaybe, Filter, DateRange, MatchNothing, MatchAll]
