@@ -25,7 +25,7 @@ from whoosh.writing import SegmentWriter
 
 from conftest import subprocess_env
 from diplosearch import Document, open_index
-from diplosearch import index as index_module
+from diplosearch.store import parallel
 from diplosearch.errors import DiplosearchError
 
 HANG_GUARD = 120  # seconds; only so that a hang fails instead of blocking CI
@@ -70,13 +70,13 @@ def version_of(doc: Document) -> int:
 KILLED_WRITER = r"""
 import sys
 import diplosearch
-from diplosearch import index as index_module
+from diplosearch.store import parallel
 sys.path.insert(0, sys.argv[5])
 from test_crash_safety import batch
 
 path, version, chunk, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-index_module.PARALLEL_MIN_DOCS = 4
-index_module._HELPER_CHUNK = 4
+parallel.PARALLEL_MIN_DOCS = 4
+parallel._HELPER_CHUNK = 4
 docs = batch(version)
 ix = diplosearch.open_index(path)
 print("ready", flush=True)
@@ -304,8 +304,8 @@ def test_a_full_disk_at_any_point_of_a_commit_gives_a_clear_error(ix, monkeypatc
     before = {d.id for d in ix.documents()}
     # With helpers: the first 10 documents stay here, every later chunk goes to a
     # helper (whose writes this patch cannot fail), the same way on every run.
-    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
-    monkeypatch.setattr(index_module, "_HELPER_BACKLOG", 10**6)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(parallel, "_HELPER_BACKLOG", 10**6)
     # How many bytes this process writes for a successful batch, measured on a copy.
     copy = ix.path.parent / "copy"
     shutil.copytree(ix.path, copy)
@@ -427,7 +427,7 @@ def test_a_commit_is_on_disk_before_its_table_of_contents_is_renamed_into_place(
         return real_rename(src, dst, *args, **kwargs)
 
     with open_index(tmp_path / "ix", create=True) as ix:
-        monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
         monkeypatch.setattr(os, "fsync", fsync)
         monkeypatch.setattr(os, "rename", rename)
         ix.add_many(batch(0)[:60], workers=workers)  # helpers' segments: fsync'ed in the helper

@@ -9,25 +9,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from typing import Sequence, TextIO
 
 import attrs
 
-from . import __version__
-from .analysis.analyzer import IndonesianAnalyzer
-from .analysis.normalize import one_line
-from .errors import DiplosearchError, QueryError
-from .index import (
+from . import (
     DEFAULT_FIELD_BOOSTS,
-    INDEX_ENV,
     TEXT_FIELDS,
+    DiplosearchError,
+    InvalidArgumentError,
+    Results,
+    __version__,
+    analyze,
     open_index,
-    rebuild_index,
-    resolve_index_path,
 )
-from .search import Results
+from .analysis.normalize import one_line
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 SUBCOMMANDS = ("search", "index", "delete", "stats", "rebuild", "analyze")
@@ -70,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     index_help = (
         "index directory, or a bare name for one under the index home "
-        f"(default: ${INDEX_ENV}, else the bundled corpus's index)"
+        "(default: $DIPLOSEARCH_INDEX, else the bundled corpus's index)"
     )
     parser = _Parser(
         prog="diplosearch",
@@ -125,19 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser("rebuild", help="re-analyse an index after an analysis change")
     rebuild.add_argument("--index", help=index_help)
 
-    analyze = commands.add_parser("analyze", help="show the index terms of a text")
-    analyze.add_argument("text", help="text to analyse")
+    analyze_text = commands.add_parser("analyze", help="show the index terms of a text")
+    analyze_text.add_argument("text", help="text to analyse")
+
+    for command, run in (
+        (search, _cmd_search),
+        (index, _cmd_index),
+        (delete, _cmd_delete),
+        (stats, _cmd_stats),
+        (rebuild, _cmd_rebuild),
+        (analyze_text, _cmd_analyze),
+    ):
+        command.set_defaults(func=run)
     return parser
-
-
-def _writable_index_path(args: argparse.Namespace) -> str:
-    target = args.index or os.environ.get(INDEX_ENV)
-    if not target:
-        raise _UsageError(
-            "name the index to write with --index PATH (the default index holds the bundled "
-            "corpus and is managed by diplosearch)"
-        )
-    return target
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:
@@ -198,7 +195,7 @@ def results_to_json(results: Results) -> dict[str, object]:
     }
 
 
-def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     colour = not args.json and _use_colour(args.color, out)
     with open_index(args.index) as ix:
         results = ix.search(
@@ -220,7 +217,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with open_index(_writable_index_path(args), create=True) as ix:
+    with open_index(args.index, create=True, for_writing=True) as ix:
         report = ix.add_files(args.paths)
         total = len(ix)
         path = ix.path
@@ -250,15 +247,15 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_PARTIAL if report.problems else EXIT_OK
 
 
-def _cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
-    with open_index(_writable_index_path(args)) as ix:
+def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with open_index(args.index, for_writing=True) as ix:
         deleted = ix.delete_many(args.ids)
         path = ix.path
     out.write(f"{path}: {deleted} of {len(set(args.ids))} documents deleted\n")
     return EXIT_OK
 
 
-def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         stats = ix.stats()
     if args.json:
@@ -277,21 +274,17 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _cmd_rebuild(args: argparse.Namespace, out: TextIO) -> int:
-    target = args.index or os.environ.get(INDEX_ENV)
-    if not target:
-        with open_index() as ix:  # the default index rebuilds itself when stale
+def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with open_index(args.index, check_version=False) as ix:
+        if ix.managed:  # the default index rebuilds itself when stale
             out.write(f"{ix.path}: up to date, {len(ix)} documents\n")
-        return EXIT_OK
-    path = resolve_index_path(target)
-    count = rebuild_index(path, IndonesianAnalyzer())
-    out.write(f"{path}: rebuilt, {count} documents\n")
+            return EXIT_OK
+        count = ix.rebuild()
+    out.write(f"{ix.path}: rebuilt, {count} documents\n")
     return EXIT_OK
 
 
-def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
-    from .analysis.analyzer import analyze
-
+def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(" ".join(analyze(args.text)) + "\n")
     return EXIT_OK
 
@@ -307,22 +300,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = build_parser().parse_args(arguments)
         if args.command is None:
             raise _UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
-        if args.command == "search":
-            return _cmd_search(args, out)
-        if args.command == "index":
-            return _cmd_index(args, out, err)
-        if args.command == "delete":
-            return _cmd_delete(args, out)
-        if args.command == "stats":
-            return _cmd_stats(args, out)
-        if args.command == "rebuild":
-            return _cmd_rebuild(args, out)
-        return _cmd_analyze(args, out)
+        return args.func(args, out, err)
     except BrokenPipeError:
         # The reader (e.g. `head`) went away; that is not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
         return EXIT_OK
-    except (_UsageError, QueryError) as exc:
+    except (_UsageError, InvalidArgumentError) as exc:
         err.write(f"diplosearch: error: {exc}\n")
         return EXIT_USAGE
     except (DiplosearchError, OSError) as exc:
