@@ -53,13 +53,20 @@ def _boost(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"weight {value!r} is not a number") from None
 
 
-def _positive_int(text: str) -> int:
+def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
     return value
 
 
@@ -80,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="search an index (the default command)")
     search.add_argument("query", help='the query: words, "a phrase", title:word, -excluded')
     search.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
-    search.add_argument("--offset", type=_positive_int, default=0, help="hits to skip (default 0)")
+    search.add_argument("--offset", type=_non_negative_int, default=0, help="hits to skip (default 0)")
     search.add_argument("--json", action="store_true", help="print one JSON object")
     search.add_argument("--index", help=index_help)
     search.add_argument(
@@ -95,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_FIELD_BOOSTS.items())
         + ")",
     )
-    search.add_argument("--snippets", type=_positive_int, default=2, help="snippets per hit (default 2)")
+    search.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
     search.add_argument(
         "--no-coordination",
         dest="coordination",
@@ -200,7 +207,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         results = ix.search(
             args.query,
-            limit=args.limit or 1,
+            limit=args.limit,
             offset=args.offset,
             fields=args.field,
             boosts=dict(args.boost) if args.boost else None,
@@ -303,7 +310,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return args.func(args, out, err)
     except BrokenPipeError:
         # The reader (e.g. `head`) went away; that is not an error of ours.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
+        if out is sys.stdout:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
         return EXIT_OK
     except (_UsageError, InvalidArgumentError) as exc:
         err.write(f"diplosearch: error: {exc}\n")
