@@ -220,3 +220,38 @@ def test_a_closed_index_refuses_work(tmp_path: Path):
     ix.close()
     with pytest.raises(diplosearch.DiplosearchError, match="closed"):
         ix.search("diplomasi")
+
+
+def test_update_does_not_recreate_a_document_deleted_before_it_takes_the_lock(ix, monkeypatch):
+    from diplosearch.store import index as store_index
+
+    ix.add(doc("a1", body="versi pertama"))
+    other = open_index(ix.path)
+    real_helpers = store_index.Helpers
+
+    def deleting_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        other.delete("a1")  # another writer deletes the document just before update writes
+        return real_helpers(*args, **kwargs)
+
+    monkeypatch.setattr(store_index, "Helpers", deleting_first)
+    with pytest.raises(diplosearch.DocumentError, match="a1"):
+        ix.update(doc("a1", body="versi kedua"))
+    other.close()
+    assert "a1" not in ix and len(ix) == 0
+
+
+def test_every_bad_argument_value_is_an_invalid_argument_error(ix):
+    assert issubclass(diplosearch.InvalidArgumentError, (diplosearch.DiplosearchError, ValueError))
+    assert issubclass(diplosearch.QueryError, diplosearch.InvalidArgumentError)
+    for bad in ({"commit_every": 0}, {"workers": 0}, {"commit_every": "5"}):
+        with pytest.raises(diplosearch.InvalidArgumentError):
+            ix.add_many([doc("a1")], **bad)
+    for bad in ({"limit": 0}, {"offset": -1}, {"boosts": {"title": -1}}):
+        with pytest.raises(diplosearch.InvalidArgumentError):
+            ix.search("diplomasi", **bad)
+    assert len(ix) == 0
+
+
+def test_writing_to_the_default_index_is_refused_with_a_clear_error():
+    with pytest.raises(diplosearch.InvalidArgumentError, match="--index"):
+        open_index(for_writing=True)

@@ -318,9 +318,9 @@ class Index:
         Returns False when the stored document was already identical.
         """
         validate_document(doc)
-        if self.get(doc.id) is None:
-            raise DocumentError(f"no document with id {doc.id!r} in {self.path}")
-        return self.add(doc)
+        # The existence check runs in the write itself, under the lock: checked
+        # before it, a delete in between would let the update re-create the document.
+        return self._write_documents([doc], require_existing=True).written == 1
 
     def delete(self, doc_id: str) -> bool:
         """Delete the document with ``doc_id``. Returns False when there was none."""
@@ -357,6 +357,19 @@ class Index:
             Helpers are separate Python processes that write their own segments,
             which join this call's commit; they never take the lock or commit.
         """
+        return self._write_documents(docs, skip_invalid, commit_every=commit_every, workers=workers)
+
+    def _write_documents(
+        self,
+        docs: Iterable[Document | InputProblem],
+        skip_invalid: bool = False,
+        *,
+        commit_every: int | None = None,
+        workers: int | None = None,
+        require_existing: bool = False,
+    ) -> WriteReport:
+        """:meth:`add_many`; with ``require_existing``, a document whose id is not in
+        the index raises :class:`DocumentError` (checked under the write lock)."""
         if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
         report = _ReportBuilder()
@@ -364,7 +377,7 @@ class Index:
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
             while True:
-                later = self._write_round(pending, report, skip_invalid, commit_every, helpers)
+                later = self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing)
                 if later is None:
                     break
                 # Whoosh cannot replace a document added earlier in the same uncommitted
@@ -375,7 +388,7 @@ class Index:
             helpers.close()
         return report.build()
 
-    def _write_round(self, pending, report, skip_invalid, commit_every, helpers):  # type: ignore[no-untyped-def]
+    def _write_round(self, pending, report, skip_invalid, commit_every, helpers, require_existing):  # type: ignore[no-untyped-def]
         """Write one commit's worth of ``pending``; the later duplicates it put aside,
         or None when ``pending`` is exhausted and nothing was put aside."""
         written_here: set[str] = set()
@@ -408,6 +421,8 @@ class Index:
                     written_here.add(item.id)
                     fingerprint = document_fingerprint(item)
                     existing = searcher.document(id=item.id)
+                    if existing is None and require_existing:
+                        raise DocumentError(f"no document with id {item.id!r} in {self.path}")
                     if existing is not None and existing.get("fingerprint") == fingerprint:
                         outcome = "unchanged"
                     else:
