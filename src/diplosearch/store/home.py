@@ -19,6 +19,7 @@ from ..analysis.analyzer import IndonesianAnalyzer
 from ..errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError
 from .index import DEFAULT_WRITER_TIMEOUT, Index, CreatedConcurrently, replace_index_directory
 from .manifest import read_manifest
+from .swap import finish_interrupted_swap
 
 HOME_ENV = "DIPLOSEARCH_HOME"
 INDEX_ENV = "DIPLOSEARCH_INDEX"
@@ -74,6 +75,7 @@ def ensure_default_index(analyzer: IndonesianAnalyzer, **options: object) -> Ind
     path = index_home() / DEFAULT_INDEX_NAME
     files = bundled_corpus_files()
     wanted = _corpus_fingerprint(files, analyzer)
+    finish_interrupted_swap(path)
     try:
         manifest = read_manifest(path)
         if manifest.get("corpus_fingerprint") == wanted:
@@ -156,6 +158,7 @@ def open_index(
             return ensure_default_index(analyzer, **options)
         path = configured
     resolved = resolve_index_path(path)
+    finish_interrupted_swap(resolved)  # before ``create`` could start an empty index there
     if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):
         try:
             return Index.create(resolved, analyzer, **options)

@@ -24,12 +24,10 @@ import logging
 import os
 import shutil
 import stat
-import tempfile
 import threading
 import time
-from glob import escape as glob_escape
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import attrs
 import whoosh.index
@@ -42,16 +40,16 @@ from ..errors import (
     CorruptIndexError,
     DiplosearchError,
     DocumentError,
-    IndexLockedError,
     IndexVersionError,
     InvalidArgumentError,
     NotAnIndexError,
 )
 from ..schema import TEXT_FIELDS, build_schema, document_fingerprint, document_from_stored, stored_fields
-from .durable import INDEX_NAME, IndexStorage, fsync_directory, pid_alive
+from .durable import INDEX_NAME, IndexStorage, fsync_directory
 from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .parallel import Helpers
+from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
 _log = logging.getLogger("diplosearch")
 
@@ -90,14 +88,6 @@ class IndexStats:
 
 class CreatedConcurrently(NotAnIndexError):
     """Another process created the index while this one was building it."""
-
-
-def _remove_dead_staging(path: Path) -> None:
-    """Remove what a killed :meth:`Index.create` left beside ``path`` (its process is gone)."""
-    for leftover in path.parent.glob(f".{glob_escape(path.name)}.creating-*"):
-        pid = leftover.name.rsplit(".creating-", 1)[1].split("-", 1)[0]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            shutil.rmtree(leftover, ignore_errors=True)
 
 
 class Index:
@@ -156,7 +146,7 @@ class Index:
         # leaves a half-made index there, and of two processes creating the same
         # index one wins and the other finds a complete index.
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_dead_staging(path)
+        sweep_dead_leftovers(path)
         staging = path.parent / f".{path.name}.creating-{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
         try:
@@ -180,7 +170,10 @@ class Index:
     def open(
         cls, path: Path, analyzer: IndonesianAnalyzer, check_version: bool = True, **options: object
     ) -> "Index":
-        """Open the existing index at ``path``."""
+        """Open the existing index at ``path`` (finishing a directory swap that a killed
+        rebuild left half-done, see :mod:`diplosearch.store.swap`)."""
+        finish_interrupted_swap(path)
+        sweep_dead_leftovers(path)
         manifest = read_manifest(path)
         if check_version and manifest.get("analysis_version") != analyzer.version:
             raise IndexVersionError(
@@ -535,34 +528,19 @@ def _stats(paths: Iterable[Path]) -> Iterator[os.stat_result]:
 
 
 def replace_index_directory(
-    path: Path, analyzer: IndonesianAnalyzer, fill, manifest_extra: dict[str, object] | None = None
-) -> None:  # type: ignore[no-untyped-def]
-    """Build a new index beside ``path`` with ``fill(index)``, then swap it into place.
+    path: Path,
+    analyzer: IndonesianAnalyzer,
+    fill: Callable[[Index], object],
+    manifest_extra: dict[str, object] | None = None,
+) -> None:
+    """Build a new index beside ``path`` with ``fill(index)``, then swap it into place
+    (see :mod:`diplosearch.store.swap`)."""
 
-    Readers of the old directory keep their open files; a crash before the swap
-    leaves the old index untouched.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.building-", dir=path.parent))
-    try:
-        staging.rmdir()
+    def build(staging: Path) -> None:
         new_index = Index.create(staging, analyzer, manifest_extra=manifest_extra or {})
         try:
             fill(new_index)
         finally:
             new_index.close()
-        retired = None
-        if path.exists():
-            retired = path.parent / f".{path.name}.retired-{os.getpid()}-{threading.get_ident()}"
-            os.replace(path, retired)
-        try:
-            os.replace(staging, path)
-        except OSError:
-            if retired is not None and not path.exists():
-                os.replace(retired, path)
-            raise
-        if retired is not None:
-            shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+
+    replace_directory(path, build)
