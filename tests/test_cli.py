@@ -184,3 +184,33 @@ def test_no_coordination_ranks_by_bm25f_alone(tmp_path: Path, isolated_index_hom
 
     assert first() == ("both", 2)
     assert first("--no-coordination") == ("many", 1)
+
+
+def test_limit_zero_is_a_usage_error_but_offset_and_snippets_zero_are_valid(isolated_index_home):
+    assert_clean_error(run(isolated_index_home, "pelopor", "--limit", "0"), 2, "0")
+    valid = run(isolated_index_home, "pelopor", "--offset", "0", "--snippets", "0", "--json", "--limit", "1")
+    assert valid.returncode == 0, valid.stderr
+    assert json.loads(valid.stdout)["hits"][0]["snippets"] == []
+
+
+def test_a_broken_pipe_on_a_given_stream_leaves_sys_stdout_alone(isolated_index_home):
+    import io
+
+    from diplosearch.cli import main
+
+    class GoneReader(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    before = sys.stdout
+    assert main(["analyze", "diplomasi"], out=GoneReader()) == 0
+    assert sys.stdout is before
+
+
+def test_rebuild_of_a_named_index_and_of_the_default_one(isolated_index_home, tmp_path: Path):
+    (tmp_path / "a.txt").write_text("Judul\n\nIsi berita.\n")
+    assert run(isolated_index_home, "index", "--index", "berita", str(tmp_path / "a.txt")).returncode == 0
+    named = run(isolated_index_home, "rebuild", "--index", "berita")
+    assert named.returncode == 0 and "rebuilt, 1 documents" in named.stdout
+    default = run(isolated_index_home, "rebuild")
+    assert default.returncode == 0 and "up to date" in default.stdout

@@ -21,7 +21,8 @@ import pytest
 
 from conftest import subprocess_env
 from diplosearch import Document, open_index
-from diplosearch import index as index_module
+import diplosearch
+from diplosearch.store import index as store_index, parallel
 from diplosearch.errors import DiplosearchError, IndexLockedError
 
 HANG_GUARD = 120  # seconds; only to fail instead of hanging forever
@@ -368,8 +369,8 @@ def snapshot(ix) -> tuple[dict[str, Document], dict[str, list[tuple[str, float]]
 
 @pytest.fixture
 def parallel_from_the_start(monkeypatch):
-    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
-    monkeypatch.setattr(index_module, "_HELPER_CHUNK", 7)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(parallel, "_HELPER_CHUNK", 7)
 
 
 def test_parallel_indexing_gives_the_same_index_as_serial(tmp_path, parallel_from_the_start):
@@ -408,7 +409,7 @@ def test_a_helper_that_dies_fails_the_batch_cleanly(tmp_path, parallel_from_the_
     with open_index(tmp_path / "ix", create=True) as ix:
         ix.add_many(corpus(20))
         before = sorted(p.name for p in ix.path.iterdir())
-        monkeypatch.setattr(index_module, "_HELPER_CODE", "import sys; sys.exit(3)")
+        monkeypatch.setattr(parallel, "_HELPER_CODE", "import sys; sys.exit(3)")
         with pytest.raises(DiplosearchError, match="helper"):
             ix.add_many(corpus(100, "v2"), workers=2)
         # Nothing of the failed batch is visible or left behind, and the lock is free.
@@ -420,14 +421,14 @@ def test_a_helper_that_dies_fails_the_batch_cleanly(tmp_path, parallel_from_the_
 
 def test_helpers_do_not_outlive_the_batch(tmp_path, parallel_from_the_start):
     started: list[subprocess.Popen] = []
-    original = index_module._Helper.__init__
+    original = parallel._Helper.__init__
 
-    def recording_init(self, index):  # type: ignore[no-untyped-def]
-        original(self, index)
+    def recording_init(self, *spec):  # type: ignore[no-untyped-def]
+        original(self, *spec)
         started.append(self.process)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(index_module._Helper, "__init__", recording_init)
+        patch.setattr(parallel._Helper, "__init__", recording_init)
         with open_index(tmp_path / "ix", create=True) as ix:
             ix.add_many(corpus(100), workers=2)
     assert started and all(proc.poll() is not None for proc in started)
@@ -436,14 +437,14 @@ def test_helpers_do_not_outlive_the_batch(tmp_path, parallel_from_the_start):
 @pytest.mark.parametrize("load, expect_helpers", [(0.2, True), (50.0, False)])
 def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_from_the_start, monkeypatch, load, expect_helpers):
     started: list[object] = []
-    original = index_module._Helper.__init__
+    original = parallel._Helper.__init__
 
-    def recording_init(self, index):  # type: ignore[no-untyped-def]
-        original(self, index)
+    def recording_init(self, *spec):  # type: ignore[no-untyped-def]
+        original(self, *spec)
         started.append(self)
 
-    monkeypatch.setattr(index_module._Helper, "__init__", recording_init)
-    monkeypatch.setattr(index_module, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel._Helper, "__init__", recording_init)
+    monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     with open_index(tmp_path / "ix", create=True) as ix:
         assert len(ix.add_many(corpus(60)).added) == 60  # workers=None: automatic
@@ -452,8 +453,8 @@ def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_fro
 
 def test_no_automatic_helpers_where_sys_executable_is_not_python(tmp_path, parallel_from_the_start, monkeypatch):
     """Under uWSGI sys.executable is the server's binary; a frozen app's is the app."""
-    monkeypatch.setattr(index_module, "_spare_cpu", lambda: True)
-    monkeypatch.setattr(index_module._Helper, "__init__", lambda self, index: pytest.fail("helper started"))
+    monkeypatch.setattr(parallel, "_spare_cpu", lambda: True)
+    monkeypatch.setattr(parallel._Helper, "__init__", lambda self, *spec: pytest.fail("helper started"))
     monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")
     with open_index(tmp_path / "ix", create=True) as ix:
         assert len(ix.add_many(corpus(60)).added) == 60
@@ -511,7 +512,7 @@ def test_readers_follow_a_swapped_in_directory_even_at_the_same_generation(tmp_p
         ix.add_many([doc("lama-1"), doc("lama-2")])  # generation 1
     with open_index(path) as reader:
         assert {d.id for d in reader.documents()} == {"lama-1", "lama-2"}
-        index_module.replace_index_directory(
+        store_index.replace_index_directory(
             path, reader.analyzer, lambda new: new.add_many([doc("baru-1")])  # generation 1 too
         )
         assert {d.id for d in reader.documents()} == {"baru-1"}
@@ -523,16 +524,16 @@ def test_a_write_during_a_rebuild_waits_and_lands_in_the_new_index(tmp_path, mon
     with open_index(path, create=True) as ix:
         ix.add_many(corpus(100))
     reading_done = threading.Event()
-    real_replace = index_module.replace_index_directory
+    real_replace = store_index.replace_index_directory
 
     def slow_replace(*args, **kwargs):  # type: ignore[no-untyped-def]
         reading_done.set()  # the rebuild has read the old documents ...
         time.sleep(0.5)  # ... and a writer comes along before the swap
         return real_replace(*args, **kwargs)
 
-    monkeypatch.setattr(index_module, "replace_index_directory", slow_replace)
+    monkeypatch.setattr(store_index, "replace_index_directory", slow_replace)
     rebuilt: list[int] = []
-    rebuild = threading.Thread(target=lambda: rebuilt.append(index_module.rebuild_index(path, ix.analyzer)))
+    rebuild = threading.Thread(target=lambda: rebuilt.append(diplosearch.rebuild_index(path, ix.analyzer)))
     rebuild.start()
     assert reading_done.wait(HANG_GUARD)
     with open_index(path, writer_timeout=HANG_GUARD) as writer:

@@ -25,7 +25,7 @@ from whoosh.writing import SegmentWriter
 
 from conftest import subprocess_env
 from diplosearch import Document, open_index
-from diplosearch import index as index_module
+from diplosearch.store import parallel
 from diplosearch.errors import DiplosearchError
 
 HANG_GUARD = 120  # seconds; only so that a hang fails instead of blocking CI
@@ -70,13 +70,13 @@ def version_of(doc: Document) -> int:
 KILLED_WRITER = r"""
 import sys
 import diplosearch
-from diplosearch import index as index_module
+from diplosearch.store import parallel
 sys.path.insert(0, sys.argv[5])
 from test_crash_safety import batch
 
 path, version, chunk, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-index_module.PARALLEL_MIN_DOCS = 4
-index_module._HELPER_CHUNK = 4
+parallel.PARALLEL_MIN_DOCS = 4
+parallel._HELPER_CHUNK = 4
 docs = batch(version)
 ix = diplosearch.open_index(path)
 print("ready", flush=True)
@@ -304,8 +304,8 @@ def test_a_full_disk_at_any_point_of_a_commit_gives_a_clear_error(ix, monkeypatc
     before = {d.id for d in ix.documents()}
     # With helpers: the first 10 documents stay here, every later chunk goes to a
     # helper (whose writes this patch cannot fail), the same way on every run.
-    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
-    monkeypatch.setattr(index_module, "_HELPER_BACKLOG", 10**6)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(parallel, "_HELPER_BACKLOG", 10**6)
     # How many bytes this process writes for a successful batch, measured on a copy.
     copy = ix.path.parent / "copy"
     shutil.copytree(ix.path, copy)
@@ -427,7 +427,7 @@ def test_a_commit_is_on_disk_before_its_table_of_contents_is_renamed_into_place(
         return real_rename(src, dst, *args, **kwargs)
 
     with open_index(tmp_path / "ix", create=True) as ix:
-        monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10)
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
         monkeypatch.setattr(os, "fsync", fsync)
         monkeypatch.setattr(os, "rename", rename)
         ix.add_many(batch(0)[:60], workers=workers)  # helpers' segments: fsync'ed in the helper
@@ -444,3 +444,78 @@ def test_a_commit_is_on_disk_before_its_table_of_contents_is_renamed_into_place(
             fast.add_many(batch(1)[:10])
             monkeypatch.undo()
         assert not [e for e in events if e[0] == "fsync"], events
+
+
+# -- whole-directory swaps killed half-way (rebuild, the default index) ----------------------------
+
+# Rebuilds the index at argv[1] and dies the moment its old directory has been moved
+# away, before the new one is in its place: the worst moment of a two-rename swap.
+KILLED_BETWEEN_RENAMES = r"""
+import os, sys
+from pathlib import Path
+import diplosearch
+
+path = Path(sys.argv[1])
+real_replace, real_rename = os.replace, os.rename
+
+def moving(real):
+    def move(src, dst, *args, **kwargs):
+        real(src, dst, *args, **kwargs)
+        if Path(src) == path:
+            os._exit(9)
+    return move
+
+os.replace, os.rename = moving(real_replace), moving(real_rename)
+diplosearch.rebuild_index(path)
+"""
+
+# Rebuilds the index at argv[1] and dies while filling the new directory.
+KILLED_WHILE_BUILDING = r"""
+import os
+import sys
+import diplosearch
+from diplosearch.store.index import Index
+
+Index.add_many = lambda self, *args, **kwargs: os._exit(9)
+diplosearch.rebuild_index(sys.argv[1])
+"""
+
+
+def _run_and_get_killed(code: str, path: Path, home: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        env=subprocess_env(home), capture_output=True, text=True, timeout=HANG_GUARD,
+    )
+    assert result.returncode == 9, result.stderr
+
+
+def test_a_rebuild_killed_between_the_renames_of_its_swap_loses_no_document(tmp_path, isolated_index_home):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(batch(0)[:20])
+    _run_and_get_killed(KILLED_BETWEEN_RENAMES, path, isolated_index_home)
+    with open_index(path) as ix:  # opening finishes the interrupted swap
+        assert sorted(d.id for d in ix.documents()) == sorted(d.id for d in batch(0)[:20])
+        assert ix.search("k7").total >= 0 and ix.add(article(99, 1)) is True
+    assert [p.name for p in tmp_path.iterdir()] == ["ix"]  # nothing of the swap is left
+
+
+def test_open_index_with_create_finishes_an_interrupted_swap_instead_of_starting_empty(tmp_path, isolated_index_home):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(batch(0)[:5])
+    _run_and_get_killed(KILLED_BETWEEN_RENAMES, path, isolated_index_home)
+    with open_index(path, create=True) as ix:
+        assert len(ix) == 5
+
+
+def test_a_killed_build_leaves_nothing_behind_once_the_next_one_runs(tmp_path, isolated_index_home):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(batch(0)[:5])
+    _run_and_get_killed(KILLED_WHILE_BUILDING, path, isolated_index_home)
+    assert len(list(tmp_path.iterdir())) > 1  # the killed build's copy
+    with open_index(path) as ix:
+        assert len(ix) == 5
+        assert ix.rebuild() == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["ix"]

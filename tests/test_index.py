@@ -18,7 +18,7 @@ from diplosearch.errors import (
     IndexVersionError,
     NotAnIndexError,
 )
-from diplosearch import index as index_module
+from diplosearch.store import home
 
 
 def doc(doc_id: str, title: str = "Judul", body: str = "isi berita tentang diplomasi", **extra) -> Document:
@@ -160,7 +160,7 @@ def test_an_index_built_with_another_analysis_says_how_to_rebuild(tmp_path: Path
 
 def test_default_index_is_built_from_the_bundled_corpus_on_first_use(isolated_index_home: Path):
     with open_index() as ix:
-        assert len(ix) == len(index_module.bundled_corpus_files()) >= 2
+        assert len(ix) == len(home.bundled_corpus_files()) >= 2
         assert ix.path == isolated_index_home / "default"
 
 
@@ -168,8 +168,8 @@ def test_default_index_is_rebuilt_when_the_corpus_changes(isolated_index_home: P
     open_index().close()
     extra = tmp_path / "tambahan.txt"
     extra.write_text("Artikel Tambahan tentang Kopi\n\nKopi Indonesia diekspor ke banyak negara.\n")
-    bundled = index_module.bundled_corpus_files()
-    monkeypatch.setattr(index_module, "bundled_corpus_files", lambda: [*bundled, extra])
+    bundled = home.bundled_corpus_files()
+    monkeypatch.setattr(home, "bundled_corpus_files", lambda: [*bundled, extra])
     with open_index() as ix:
         assert len(ix) == len(bundled) + 1
         assert ix.search("kopi").total == 1
@@ -198,13 +198,13 @@ def test_bare_names_live_in_the_index_home(isolated_index_home: Path):
 def test_index_home_defaults_to_the_user_cache_outside_a_checkout(monkeypatch, tmp_path: Path):
     monkeypatch.delenv("DIPLOSEARCH_HOME")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    home = index_module.index_home()
-    source_checkout = Path(index_module.__file__).resolve().parents[2]
+    home_dir = home.index_home()
+    source_checkout = Path(home.__file__).resolve().parents[3]
     if (source_checkout / "indexes").is_dir() and (source_checkout / "pyproject.toml").is_file():
-        assert home == source_checkout / "indexes"
+        assert home_dir == source_checkout / "indexes"
     else:
-        assert home == tmp_path / "cache" / "diplosearch"
-    assert "site-packages" not in str(home)
+        assert home_dir == tmp_path / "cache" / "diplosearch"
+    assert "site-packages" not in str(home_dir)
 
 
 def test_stats_count_documents_and_terms(ix):
@@ -220,3 +220,38 @@ def test_a_closed_index_refuses_work(tmp_path: Path):
     ix.close()
     with pytest.raises(diplosearch.DiplosearchError, match="closed"):
         ix.search("diplomasi")
+
+
+def test_update_does_not_recreate_a_document_deleted_before_it_takes_the_lock(ix, monkeypatch):
+    from diplosearch.store import index as store_index
+
+    ix.add(doc("a1", body="versi pertama"))
+    other = open_index(ix.path)
+    real_helpers = store_index.Helpers
+
+    def deleting_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        other.delete("a1")  # another writer deletes the document just before update writes
+        return real_helpers(*args, **kwargs)
+
+    monkeypatch.setattr(store_index, "Helpers", deleting_first)
+    with pytest.raises(diplosearch.DocumentError, match="a1"):
+        ix.update(doc("a1", body="versi kedua"))
+    other.close()
+    assert "a1" not in ix and len(ix) == 0
+
+
+def test_every_bad_argument_value_is_an_invalid_argument_error(ix):
+    assert issubclass(diplosearch.InvalidArgumentError, (diplosearch.DiplosearchError, ValueError))
+    assert issubclass(diplosearch.QueryError, diplosearch.InvalidArgumentError)
+    for bad in ({"commit_every": 0}, {"workers": 0}, {"commit_every": "5"}):
+        with pytest.raises(diplosearch.InvalidArgumentError):
+            ix.add_many([doc("a1")], **bad)
+    for bad in ({"limit": 0}, {"offset": -1}, {"boosts": {"title": -1}}):
+        with pytest.raises(diplosearch.InvalidArgumentError):
+            ix.search("diplomasi", **bad)
+    assert len(ix) == 0
+
+
+def test_writing_to_the_default_index_is_refused_with_a_clear_error():
+    with pytest.raises(diplosearch.InvalidArgumentError, match="--index"):
+        open_index(for_writing=True)

@@ -10,7 +10,7 @@ import pytest
 
 from diplosearch import Document, Quote, open_index
 from diplosearch.errors import QueryError
-from diplosearch.index import bundled_corpus_files
+from diplosearch.store.home import bundled_corpus_files
 
 
 @pytest.fixture

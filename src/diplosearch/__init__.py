@@ -18,19 +18,14 @@ from .errors import (
     IndexNotFoundError,
     IndexVersionError,
     InputFileError,
+    InvalidArgumentError,
     NotAnIndexError,
     QueryError,
 )
-from .index import (
-    DEFAULT_FIELD_BOOSTS,
-    Index,
-    IndexStats,
-    WriteReport,
-    index_home,
-    open_index,
-    rebuild_index,
-)
+from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
+from .store.home import index_home, open_index, rebuild_index
+from .store.index import Index, IndexStats, WriteReport
 
 __version__ = "1.0.0"
 
@@ -48,11 +43,13 @@ __all__ = [
     "IndexVersionError",
     "IndonesianAnalyzer",
     "InputFileError",
+    "InvalidArgumentError",
     "InputProblem",
     "NotAnIndexError",
     "QueryError",
     "Quote",
     "Results",
+    "TEXT_FIELDS",
     "WriteReport",
     "analyze",
     "index_home",

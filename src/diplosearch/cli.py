@@ -9,25 +9,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from typing import Sequence, TextIO
 
 import attrs
 
-from . import __version__
-from .analysis.analyzer import IndonesianAnalyzer
-from .analysis.normalize import one_line
-from .errors import DiplosearchError, QueryError
-from .index import (
+from . import (
     DEFAULT_FIELD_BOOSTS,
-    INDEX_ENV,
     TEXT_FIELDS,
+    DiplosearchError,
+    InvalidArgumentError,
+    Results,
+    __version__,
+    analyze,
     open_index,
-    rebuild_index,
-    resolve_index_path,
 )
-from .search import Results
+from .analysis.normalize import one_line
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 SUBCOMMANDS = ("search", "index", "delete", "stats", "rebuild", "analyze")
@@ -56,7 +53,7 @@ def _boost(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"weight {value!r} is not a number") from None
 
 
-def _positive_int(text: str) -> int:
+def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -66,11 +63,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     index_help = (
         "index directory, or a bare name for one under the index home "
-        f"(default: ${INDEX_ENV}, else the bundled corpus's index)"
+        "(default: $DIPLOSEARCH_INDEX, else the bundled corpus's index)"
     )
     parser = _Parser(
         prog="diplosearch",
@@ -83,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="search an index (the default command)")
     search.add_argument("query", help='the query: words, "a phrase", title:word, -excluded')
     search.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
-    search.add_argument("--offset", type=_positive_int, default=0, help="hits to skip (default 0)")
+    search.add_argument("--offset", type=_non_negative_int, default=0, help="hits to skip (default 0)")
     search.add_argument("--json", action="store_true", help="print one JSON object")
     search.add_argument("--index", help=index_help)
     search.add_argument(
@@ -98,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_FIELD_BOOSTS.items())
         + ")",
     )
-    search.add_argument("--snippets", type=_positive_int, default=2, help="snippets per hit (default 2)")
+    search.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
     search.add_argument(
         "--no-coordination",
         dest="coordination",
@@ -125,19 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser("rebuild", help="re-analyse an index after an analysis change")
     rebuild.add_argument("--index", help=index_help)
 
-    analyze = commands.add_parser("analyze", help="show the index terms of a text")
-    analyze.add_argument("text", help="text to analyse")
+    analyze_text = commands.add_parser("analyze", help="show the index terms of a text")
+    analyze_text.add_argument("text", help="text to analyse")
+
+    for command, run in (
+        (search, _cmd_search),
+        (index, _cmd_index),
+        (delete, _cmd_delete),
+        (stats, _cmd_stats),
+        (rebuild, _cmd_rebuild),
+        (analyze_text, _cmd_analyze),
+    ):
+        command.set_defaults(func=run)
     return parser
-
-
-def _writable_index_path(args: argparse.Namespace) -> str:
-    target = args.index or os.environ.get(INDEX_ENV)
-    if not target:
-        raise _UsageError(
-            "name the index to write with --index PATH (the default index holds the bundled "
-            "corpus and is managed by diplosearch)"
-        )
-    return target
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:
@@ -198,12 +202,12 @@ def results_to_json(results: Results) -> dict[str, object]:
     }
 
 
-def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     colour = not args.json and _use_colour(args.color, out)
     with open_index(args.index) as ix:
         results = ix.search(
             args.query,
-            limit=args.limit or 1,
+            limit=args.limit,
             offset=args.offset,
             fields=args.field,
             boosts=dict(args.boost) if args.boost else None,
@@ -220,7 +224,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with open_index(_writable_index_path(args), create=True) as ix:
+    with open_index(args.index, create=True, for_writing=True) as ix:
         report = ix.add_files(args.paths)
         total = len(ix)
         path = ix.path
@@ -250,15 +254,15 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_PARTIAL if report.problems else EXIT_OK
 
 
-def _cmd_delete(args: argparse.Namespace, out: TextIO) -> int:
-    with open_index(_writable_index_path(args)) as ix:
+def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with open_index(args.index, for_writing=True) as ix:
         deleted = ix.delete_many(args.ids)
         path = ix.path
     out.write(f"{path}: {deleted} of {len(set(args.ids))} documents deleted\n")
     return EXIT_OK
 
 
-def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         stats = ix.stats()
     if args.json:
@@ -277,21 +281,17 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _cmd_rebuild(args: argparse.Namespace, out: TextIO) -> int:
-    target = args.index or os.environ.get(INDEX_ENV)
-    if not target:
-        with open_index() as ix:  # the default index rebuilds itself when stale
+def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with open_index(args.index, check_version=False) as ix:
+        if ix.managed:  # the default index rebuilds itself when stale
             out.write(f"{ix.path}: up to date, {len(ix)} documents\n")
-        return EXIT_OK
-    path = resolve_index_path(target)
-    count = rebuild_index(path, IndonesianAnalyzer())
-    out.write(f"{path}: rebuilt, {count} documents\n")
+            return EXIT_OK
+        count = ix.rebuild()
+    out.write(f"{ix.path}: rebuilt, {count} documents\n")
     return EXIT_OK
 
 
-def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
-    from .analysis.analyzer import analyze
-
+def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(" ".join(analyze(args.text)) + "\n")
     return EXIT_OK
 
@@ -307,22 +307,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = build_parser().parse_args(arguments)
         if args.command is None:
             raise _UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
-        if args.command == "search":
-            return _cmd_search(args, out)
-        if args.command == "index":
-            return _cmd_index(args, out, err)
-        if args.command == "delete":
-            return _cmd_delete(args, out)
-        if args.command == "stats":
-            return _cmd_stats(args, out)
-        if args.command == "rebuild":
-            return _cmd_rebuild(args, out)
-        return _cmd_analyze(args, out)
+        return args.func(args, out, err)
     except BrokenPipeError:
         # The reader (e.g. `head`) went away; that is not an error of ours.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
+        if out is sys.stdout:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
         return EXIT_OK
-    except (_UsageError, QueryError) as exc:
+    except (_UsageError, InvalidArgumentError) as exc:
         err.write(f"diplosearch: error: {exc}\n")
         return EXIT_USAGE
     except (DiplosearchError, OSError) as exc:

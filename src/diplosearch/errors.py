@@ -32,7 +32,14 @@ class IndexLockedError(DiplosearchError):
     """Another writer held the index's write lock for longer than the timeout."""
 
 
-class QueryError(DiplosearchError):
+class InvalidArgumentError(DiplosearchError, ValueError):
+    """An argument has a value the function does not accept (``workers=0``, ``limit=-1``...).
+
+    Also a :class:`ValueError`, so code written against Python's convention keeps working.
+    """
+
+
+class QueryError(InvalidArgumentError):
     """The query cannot be run (for example it is too long or names an unknown field)."""
 
 

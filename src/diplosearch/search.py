@@ -25,10 +25,10 @@ from .analysis.normalize import clean_text
 from .documents import Document
 from .errors import CorruptIndexError, QueryError
 from .highlight import DEFAULT_MARKERS, make_snippets
-from .index import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS, document_from_stored
+from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS, document_from_stored
 
 if TYPE_CHECKING:
-    from .index import Index
+    from .store.index import Index
 
 #: Queries longer than this are refused rather than silently cut.
 MAX_QUERY_CHARS = 2_000

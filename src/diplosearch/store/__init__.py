@@ -5,9 +5,10 @@ here, so that importing one room never drags in the others):
 
 - ``index``: the :class:`Index` class (open, read, write);
 - ``manifest``: ``diplosearch.json``, the marker and version record of an index;
-- ``locking``: the write lock and its holder note;
+- ``locking``: the write lock, its holder note, and one writer under the lock;
 - ``durable``: fsync'ed storage, commit and abort;
 - ``parallel``: helper processes that write segments for one commit;
+- ``swap``: replacing a whole index directory (a rebuild) and finishing a half-done swap;
 - ``columns``: the per-segment column files the vectorised search reads;
 - ``home``: the index home, environment variables, the bundled corpus and the default index.
 """

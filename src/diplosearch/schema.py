@@ -1,0 +1,92 @@
+"""What an index holds for a document: field names, default boosts, the Whoosh schema,
+the mapping between a :class:`Document` and its stored fields, and fingerprints.
+
+Both the store (which writes documents) and search (which reads hits back) use this
+room; it knows nothing about directories, locks or queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from whoosh import fields as wf
+
+from .analysis.analyzer import IndonesianAnalyzer
+from .documents import Document, Quote
+
+#: Fields searched when a query names none, and how much a match in each counts.
+DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
+TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
+
+
+def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
+    """The Whoosh schema of a diplosearch index using ``analyzer`` for every text field."""
+    return wf.Schema(
+        id=wf.ID(stored=True, unique=True),
+        title=wf.TEXT(analyzer=analyzer, stored=True),
+        quotes=wf.TEXT(analyzer=analyzer, stored=True),
+        captions=wf.TEXT(analyzer=analyzer, stored=True),
+        body=wf.TEXT(analyzer=analyzer, stored=True),
+        source=wf.ID(stored=True),
+        speakers=wf.STORED(),
+        url=wf.STORED(),
+        published=wf.STORED(),
+        path=wf.STORED(),
+        fingerprint=wf.STORED(),
+    )
+
+
+def document_fingerprint(doc: Document) -> str:
+    """A hash of everything stored about ``doc``: equal hashes mean re-adding changes nothing."""
+    payload = json.dumps(stored_fields(doc, fingerprint=""), sort_keys=True, ensure_ascii=False)
+    # surrogatepass: a lone surrogate (from JSON such as "\ud800") is stored as it is.
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
+    """The fields an index stores (and indexes) for ``doc``, ``fingerprint`` included."""
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "quotes": "\n".join(q.text for q in doc.quotes),
+        "captions": "\n".join(doc.captions),
+        "body": doc.body,
+        "source": doc.source or "",
+        "speakers": [q.speaker for q in doc.quotes],
+        "url": doc.url,
+        "published": doc.published.isoformat() if doc.published else None,
+        "path": doc.path,
+        "fingerprint": fingerprint,
+        # Indexed as one text each, but stored as lists, so that a quote or caption
+        # holding a line break comes back as it went in.
+        "_stored_quotes": [q.text for q in doc.quotes],
+        "_stored_captions": list(doc.captions),
+    }
+
+
+def document_from_stored(stored: dict[str, object]) -> Document:
+    """Rebuild a :class:`Document` from the fields an index stored for it."""
+    raw_quotes, raw_captions = stored.get("quotes"), stored.get("captions")
+    # Lists since quotes and captions may hold line breaks; older indexes stored joined text.
+    if isinstance(raw_quotes, list):
+        quote_texts = [str(text) for text in raw_quotes]
+    else:
+        quote_texts = str(raw_quotes).split("\n") if raw_quotes else []
+    if isinstance(raw_captions, list):
+        captions = tuple(str(text) for text in raw_captions)
+    else:
+        captions = tuple(str(raw_captions).split("\n")) if raw_captions else ()
+    speakers = list(stored.get("speakers") or [])  # type: ignore[call-overload]
+    speakers += [None] * (len(quote_texts) - len(speakers))
+    return Document(
+        id=str(stored["id"]),
+        title=str(stored.get("title") or ""),
+        body=str(stored.get("body") or ""),
+        quotes=tuple(Quote(text, speaker) for text, speaker in zip(quote_texts, speakers)),
+        captions=captions,
+        source=str(stored["source"]) if stored.get("source") else None,
+        url=stored.get("url") or None,  # type: ignore[arg-type]
+        published=stored.get("published") or None,
+        path=stored.get("path") or None,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,192 @@
+"""The write lock of an index: taking it, waiting for it, the note naming its holder,
+and :class:`WriteSession`, one Whoosh writer under the lock that commits or aborts.
+
+The lock is Whoosh's own (the ``MAIN_WRITELOCK`` file and an OS file lock), so the
+OS releases it when its holder dies: a lock is never "stale" in the sense of
+blocking anyone, and diplosearch never deletes the lock file. While held, the file
+names its holder ("pid host time"); that note lets a waiting writer say who holds
+the lock, and lets the next writer notice that the previous one died mid-write.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from whoosh.util.filelock import FileLock
+
+from ..errors import DiplosearchError, IndexLockedError
+from .durable import INDEX_NAME, abort, commit, release_quietly, remove_uncommitted_files
+from .parallel import JoiningWriter, remove_dead_helper_folders
+
+if TYPE_CHECKING:
+    from .index import Index
+
+_log = logging.getLogger("diplosearch")
+
+
+class WriteLock(FileLock):
+    """Whoosh's write lock plus a note in the file naming its holder.
+
+    ``previous_holder`` is the note found on acquiring: a note left behind means the
+    previous holder died without releasing the lock (a clean release erases it).
+    """
+
+    previous_holder: str | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        if not super().acquire(blocking):
+            return False
+        try:
+            self.previous_holder = read_lock_note(self.filename)
+            now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+            note = f"{os.getpid()} {socket.gethostname()} {now}\n"
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, note.encode("utf-8", "replace"), 0)
+        except (OSError, AttributeError):  # the note is best-effort (a full disk, say)
+            pass
+        return True
+
+    def release(self) -> None:
+        if self.fd is None:
+            return  # released already (a failed commit releases it on its way out)
+        try:
+            os.ftruncate(self.fd, 0)
+        except OSError:
+            pass
+        super().release()
+
+
+def read_lock_note(lock_path: str) -> str | None:
+    """The holder note in a lock file ("pid host time"), or None if there is none."""
+    try:
+        with open(lock_path, "rb") as handle:
+            text = handle.read(200).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def describe_holder(note: str | None) -> str:
+    """`` (process PID on HOST, since TIME)`` for a holder note, to append to a message."""
+    if not note:
+        return ""
+    pid, _, rest = note.partition(" ")
+    host, _, since = rest.partition(" ")
+    return f" (process {pid} on {host}, since {since})" if since else f" ({note})"
+
+
+def take_write_lock(path: Path, deadline: float, timeout: float) -> WriteLock:
+    """The write lock of the index at ``path``, waiting for it until ``deadline``
+    (a ``time.monotonic()`` value); ``timeout`` is only for the message."""
+    lock = WriteLock(str(path / f"{INDEX_NAME}_WRITELOCK"))
+    note = None
+    while True:
+        try:
+            if lock.acquire():
+                return lock
+        except OSError as exc:
+            raise DiplosearchError(
+                f"{path}: cannot take the write lock ({exc}); is the index on a file "
+                f"system without file locking?"
+            ) from exc
+        note = read_lock_note(lock.filename) or note
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise IndexLockedError(
+                f"{path} is locked by another writer{describe_holder(note)}; waited {timeout:g} s"
+            )
+        time.sleep(min(0.05, remaining))
+
+
+class WriteSession:
+    """One Whoosh writer under the index's write lock: commit on success, abort on error.
+
+    Whatever happens (an exception while writing, a failing commit, a full disk, a
+    KeyboardInterrupt), the write lock is released on the way out and a commit is
+    either wholly in place or not at all. ``extra_segments`` (set by parallel
+    indexing) is called after this writer has flushed its own segment and returns
+    finished segments written by helper processes, which join the same commit.
+    """
+
+    def __init__(self, index: "Index") -> None:
+        self._index = index
+        self._writer = None
+        self.extra_segments = None
+        self.discard = False
+        self.on_abort = None  # stops helper processes before their files are removed
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        index = self._index
+        if index._closed:
+            raise DiplosearchError(f"{index.path}: the index has been closed")
+        index._forget_parent_state()
+        deadline = time.monotonic() + index.writer_timeout
+        self._thread_lock = index._write_lock
+        if not self._thread_lock.acquire(timeout=max(index.writer_timeout, 0)):
+            raise IndexLockedError(
+                f"{index.path} is locked by another writer in this process "
+                f"(waited {index.writer_timeout:g} s)"
+            )
+        try:
+            self._writer = open_writer(index, deadline)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self._writer
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        index, writer = self._index, self._writer
+        try:
+            if exc_type is None and not self.discard:
+                commit(index._whoosh, index.path, writer, self.extra_segments, self.on_abort)
+            elif exc_type is None:
+                abort(index._whoosh, index.path, writer, on_abort=self.on_abort)  # also removes its empty segment files
+            else:
+                abort(index._whoosh, index.path, writer, on_abort=self.on_abort)
+                if isinstance(exc, OSError):
+                    raise DiplosearchError(
+                        f"{index.path}: writing failed, nothing was committed and the previous "
+                        f"commit is intact ({exc})"
+                    ) from exc
+        finally:
+            release_quietly(writer)
+            self._thread_lock.release()
+
+
+def open_writer(index: "Index", deadline: float):  # type: ignore[no-untyped-def]
+    """Take the index's write lock (waiting until ``deadline``) and start a Whoosh writer."""
+    lock = take_write_lock(index.path, deadline, index.writer_timeout)
+    try:
+        if lock.previous_holder:
+            _recover_after_dead_writer(index, lock.previous_holder)
+        writer = JoiningWriter(index._whoosh, _lk=False)
+    except BaseException as exc:
+        remove_uncommitted_files(index._whoosh.storage, index._schema, index.path)  # what the failed writer had created (lock held)
+        lock.release()
+        if isinstance(exc, OSError):
+            raise DiplosearchError(
+                f"{index.path}: cannot start writing, nothing was committed and the previous "
+                f"commit is intact ({exc})"
+            ) from exc
+        raise
+    writer.writelock = lock  # Whoosh releases it when the writer finishes
+    return writer
+
+
+def _recover_after_dead_writer(index: "Index", note: str) -> None:
+    """Clean up after a writer that died holding the lock (we hold it now).
+
+    Its uncommitted segment files are not in any table of contents; they are
+    removed with Whoosh's own clean-up, as a commit would. Nothing committed is
+    touched, and the lock file itself is never deleted.
+    """
+    _log.warning("%s: the previous writer%s ended without releasing the write lock; "
+                 "removing its uncommitted files", index.path, describe_holder(note))
+    remove_uncommitted_files(index._whoosh.storage, index._schema, index.path)
+    remove_dead_helper_folders(index.path)

@@ -1,0 +1,359 @@
+"""Helper processes that analyse documents and write segments for one commit, and
+the Whoosh writer that lets their segments join the parent's commit.
+
+Every call into Whoosh's private writer API (``_finalize_segment``, ``_close_segment``,
+``_tempstorage``, ``_merge_segments``, ``_commit_toc``, ``_finish``) is in
+:class:`JoiningWriter`, the way Whoosh's own ``whoosh/multiproc.py`` keeps them in
+its ``SubWriterTask`` and ``MpWriter``. A helper is given the index's path, analyzer
+and durability, never an :class:`~diplosearch.store.index.Index`.
+
+Whoosh's own MpWriter is not used: its helpers share one temporary directory
+(the first to finish deletes the others' files), drop results that take longer
+than a second, are forked while the parent holds the write lock (so a helper
+outliving a killed parent keeps the index locked), and with procs > 1 it ignores
+unique fields, so updates leave duplicates. Here the parent does every lookup,
+deletion and the commit under its lock; helpers only turn documents into a
+finished segment of their own, in a private temporary directory, and are fresh
+interpreters (not forks) that hold no lock and exit when their input closes.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
+
+from ..analysis.analyzer import IndonesianAnalyzer
+from ..errors import DiplosearchError, InvalidArgumentError
+from ..schema import build_schema
+from .durable import INDEX_NAME, IndexStorage, pid_alive
+
+
+class JoiningWriter(SegmentWriter):
+    """A Whoosh segment writer whose commit can take in segments written elsewhere
+    (by helper processes), and which a helper can finish without committing."""
+
+    def commit_joining(self, extra_segments: Callable[[], list[object]] | None = None) -> None:
+        """Commit, with the segments ``extra_segments()`` returns joining the new table
+        of contents (called after this writer has flushed its own segment)."""
+        if extra_segments is None:
+            self.commit()
+            return
+        # SegmentWriter.commit(), with the helpers' segments added before the TOC.
+        final = self._merge_segments(None, False, True)
+        if self._added:
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        final.extend(extra_segments())
+        self._commit_toc(final)
+        self._finish()
+
+    def finish_segment(self):  # type: ignore[no-untyped-def]
+        """Finish this writer's segment without committing it; the segment, or None
+        when nothing was added. The writer is closed afterwards."""
+        segment = self._finalize_segment() if self._added else None
+        if segment is None:
+            self._close_segment()
+        self._tempstorage.destroy()
+        self.is_closed = True
+        return segment
+
+    def close_segment(self) -> None:
+        """Close the files of the segment being written (it is then abandoned)."""
+        self._close_segment()
+
+    def destroy_temporary_files(self) -> None:
+        """Delete this writer's temporary folder."""
+        self._tempstorage.destroy()
+
+
+#: Written documents in one commit before helper processes are started.
+PARALLEL_MIN_DOCS = 1000
+#: Documents sent to a helper at a time, and how many such chunks may wait for it.
+_HELPER_CHUNK = 50
+_HELPER_BACKLOG = 2
+_HELPER_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from diplosearch.store.parallel import helper_main; helper_main()"
+)
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _default_workers() -> int:
+    return max(1, min(_usable_cpus(), 2))
+
+
+def _can_start_helpers() -> bool:
+    """Whether ``sys.executable`` is a Python that can run a helper: not in a frozen
+    app, nor under an embedding server (uWSGI sets it to its own binary)."""
+    name = Path(sys.executable or "").name.lower()
+    return not getattr(sys, "frozen", False) and name.startswith(("python", "pypy"))
+
+
+def _spare_cpu() -> bool:
+    """Whether a CPU is idle besides the one this (indexing) process keeps busy.
+
+    On a machine busy with other work a helper only competes with this process
+    (measured: 0.83x at a load average of 3.5 on 2 CPUs), so the default then
+    stays serial. The 1-minute load average lags, which is good enough here.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return True
+    return _usable_cpus() - load >= 0.75
+
+
+def _send_frame(stream, message: object) -> None:  # type: ignore[no-untyped-def]
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _recv_frame(stream):  # type: ignore[no-untyped-def]
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    size = int.from_bytes(header, "little")
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+class _Helper:
+    """One helper process, fed through a sender thread so the parent never blocks."""
+
+    def __init__(self, path: Path, analyzer: IndonesianAnalyzer, durable: bool) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _HELPER_CODE, package_root, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        self._outbox: queue.Queue = queue.Queue()
+        self._results: queue.Queue = queue.Queue()
+        self._outstanding = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._send_loop, daemon=True).start()
+        threading.Thread(target=self._receive_loop, daemon=True).start()
+        self._outbox.put(("open", str(path), analyzer, durable))
+
+    def _send_loop(self) -> None:
+        try:
+            while True:
+                message = self._outbox.get()
+                if message is None:
+                    break
+                _send_frame(self.process.stdin, message)
+        except (OSError, ValueError):
+            pass  # the helper is gone; the receiver reports it
+        finally:
+            try:
+                self.process.stdin.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+
+    def _receive_loop(self) -> None:
+        try:
+            while True:
+                message = _recv_frame(self.process.stdout)
+                if message is None:
+                    break
+                if message[0] == "ack":
+                    with self._lock:
+                        self._outstanding -= 1
+                else:
+                    self._results.put(message)
+        except Exception as exc:
+            self._results.put(("error", f"{type(exc).__name__}: {exc}"))
+        self._results.put(("error", "the helper process ended unexpectedly"))
+
+    @property
+    def ready(self) -> bool:
+        with self._lock:
+            return self._outstanding < _HELPER_BACKLOG
+
+    def send_documents(self, chunk: list[dict[str, object]]) -> None:
+        with self._lock:
+            self._outstanding += 1
+        self._outbox.put(("docs", chunk))
+
+    def request_segment(self) -> None:
+        self._outbox.put(("finish",))
+
+    def segment(self):  # type: ignore[no-untyped-def]
+        kind, value = self._results.get()
+        if kind == "error":
+            raise DiplosearchError(f"parallel indexing failed in a helper process: {value}")
+        return value
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self._outbox.put(None)
+
+    def close(self) -> None:
+        self._outbox.put(None)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdout,):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+
+
+class Helpers:
+    """Hands written documents to helper processes when that pays, else to the writer.
+
+    :param path, analyzer, durable: the index the helpers write segments for.
+    :param workers: processes writing, this one included (see ``Index.add_many``).
+    :raises InvalidArgumentError: ``workers`` is not a whole number >= 1.
+    """
+
+    def __init__(self, path: Path, analyzer: IndonesianAnalyzer, durable: bool, workers: int | None) -> None:
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise InvalidArgumentError(f"workers must be a whole number >= 1, not {workers!r}")
+        self._index_spec = (path, analyzer, durable)
+        self._auto = workers is None
+        self._wanted = (_default_workers() if workers is None else workers) - 1
+        self._helpers: list[_Helper] = []
+        self._chunk: list[dict[str, object]] = []
+        self._in_round = 0
+        self._used: list[_Helper] = []
+
+    def add_document(self, writer, fields: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+        self._in_round += 1
+        if self._wanted <= 0 or self._in_round <= PARALLEL_MIN_DOCS:
+            writer.add_document(**fields)
+            return
+        if not self._helpers:
+            if self._auto and not (_can_start_helpers() and _spare_cpu()):
+                self._wanted = 0  # for the rest of this call
+                writer.add_document(**fields)
+                return
+            self._helpers = [_Helper(*self._index_spec) for _ in range(self._wanted)]
+        self._chunk.append(fields)
+        if len(self._chunk) >= _HELPER_CHUNK:
+            self._dispatch(writer)
+
+    def _dispatch(self, writer) -> None:  # type: ignore[no-untyped-def]
+        chunk, self._chunk = self._chunk, []
+        for helper in self._helpers:
+            if helper.ready:
+                helper.send_documents(chunk)
+                if helper not in self._used:
+                    self._used.append(helper)
+                return
+        for fields in chunk:  # every helper is busy: this process takes the chunk
+            writer.add_document(**fields)
+
+    def finish_round(self):  # type: ignore[no-untyped-def]
+        """Ask the helpers used in this round for their segments (before the parent
+        flushes its own, so that both happen at once); returns the collector."""
+        if self._chunk:
+            chunk, self._chunk = self._chunk, []
+            self._used or self._used.append(self._helpers[0])
+            self._used[0].send_documents(chunk)
+        used, self._used, self._in_round = self._used, [], 0
+        if not used:
+            return None
+        for helper in used:
+            helper.request_segment()
+
+        def collect() -> list[object]:
+            segments = [helper.segment() for helper in used]
+            return [segment for segment in segments if segment is not None]
+
+        return collect
+
+    def close(self) -> None:
+        for helper in self._helpers:
+            helper.close()
+        self._helpers = []
+
+    def kill(self) -> None:
+        """Stop every helper at once (a failed commit), so none writes after the clean-up."""
+        for helper in self._helpers:
+            helper.kill()
+        self._helpers = []
+        self._chunk, self._used, self._in_round = [], [], 0
+
+
+def remove_dead_helper_folders(path: Path) -> None:
+    """Remove the temporary folders of helpers that died (killed with their parent)."""
+    for leftover in path.glob(f".{INDEX_NAME}.worker-*.tmp"):
+        pid = leftover.name.split("-")[1].split(".")[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+class _HelperStorage(IndexStorage):
+    """The index's directory, with temporary files in a private, pid-named folder."""
+
+    def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
+        return FileStorage.temp_storage(self, f".{INDEX_NAME}.worker-{os.getpid()}.tmp")
+
+
+def helper_main() -> None:
+    """A helper process: read documents from stdin, write one segment per round,
+    report it on stdout. It never takes the lock or writes a table of contents."""
+    inbox = sys.stdin.buffer
+    outbox = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not corrupt the replies
+    whoosh_index = None
+    writer = None
+    try:
+        while True:
+            message = _recv_frame(inbox)
+            if message is None:
+                break  # the parent finished or died
+            if message[0] == "open":
+                _kind, path, analyzer, durable = message
+                storage = _HelperStorage(path, durable=durable)
+                whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
+            elif message[0] == "docs":
+                if writer is None:
+                    writer = JoiningWriter(whoosh_index, _lk=False)
+                for fields in message[1]:
+                    writer.add_document(**fields)
+                _send_frame(outbox, ("ack",))
+            elif message[0] == "finish":
+                segment = None
+                if writer is not None:
+                    segment = writer.finish_segment()
+                    writer = None
+                _send_frame(outbox, ("segment", segment))
+    except BaseException as exc:  # reported to the parent, which aborts its commit
+        try:
+            _send_frame(outbox, ("error", f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            pass
+    finally:
+        if writer is not None and not writer.is_closed:
+            for step in (writer.close_segment, writer.destroy_temporary_files):
+                try:
+                    step()
+                except Exception:
+                    pass
