@@ -46,7 +46,8 @@ from whoosh.util.filelock import FileLock
 from whoosh.writing import SegmentWriter
 
 from .analysis.analyzer import IndonesianAnalyzer
-from .documents import Document, InputProblem, Quote, read_documents, validate_document
+from .documents import Document, InputProblem, Quote, validate_document
+from .ingest import read_documents
 from .errors import (
     CorruptIndexError,
     DiplosearchError,

@@ -1,0 +1,280 @@
+"""Reading files and folders: :func:`read_documents`.
+
+Walks folders in sorted order, tells plain-text articles, JSON Lines and JSON
+files apart by name, reads each through :mod:`diplosearch.ingest.streams`, and
+turns every input it cannot use into an :class:`~diplosearch.documents.InputProblem`
+rather than an exception, so one broken file cannot stop a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Iterable, Iterator, Literal
+
+import attrs
+
+from ..documents import Document, InputProblem
+from ..errors import DocumentError
+from . import streams
+from .article import parse_article, path_stem
+from .records import record_item, type_name
+
+__all__ = ["read_documents"]
+
+_TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
+_JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+# Formats that would decode as "text" but are not articles, or cannot be text.
+_UNSUPPORTED_SUFFIXES = frozenset(
+    """.pdf .doc .docx .odt .rtf .xls .xlsx .ods .ppt .pptx .zip .tar .tgz .bz2 .xz .7z .rar .png .jpg
+    .jpeg .gif .webp .bmp .tif .tiff .svg .ico .mp3 .mp4 .wav .ogg .avi .mov .mkv .exe .dll .so .dylib
+    .pyc .class .jar .html .htm .xhtml .xml .epub .sqlite .db""".split()
+)
+
+
+_Kind = Literal["text", "jsonl", "json", "unsupported"]
+
+
+def _kind(path: Path) -> _Kind:
+    """The format a file's name announces (gzip itself is recognised by content)."""
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    suffix = Path(name[:-3] if gz else name).suffix
+    if suffix in _JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix == ".json":
+        return "json"
+    if suffix in _TEXT_SUFFIXES or (gz and not suffix):
+        return "text"
+    if gz or suffix in _UNSUPPORTED_SUFFIXES:
+        return "unsupported"
+    return "text"
+
+
+def _readable(name: str) -> str:
+    """A file-system string as valid text: bytes that were not UTF-8 become ``\\xNN``.
+
+    Python hands such names over with lone surrogates, which can be neither indexed
+    nor printed; the escaped form is stable, so the same file keeps the same id.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _json_error(exc: Exception) -> str:
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+
+
+def _too_large_message() -> str:
+    return f"file is larger than the {streams.MAX_FILE_BYTES // (1024 * 1024)} MB limit for one document; skipped"
+
+
+def _read_whole_file(path: Path, shown: str) -> bytes | InputProblem:
+    """A file's bytes (decompressed if gzip), or the problem that stopped the read."""
+    handle, chunks = streams.open_chunks(path)
+    with handle:
+        try:
+            return streams.read_capped(chunks)
+        except streams.TooLarge:
+            return InputProblem(shown, None, _too_large_message())
+        except streams.StreamError as exc:
+            return InputProblem(shown, None, f"{exc}; skipped")
+
+
+
+def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+    data = _read_whole_file(path, shown)
+    if isinstance(data, InputProblem):
+        yield data
+        return
+    if not data.strip():
+        yield InputProblem(shown, None, "empty file")
+        return
+    reason = streams.binary_reason(data)
+    if reason:
+        yield InputProblem(shown, None, f"{reason}; skipped")
+        return
+    try:
+        yield parse_article(streams.decode(data), id=doc_id, path=shown)
+    except DocumentError:
+        yield InputProblem(shown, None, "no article text (only boilerplate); skipped")
+
+
+
+def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[Document | InputProblem]:
+    handle, chunks = streams.open_chunks(path)
+    with handle:
+        broken: list[str] = []
+        nonblank = 0
+        last = 0
+        for line in streams.split_lines(streams.utf8_chunks(chunks), broken):
+            last = line.number
+            if line.data is None:
+                yield InputProblem(
+                    shown, line.number, f"line is {line.size} bytes, over the {streams.MAX_LINE_BYTES} byte limit; skipped"
+                )
+                continue
+            text = streams.decode(line.data).lstrip("\ufeff").strip()
+            if not text:
+                continue
+            nonblank += 1
+            try:
+                record = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                if not line.complete:
+                    yield InputProblem(shown, line.number, f"{broken[0]}; this last, cut-off record is lost")
+                    broken.clear()
+                else:
+                    yield InputProblem(shown, line.number, f"not valid JSON ({_json_error(exc)}); skipped")
+                continue
+            if not isinstance(record, dict):
+                message = f"a record must be a JSON object, not {type_name(record)}; skipped"
+                yield InputProblem(shown, line.number, message)
+                continue
+            yield record_item(record, shown, line.number, f"{stem}:{line.number}")
+        if broken:
+            yield InputProblem(shown, last or None, f"{broken[0]}; the records before this line were read")
+        elif nonblank == 0:
+            yield InputProblem(shown, None, "empty file (no JSON records)")
+
+
+
+
+def _read_json(path: Path, shown: str, stem: str) -> Iterator[Document | InputProblem]:
+    data = _read_whole_file(path, shown)
+    if isinstance(data, InputProblem):
+        yield data
+        return
+    text = streams.decode(data).lstrip("\ufeff")
+    if not text.strip():
+        yield InputProblem(shown, None, "empty file")
+        return
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # JSON Lines under a .json name
+            yield from _read_jsonl(path, shown, stem)
+        else:
+            yield InputProblem(shown, exc.lineno, f"not valid JSON ({exc.msg}); skipped")
+        return
+    except RecursionError:
+        yield InputProblem(shown, None, "JSON nested too deeply; skipped")
+        return
+    if isinstance(value, dict):
+        yield record_item(value, shown, None, stem)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            if isinstance(item, dict):
+                doc = record_item(item, shown, None, f"{stem}:{number}")
+                if isinstance(doc, InputProblem):
+                    doc = attrs.evolve(doc, message=f"item {number}: {doc.message}")
+                yield doc
+            else:
+                message = f"item {number}: a record must be a JSON object, not {type_name(item)}"
+                yield InputProblem(shown, None, message)
+    else:
+        yield InputProblem(shown, None, f"expected a JSON object or an array of objects, not {type_name(value)}")
+
+
+def _read_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+    kind = _kind(path)
+    try:
+        if kind == "unsupported":
+            yield InputProblem(shown, None, f"unsupported file type {path.suffix!r}; convert it to text first")
+        elif kind == "jsonl":
+            yield from _read_jsonl(path, shown, doc_id)
+        elif kind == "json":
+            yield from _read_json(path, shown, doc_id)
+        else:
+            yield from _read_text_file(path, shown, doc_id)
+    except PermissionError:
+        yield InputProblem(shown, None, "permission denied")
+    except OSError as exc:
+        yield InputProblem(shown, None, f"cannot read: {exc.strerror or exc}")
+
+
+def _walk(folder: Path) -> Iterator[Path | tuple[Path, str]]:
+    """Files under ``folder`` in sorted order, skipping hidden names and symlinked
+    folders (which could loop); an unreadable folder yields (folder, reason)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        yield folder, f"cannot list folder: {exc.strerror or exc}"
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path))
+            elif entry.is_symlink() and entry.is_dir():
+                yield Path(entry.path), "link to a folder, not followed (it could loop)"
+            else:
+                yield Path(entry.path)
+        except OSError as exc:
+            yield Path(entry.path), f"cannot read: {exc.strerror or exc}"
+
+
+def read_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document | InputProblem]:
+    """Read articles from files and folders; yield a Document or an InputProblem for each.
+
+    A path may be a plain-text article (``.txt``, ``.md``, or any file with no
+    known binary or markup suffix that turns out to be text), a JSON Lines file
+    (``.jsonl``, ``.ndjson``, optionally ``.gz``), a ``.json`` file (an object or
+    an array of objects), or a folder, read recursively in sorted order with
+    hidden files and folders skipped.
+
+    Ids: a file given directly gets its stem (``artikel.txt`` -> ``artikel``); a
+    file found in a folder gets its path relative to that folder, without suffix
+    and with ``/`` separators (``2023/des/artikel``), so ids do not depend on
+    where the folder is. A JSON record without an id gets ``<that id>:<line>``.
+
+    Never raises for bad input: a missing path, an unreadable, binary, empty,
+    oversized (:data:`~diplosearch.ingest.MAX_FILE_BYTES`, :data:`~diplosearch.ingest.MAX_LINE_BYTES`) or undecodable
+    file, a JSON line that is not an object, a record with wrongly typed fields,
+    a truncated or corrupt gzip stream (the records before the break are kept)
+    each become an :class:`InputProblem` and reading goes on.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    for given in paths:
+        path = Path(given)
+        shown = os.fspath(given)
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            yield InputProblem(shown, None, "no such file or folder")
+            continue
+        except OSError as exc:
+            yield InputProblem(shown, None, f"cannot read: {exc.strerror or exc}")
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            for found in _walk(path):
+                if isinstance(found, tuple):
+                    yield InputProblem(str(found[0]), None, found[1])
+                    continue
+                relative = found.relative_to(path)
+                doc_id = "/".join([*relative.parent.parts, path_stem(relative)])
+                yield from _read_one(found, _readable(str(found)), _readable(doc_id))
+        else:
+            yield from _read_one(path, _readable(shown), _readable(path_stem(path)))
+
+
+def _read_one(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        yield InputProblem(shown, None, f"cannot read: {exc.strerror or exc}")
+        return
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a FIFO or a device could block forever or never end.
+        yield InputProblem(shown, None, "not a regular file; skipped")
+        return
+    if info.st_size == 0:
+        yield InputProblem(shown, None, "empty file")
+        return
+    if info.st_size > streams.MAX_FILE_BYTES and _kind(path) != "jsonl":
+        yield InputProblem(shown, None, _too_large_message())
+        return
+    yield from _read_file(path, shown, doc_id)
