@@ -45,6 +45,7 @@ _ABBREVIATIONS = frozenset(
 
 
 def collapse_spaces(text: str) -> str:
+    """``text`` with each run of spaces and tabs made one space (line breaks kept), trimmed."""
     return _SPACES_RE.sub(" ", text).strip()
 
 
@@ -173,6 +174,7 @@ def _looks_like_title(paragraph: str) -> bool:
 
 
 def lead_title(paragraph: str) -> str:
+    """A title made from the lead sentence of ``paragraph``, its dateline left out."""
     dateline = _dateline(paragraph)
     if dateline is not None:
         paragraph = paragraph[len(dateline[0]) :]

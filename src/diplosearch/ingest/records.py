@@ -40,6 +40,7 @@ def _text_field(record: Mapping[str, Any], key: str, origin: str) -> str | None:
 
 
 def type_name(value: object) -> str:
+    """The JSON name of ``value``'s type ("object", "array", "number" ...), for messages."""
     return {dict: "object", list: "array", bool: "boolean", float: "number", int: "number"}.get(
         type(value), type(value).__name__
     )
@@ -150,6 +151,10 @@ def _record_problem(shown: str, line: int | None, exc: DocumentError) -> InputPr
 def record_item(
     record: object, shown: str, line: int | None, default_id: str
 ) -> Document | InputProblem:
+    """The document a record read from ``shown`` gives, or the problem that skips it.
+
+    A record without an id gets ``default_id``; the document's ``path`` is ``shown``.
+    """
     origin = shown if line is None else f"{shown}:{line}"
     if isinstance(record, Mapping) and (record.get("id") is None or record.get("id") == ""):
         record = {**record, "id": default_id}

@@ -43,7 +43,7 @@ class StreamError(Exception):
 
 
 class TooLarge(Exception):
-    pass
+    """The data is over :data:`MAX_FILE_BYTES`."""
 
 
 def _raw_chunks(handle: Any, first: bytes) -> Iterator[bytes]:
@@ -119,6 +119,7 @@ def decode(data: bytes) -> str:
 
 
 def binary_reason(data: bytes) -> str | None:
+    """Why ``data`` is not text (NUL bytes, mostly control bytes), or None when it may be."""
     if any(data.startswith(bom) for bom, codec in _BOMS if codec != "utf-8"):
         return None  # UTF-16/32 text is full of NUL bytes
     if b"\x00" in data:
@@ -131,6 +132,7 @@ def binary_reason(data: bytes) -> str | None:
 
 
 def read_capped(chunks: Iterator[bytes]) -> bytes:
+    """All of ``chunks`` joined; raises :class:`TooLarge` past :data:`MAX_FILE_BYTES`."""
     parts: list[bytes] = []
     size = 0
     for chunk in chunks:
@@ -143,6 +145,8 @@ def read_capped(chunks: Iterator[bytes]) -> bytes:
 
 
 class Line(NamedTuple):
+    """One line of a byte stream, without its line end."""
+
     number: int
     data: bytes | None  # None: the line was over the size cap and was not kept
     size: int
