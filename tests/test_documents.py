@@ -7,9 +7,11 @@ import gzip
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
-from diplosearch.documents import parse_date
+from diplosearch.documents import Document, parse_date, validate_document
+from diplosearch.errors import DocumentError
 
 # --------------------------------------------------------------------------- dates
 
@@ -49,3 +51,21 @@ def test_every_clickid_date_parses(shared_data: Path):
     assert not unparsed
     years = {parse_date(d).year for d in dates}  # type: ignore[union-attr]
     assert years <= {2019}  # the corpus is from 2019: day/month order and two-digit years are right
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def test_category_and_sub_category_are_optional_keyword_fields_after_path():
+    doc = Document("a", "Judul", "Isi.", path="a.txt", category="News", sub_category="Regional")
+    assert (doc.category, doc.sub_category) == ("News", "Regional")
+    assert Document("b", "Judul").category is None and Document("b", "Judul").sub_category is None
+    names = [field.name for field in attrs.fields(Document)]
+    assert names[names.index("path") + 1 :] == ["category", "sub_category"]
+
+
+@pytest.mark.parametrize("field", ["category", "sub_category"])
+def test_a_category_must_be_text_or_none(field: str):
+    validate_document(Document("a", "Judul", **{field: None}))
+    with pytest.raises(DocumentError, match=field):
+        validate_document(Document("a", "Judul", **{field: 5}))

@@ -130,3 +130,20 @@ def test_any_json_record_is_a_document_or_a_document_error(record: dict):
         assert "\n" not in str(exc)
         return
     assert doc.id and (doc.title or doc.body)
+
+
+def test_category_and_sub_category_are_mapped_and_a_bare_dash_means_none():
+    doc = document_from_record(
+        {"id": "c1", "title": "T", "content": "Isi.", "category": " News ", "sub_category": "Regional"}
+    )
+    assert (doc.category, doc.sub_category) == ("News", "Regional")
+    # CLICK-ID writes "-" where an article has no sub-category.
+    doc = document_from_record({"id": "c2", "title": "T", "category": "Selebriti", "sub_category": "-"})
+    assert (doc.category, doc.sub_category) == ("Selebriti", None)
+    assert document_from_record({"id": "c3", "title": "T"}).category is None
+
+
+@pytest.mark.parametrize("field", ["category", "sub_category"])
+def test_a_category_that_is_not_text_is_a_one_line_error_naming_the_field(field: str):
+    with pytest.raises(DocumentError, match=f"'{field}'"):
+        document_from_record({"id": "c", "title": "T", field: ["a", "b"]})

@@ -147,6 +147,8 @@ class Document:
     ``id`` identifies the document in its index: adding a document with an id that is
     already there replaces it. ``body`` is the article text; ``quotes`` and ``captions``
     are passages of it that are also indexed in their own, more heavily weighted fields.
+    ``category`` and ``sub_category`` are the publisher's sections, as a feed names
+    them (CLICK-ID: ``News`` / ``Regional``), or None.
     """
 
     id: str = attrs.field(converter=str)
@@ -158,6 +160,8 @@ class Document:
     url: str | None = None
     published: _dt.datetime | None = attrs.field(default=None, converter=to_datetime)
     path: str | None = None
+    category: str | None = None
+    sub_category: str | None = None
 
 
 @attrs.frozen
@@ -186,7 +190,15 @@ def validate_document(doc: Document) -> None:
         raise DocumentError("a document needs a non-empty id")
     if LONE_SURROGATE.search(doc.id):
         raise DocumentError(f"document id {doc.id!r} contains a lone surrogate, which no index term can hold")
-    texts = {"title": doc.title, "body": doc.body, "source": doc.source, "url": doc.url, "path": doc.path}
+    texts = {
+        "title": doc.title,
+        "body": doc.body,
+        "source": doc.source,
+        "url": doc.url,
+        "path": doc.path,
+        "category": doc.category,
+        "sub_category": doc.sub_category,
+    }
     for name, value in texts.items():
         if value is not None and not isinstance(value, str):
             raise DocumentError(f"document {doc.id!r}: {name} must be text, not {type(value).__name__}")

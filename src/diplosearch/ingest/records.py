@@ -22,6 +22,7 @@ from .quotes import extract_quotes
 __all__ = ["document_from_record", "record_item", "type_name"]
 
 _LEADING_JUNK_RE = re.compile(r"^[\s,.;:\-–—]+")
+_WORD_CHAR_RE = re.compile(r"[^\W_]")
 
 
 def _record_error(origin: str, detail: str) -> DocumentError:
@@ -44,6 +45,13 @@ def type_name(value: object) -> str:
     return {dict: "object", list: "array", bool: "boolean", float: "number", int: "number"}.get(
         type(value), type(value).__name__
     )
+
+
+def _section(value: str | None) -> str | None:
+    """A category as given, cleaned; None for a placeholder without letters or digits
+    (CLICK-ID writes ``-`` for an article without a sub-category)."""
+    text = collapse_spaces(clean_text(value or ""))
+    return text if _WORD_CHAR_RE.search(text) else None
 
 
 def _record_quotes(value: object, origin: str) -> tuple[Quote, ...]:
@@ -81,9 +89,11 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
     """Map one JSON object onto a :class:`Document`.
 
     Keys used: ``id`` (string or integer), ``title``, ``content`` (else ``body``),
-    ``source``, ``url``, ``published`` (else ``date``), and optionally ``quotes``
-    (strings, ``{"text", "speaker"}`` objects or ``[text, speaker]`` pairs) and
-    ``captions`` (strings); other keys are ignored. All text goes through
+    ``source``, ``url``, ``published`` (else ``date``), ``category`` and
+    ``sub_category`` (a value without letters or digits, such as CLICK-ID's ``-``,
+    means none), and optionally ``quotes`` (strings, ``{"text", "speaker"}``
+    objects or ``[text, speaker]`` pairs) and ``captions`` (strings); other keys
+    are ignored. All text goes through
     :func:`~diplosearch.analysis.normalize.clean_text`; the body is kept as one
     text (CLICK-ID joins its paragraphs with ``,`` and that is not undone), with
     leftover dateline punctuation at its start removed. Quotes are extracted from
@@ -110,6 +120,8 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
     body = "\n".join(collapse_spaces(line) for line in body.split("\n"))
     source = collapse_spaces(clean_text(_text_field(record, "source", origin) or "")) or None
     url = collapse_spaces(clean_text(_text_field(record, "url", origin) or "")) or None
+    category = _section(_text_field(record, "category", origin))
+    sub_category = _section(_text_field(record, "sub_category", origin))
     if not title and not body:
         raise _record_error(origin, "record has neither a title nor a body ('content')")
     if not title:
@@ -140,6 +152,8 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
         source=source,
         url=url,
         published=published,
+        category=category,
+        sub_category=sub_category,
     )
 
 
