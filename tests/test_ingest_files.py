@@ -295,3 +295,26 @@ def test_a_file_name_that_is_not_utf8_still_gives_an_indexable_id(tmp_path):
     assert item.id == "caf\\xe9"
     item.id.encode("utf-8")
     assert item.path is not None and item.path.encode("utf-8")
+
+
+def test_old_mac_line_ends_end_lines_in_jsonl_and_in_articles(tmp_path: Path):
+    records = [{"id": f"r{i}", "title": f"Judul {i}", "content": "Isi."} for i in range(1, 4)]
+    feed = tmp_path / "mac.jsonl"
+    feed.write_bytes("".join(json.dumps(r) + "\r" for r in records).encode())
+    article = tmp_path / "mac.txt"
+    article.write_bytes(b"Judul Lama\r\rParagraf satu.\rParagraf dua.\r")
+    docs, problems = read(feed, article)
+    assert problems == []
+    assert [d.id for d in docs] == ["r1", "r2", "r3", "mac"]
+    assert docs[3].title == "Judul Lama" and docs[3].body == "Paragraf satu.\n\nParagraf dua."
+
+
+def test_mixed_line_ends_count_lines_like_an_editor_even_across_read_chunks(tmp_path: Path, monkeypatch):
+    lines = [json.dumps({"id": "a", "title": "A"}), "{rusak", json.dumps({"id": "c", "title": "C"}), "[1]"]
+    # This read size ends the first chunk between the "\r" and the "\n" of one line end.
+    monkeypatch.setattr(ingest_streams, "_CHUNK", len(lines[0]) + 1)
+    feed = tmp_path / "campur.jsonl"
+    feed.write_bytes((lines[0] + "\r\n" + lines[1] + "\r" + lines[2] + "\n" + lines[3] + "\r\n").encode())
+    docs, problems = read(feed)
+    assert [d.id for d in docs] == ["a", "c"]
+    assert [p.line for p in problems] == [2, 4]

@@ -15,6 +15,7 @@ builds on it.
 from __future__ import annotations
 
 import codecs
+import re
 import zlib
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
@@ -35,6 +36,7 @@ _BOMS = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+_LINE_END_RE = re.compile(rb"\r\n?|\n")
 _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13} | {127})
 
 
@@ -155,28 +157,37 @@ class Line(NamedTuple):
 
 def split_lines(chunks: Iterator[bytes], broken: list[str]) -> Iterator[Line]:
     """Split a byte stream into lines of at most MAX_LINE_BYTES; a stream error
-    ends the lines and is put into ``broken``."""
+    ends the lines and is put into ``broken``.
+
+    ``\n``, ``\r\n`` and a lone ``\r`` (old Mac files) each end a line, as in
+    Python's universal newlines, so line numbers match what an editor shows.
+    """
     buffer = bytearray()
     overflow = 0  # bytes of an over-long line seen so far, not kept
     number = 0
+    after_cr = False  # the last chunk ended in "\r", whose "\n" may open the next one
     try:
         for chunk in chunks:
-            start = 0
+            if not chunk:
+                continue
+            start = 1 if after_cr and chunk.startswith(b"\n") else 0
+            after_cr = False
             while True:
-                newline = chunk.find(b"\n", start)
-                piece = chunk[start:] if newline < 0 else chunk[start:newline]
+                end = _LINE_END_RE.search(chunk, start)
+                piece = chunk[start:] if end is None else chunk[start : end.start()]
                 if overflow or len(buffer) + len(piece) > MAX_LINE_BYTES:
                     overflow += len(buffer) + len(piece)
                     buffer.clear()
                 else:
                     buffer += piece
-                if newline < 0:
+                if end is None:
                     break
                 number += 1
                 yield Line(number, None if overflow else bytes(buffer), overflow or len(buffer), True)
                 buffer.clear()
                 overflow = 0
-                start = newline + 1
+                start = end.end()
+                after_cr = start == len(chunk) and end.group() == b"\r"
     except StreamError as exc:
         broken.append(str(exc))
     if buffer or overflow or broken:
@@ -186,7 +197,7 @@ def split_lines(chunks: Iterator[bytes], broken: list[str]) -> Iterator[Line]:
 
 def utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """``chunks`` re-encoded to UTF-8 when a UTF-16/32 BOM opens them, so that lines
-    can be split on b"\\n"; other data passes through untouched."""
+    can be split at ASCII line ends; other data passes through untouched."""
     first = next(chunks, b"")
     codec = next((c for bom, c in _BOMS if first.startswith(bom) and c != "utf-8"), None)
     if codec is None:
