@@ -318,3 +318,45 @@ def test_mixed_line_ends_count_lines_like_an_editor_even_across_read_chunks(tmp_
     docs, problems = read(feed)
     assert [d.id for d in docs] == ["a", "c"]
     assert [p.line for p in problems] == [2, 4]
+
+
+def folder_with_links(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder with links out of it (to a file and to a folder) and links inside it."""
+    outside = tmp_path / "luar"
+    (outside / "rahasia").mkdir(parents=True)
+    (outside / "kata-sandi.txt").write_text("Kata Sandi\n\nrahasia sekali.\n", encoding="utf-8")
+    (outside / "rahasia" / "kunci.txt").write_text("Kunci\n\nkunci rahasia.\n", encoding="utf-8")
+    folder = tmp_path / "berita"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "asli.txt").write_text("Judul Asli\n\nIsi asli.\n", encoding="utf-8")
+    (folder / "ke-luar.txt").symlink_to(outside / "kata-sandi.txt")
+    (folder / "folder-luar").symlink_to(outside / "rahasia", target_is_directory=True)
+    (folder / "sub" / "ke-dalam.txt").symlink_to(folder / "asli.txt")
+    (folder / "sub" / "putar").symlink_to(folder, target_is_directory=True)
+    return folder, outside
+
+
+def test_links_out_of_a_folder_are_reported_not_followed(tmp_path: Path):
+    folder, _ = folder_with_links(tmp_path)
+    docs, problems = read(folder)
+    assert [d.id for d in docs] == ["asli", "sub/ke-dalam"]
+    reported = {Path(p.path).name: p.message for p in problems}
+    assert reported["ke-luar.txt"] == f"skipped: link points outside {folder}"
+    assert reported["folder-luar"] == f"skipped: link points outside {folder}"
+    assert "not followed" in reported["putar"]
+    assert set(reported) == {"ke-luar.txt", "folder-luar", "putar"}
+
+
+def test_follow_links_reads_links_out_of_the_folder_but_never_loops(tmp_path: Path):
+    folder, _ = folder_with_links(tmp_path)
+    docs, problems = split(list(read_documents([folder], follow_links=True)))
+    assert [d.id for d in docs] == ["asli", "folder-luar/kunci", "ke-luar", "sub/ke-dalam"]
+    assert [(Path(p.path).name, "loop" in p.message) for p in problems] == [("putar", True)]
+
+
+def test_a_link_given_directly_is_always_read(tmp_path: Path):
+    folder, outside = folder_with_links(tmp_path)
+    linked_folder = tmp_path / "pintas"
+    linked_folder.symlink_to(outside, target_is_directory=True)
+    docs, problems = read(folder / "ke-luar.txt", linked_folder)
+    assert [d.id for d in docs] == ["ke-luar", "kata-sandi", "rahasia/kunci"] and problems == []

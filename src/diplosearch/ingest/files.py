@@ -194,29 +194,57 @@ def _read_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | Input
         yield InputProblem(shown, None, f"cannot read: {exc.strerror or exc}")
 
 
-def _walk(folder: Path) -> Iterator[Path | tuple[Path, str]]:
-    """Files under ``folder`` in sorted order, skipping hidden names and symlinked
-    folders (which could loop); an unreadable folder yields (folder, reason)."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        yield folder, f"cannot list folder: {exc.strerror or exc}"
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+class _Walk:
+    """One walk of a folder given by the caller, and the link rule it applies."""
+
+    def __init__(self, top: Path, shown: str, follow_links: bool) -> None:
+        self.top_real = os.path.realpath(top)
+        self.shown = shown
+        self.follow_links = follow_links
+
+    def files(self, folder: Path, open_folders: frozenset[str] = frozenset()) -> Iterator[Path | tuple[Path, str]]:
+        """Files under ``folder`` in sorted order, skipping hidden names; a file or
+        folder that is not read yields (path, reason)."""
+        open_folders = open_folders | {os.path.realpath(folder)}
         try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path))
-            elif entry.is_symlink() and entry.is_dir():
-                yield Path(entry.path), "link to a folder, not followed (it could loop)"
-            else:
-                yield Path(entry.path)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            yield Path(entry.path), f"cannot read: {exc.strerror or exc}"
+            yield folder, f"cannot list folder: {exc.strerror or exc}"
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    yield from self.files(path, open_folders)
+                elif not entry.is_symlink():
+                    yield path
+                elif (reason := self._unfollowed_link(entry, open_folders)) is not None:
+                    yield path, reason
+                elif entry.is_dir():
+                    yield from self.files(path, open_folders)
+                else:
+                    yield path
+            except OSError as exc:
+                yield path, f"cannot read: {exc.strerror or exc}"
+
+    def _unfollowed_link(self, entry: os.DirEntry[str], open_folders: frozenset[str]) -> str | None:
+        """Why the link ``entry`` is not followed, or None when it is."""
+        target = os.path.realpath(entry.path)
+        if self.follow_links:
+            # A link to a folder the walk is inside would be walked for ever.
+            return "link to a folder that holds it, not followed (it would loop)" if target in open_folders else None
+        if os.path.commonpath([self.top_real, target]) != self.top_real:
+            return f"skipped: link points outside {self.shown}"
+        if entry.is_dir():
+            return "link to a folder, not followed (it could loop)"
+        return None
 
 
-def read_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document | InputProblem]:
+def read_documents(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], *, follow_links: bool = False
+) -> Iterator[Document | InputProblem]:
     """Read articles from files and folders; yield a Document or an InputProblem for each.
 
     A path may be a plain-text article (``.txt``, ``.md``, or any file with no
@@ -229,6 +257,14 @@ def read_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document
     file found in a folder gets its path relative to that folder, without suffix
     and with ``/`` separators (``2023/des/artikel``), so ids do not depend on
     where the folder is. A JSON record without an id gets ``<that id>:<line>``.
+
+    Links: a path given here is always read, link or not. Inside a folder, a link
+    (to a file or a folder) whose target lies outside that folder is not followed
+    but reported (``skipped: link points outside FOLDER``), so that a link planted
+    in a shared folder cannot pull ``/etc`` into an index; a link to a file inside
+    the folder is read, and a link to a folder inside it is reported and not
+    followed (it could loop). ``follow_links=True`` follows every link, except one
+    to a folder the walk is already inside.
 
     Never raises for bad input: a missing path, an unreadable, binary, empty,
     oversized (:data:`~diplosearch.ingest.MAX_FILE_BYTES`, :data:`~diplosearch.ingest.MAX_LINE_BYTES`) or undecodable
@@ -250,9 +286,9 @@ def read_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document
             yield InputProblem(shown, None, f"cannot read: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(info.st_mode):
-            for found in _walk(path):
+            for found in _Walk(path, _readable(shown), follow_links).files(path):
                 if isinstance(found, tuple):
-                    yield InputProblem(str(found[0]), None, found[1])
+                    yield InputProblem(_readable(str(found[0])), None, found[1])
                     continue
                 relative = found.relative_to(path)
                 doc_id = "/".join([*relative.parent.parts, path_stem(relative)])
