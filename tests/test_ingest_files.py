@@ -360,3 +360,43 @@ def test_a_link_given_directly_is_always_read(tmp_path: Path):
     linked_folder.symlink_to(outside, target_is_directory=True)
     docs, problems = read(folder / "ke-luar.txt", linked_folder)
     assert [d.id for d in docs] == ["ke-luar", "kata-sandi", "rahasia/kunci"] and problems == []
+
+
+def test_ids_that_cleaning_makes_equal_are_each_reported_naming_both_lines(tmp_path: Path):
+    feed = tmp_path / "kotor.jsonl"
+    ids = ["a", "a\u0000", "b", "b ", " c", "c"]
+    write_jsonl(feed, [{"id": i, "title": f"Judul {n}", "content": "Isi."} for n, i in enumerate(ids, 1)])
+    docs, problems = read(feed)
+    assert [d.id for d in docs] == ["a", "a", "b", "b", "c", "c"]
+    assert [p.line for p in problems] == [2, 4, 6]
+    assert problems[0].message.startswith(f"id 'a\\x00' was cleaned to 'a', the id of {feed}:1;")
+    assert problems[1].message.startswith(f"id 'b ' was cleaned to 'b', the id of {feed}:3;")
+    assert problems[2].message.startswith(f"id 'c' repeats the id of {feed}:5 (cleaned from ' c');")
+    assert all("later" in p.message and "replaces" in p.message for p in problems)
+
+
+def test_a_repeated_id_in_one_read_is_reported_and_the_last_record_wins_in_the_index(tmp_path: Path):
+    from diplosearch import open_index
+
+    feed = tmp_path / "ulang.jsonl"
+    write_jsonl(feed, [{"id": "x", "title": "Lama"}, {"id": "y", "title": "Y"}, {"id": "x", "title": "Baru"}])
+    folder = tmp_path / "berita"
+    folder.mkdir()
+    (folder / "z.txt").write_text("Judul Teks\n\nIsi.\n", encoding="utf-8")
+    (folder / "z.md").write_text("# Judul Markdown\n\nIsi.\n", encoding="utf-8")
+    with open_index(tmp_path / "ix", create=True) as ix:
+        report = ix.add_files([feed, folder])
+        assert sorted(report.added) == ["x", "y", "z"]
+        assert [(Path(p.path).name, p.line) for p in report.problems] == [("ulang.jsonl", 3), ("z.txt", None)]
+        assert f"the id of {feed}:1" in report.problems[0].message
+        assert f"the id of {folder / 'z.md'};" in report.problems[1].message
+        assert ix.get("x").title == "Baru" and ix.get("z").title == "Judul Teks"
+
+
+def test_a_repeated_id_in_a_json_array_names_both_items(tmp_path: Path):
+    path = tmp_path / "kumpulan.json"
+    path.write_text(json.dumps([{"id": "k", "title": "A"}, {"id": "k", "title": "B"}]), encoding="utf-8")
+    docs, problems = read(path)
+    assert [d.title for d in docs] == ["A", "B"]
+    assert [p.line for p in problems] == [None]
+    assert problems[0].message.startswith(f"item 2: id 'k' repeats the id of {path} item 1;")

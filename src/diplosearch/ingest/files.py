@@ -12,7 +12,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Iterable, Iterator, Literal, NamedTuple
 
 import attrs
 
@@ -20,7 +20,7 @@ from ..documents import Document, InputProblem
 from ..errors import DocumentError
 from . import streams
 from .article import parse_article, path_stem
-from .records import record_item, type_name
+from .records import given_id, record_item, type_name
 
 __all__ = ["read_documents"]
 
@@ -83,7 +83,59 @@ def _read_whole_file(path: Path, shown: str) -> bytes | InputProblem:
 
 
 
-def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+class _Found(NamedTuple):
+    """A document read, where it was read, and the id its input gave before cleaning."""
+
+    doc: Document
+    shown: str
+    line: int | None
+    item: int | None  # the position in a JSON array
+    given_id: str
+
+    def place(self) -> str:
+        return _place(self.shown, self.line, self.item)
+
+
+def _place(shown: str, line: int | None, item: int | None) -> str:
+    """``path:line``, ``path item N`` or ``path``: where an input was read."""
+    if line is not None:
+        return f"{shown}:{line}"
+    return shown if item is None else f"{shown} item {item}"
+
+
+class _IdLedger:
+    """Where each id of one read was last seen, so that a repeat is reported.
+
+    The rule, the same as :meth:`Index.add_many`'s: within one read the last input
+    with an id wins. Each repeat (also one that appears only once ids are cleaned,
+    ``"a\\x00"`` and ``"a "`` both becoming ``"a"``) is an :class:`InputProblem` at
+    the later input, naming the earlier one.
+    """
+
+    def __init__(self) -> None:
+        # id -> (file, line, item, given id when cleaning changed it); the file string
+        # is shared by every record of a file, so a long feed costs little per id.
+        self._seen: dict[str, tuple[str, int | None, int | None, str | None]] = {}
+
+    def check(self, found: _Found) -> InputProblem | None:
+        doc_id = found.doc.id
+        earlier = self._seen.get(doc_id)
+        cleaned_from = found.given_id if found.given_id != doc_id else None
+        self._seen[doc_id] = (found.shown, found.line, found.item, cleaned_from)
+        if earlier is None:
+            return None
+        where = _place(*earlier[:3])
+        if earlier[3] is not None:
+            where += f" (cleaned from {earlier[3]!r})"
+        if cleaned_from is None:
+            said = f"id {doc_id!r} repeats the id of {where}"
+        else:
+            said = f"id {cleaned_from!r} was cleaned to {doc_id!r}, the id of {where}"
+        prefix = "" if found.item is None else f"item {found.item}: "
+        return InputProblem(found.shown, found.line, f"{prefix}{said}; the later one replaces the earlier one")
+
+
+def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[_Found | InputProblem]:
     data = _read_whole_file(path, shown)
     if isinstance(data, InputProblem):
         yield data
@@ -96,13 +148,13 @@ def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | 
         yield InputProblem(shown, None, f"{reason}; skipped")
         return
     try:
-        yield parse_article(streams.decode(data), id=doc_id, path=shown)
+        yield _Found(parse_article(streams.decode(data), id=doc_id, path=shown), shown, None, None, doc_id)
     except DocumentError:
         yield InputProblem(shown, None, "no article text (only boilerplate); skipped")
 
 
 
-def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[Document | InputProblem]:
+def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProblem]:
     handle, chunks = streams.open_chunks(path)
     with handle:
         broken: list[str] = []
@@ -111,9 +163,9 @@ def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[Document | InputP
         for line in streams.split_lines(streams.utf8_chunks(chunks), broken):
             last = line.number
             if line.data is None:
-                yield InputProblem(
-                    shown, line.number, f"line is {line.size} bytes, over the {streams.MAX_LINE_BYTES} byte limit; skipped"
-                )
+                limit = streams.MAX_LINE_BYTES
+                message = f"line is {line.size} bytes, over the {limit} byte limit; skipped"
+                yield InputProblem(shown, line.number, message)
                 continue
             text = streams.decode(line.data).lstrip("\ufeff").strip()
             if not text:
@@ -132,7 +184,12 @@ def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[Document | InputP
                 message = f"a record must be a JSON object, not {type_name(record)}; skipped"
                 yield InputProblem(shown, line.number, message)
                 continue
-            yield record_item(record, shown, line.number, f"{stem}:{line.number}")
+            default_id = f"{stem}:{line.number}"
+            doc = record_item(record, shown, line.number, default_id)
+            if isinstance(doc, InputProblem):
+                yield doc
+            else:
+                yield _Found(doc, shown, line.number, None, given_id(record, default_id))
         if broken:
             yield InputProblem(shown, last or None, f"{broken[0]}; the records before this line were read")
         elif nonblank == 0:
@@ -141,7 +198,7 @@ def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[Document | InputP
 
 
 
-def _read_json(path: Path, shown: str, stem: str) -> Iterator[Document | InputProblem]:
+def _read_json(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProblem]:
     data = _read_whole_file(path, shown)
     if isinstance(data, InputProblem):
         yield data
@@ -162,14 +219,17 @@ def _read_json(path: Path, shown: str, stem: str) -> Iterator[Document | InputPr
         yield InputProblem(shown, None, "JSON nested too deeply; skipped")
         return
     if isinstance(value, dict):
-        yield record_item(value, shown, None, stem)
+        doc = record_item(value, shown, None, stem)
+        yield doc if isinstance(doc, InputProblem) else _Found(doc, shown, None, None, given_id(value, stem))
     elif isinstance(value, list):
         for number, item in enumerate(value, 1):
             if isinstance(item, dict):
-                doc = record_item(item, shown, None, f"{stem}:{number}")
+                default_id = f"{stem}:{number}"
+                doc = record_item(item, shown, None, default_id)
                 if isinstance(doc, InputProblem):
-                    doc = attrs.evolve(doc, message=f"item {number}: {doc.message}")
-                yield doc
+                    yield attrs.evolve(doc, message=f"item {number}: {doc.message}")
+                else:
+                    yield _Found(doc, shown, None, number, given_id(item, default_id))
             else:
                 message = f"item {number}: a record must be a JSON object, not {type_name(item)}"
                 yield InputProblem(shown, None, message)
@@ -177,7 +237,7 @@ def _read_json(path: Path, shown: str, stem: str) -> Iterator[Document | InputPr
         yield InputProblem(shown, None, f"expected a JSON object or an array of objects, not {type_name(value)}")
 
 
-def _read_file(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+def _read_file(path: Path, shown: str, doc_id: str) -> Iterator[_Found | InputProblem]:
     kind = _kind(path)
     try:
         if kind == "unsupported":
@@ -267,11 +327,32 @@ def read_documents(
     to a folder the walk is already inside.
 
     Never raises for bad input: a missing path, an unreadable, binary, empty,
-    oversized (:data:`~diplosearch.ingest.MAX_FILE_BYTES`, :data:`~diplosearch.ingest.MAX_LINE_BYTES`) or undecodable
-    file, a JSON line that is not an object, a record with wrongly typed fields,
-    a truncated or corrupt gzip stream (the records before the break are kept)
-    each become an :class:`InputProblem` and reading goes on.
+    oversized (:data:`~diplosearch.ingest.MAX_FILE_BYTES`,
+    :data:`~diplosearch.ingest.MAX_LINE_BYTES`) or undecodable file, a JSON line
+    that is not an object, a record with wrongly typed fields, a truncated or
+    corrupt gzip stream (the records before the break are kept) each become an
+    :class:`InputProblem` and reading goes on.
+
+    Repeated ids: ids are cleaned (:func:`document_from_record`), so ``"a\\x00"``
+    and ``"a "`` both become ``"a"``. When two inputs of one call end up with the
+    same id, both documents are yielded and the last one wins (as in
+    :meth:`~diplosearch.Index.add_many`); an :class:`InputProblem` at the later one
+    names the earlier one and says when cleaning made the ids equal.
     """
+    ids = _IdLedger()
+    for item in _read_paths(paths, follow_links):
+        if isinstance(item, InputProblem):
+            yield item
+            continue
+        repeat = ids.check(item)
+        if repeat is not None:
+            yield repeat
+        yield item.doc
+
+
+def _read_paths(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], follow_links: bool
+) -> Iterator[_Found | InputProblem]:
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     for given in paths:
@@ -297,7 +378,7 @@ def read_documents(
             yield from _read_one(path, _readable(shown), _readable(path_stem(path)))
 
 
-def _read_one(path: Path, shown: str, doc_id: str) -> Iterator[Document | InputProblem]:
+def _read_one(path: Path, shown: str, doc_id: str) -> Iterator[_Found | InputProblem]:
     try:
         info = path.stat()
     except OSError as exc:

@@ -19,7 +19,7 @@ from ..errors import DocumentError
 from .article import collapse_spaces, lead_title
 from .quotes import extract_quotes
 
-__all__ = ["document_from_record", "record_item", "type_name"]
+__all__ = ["document_from_record", "given_id", "record_item", "type_name"]
 
 _LEADING_JUNK_RE = re.compile(r"^[\s,.;:\-–—]+")
 _WORD_CHAR_RE = re.compile(r"[^\W_]")
@@ -162,6 +162,12 @@ def _record_problem(shown: str, line: int | None, exc: DocumentError) -> InputPr
     return InputProblem(shown, line, f"{getattr(exc, 'detail', exc)}; record skipped")
 
 
+def given_id(record: Mapping[str, Any], default_id: str) -> str:
+    """The id a record gives, as text before cleaning; ``default_id`` when it gives none."""
+    raw = record.get("id")
+    return default_id if raw in (None, "") else str(raw)
+
+
 def record_item(
     record: object, shown: str, line: int | None, default_id: str
 ) -> Document | InputProblem:
@@ -170,7 +176,7 @@ def record_item(
     A record without an id gets ``default_id``; the document's ``path`` is ``shown``.
     """
     origin = shown if line is None else f"{shown}:{line}"
-    if isinstance(record, Mapping) and (record.get("id") is None or record.get("id") == ""):
+    if isinstance(record, Mapping) and record.get("id") in (None, ""):
         record = {**record, "id": default_id}
     try:
         doc = document_from_record(record, origin=origin)  # type: ignore[arg-type]
