@@ -82,7 +82,6 @@ def _read_whole_file(path: Path, shown: str) -> bytes | InputProblem:
             return InputProblem(shown, None, f"{exc}; skipped")
 
 
-
 class _Found(NamedTuple):
     """A document read, where it was read, and the id its input gave before cleaning."""
 
@@ -153,7 +152,6 @@ def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[_Found | In
         yield InputProblem(shown, None, "no article text (only boilerplate); skipped")
 
 
-
 def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProblem]:
     handle, chunks = streams.open_chunks(path)
     with handle:
@@ -194,8 +192,6 @@ def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[_Found | InputPro
             yield InputProblem(shown, last or None, f"{broken[0]}; the records before this line were read")
         elif nonblank == 0:
             yield InputProblem(shown, None, "empty file (no JSON records)")
-
-
 
 
 def _read_json(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProblem]:

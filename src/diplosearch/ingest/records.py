@@ -157,7 +157,6 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
     )
 
 
-
 def _record_problem(shown: str, line: int | None, exc: DocumentError) -> InputProblem:
     return InputProblem(shown, line, f"{getattr(exc, 'detail', exc)}; record skipped")
 

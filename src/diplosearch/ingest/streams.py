@@ -145,7 +145,6 @@ def read_capped(chunks: Iterator[bytes]) -> bytes:
     return b"".join(parts)
 
 
-
 class Line(NamedTuple):
     """One line of a byte stream, without its line end."""
 
