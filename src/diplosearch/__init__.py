@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
-from .documents import Document, InputProblem, Quote, parse_article, read_documents
+from .documents import Document, InputProblem, Quote
+from .ingest import parse_article, read_documents
 from .errors import (
     CorruptIndexError,
     DiplosearchError,

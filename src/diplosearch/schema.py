@@ -33,6 +33,8 @@ def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
         url=wf.STORED(),
         published=wf.STORED(),
         path=wf.STORED(),
+        category=wf.STORED(),
+        sub_category=wf.STORED(),
         fingerprint=wf.STORED(),
     )
 
@@ -46,7 +48,7 @@ def document_fingerprint(doc: Document) -> str:
 
 def stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
     """The fields an index stores (and indexes) for ``doc``, ``fingerprint`` included."""
-    return {
+    fields: dict[str, object] = {
         "id": doc.id,
         "title": doc.title,
         "quotes": "\n".join(q.text for q in doc.quotes),
@@ -63,6 +65,13 @@ def stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
         "_stored_quotes": [q.text for q in doc.quotes],
         "_stored_captions": list(doc.captions),
     }
+    # Only when set, so that documents without them keep the fingerprints that
+    # indexes written before these fields existed recorded (re-adding stays a no-op).
+    for name in ("category", "sub_category"):
+        value = getattr(doc, name)
+        if value is not None:
+            fields[name] = value
+    return fields
 
 
 def document_from_stored(stored: dict[str, object]) -> Document:
@@ -89,4 +98,6 @@ def document_from_stored(stored: dict[str, object]) -> Document:
         url=stored.get("url") or None,  # type: ignore[arg-type]
         published=stored.get("published") or None,
         path=stored.get("path") or None,  # type: ignore[arg-type]
+        category=stored.get("category") or None,  # type: ignore[arg-type]
+        sub_category=stored.get("sub_category") or None,  # type: ignore[arg-type]
     )

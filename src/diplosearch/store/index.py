@@ -35,7 +35,8 @@ from whoosh import scoring
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
-from ..documents import Document, InputProblem, read_documents, validate_document
+from ..documents import Document, InputProblem, validate_document
+from ..ingest import read_documents
 from ..errors import (
     CorruptIndexError,
     DiplosearchError,
