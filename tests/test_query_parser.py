@@ -394,6 +394,16 @@ def test_terms_match_1_0_on_plain_word_queries(generator_words) -> None:  # type
 # ---------------------------------------------------------------------------------
 # Properties on arbitrary text
 
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(corpus_words(bundled_corpus_files())), max_size=30).map(" ".join))
+def test_plain_words_read_as_the_full_grammar_reads_them(text: str) -> None:
+    # Word-only queries skip the lexer; parentheses send the same words through it.
+    fast, full = parse(text), parse(f"({text})")
+    assert (fast.root, fast.terms, fast.words, fast.ignored, fast.dropped) == (
+        full.root, full.terms, full.words, full.ignored, full.dropped,
+    )
+
 _SYNTAX = st.sampled_from(
     ['"', "(", ")", "-", "+", "^", "~", ":", " ", "AND ", "OR ", "NOT ", "title:", "source:", "date:",
      "date:>=", "..", "2019", "-09", "^2", "^1e999", "~2", "\u201c", "\\", "*", "yang ", "kata", "x"]

@@ -30,7 +30,8 @@ Precedence is NOT > AND > OR. What each form becomes:
   8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact).
 - Filters (``filter_fields``, default ``source``, ``category``, ``sub_category``):
   ``source:tempo.co``, ``category:"Ekonomi"``, ``source:(kompas.com tempo.co)`` give a
-  ``Filter`` of case-folded values; repeated clauses of one filter are OR-ed.
+  ``Filter`` of case-folded values; repeated clauses of one filter are OR-ed. Inside
+  a filter's parentheses every word and phrase is a value (operators are ignored).
 - Dates (``date_field``): ``date:2019``, ``date:2019-09``, ``date:2019-09-16``,
   ``date:2019-09-01..2019-09-30`` (either side may be empty), ``date:>=2019-09-15``,
   ``date:>``, ``date:<``, ``date:<=`` give a ``DateRange`` with inclusive ``date``
@@ -66,9 +67,7 @@ one analysed word: bounding its expansions is the scorer's job.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol, Sequence
 
 import attrs
 
@@ -88,6 +87,7 @@ from .query import (
     Phrase,
     Term,
 )
+from .query_syntax import AUTO_EDITS, MAX_BOOST, Lexer, Token, is_plain, parse_date_value
 
 __all__ = [
     "MAX_BOOST",
@@ -100,12 +100,8 @@ __all__ = [
 
 #: Queries longer than this are refused rather than silently cut.
 MAX_QUERY_CHARS = 2_000
-#: The largest boost ``^`` accepts.
-MAX_BOOST = 1_000_000.0
 #: Parentheses nested deeper than this are ignored (they bound the parser's recursion).
 MAX_GROUP_DEPTH = 32
-#: ``kata~N`` is capped at this many edits.
-MAX_FUZZY_EDITS = 2
 # Analysed forms this long or longer get two edits with a bare ``~``.
 _LONG_WORD_CHARS = 8
 
@@ -124,7 +120,8 @@ class ParsedQuery:
 
     root: Node
     terms: frozenset[str]
-    """Distinct positive index terms (never excluded ones, never filter values)."""
+    """Distinct positive index terms (never excluded ones, never filter values); a
+    ``Fuzzy`` contributes its analysed word, not its expansions."""
     words: tuple[tuple[str, tuple[str, ...]], ...]
     """Each typed text word (every occurrence, in order) with its analysed terms."""
     ignored: tuple[str, ...]
@@ -133,146 +130,6 @@ class ParsedQuery:
     """Distinct terms left out of the tree by the ``max_terms`` limit, in order typed."""
     has_filters: bool
     """Whether the tree holds a ``Filter`` or ``DateRange`` anywhere."""
-
-
-# ---------------------------------------------------------------------------------
-# Lexing
-
-_QUOTES = '"\u201c\u201d\u201e'
-_LEXEME = re.compile(rf'(?P<space>\s+)|(?P<open>\()|(?P<close>\))|(?P<quote>[{_QUOTES}])|(?P<word>[^\s(){_QUOTES}]+)')
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:inf(?:inity)?|nan))"
-_WORD_SUFFIX = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))$")
-_SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))")
-_FIELD_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
-_LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-_BOUNDARY = frozenset(f"(){_QUOTES}")
-_KEYWORDS = frozenset({"AND", "OR", "NOT"})
-# Bare ``~``: -1 stands for "edits chosen from the word's length".
-_AUTO_EDITS = -1
-
-
-@attrs.frozen
-class _Token:
-    kind: str  # open close and or not minus plus word phrase field suffix
-    text: str = ""
-    field: str | None = None
-    boost: float | None = None
-    edits: int | None = None
-    raw: str = ""
-
-
-def _boost_value(text: str, context: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or not 0.0 <= value <= MAX_BOOST:
-        raise QueryError(f"the boost in {context!r} must be a number from 0 to {MAX_BOOST:,.0f}")
-    return value
-
-
-def _edits_value(text: str) -> int:
-    return _AUTO_EDITS if text == "" else min(int(text[:3]), MAX_FUZZY_EDITS)
-
-
-def _combine_suffix(boost: float | None, edits: int | None, match: re.Match[str], context: str):  # type: ignore[no-untyped-def]
-    if match.group("boost") is not None:
-        value = _boost_value(match.group("boost"), context)
-        boost = value if boost is None else _boost_value(repr(boost * value), context)
-    elif match.group(0).startswith("~"):
-        edits = _edits_value(match.group("edits"))
-    return boost, edits
-
-
-class _Lexer:
-    def __init__(self, text: str, known_fields: Sequence[str]) -> None:
-        self.text = text
-        self.known_fields = frozenset(known_fields)
-        self.field_list = ", ".join(known_fields)
-
-    def field_name(self, name: str, raw: str) -> str | None:
-        """The field ``name:`` names, None when the colon is text; raises for unknown names."""
-        folded = name.lower()
-        if folded in self.known_fields:
-            return folded
-        if _LOWER_NAME.fullmatch(name):
-            raise QueryError(
-                f"unknown field {name!r} in {raw!r}; fields are {self.field_list}"
-                " (put text in quotes to search it as written)"
-            )
-        return None
-
-    def tokens(self) -> Iterator[_Token]:
-        text = self.text
-        position = 0
-        length = len(text)
-        while position < length:
-            match = _LEXEME.match(text, position)
-            assert match is not None  # the alternatives cover every character
-            kind = match.lastgroup
-            if kind == "space":
-                position = match.end()
-            elif kind == "open":
-                position = match.end()
-                yield _Token("open")
-            elif kind == "close":
-                position = match.end()
-                yield _Token("close")
-                position = yield from self.group_suffix(position)
-            elif kind == "quote":
-                end = min((i for i in (text.find(q, position + 1) for q in _QUOTES) if i >= 0), default=length)
-                yield _Token("phrase", text=text[position + 1 : end])
-                position = yield from self.group_suffix(min(end + 1, length))
-            else:
-                position = yield from self.word(match.group(), position)
-
-    def group_suffix(self, position: int) -> Iterator[_Token]:
-        """A ``^boost`` / ``~N`` right after a phrase or a group; returns where lexing resumes."""
-        boost = edits = None
-        end = position
-        while (match := _SUFFIX_AT.match(self.text, end)) and match.end() > end:
-            boost, edits = _combine_suffix(boost, edits, match, self.text[position : match.end()])
-            end = match.end()
-        if end > position and (end == len(self.text) or self.text[end].isspace() or self.text[end] in _BOUNDARY):
-            yield _Token("suffix", boost=boost, edits=edits)
-            return end
-        return position
-
-    def word(self, raw: str, position: int) -> Iterator[_Token]:
-        text = self.text
-        at_word_start = position == 0 or text[position - 1].isspace() or text[position - 1] == "("
-        end = position + len(raw)
-        if at_word_start and raw[0] in "+-":
-            if len(raw) > 1 or (end < len(text) and text[end] in _BOUNDARY):
-                yield _Token("minus" if raw[0] == "-" else "plus")
-                return position + 1
-            return end  # a lone sign: punctuation
-        if at_word_start and raw in _KEYWORDS:
-            yield _Token(raw.lower())
-            return end
-        body = raw
-        field = None
-        while match := _FIELD_PREFIX.match(body):
-            rest = body[match.end() :]
-            if rest == "":
-                if end < len(text) and text[end] in f"({_QUOTES}":
-                    name = self.field_name(match.group(1), raw)
-                    if name is not None:
-                        yield _Token("field", field=name, raw=raw)
-                        return end
-                break
-            if rest[0] in "/:":
-                break
-            name = self.field_name(match.group(1), raw)
-            if name is None:
-                break
-            field, body = name, rest
-        boost = edits = None
-        for _ in range(4):
-            match = _WORD_SUFFIX.search(body)
-            if match is None or not match.group(0):
-                break
-            boost, edits = _combine_suffix(boost, edits, match, raw)
-            body = body[: match.start()]
-        yield _Token("word", text=body, field=field, boost=boost, edits=edits, raw=raw)
-        return end
 
 
 # ---------------------------------------------------------------------------------
@@ -375,62 +232,6 @@ def _date_node(ranges: list[tuple[dt.date | None, dt.date | None]]) -> Node:
     return _any_of(nodes) if nodes else MatchNothing()
 
 
-_DATE_FORMS = (
-    "date:YYYY, date:YYYY-MM, date:YYYY-MM-DD, date:FROM..TO (either side may be empty), "
-    "or date:>=, date:>, date:<=, date:< followed by one of the first three"
-)
-_DATE_PART = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-
-
-def _date_span(text: str, clause: str) -> tuple[dt.date, dt.date]:
-    """The first and last day ``text`` (YYYY, YYYY-MM or YYYY-MM-DD) covers."""
-    match = _DATE_PART.fullmatch(text)
-    if match is None:
-        raise QueryError(f"cannot read the date in {clause!r}; use {_DATE_FORMS}")
-    year, month, day = (int(part) if part else None for part in match.groups())
-    try:
-        if month is None:
-            return dt.date(year, 1, 1), dt.date(year, 12, 31)  # type: ignore[arg-type]
-        if day is None:
-            first = dt.date(year, month, 1)  # type: ignore[arg-type]
-            following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)  # type: ignore[operator]
-            return first, following - dt.timedelta(days=1)
-        day_date = dt.date(year, month, day)  # type: ignore[arg-type]
-        return day_date, day_date
-    except (ValueError, OverflowError) as exc:
-        raise QueryError(f"{clause!r} is not a calendar date ({exc}); use {_DATE_FORMS}") from None
-
-
-def _shift(day: dt.date, days: int, clause: str) -> dt.date:
-    try:
-        return day + dt.timedelta(days=days)
-    except OverflowError:
-        raise QueryError(f"{clause!r} lies outside the calendar") from None
-
-
-def parse_date_value(value: str, clause: str) -> tuple[dt.date | None, dt.date | None]:
-    """The inclusive (start, end) of one ``date:`` value; raises :class:`QueryError`."""
-    value = value.strip()
-    for operator in (">=", "<=", ">", "<"):
-        if value.startswith(operator):
-            first, last = _date_span(value[len(operator) :], clause)
-            if operator == ">=":
-                return first, None
-            if operator == ">":
-                return _shift(last, 1, clause), None
-            if operator == "<=":
-                return None, last
-            return None, _shift(first, -1, clause)
-    if ".." in value:
-        left, _, right = value.partition("..")
-        if not left and not right:
-            raise QueryError(f"cannot read the date in {clause!r}; use {_DATE_FORMS}")
-        start = _date_span(left, clause)[0] if left else None
-        end = _date_span(right, clause)[1] if right else None
-        return start, end
-    return _date_span(value, clause)
-
-
 def _filter_value(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -442,7 +243,7 @@ def _filter_value(text: str) -> str:
 class _Parser:
     def __init__(
         self,
-        tokens: list[_Token],
+        tokens: list[Token],
         analyzer: TermAnalyzer,
         text_fields: tuple[str, ...],
         default_fields: tuple[str, ...],
@@ -466,15 +267,15 @@ class _Parser:
         self.skipped_opens = 0  # "(" ignored beyond MAX_GROUP_DEPTH, whose ")" are ignored too
 
     # -- token stream
-    def peek(self) -> _Token | None:
+    def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.index]
         self.index += 1
         return token
 
-    def take_suffix(self) -> _Token | None:
+    def take_suffix(self) -> Token | None:
         token = self.peek()
         if token is not None and token.kind == "suffix":
             return self.take()
@@ -482,7 +283,12 @@ class _Parser:
 
     # -- the term budget
     def admit(self, terms: Sequence[str]) -> bool:
-        new = [term for term in dict.fromkeys(terms) if term not in self.admitted]
+        """Whether a leaf of ``terms`` fits the budget (see the module); records it."""
+        admitted = self.admitted
+        if len(terms) == 1:
+            new = [] if terms[0] in admitted else list(terms)
+        else:
+            new = [term for term in dict.fromkeys(terms) if term not in admitted]
         if not new:
             return True
         if not self.budget_closed and len(self.admitted) + len(new) <= self.max_terms:
@@ -493,6 +299,10 @@ class _Parser:
         return False
 
     # -- grammar
+    def parse_words(self, text: str) -> Node:
+        """What :meth:`parse` gives for text that :func:`is_plain` accepts, faster."""
+        return _any_of([node for chunk in text.split() if (node := self.word(chunk, None, None)) is not None])
+
     def parse(self) -> Node:
         clause = self.group(depth=0, field=None, top=True)
         if clause is None or clause.polarity == _NOT:
@@ -680,16 +490,16 @@ class _Parser:
         terms = self.analyse(text)
         fields = (field,) if field is not None else self.default_fields
         leaves: list[Node] = []
-        for term in dict.fromkeys(terms):
-            if not self.admit([term]):
+        for term in dict.fromkeys(terms) if len(terms) > 1 else terms:
+            if not self.admit((term,)):
                 continue
             if edits is None or edits == 0:
                 leaves.append(Term(term, fields))
             else:
                 wanted = edits if edits > 0 else (2 if len(term) >= _LONG_WORD_CHARS else 1)
                 leaves.append(Fuzzy(term, fields, max_edits=wanted))
-        if not leaves:
-            return None
+        if len(leaves) <= 1:
+            return leaves[0] if leaves else None
         return _any_of(leaves)
 
     def phrase(self, text: str, field: str | None) -> Node | None:
@@ -772,19 +582,25 @@ def parse_query(
     unknown = [name for name in defaults if name not in text_field_names]
     if unknown:
         raise QueryError(f"unknown field {unknown[0]!r}; searchable fields are {', '.join(text_field_names)}")
-    known = tuple(dict.fromkeys(name.lower() for name in (*text_field_names, *filter_fields, date_field)))
-    tokens = list(_Lexer(clean_text(text), known).tokens())
-    parser = _Parser(
-        tokens, analyzer, text_field_names, defaults, frozenset(filter_fields), date_field, max_terms
-    )
-    root = parser.parse()
-    found: set[str] = set()
-    _positive_terms(root, found)
+    known = tuple(dict.fromkeys((*text_field_names, *filter_fields, date_field)))
+    cleaned = clean_text(text)
+    plain = is_plain(cleaned)
+    tokens = [] if plain else list(Lexer(cleaned, known).tokens())
+    parser = _Parser(tokens, analyzer, text_field_names, defaults, frozenset(filter_fields), date_field, max_terms)
+    if plain:
+        # Words alone: every admitted term stands in the tree, none excluded or filtered.
+        root = parser.parse_words(cleaned)
+        terms = frozenset(parser.admitted)
+    else:
+        root = parser.parse()
+        found: set[str] = set()
+        _positive_terms(root, found)
+        terms = frozenset(found)
     return ParsedQuery(
         root=root,
-        terms=frozenset(found),
+        terms=terms,
         words=tuple(parser.words),
         ignored=tuple(parser.ignored),
         dropped=tuple(parser.dropped),
-        has_filters=_has_filters(root),
+        has_filters=not plain and _has_filters(root),
     )
