@@ -156,6 +156,8 @@ def test_default_fields_are_used_for_words_without_a_prefix() -> None:
             AnyOf((AllOf((t("a"), Filter("source", ("x",)))), AllOf((t("b"), Filter("source", ("y",)))))),
         ),
         ("source:x yang", AllOf((MatchAll(), Filter("source", ("x",))))),
+        ("Source:x^2", AllOf((MatchAll(), Filter("source", ("x",))))),
+        ("source:(a OR b a)", AllOf((MatchAll(), Filter("source", ("a", "b"))))),
         ("date:2019", AllOf((MatchAll(), DateRange(dt.date(2019, 1, 1), dt.date(2019, 12, 31))))),
         ("date:2019-09", AllOf((MatchAll(), DateRange(dt.date(2019, 9, 1), dt.date(2019, 9, 30))))),
         ("date:2020-02", AllOf((MatchAll(), DateRange(dt.date(2020, 2, 1), dt.date(2020, 2, 29))))),

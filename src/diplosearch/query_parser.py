@@ -8,7 +8,8 @@ Grammar (``|`` alternatives, ``[]`` optional, ``*`` repeated)::
     unary   := NOT unary | -primary | +primary | primary
     primary := [name:] (word | "phrase" | (or_expr)) [^boost] [~edits]
 
-Precedence is NOT > AND > OR. What each form becomes:
+Precedence is NOT > AND > OR. The text is cleaned first as stored text is
+(:func:`~diplosearch.analysis.normalize.clean_text`). What each form becomes:
 
 - ``word``: analysed with ``analyzer.terms(word)`` as documents were; one term gives a
   :class:`~diplosearch.query.Term` over the default fields, several (``sosial-ekonomi``,
@@ -23,11 +24,14 @@ Precedence is NOT > AND > OR. What each form becomes:
 - ``-x`` / ``NOT x`` exclude: in a group, the excluded clauses are OR-ed into the
   ``negative`` of one ``Exclude`` over the rest (``a NOT b c`` is ``(a OR c)`` without
   ``b``; in ``a AND NOT b`` the exclusion binds to its AND). Each ``NOT``/``-`` flips:
-  ``NOT NOT x`` is ``x``. ``+x`` is required: ``AndMaybe(AllOf(required), AnyOf(rest))``.
+  ``NOT NOT x`` is ``x``. ``+x`` is required: ``AndMaybe(AllOf(required), AnyOf(rest))``;
+  inside an AND it changes nothing.
 - ``x^2`` boosts a word, phrase or group: a number from 0 to 1,000,000 (``inf``,
-  ``nan``, ``1e320``, negative numbers raise :class:`QueryError`); ``^`` alone is ignored.
+  ``nan``, ``1e320``, negative numbers raise :class:`QueryError`); ``^`` alone is ignored,
+  and so is a boost on a filter (filters never score).
 - ``kata~`` is a ``Fuzzy`` of the analysed word, 1 edit (2 when the analysed form has
-  8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact).
+  8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact). A
+  ``~`` after a group is ignored.
 - Filters (``filter_fields``, default ``source``, ``category``, ``sub_category``):
   ``source:tempo.co``, ``category:"Ekonomi"``, ``source:(kompas.com tempo.co)`` give a
   ``Filter`` of case-folded values; repeated clauses of one filter are OR-ed. Inside
@@ -241,6 +245,9 @@ def _filter_value(text: str) -> str:
 
 
 class _Parser:
+    """Recursive descent over the tokens (one method per grammar rule), with the term
+    budget and the words seen on the way."""
+
     def __init__(
         self,
         tokens: list[Token],
@@ -408,7 +415,7 @@ class _Parser:
             if follower is None:
                 return None
             if name in self.filter_fields or name == self.date_field:
-                self.filter_values(name, depth, filters, token.raw)
+                self.filter_values(name, filters, token.raw)
                 return None
             field = name
             token = self.take()
@@ -438,7 +445,7 @@ class _Parser:
             return _Clause(_SHOULD, _with_boost(node, token.boost))
         return None  # "suffix" tokens out of place, a "field" before nothing
 
-    def filter_values(self, name: str, depth: int, filters: _Filters, raw: str) -> None:
+    def filter_values(self, name: str, filters: _Filters, raw: str) -> None:
         """The values after ``name:`` (a word, a phrase or a group of them)."""
         token = self.take()
         if token.kind == "phrase":
@@ -496,7 +503,7 @@ class _Parser:
             if edits is None or edits == 0:
                 leaves.append(Term(term, fields))
             else:
-                wanted = edits if edits > 0 else (2 if len(term) >= _LONG_WORD_CHARS else 1)
+                wanted = (2 if len(term) >= _LONG_WORD_CHARS else 1) if edits == AUTO_EDITS else edits
                 leaves.append(Fuzzy(term, fields, max_edits=wanted))
         if len(leaves) <= 1:
             return leaves[0] if leaves else None

@@ -76,7 +76,9 @@ def _edits_value(text: str) -> int:
     return AUTO_EDITS if text == "" else min(int(text[:3]), MAX_FUZZY_EDITS)
 
 
-def _combine_suffix(boost: float | None, edits: int | None, match: re.Match[str], context: str):  # type: ignore[no-untyped-def]
+def _combine_suffix(
+    boost: float | None, edits: int | None, match: re.Match[str], context: str
+) -> tuple[float | None, int | None]:
     if match.group("boost") is not None:
         value = _boost_value(match.group("boost"), context)
         boost = value if boost is None else _boost_value(repr(boost * value), context)
