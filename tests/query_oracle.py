@@ -76,7 +76,7 @@ def whoosh_canon(q: wq.Query) -> tuple:  # type: ignore[type-arg]
 
 
 def _whoosh(q: wq.Query, boost: float, negative: bool) -> tuple:  # type: ignore[type-arg]
-    own = 1.0 if negative else boost * q.boost if hasattr(q, "boost") else boost
+    own = 1.0 if negative else boost * getattr(q, "boost", 1.0)
     if q is wq.NullQuery:
         return NOTHING
     if isinstance(q, wq.Term):
@@ -86,7 +86,13 @@ def _whoosh(q: wq.Query, boost: float, negative: bool) -> tuple:  # type: ignore
     if isinstance(q, wq.AndNot):
         return _exclude(_whoosh(q.a, own, negative), _whoosh(q.b, 1.0, True))
     if isinstance(q, wq.AndMaybe):
-        return _group_maybe(_whoosh(q.a, own, negative), _whoosh(q.b, own, negative))
+        required, optional = _whoosh(q.a, own, negative), _whoosh(q.b, own, negative)
+        # "+a b NOT c" became a ANDMAYBE (b OR NOT c): the NOT excludes from the group.
+        if optional[0] == "NEG":
+            return _exclude(required, optional[1])
+        if optional[0] == "NOT":
+            return _exclude(_group_maybe(required, optional[1]), optional[2])
+        return _group_maybe(required, optional)
     if isinstance(q, wq.Not):
         return ("NEG", _whoosh(q.query, 1.0, True))
     if isinstance(q, (wq.Or, wq.And)):
@@ -98,10 +104,6 @@ def _whoosh(q: wq.Query, boost: float, negative: bool) -> tuple:  # type: ignore
 def _group_maybe(required: tuple, optional: tuple) -> tuple:  # type: ignore[type-arg]
     if required == NOTHING:
         return NOTHING
-    if optional[0] == "NEG":
-        return _exclude(required, optional[1])
-    if optional[0] == "NOT":
-        return _exclude(_group_maybe(required, optional[1]), optional[2])
     if optional == NOTHING:
         return required
     return ("MAYBE", required, optional)

@@ -385,6 +385,16 @@ def test_same_meaning_as_1_0_on_generated_queries(seed: int, generator_words) ->
         assert canon_terms(tree_canon(new.root)) == canon_terms(whoosh_canon(old)), text
 
 
+def test_the_canonical_form_tells_meanings_apart() -> None:
+    # Guards the oracle: equal canonical forms must mean equal queries.
+    a, b, c = t("a"), t("b"), t("c")
+    assert tree_canon(Exclude(AnyOf((a, c)), b)) != tree_canon(AnyOf((a, Exclude(c, b))))
+    assert tree_canon(AndMaybe(a, Exclude(b, c))) != tree_canon(Exclude(AndMaybe(a, b), c))
+    assert tree_canon(AnyOf((a, b), 2.0)) == tree_canon(AnyOf((t("a", boost=2.0), t("b", boost=2.0))))
+    assert tree_canon(AnyOf((a, b))) != tree_canon(AllOf((a, b)))
+    assert tree_canon(t("a", ("title",))) != tree_canon(a)
+
+
 def test_terms_match_1_0_on_plain_word_queries(generator_words) -> None:  # type: ignore[no-untyped-def]
     words, _content = generator_words
     schema = build_schema(ANALYZER)
