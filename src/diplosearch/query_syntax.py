@@ -1,0 +1,239 @@
+"""The query syntax's lexemes: words with their field prefix, boost and fuzzy
+suffixes, phrases, parentheses and operators; and the values of ``date:`` filters.
+
+:mod:`diplosearch.query_parser` documents the syntax and builds the query tree from
+these tokens; this module only reads characters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Iterator, Sequence
+
+from .errors import QueryError
+
+#: The largest boost ``^`` accepts.
+MAX_BOOST = 1_000_000.0
+#: ``kata~N`` is capped at this many edits.
+MAX_FUZZY_EDITS = 2
+#: Characters that open or close a phrase.
+QUOTES = '"\u201c\u201d\u201e'
+_LEXEME = re.compile(rf'(?P<space>\s+)|(?P<open>\()|(?P<close>\))|(?P<quote>[{QUOTES}])|(?P<word>[^\s(){QUOTES}]+)')
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:inf(?:inity)?|nan))"
+_WORD_SUFFIX = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))$")
+_SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))")
+_FIELD_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
+_LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_BOUNDARY = frozenset(f"(){QUOTES}")
+_KEYWORDS = frozenset({"AND", "OR", "NOT"})
+# Characters that make a query more than words (with a leading + or -, and keywords).
+_SYNTAX_CHARACTER = re.compile(rf"[(){QUOTES}^~:]")
+#: A bare ``~``: -1 stands for "edits chosen from the word's length".
+AUTO_EDITS = -1
+
+
+def is_plain(text: str) -> bool:
+    """Whether ``text`` is only words (no operator, quote, group, field, boost or fuzzy
+    mark), which the parser reads without the lexer: most queries are."""
+    if _SYNTAX_CHARACTER.search(text) is not None:
+        return False
+    return not any(chunk in _KEYWORDS or chunk[0] in "+-" for chunk in text.split())
+
+
+class Token:
+    """One lexeme: ``kind`` is open, close, and, or, not, minus, plus, word, phrase,
+    field (a ``name:`` before a group or a phrase) or suffix (``^``/``~`` after one)."""
+
+    __slots__ = ("kind", "text", "field", "boost", "edits", "raw")
+
+    def __init__(
+        self,
+        kind: str,
+        text: str = "",
+        field: str | None = None,
+        boost: float | None = None,
+        edits: int | None = None,
+        raw: str = "",
+    ) -> None:
+        self.kind = kind
+        self.text = text
+        self.field = field
+        self.boost = boost
+        self.edits = edits
+        self.raw = raw
+
+
+def _boost_value(text: str, context: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or not 0.0 <= value <= MAX_BOOST:
+        raise QueryError(f"the boost in {context!r} must be a number from 0 to {MAX_BOOST:,.0f}")
+    return value
+
+
+def _edits_value(text: str) -> int:
+    return AUTO_EDITS if text == "" else min(int(text[:3]), MAX_FUZZY_EDITS)
+
+
+def _combine_suffix(
+    boost: float | None, edits: int | None, match: re.Match[str], context: str
+) -> tuple[float | None, int | None]:
+    if match.group("boost") is not None:
+        value = _boost_value(match.group("boost"), context)
+        boost = value if boost is None else _boost_value(repr(boost * value), context)
+    elif match.group(0).startswith("~"):
+        edits = _edits_value(match.group("edits"))
+    return boost, edits
+
+
+class Lexer:
+    """Splits cleaned query text into :class:`Token` objects (``tokens()``)."""
+
+    def __init__(self, text: str, known_fields: Sequence[str]) -> None:
+        self.text = text
+        self.known_fields = {name.lower(): name for name in known_fields}
+        self.field_list = ", ".join(known_fields)
+
+    def field_name(self, name: str, raw: str) -> str | None:
+        """The field ``name:`` names, None when the colon is text; raises for unknown names."""
+        known = self.known_fields.get(name.lower())
+        if known is not None:
+            return known
+        if _LOWER_NAME.fullmatch(name):
+            raise QueryError(
+                f"unknown field {name!r} in {raw!r}; fields are {self.field_list}"
+                " (put text in quotes to search it as written)"
+            )
+        return None
+
+    def tokens(self) -> Iterator[Token]:
+        text = self.text
+        position = 0
+        length = len(text)
+        while position < length:
+            match = _LEXEME.match(text, position)
+            assert match is not None  # the alternatives cover every character
+            kind = match.lastgroup
+            if kind == "space":
+                position = match.end()
+            elif kind == "open":
+                position = match.end()
+                yield Token("open")
+            elif kind == "close":
+                position = match.end()
+                yield Token("close")
+                position = yield from self.group_suffix(position)
+            elif kind == "quote":
+                end = min((i for i in (text.find(q, position + 1) for q in QUOTES) if i >= 0), default=length)
+                yield Token("phrase", text=text[position + 1 : end])
+                position = yield from self.group_suffix(min(end + 1, length))
+            else:
+                position = yield from self.word(match.group(), position)
+
+    def group_suffix(self, position: int) -> Iterator[Token]:
+        """A ``^boost`` / ``~N`` right after a phrase or a group; returns where lexing resumes."""
+        boost = edits = None
+        end = position
+        while (match := _SUFFIX_AT.match(self.text, end)) and match.end() > end:
+            boost, edits = _combine_suffix(boost, edits, match, self.text[position : match.end()])
+            end = match.end()
+        if end > position and (end == len(self.text) or self.text[end].isspace() or self.text[end] in _BOUNDARY):
+            yield Token("suffix", boost=boost, edits=edits)
+            return end
+        return position
+
+    def word(self, raw: str, position: int) -> Iterator[Token]:
+        text = self.text
+        at_word_start = position == 0 or text[position - 1].isspace() or text[position - 1] == "("
+        end = position + len(raw)
+        if at_word_start and raw[0] in "+-":
+            if len(raw) > 1 or (end < len(text) and text[end] in _BOUNDARY):
+                yield Token("minus" if raw[0] == "-" else "plus")
+                return position + 1
+            return end  # a lone sign: punctuation
+        if at_word_start and raw in _KEYWORDS:
+            yield Token(raw.lower())
+            return end
+        body = raw
+        field = None
+        while match := _FIELD_PREFIX.match(body):
+            rest = body[match.end() :]
+            if rest == "":
+                if end < len(text) and text[end] in f"({QUOTES}":
+                    name = self.field_name(match.group(1), raw)
+                    if name is not None:
+                        yield Token("field", field=name, raw=raw)
+                        return end
+                break
+            if rest[0] in "/:":
+                break
+            name = self.field_name(match.group(1), raw)
+            if name is None:
+                break
+            field, body = name, rest
+        boost = edits = None
+        for _ in range(4):
+            match = _WORD_SUFFIX.search(body)
+            if match is None or not match.group(0):
+                break
+            boost, edits = _combine_suffix(boost, edits, match, raw)
+            body = body[: match.start()]
+        yield Token("word", text=body, field=field, boost=boost, edits=edits, raw=raw)
+        return end
+
+
+DATE_FORMS = (
+    "date:YYYY, date:YYYY-MM, date:YYYY-MM-DD, date:FROM..TO (either side may be empty), "
+    "or date:>=, date:>, date:<=, date:< followed by one of the first three"
+)
+_DATE_PART = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+def date_span(text: str, clause: str) -> tuple[dt.date, dt.date]:
+    """The first and last day ``text`` (YYYY, YYYY-MM or YYYY-MM-DD) covers."""
+    match = _DATE_PART.fullmatch(text)
+    if match is None:
+        raise QueryError(f"cannot read the date in {clause!r}; use {DATE_FORMS}")
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)  # type: ignore[arg-type]
+        if day is None:
+            first = dt.date(year, month, 1)  # type: ignore[arg-type]
+            following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)  # type: ignore[operator]
+            return first, following - dt.timedelta(days=1)
+        day_date = dt.date(year, month, day)  # type: ignore[arg-type]
+        return day_date, day_date
+    except (ValueError, OverflowError) as exc:
+        raise QueryError(f"{clause!r} is not a calendar date ({exc}); use {DATE_FORMS}") from None
+
+
+def _shift(day: dt.date, days: int, clause: str) -> dt.date:
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        raise QueryError(f"{clause!r} lies outside the calendar") from None
+
+
+def parse_date_value(value: str, clause: str) -> tuple[dt.date | None, dt.date | None]:
+    """The inclusive (start, end) of one ``date:`` value; raises :class:`QueryError`."""
+    value = value.strip()
+    for operator in (">=", "<=", ">", "<"):
+        if value.startswith(operator):
+            first, last = date_span(value[len(operator) :], clause)
+            if operator == ">=":
+                return first, None
+            if operator == ">":
+                return _shift(last, 1, clause), None
+            if operator == "<=":
+                return None, last
+            return None, _shift(first, -1, clause)
+    if ".." in value:
+        left, _, right = value.partition("..")
+        if not left and not right:
+            raise QueryError(f"cannot read the date in {clause!r}; use {DATE_FORMS}")
+        start = date_span(left, clause)[0] if left else None
+        end = date_span(right, clause)[1] if right else None
+        return start, end
+    return date_span(value, clause)
