@@ -41,8 +41,11 @@ from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-from common import BenchDoc  # noqa: E402
+import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
+import data  # noqa: E402
+import engines  # noqa: E402
+import metrics  # noqa: E402
+from data import BenchDoc  # noqa: E402
 
 DEFAULT_SIZES = "1000,5000,all"
 DEFAULT_ENGINES = ("diplosearch", "whoosh-stock", "bm25s", "tantivy", "sqlite-fts5", "sastrawi-bm25s")
@@ -127,11 +130,11 @@ def write_docs(path: Path, docs: Sequence[BenchDoc]) -> None:
             handle.write(json.dumps(d.__dict__, ensure_ascii=False) + "\n")
 
 
-def query_modes(engine: common.Engine) -> list[tuple[str, dict[str, object]]]:
+def query_modes(engine: engines.Engine) -> list[tuple[str, dict[str, object]]]:
     modes: list[tuple[str, dict[str, object]]] = [("top10", {})]
     if engine.supports_snippets:
         modes.append(("top10+snippets", {"snippets": True}))
-    if isinstance(engine, common.DiplosearchEngine):
+    if isinstance(engine, engines.DiplosearchEngine):
         modes.append(("top10 bm25f", {"coordination": False}))
     return modes
 
@@ -142,7 +145,7 @@ def child_build(engine_name: str, docs_file: Path, index_dir: Path) -> dict[str,
     before = memory_mb()
     # diplosearch starts its indexing helper only when the 1-minute load average leaves a CPU spare.
     load_before = os.getloadavg()[0]
-    engine = common.make_engine(engine_name, index_dir)
+    engine = engines.make_engine(engine_name, index_dir)
     cpu_before = cpu_seconds()
     with TreeMemory() as tree:
         started = time.perf_counter()
@@ -173,7 +176,7 @@ def child_build(engine_name: str, docs_file: Path, index_dir: Path) -> dict[str,
 
 def child_query(engine_name: str, index_dir: Path, queries_file: Path) -> dict[str, object]:
     queries = json.loads(queries_file.read_text("utf-8"))
-    engine = common.make_engine(engine_name, index_dir)
+    engine = engines.make_engine(engine_name, index_dir)
     engine.open()
     first = engine.search(queries[0], TOP_K)
     first_at = time.time()
@@ -197,9 +200,9 @@ def child_query(engine_name: str, index_dir: Path, queries_file: Path) -> dict[s
             empty += not hits
         results["modes"][mode] = {  # type: ignore[index]
             "queries": len(queries),
-            "p50_ms": round(common.percentile(latencies, 50), 3),
-            "p95_ms": round(common.percentile(latencies, 95), 3),
-            "p99_ms": round(common.percentile(latencies, 99), 3),
+            "p50_ms": round(metrics.percentile(latencies, 50), 3),
+            "p95_ms": round(metrics.percentile(latencies, 95), 3),
+            "p99_ms": round(metrics.percentile(latencies, 99), 3),
             "mean_ms": round(sum(latencies) / len(latencies), 3),
             "queries_without_hits": empty,
             "errors": errors,
@@ -214,7 +217,7 @@ def child_query(engine_name: str, index_dir: Path, queries_file: Path) -> dict[s
 def child_first(engine_name: str, index_dir: Path, queries_file: Path) -> dict[str, object]:
     """Only open the index and answer the first query (for the time-to-first-query repeats)."""
     query = json.loads(queries_file.read_text("utf-8"))[0]
-    engine = common.make_engine(engine_name, index_dir)
+    engine = engines.make_engine(engine_name, index_dir)
     engine.open()
     engine.search(query, TOP_K)
     done = time.time()
@@ -224,12 +227,12 @@ def child_first(engine_name: str, index_dir: Path, queries_file: Path) -> dict[s
 
 def child_add(engine_name: str, index_dir: Path, docs_file: Path) -> dict[str, object]:
     docs = read_docs(docs_file)
-    engine = common.make_engine(engine_name, index_dir)
+    engine = engines.make_engine(engine_name, index_dir)
     engine.open()
     started = time.perf_counter()
     engine.add(docs)
     seconds = time.perf_counter() - started
-    check = engine.search(common.clean_query(docs[0].title), TOP_K)
+    check = engine.search(data.clean_query(docs[0].title), TOP_K)
     engine.close()
     return {"docs": len(docs), "seconds": round(seconds, 3), "found_first_added": docs[0].id in check, **memory_mb()}
 
@@ -262,15 +265,15 @@ def run_child(*arguments: str) -> tuple[dict[str, object], float]:
     return json.loads(line[len("RESULT "):]), started
 
 
-def make_query_set(articles: Sequence[BenchDoc], facqa: common.FacQA, seed: int) -> list[dict[str, str]]:
+def make_query_set(articles: Sequence[BenchDoc], facqa: data.FacQA, seed: int) -> list[dict[str, str]]:
     """Title key words (2, 3 or 4 words, by turns) and whole FacQA questions, fixed seed."""
     queries = []
-    for i, article in enumerate(common.sample(articles, TITLE_QUERIES, seed)):
-        q = common.keyword_query(article.title, 2 + i % 3)
+    for i, article in enumerate(data.sample(articles, TITLE_QUERIES, seed)):
+        q = data.keyword_query(article.title, 2 + i % 3)
         if q:
             queries.append({"kind": "title-keywords", "source": article.id, "query": q})
-    for qid, question, _pid in common.sample(facqa.queries, FACQA_QUERIES, seed):
-        q = common.clean_query(question)
+    for qid, question, _pid in data.sample(facqa.queries, FACQA_QUERIES, seed):
+        q = data.clean_query(question)
         if q:
             queries.append({"kind": "facqa-question", "source": qid, "query": q})
     return queries
@@ -393,7 +396,7 @@ def profile(articles: Sequence[BenchDoc], queries: Sequence[str], docs: int) -> 
     path = common.fresh_dir("profile") / "diplosearch"
     # One process: helper processes would hide their work from the profiler; each helper
     # does exactly this per document.
-    engine = common.DiplosearchEngine(path, workers=1)
+    engine = engines.DiplosearchEngine(path, workers=1)
     profiler = cProfile.Profile()
     subset = list(articles[:docs])
     started = time.perf_counter()
@@ -448,23 +451,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(tables(json.loads(Path(args.tables).read_text("utf-8"))))
         return 0
 
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = [e for e in engines if e not in common.ENGINES]
+    engine_names = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engine_names if e not in engines.ENGINES]
     if unknown:
-        parser.error(f"unknown engine: {', '.join(unknown)}; known: {', '.join(common.ENGINES)}")
-    root = common.require_data(common.CLICKID_FILE, "facqa/test_preprocess.csv")
-    missing = [e for e in engines if not common.engine_available(e)]
+        parser.error(f"unknown engine: {', '.join(unknown)}; known: {', '.join(engines.ENGINES)}")
+    root = data.require_data(data.CLICKID_FILE, "facqa/test_preprocess.csv")
+    missing = [e for e in engine_names if not engines.engine_available(e)]
     if missing:
         print(f"note: not installed, skipping {', '.join(missing)} (pip install -e \".[bench]\")")
-        engines = [e for e in engines if e not in missing]
+        engine_names = [e for e in engine_names if e not in missing]
 
     print("loading CLICK-ID and FacQA ...")
-    articles = common.load_clickid(root)
+    articles = data.load_clickid(root)
     # One fixed-seed order: every size is a prefix of it, so 1k is inside 5k is inside 22k.
     order = list(range(len(articles)))
     random.Random(args.seed).shuffle(order)
     shuffled = [articles[i] for i in order]
-    query_set = make_query_set(articles, common.load_facqa(root), args.seed)
+    query_set = make_query_set(articles, data.load_facqa(root), args.seed)
     queries = [q["query"] for q in query_set]
 
     if args.profile:
@@ -479,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries_file.write_text(json.dumps(queries, ensure_ascii=False), "utf-8")
     extra = [
         BenchDoc(id=f"added-{d.id}", title=d.title, body=d.body, source=d.source, url=d.url)
-        for d in common.sample(articles, INCREMENTAL_DOCS, args.seed + 1)
+        for d in data.sample(articles, INCREMENTAL_DOCS, args.seed + 1)
     ]
     extra_file = work / "added.jsonl"
     write_docs(extra_file, extra)
@@ -487,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload: dict[str, object] = {
         "environment": env,
         "sizes": sizes,
-        "engines": engines,
+        "engines": engine_names,
         "query_count": len(queries),
         "query_set": query_set,
         "top_k": TOP_K,
@@ -497,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for size in sizes:
         docs_file = work / f"docs-{size}.jsonl"
         write_docs(docs_file, shuffled[:size])
-        for engine in engines:
+        for engine in engine_names:
             index_dir = work / f"{engine}-{size}"
             run: dict[str, object] = {"engine": engine, "docs": size}
             payload["runs"].append(run)  # type: ignore[union-attr]
@@ -511,12 +514,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for _ in range(FIRST_QUERY_REPEATS - 1):
                     first, spawned = run_child("--child", "first", "--engine", engine, "--dir", str(index_dir), "--queries", str(queries_file))
                     firsts.append(1000 * (first["first_query_done_at"] - spawned))  # type: ignore[operator]
-                query["time_to_first_query_ms"] = round(common.percentile(firsts, 50), 1)
+                query["time_to_first_query_ms"] = round(metrics.percentile(firsts, 50), 1)
                 query["time_to_first_query_all_ms"] = [round(x, 1) for x in firsts]
                 run["query"] = query
                 print(f" p50 {query['modes']['top10']['p50_ms']:.2f} ms", end="", flush=True)  # type: ignore[index]
                 if size == sizes[-1] and not args.no_add:
-                    if common.make_engine(engine, index_dir).supports_add:
+                    if engines.make_engine(engine, index_dir).supports_add:
                         run["add"], _ = run_child("--child", "add", "--engine", engine, "--dir", str(index_dir), "--docs", str(extra_file))
                         print(f"; add {INCREMENTAL_DOCS}: {run['add']['seconds']:.2f} s", end="")  # type: ignore[index]
                     else:
