@@ -151,14 +151,14 @@ def write_json(name: str, payload: dict[str, object]) -> Path:
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub-flavoured Markdown table (readable in a terminal too)."""
-    cells = [[_fmt(c) for c in row] for row in rows]
+    cells = [[format_value(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     # Text columns are left-aligned, numbers right-aligned.
     def looks_numeric(value: object) -> bool:
         if value is None or isinstance(value, (int, float)):
             return True
         text = str(value)
-        return text == "" or bool(re.match(r"^[±+\-]?\d", text))
+        return text in ("", "n/a") or bool(re.match(r"^[±+\-]?\d", text))
 
     numeric = [i > 0 and all(looks_numeric(row[i]) for row in rows) for i in range(len(headers))]
 
@@ -169,7 +169,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join([line(headers), sep, *(line(r) for r in cells)])
 
 
-def _fmt(value: object) -> str:
+def format_value(value: object) -> str:
+    """A table cell: None and NaN as "n/a", floats to about three significant digits."""
     if value is None:
         return "n/a"
     if isinstance(value, float):

@@ -262,3 +262,16 @@ def phrase_query(title: str, rng: random.Random) -> str | None:
         return None
     first, second = rng.choice(pairs)
     return f'"{first} {second}"'
+
+
+def write_docs(path: Path, docs: Sequence[BenchDoc]) -> None:
+    """Save ``docs`` as JSON Lines (how a benchmark hands documents to a child process)."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for d in docs:
+            handle.write(json.dumps(dataclasses.asdict(d), ensure_ascii=False) + "\n")
+
+
+def read_docs(path: Path) -> list[BenchDoc]:
+    """The documents :func:`write_docs` saved, in order."""
+    with open(path, encoding="utf-8") as handle:
+        return [BenchDoc(**json.loads(line)) for line in handle]

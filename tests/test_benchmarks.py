@@ -228,3 +228,43 @@ def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytes
             main([])
         assert exit_info.value.code == 0
         assert "SKIPPED" in capsys.readouterr().out
+
+
+def test_speed_measures_phrases_and_reports_search_options_it_cannot_use(tmp_path: Path) -> None:
+    docs = [data.BenchDoc(doc_id, doc_id.title(), body, source="tempo.co", published="2019-09-16 00:00:00")
+            for doc_id, body in CORPUS]
+    docs_file = tmp_path / "docs.jsonl"
+    data.write_docs(docs_file, docs)
+    queries_file = tmp_path / "queries.json"
+    queries_file.write_text(
+        '{"queries": ["pajak kendaraan", "banjir rumah"], "phrases": ["\\"harimau sumatera\\"", "\\"kamera jebak\\""]}',
+        "utf-8",
+    )
+    index = tmp_path / "ix"
+    built = speed.child_build("diplosearch", docs_file, index, copies=3)
+    assert built["docs"] == 3 * len(docs)  # copies get ids of their own, none replaced
+    queried = speed.child_query("diplosearch", index, queries_file)
+    assert queried["modes"]["phrase"]["queries"] == 2
+    assert queried["modes"]["phrase"]["queries_without_hits"] == 0
+    options = {"filtered", "newest first", "two facets"}
+    # Each option is either measured or reported as unsupported, never both, never lost.
+    assert set(queried["modes"]) & options | set(queried["unsupported"]) == options
+    assert not set(queried["modes"]) & set(queried["unsupported"])
+    run = {"engine": "diplosearch", "docs": built["docs"], "build": built, "index_bytes": 10**6,
+           "query": {**queried, "time_to_first_query_ms": 1.0}}
+    shown = speed.figures({"runs": [run]})
+    assert "phrase query p50 ms" in shown
+    if queried["unsupported"]:
+        assert "n/a" in shown
+    scaled = {**run, "copies": 3, "docs": 3 * built["docs"]}
+    assert "growth" in speed.scale_table({"runs": [run, scaled]})
+
+
+def test_copies_make_ids_unique_and_phrases_take_adjacent_content_words() -> None:
+    docs = [data.BenchDoc("a", "Banjir Jakarta", "isi"), data.BenchDoc("b", "Gempa", "isi")]
+    scaled = data.copies(docs, 3)
+    assert len(scaled) == 6 and len({d.id for d in scaled}) == 6 and scaled[:2] == docs
+    import random
+
+    assert data.phrase_query("Banjir di Jakarta Utara", random.Random(1)) == '"jakarta utara"'  # "di" is a stop word
+    assert data.phrase_query("Gempa", random.Random(1)) is None
