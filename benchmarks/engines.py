@@ -83,12 +83,6 @@ def unique(items: Iterable[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------
 # Engines
-#
-# Every adapter: build(docs) creates the index at self.path and commits it; open() opens
-# an existing one; search(query, k) returns ranked ids; phrase(query, k) the same for a
-# quoted two-word phrase (when supports_phrases); add(docs) adds documents to an open
-# index (when supports_add); close(). Queries arrive already cleaned by data.clean_query
-# or data.phrase_query.
 
 #: Field weights of diplosearch (title 3, body 1); FTS5, tantivy and stock Whoosh get the same.
 TITLE_BOOST = 3.0
@@ -96,7 +90,10 @@ BODY_BOOST = 1.0
 
 
 class Engine:
-    """The interface every engine adapter implements (see the comment above)."""
+    """The interface of every adapter: build(docs) creates the index at self.path and
+    commits it; open() opens an existing one; search(query, k) returns ranked ids;
+    phrase(query, k) the same for a quoted phrase; add(docs) adds documents to an open
+    index; close(). Queries arrive cleaned by data.clean_query or data.phrase_query."""
 
     name = "?"
     supports_add = False
@@ -117,8 +114,13 @@ class Engine:
         raise NotImplementedError
 
     def phrase(self, query: str, k: int = 10) -> list[str]:
-        """Ranked ids of the documents holding the quoted phrase ``query`` (``"a b"``)."""
-        raise NotImplementedError(f"{self.name} has no phrase queries")
+        """Ranked ids of the documents holding the quoted phrase ``query`` (``"a b"``).
+
+        Engines whose query syntax has phrases (diplosearch, Whoosh) take it as it is.
+        """
+        if not self.supports_phrases:
+            raise NotImplementedError(f"{self.name} has no phrase queries")
+        return self.search(query, k)
 
     def add(self, docs: Sequence[BenchDoc]) -> None:
         raise NotImplementedError(f"{self.name} cannot add documents to an existing index")
@@ -131,7 +133,7 @@ class Engine:
 
 
 class DiplosearchEngine(Engine):
-    """diplosearch itself; ``analyzer_options`` switch pieces of analysis off."""
+    """diplosearch itself; ``stemmer``, ``stopwords`` and ``reduplication`` switch pieces of analysis off."""
 
     supports_add = True
     supports_snippets = True
@@ -194,9 +196,6 @@ class DiplosearchEngine(Engine):
         res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=coordination, **options)
         return [hit.id for hit in res.hits]
 
-    def phrase(self, query: str, k: int = 10) -> list[str]:
-        return self.search(query, k)
-
     def accepts(self, **options: object) -> bool:
         """Whether this diplosearch's ``Index.search`` takes the keyword ``options``.
 
@@ -213,9 +212,7 @@ class DiplosearchEngine(Engine):
             return False
         try:
             self.index.search("indonesia", limit=1, **options)
-        except TypeError:
-            return False
-        except diplosearch.DiplosearchError:
+        except (TypeError, diplosearch.DiplosearchError):
             return False
         return True
 
@@ -299,9 +296,6 @@ class WhooshStockEngine(Engine):
             for hit in results:
                 hit.highlights("body", top=2)
         return [hit["id"] for hit in results]
-
-    def phrase(self, query: str, k: int = 10) -> list[str]:
-        return self.search(query, k)
 
     def add(self, docs: Sequence[BenchDoc]) -> None:
         writer = self.ix.writer()
@@ -591,9 +585,6 @@ ENGINE_MODULES: dict[str, tuple[str, ...]] = {
     "tantivy": ("tantivy",),
     "sastrawi-bm25s": ("bm25s", "Sastrawi"),
 }
-
-PEERS = ("whoosh-stock", "bm25s", "tantivy", "sqlite-fts5", "sastrawi-bm25s")
-
 
 def engine_available(name: str) -> bool:
     """Whether the bench extras engine ``name`` needs are installed."""
