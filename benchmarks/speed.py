@@ -409,38 +409,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps = [(size, engine, 1) for size in sizes for engine in engine_names]
     if args.scale > 1:
         steps += [(sizes[-1], engine, args.scale) for engine in engine_names if engine in SCALE_ENGINES]
-    started_all = time.perf_counter()
-    for size, engine, copies in steps:
-        docs_file = work / f"docs-{size}.jsonl"
-        if not docs_file.exists():
-            write_docs(docs_file, shuffled[:size])
-        label = f"{size:,}" if copies == 1 else f"{copies} x {size:,}"
-        print(f"[{time.perf_counter() - started_all:6.0f}s] {engine} @ {label}: build", end="", flush=True)
-        try:
-            run = measure(engine, size * copies, docs_file, work, queries_file, copies)
-            if size == sizes[-1] and copies == 1 and not args.no_add:
-                if engines.make_engine(engine, Path(run["index_dir"])).supports_add:  # type: ignore[arg-type]
-                    run["add"], _ = run_child("--child", "add", "--engine", engine, "--dir", str(run["index_dir"]),
-                                              "--docs", str(extra_file))
-                    print(f"; add {INCREMENTAL_DOCS}: {run['add']['seconds']:.2f} s", end="")  # type: ignore[index]
-                else:
-                    run["add_note"] = "cannot add: rebuild"
-        except RuntimeError as exc:
-            run = {"engine": engine, "docs": size * copies, "error": str(exc), **({"copies": copies} if copies > 1 else {})}
-            print(f"\n  FAILED: {exc}")
+    try:
+        started_all = time.perf_counter()
+        for size, engine, copies in steps:
+            docs_file = work / f"docs-{size}.jsonl"
+            if not docs_file.exists():
+                write_docs(docs_file, shuffled[:size])
+            label = f"{size:,}" if copies == 1 else f"{copies} x {size:,}"
+            print(f"[{time.perf_counter() - started_all:6.0f}s] {engine} @ {label}: build", end="", flush=True)
+            try:
+                run = measure(engine, size * copies, docs_file, work, queries_file, copies)
+                if size == sizes[-1] and copies == 1 and not args.no_add:
+                    if engines.make_engine(engine, Path(run["index_dir"])).supports_add:  # type: ignore[arg-type]
+                        run["add"], _ = run_child("--child", "add", "--engine", engine, "--dir", str(run["index_dir"]),
+                                                  "--docs", str(extra_file))
+                        print(f"; add {INCREMENTAL_DOCS}: {run['add']['seconds']:.2f} s", end="")  # type: ignore[index]
+                    else:
+                        run["add_note"] = "cannot add: rebuild"
+            except RuntimeError as exc:
+                run = {"engine": engine, "docs": size * copies, "error": str(exc), **({"copies": copies} if copies > 1 else {})}
+                print(f"\n  FAILED: {exc}")
+            print()
+            payload["runs"].append(run)  # type: ignore[union-attr]
+            if not args.keep:
+                shutil.rmtree(work / f"{engine}-{size * copies}", ignore_errors=True)
+            common.write_json(args.output, payload)
+        payload["seconds"] = round(time.perf_counter() - started_all, 1)
         print()
-        payload["runs"].append(run)  # type: ignore[union-attr]
+        print(report(payload))
+        out = common.write_json(args.output, payload)
+        # Named after the JSON so a partial run (--output other.json) keeps the main chart.
+        png = chart(payload, common.RESULTS_DIR / f"{Path(args.output).stem}_scale.png")
+    finally:  # an interrupted or failed run leaves no copies of the corpus behind
         if not args.keep:
-            shutil.rmtree(work / f"{engine}-{size * copies}", ignore_errors=True)
-        common.write_json(args.output, payload)
-    payload["seconds"] = round(time.perf_counter() - started_all, 1)
-    print()
-    print(report(payload))
-    out = common.write_json(args.output, payload)
-    # Named after the JSON so a partial run (--output other.json) keeps the main chart.
-    png = chart(payload, common.RESULTS_DIR / f"{Path(args.output).stem}_scale.png")
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
     print(f"\nwrote {out}" + (f" and {png}" if png else "") + f" ({payload['seconds']:.0f} s)")
     return 0
 
