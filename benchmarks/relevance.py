@@ -33,8 +33,11 @@ from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-from common import BenchDoc  # noqa: E402
+import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
+import data  # noqa: E402
+import engines  # noqa: E402
+import metrics  # noqa: E402
+from data import BenchDoc  # noqa: E402
 
 DEPTH = 100
 
@@ -96,11 +99,11 @@ def clickid_task(articles: Sequence[BenchDoc], sample: int | None, seed: int) ->
     for a in articles:
         by_body[a.body].append(a.id)
     docs = [BenchDoc(id=a.id, title="", body=a.body, source=a.source, url=a.url) for a in articles if a.body.strip()]
-    queried = common.sample([a for a in articles if a.body.strip() and a.title.strip()], sample, seed)
+    queried = data.sample([a for a in articles if a.body.strip() and a.title.strip()], sample, seed)
     queries = [(a.id, a.title, frozenset(by_body[a.body])) for a in queried]
     info = {
         "documents": len(docs),
-        "queries_with_hyphenated_words": sum(1 for q in queries if common.has_hyphenated_word(q[1])),
+        "queries_with_hyphenated_words": sum(1 for q in queries if data.has_hyphenated_word(q[1])),
         "queries": len(queries),
         "sampled": sample is not None and sample < len(articles),
         "seed": seed,
@@ -110,11 +113,11 @@ def clickid_task(articles: Sequence[BenchDoc], sample: int | None, seed: int) ->
     return Task("clickid", docs, queries, info)
 
 
-def facqa_task(facqa: common.FacQA) -> Task:
+def facqa_task(facqa: data.FacQA) -> Task:
     queries = [(qid, question, frozenset([pid])) for qid, question, pid in facqa.queries]
     info = dict(facqa.stats)
-    info["queries_with_hyphenated_words"] = sum(1 for q in queries if common.has_hyphenated_word(q[1]))
-    info.update({"documents": len(facqa.passages), "splits": list(common.FACQA_SPLITS)})
+    info["queries_with_hyphenated_words"] = sum(1 for q in queries if data.has_hyphenated_word(q[1]))
+    info.update({"documents": len(facqa.passages), "splits": list(data.FACQA_SPLITS)})
     return Task("facqa", list(facqa.passages), queries, info)
 
 
@@ -125,7 +128,7 @@ def run_engine(
     path = workdir / f"{task.name}-{engine_name}"
     if path.exists():
         shutil.rmtree(path)
-    engine = common.make_engine(engine_name, path)
+    engine = engines.make_engine(engine_name, path)
     started = time.perf_counter()
     engine.build(task.docs)
     build_seconds = time.perf_counter() - started
@@ -139,7 +142,7 @@ def run_engine(
             empty = 0
             started = time.perf_counter()
             for qid, text, _relevant in task.queries:
-                query = common.clean_query(text, hyphens)
+                query = data.clean_query(text, hyphens)
                 if not query:
                     empty += 1
                     rankings.append([])
@@ -151,7 +154,7 @@ def run_engine(
                     rankings.append([])
             query_seconds = time.perf_counter() - started
             relevants = [q[2] for q in task.queries]
-            metrics = common.evaluate(rankings, relevants)
+            scores = metrics.evaluate(rankings, relevants)
             ranks = {}
             for (qid, _t, rel), ranking in zip(task.queries, rankings):
                 ranks[qid] = next((i for i, d in enumerate(ranking, start=1) if d in rel), None)
@@ -161,7 +164,7 @@ def run_engine(
                 "setup": engine.describe(),
                 "note": RUN_NOTES.get(run, ""),
                 "search_options": run_options,
-                **metrics,
+                **scores,
                 "query_errors": len(errors),
                 "error_examples": errors[:5],
                 "empty_queries": empty,
@@ -213,17 +216,6 @@ def _log_done(log, task: Task, engine_runs: Sequence[str], results: dict[str, di
         )
 
 
-def paired_delta(run: dict, ref: dict) -> tuple[float, float]:
-    """MRR@10 difference of ``run`` to ``ref`` over the same queries, with the half-width
-    of its 95% confidence interval (paired: per-query differences)."""
-    def rr(rank: int | None) -> float:
-        return 1.0 / rank if rank is not None and rank <= 10 else 0.0
-
-    return common.mean_ci95(
-        [rr(run["rank_of_relevant"][q]) - rr(ref["rank_of_relevant"][q]) for q in ref["rank_of_relevant"]]
-    )
-
-
 def table(results: dict[str, dict]) -> str:
     """One row per run. Δ is the paired MRR@10 difference to diplosearch as shipped."""
     ref_name = "diplosearch"
@@ -232,7 +224,7 @@ def table(results: dict[str, dict]) -> str:
     for run, r in results.items():
         delta = ""
         if base and run != ref_name:
-            mean, half = paired_delta(r, base)
+            mean, half = metrics.paired_delta(r, base)
             delta = f"{mean:+.3f} ±{half:.3f}"
         rows.append(
             [run, r["mrr@10"], f"±{r['mrr@10_ci95']:.3f}", delta, r["recall@10"], r["recall@100"], r["query_errors"],
@@ -279,9 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown task or run: {', '.join(unknown)}")
     needed = ["facqa/test_preprocess.csv"] if "facqa" in tasks else []
     if "clickid" in tasks:
-        needed.append(common.CLICKID_FILE)
-    root = common.require_data(*needed)
-    skipped = [r for r in runs if not common.engine_available(r)]
+        needed.append(data.CLICKID_FILE)
+    root = data.require_data(*needed)
+    skipped = [r for r in runs if not engines.engine_available(r)]
     if skipped:
         print(f"note: not installed, skipping {', '.join(skipped)} (pip install -e \".[bench]\")")
         runs = [r for r in runs if r not in skipped]
@@ -296,11 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     for name in tasks:
         if name == "facqa":
-            task = facqa_task(common.load_facqa(root))
+            task = facqa_task(data.load_facqa(root))
         else:
-            articles = common.load_clickid(root)
+            articles = data.load_clickid(root)
             if args.max_docs:
-                articles = common.sample(articles, args.max_docs, args.seed)
+                articles = data.sample(articles, args.max_docs, args.seed)
             task = clickid_task(articles, args.sample, args.seed)
         print(f"\n{name}: {task.info}")
         results = run_task(task, run_specs, workdir, jobs=args.jobs, keep=args.keep)

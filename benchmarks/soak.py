@@ -42,6 +42,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (also makes `import diplosearch` work from a plain checkout)
+import data  # noqa: E402
+import metrics  # noqa: E402
 
 MARKERS = ("\u2983", "\u2984")
 
@@ -51,9 +53,9 @@ MARKERS = ("\u2983", "\u2984")
 
 def load_articles(limit: int | None) -> tuple[list[dict[str, str]], str]:
     """Articles as plain dicts (cheap to send to processes) and where they came from."""
-    root = common.data_dir()
-    if (root / common.CLICKID_FILE).exists():
-        docs = common.load_clickid(root)[:limit] if limit else common.load_clickid(root)
+    root = data.data_dir()
+    if (root / data.CLICKID_FILE).exists():
+        docs = data.load_clickid(root)[:limit] if limit else data.load_clickid(root)
         return [{"id": d.id, "title": d.title, "body": d.body, "source": d.source or ""} for d in docs], "CLICK-ID"
     return synthetic_articles(limit or 5000), "synthetic"
 
@@ -197,7 +199,7 @@ def record_error(report: dict, exc: BaseException) -> None:
 
 def milliseconds(values: list[float], p: float, digits: int) -> float | None:
     """The p-th percentile of ``values`` (seconds) in ms; None when there are none."""
-    return round(1000 * common.percentile(values, p), digits) if values else None
+    return round(1000 * metrics.percentile(values, p), digits) if values else None
 
 
 def soak(args: argparse.Namespace) -> dict:

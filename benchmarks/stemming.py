@@ -27,22 +27,18 @@ Prints a table and writes JSON (default ``benchmarks/results/stemming.json``).
 from __future__ import annotations
 
 import argparse
-import gzip
-import importlib.util
 import json
-import os
-import platform
 import re
 import sys
 import time
 from collections import Counter, defaultdict
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-REPO = Path(__file__).resolve().parent.parent
-if importlib.util.find_spec("diplosearch") is None:
-    sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
+import data  # noqa: E402
 
 import Stemmer as pystemmer  # noqa: E402
 
@@ -60,15 +56,9 @@ GOLD_FILES = {
     "mpstemmer-nonstandard": "mpstemmer-nonstandard60.tsv",
 }
 THROUGHPUT_SETS = ("ud-csui", "ud-gsd", "unimorph")
-CLICKID_FILE = "clickid/clickid_raw_articles.jsonl.gz"
 WORD = re.compile(r"[A-Za-z]+")
 
 StemFn = Callable[[str], str]
-
-
-def data_dir() -> Path:
-    configured = os.environ.get("DIPLOSEARCH_BENCH_DATA")
-    return Path(configured) if configured else REPO.parent / "shared" / "data"
 
 
 def load_gold(path: Path) -> dict[str, set[str]]:
@@ -170,14 +160,9 @@ def cold_throughput(make: Callable[[], StemFn], vocabulary: list[str], repeats: 
     return best
 
 
-def load_articles(path: Path, max_articles: int | None) -> list[str]:
-    texts: list[str] = []
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if max_articles is not None and len(texts) >= max_articles:
-                break
-            texts.append(json.loads(line).get("content") or "")
-    return texts
+def load_articles(root: Path, max_articles: int | None) -> list[str]:
+    """The CLICK-ID articles' bodies as stored (not cleaned: the analyzer gets raw text)."""
+    return [row.get("content") or "" for row in data.clickid_rows(root, max_articles)]
 
 
 def name_like_words(texts: list[str], known: frozenset[str]) -> list[str]:
@@ -251,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sets", default=",".join(GOLD_FILES), help=f"comma-separated gold sets (default all: {', '.join(GOLD_FILES)})"
     )
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "stemming.json")
+    parser.add_argument("--out", type=Path, default=common.RESULTS_DIR / "stemming.json")
     parser.add_argument("--articles", type=int, default=None, help="CLICK-ID articles for the analyzer (default all)")
     parser.add_argument("--passes", type=int, default=2, help="timed warm passes over the articles (best counts)")
     parser.add_argument("--repeats", type=int, default=3, help="cold-throughput runs per fast stemmer (best counts)")
@@ -262,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in sets if s not in GOLD_FILES]
     if unknown:
         parser.error(f"unknown sets {unknown}; known: {', '.join(GOLD_FILES)}")
-    root = data_dir()
+    root = data.data_dir()
     gold_dir = root / "stemming" / "gold"
     if not gold_dir.is_dir():
         print(f"stemming gold data not found at {gold_dir}; set DIPLOSEARCH_BENCH_DATA or add ../shared/data")
@@ -275,16 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     make = contenders()
     names = list(make)
     shared = {name: make[name].words() for name in names}  # one instance per stemmer for accuracy
-    has_sastrawi = "sastrawi" in make
 
     results: dict[str, object] = {
         "environment": {
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "PyStemmer": metadata.version("PyStemmer"),
-            "PySastrawi": metadata.version("PySastrawi") if has_sastrawi else None,
+            **common.environment(),
             "diplosearch_stemmer": IndonesianStemmer().version,
             "lexicon_entries": len(lexicon),
             "lexicon_load_seconds": lexicon_seconds,
@@ -343,12 +322,12 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{n} {v:,.0f}" for n, v in speed.items()))
     print(f"Lexicon: {len(lexicon)} entries, loaded in {lexicon_seconds * 1000:.0f} ms")
 
-    clickid = root / CLICKID_FILE
+    clickid = root / data.CLICKID_FILE
     if not clickid.is_file():
         results["names"] = results["analyzer"] = {"skipped": f"{clickid} not found"}
         print(f"CLICK-ID articles not found at {clickid}: names and analyzer throughput skipped")
     else:
-        texts = load_articles(clickid, args.articles)
+        texts = load_articles(root, args.articles)
         names_seen = name_like_words(texts, lexicon.roots)
         kept = {stemmer: sum(make[stemmer].plain()(w) == w for w in names_seen) for stemmer in names}
         results["names"] = {
@@ -380,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}")
     return 0
 

@@ -14,7 +14,9 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import common  # noqa: E402
+import data  # noqa: E402  (puts src/ on the path through common)
+import engines  # noqa: E402
+import metrics  # noqa: E402
 import relevance  # noqa: E402
 import speed  # noqa: E402
 
@@ -23,32 +25,32 @@ import speed  # noqa: E402
 
 
 def test_reciprocal_rank_is_one_over_the_rank_of_the_first_relevant_doc() -> None:
-    assert common.reciprocal_rank(["a", "b", "c"], {"c"}) == pytest.approx(1 / 3)
-    assert common.reciprocal_rank(["c", "b", "a"], {"c"}) == 1.0
-    assert common.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5  # the first relevant one counts
-    assert common.reciprocal_rank(["a", "b"], {"z"}) == 0.0
-    assert common.reciprocal_rank([], {"z"}) == 0.0
+    assert metrics.reciprocal_rank(["a", "b", "c"], {"c"}) == pytest.approx(1 / 3)
+    assert metrics.reciprocal_rank(["c", "b", "a"], {"c"}) == 1.0
+    assert metrics.reciprocal_rank(["a", "b", "c"], {"b", "c"}) == 0.5  # the first relevant one counts
+    assert metrics.reciprocal_rank(["a", "b"], {"z"}) == 0.0
+    assert metrics.reciprocal_rank([], {"z"}) == 0.0
 
 
 def test_reciprocal_rank_stops_at_the_cutoff() -> None:
     ranking = [f"d{i}" for i in range(1, 21)]
-    assert common.reciprocal_rank(ranking, {"d10"}, k=10) == pytest.approx(0.1)
-    assert common.reciprocal_rank(ranking, {"d11"}, k=10) == 0.0
+    assert metrics.reciprocal_rank(ranking, {"d10"}, k=10) == pytest.approx(0.1)
+    assert metrics.reciprocal_rank(ranking, {"d11"}, k=10) == 0.0
 
 
 def test_recall_at_k_counts_relevant_docs_within_the_cutoff() -> None:
     ranking = ["a", "b", "c", "d"]
-    assert common.recall_at(ranking, {"c"}, 3) == 1.0
-    assert common.recall_at(ranking, {"d"}, 3) == 0.0
-    assert common.recall_at(ranking, {"a", "d"}, 3) == 0.5
-    assert common.recall_at(ranking, {"a", "d"}, 100) == 1.0
-    assert common.recall_at(ranking, set(), 10) == 0.0
+    assert metrics.recall_at(ranking, {"c"}, 3) == 1.0
+    assert metrics.recall_at(ranking, {"d"}, 3) == 0.0
+    assert metrics.recall_at(ranking, {"a", "d"}, 3) == 0.5
+    assert metrics.recall_at(ranking, {"a", "d"}, 100) == 1.0
+    assert metrics.recall_at(ranking, set(), 10) == 0.0
 
 
 def test_evaluate_averages_over_queries() -> None:
     rankings = [["x", "a"], ["b", "y", "z"], ["q"] * 5, [f"n{i}" for i in range(50)] + ["c"]]
     relevants = [{"a"}, {"z"}, {"missing"}, {"c"}]
-    result = common.evaluate(rankings, relevants)
+    result = metrics.evaluate(rankings, relevants)
     assert result["queries"] == 4
     assert result["mrr@10"] == pytest.approx((1 / 2 + 1 / 3 + 0 + 0) / 4)
     assert result["recall@10"] == pytest.approx(2 / 4)
@@ -57,48 +59,48 @@ def test_evaluate_averages_over_queries() -> None:
 
 
 def test_evaluate_of_a_perfect_run_and_of_nothing() -> None:
-    assert common.evaluate([["a"], ["b"]], [{"a"}, {"b"}])["mrr@10"] == 1.0
-    assert common.evaluate([["a"], ["b"]], [{"a"}, {"b"}])["mrr@10_ci95"] == 0.0
-    assert common.evaluate([], [])["queries"] == 0
+    assert metrics.evaluate([["a"], ["b"]], [{"a"}, {"b"}])["mrr@10"] == 1.0
+    assert metrics.evaluate([["a"], ["b"]], [{"a"}, {"b"}])["mrr@10_ci95"] == 0.0
+    assert metrics.evaluate([], [])["queries"] == 0
     with pytest.raises(ValueError):
-        common.evaluate([["a"]], [])
+        metrics.evaluate([["a"]], [])
 
 
 def test_paired_delta_compares_the_same_queries() -> None:
     ref = {"rank_of_relevant": {"q1": 1, "q2": 2, "q3": None}}
     run = {"rank_of_relevant": {"q1": 2, "q2": 2, "q3": 11}}  # rank 11 is outside MRR@10
-    mean, half = relevance.paired_delta(run, ref)
+    mean, half = metrics.paired_delta(run, ref)
     assert mean == pytest.approx((0.5 - 1.0) / 3)
     assert half > 0
-    assert relevance.paired_delta(ref, ref) == (0.0, 0.0)
+    assert metrics.paired_delta(ref, ref) == (0.0, 0.0)
 
 
 def test_percentile_interpolates_like_numpy() -> None:
     values = list(range(1, 101))  # 1..100
-    assert common.percentile(values, 50) == pytest.approx(50.5)
-    assert common.percentile(values, 99) == pytest.approx(99.01)
-    assert common.percentile([3.0], 95) == 3.0
-    assert common.percentile([5, 1, 3], 0) == 1
+    assert metrics.percentile(values, 50) == pytest.approx(50.5)
+    assert metrics.percentile(values, 99) == pytest.approx(99.01)
+    assert metrics.percentile([3.0], 95) == 3.0
+    assert metrics.percentile([5, 1, 3], 0) == 1
 
 
 # -- text handling ------------------------------------------------------------------------
 
 
 def test_queries_lose_every_engines_syntax_the_same_way() -> None:
-    query = common.clean_query('Revisi UU "KPK": (Tolak) -x AND title:Jokowi^2 Undang-Undang')
+    query = data.clean_query('Revisi UU "KPK": (Tolak) -x AND title:Jokowi^2 Undang-Undang')
     assert query == 'revisi uu kpk tolak x and title jokowi 2 "undang-undang"'
-    assert common.clean_query("Undang-Undang", hyphens="keep") == "undang-undang"
-    assert common.clean_query("Undang-Undang Go-Food", hyphens="split") == "undang undang go food"
-    assert common.has_hyphenated_word("Go-Food hari ini") and not common.has_hyphenated_word("Go Food")
+    assert data.clean_query("Undang-Undang", hyphens="keep") == "undang-undang"
+    assert data.clean_query("Undang-Undang Go-Food", hyphens="split") == "undang undang go food"
+    assert data.has_hyphenated_word("Go-Food hari ini") and not data.has_hyphenated_word("Go Food")
 
 
 def test_detokenize_joins_facqa_tokens_readably() -> None:
     tokens = ["Pelatih", "ganda", "putra", ",", "Christian", "Hadinata", "(", "PBSI", ")", "tak", "ragu", "."]
-    assert common.detokenize(tokens) == "Pelatih ganda putra, Christian Hadinata (PBSI) tak ragu."
+    assert data.detokenize(tokens) == "Pelatih ganda putra, Christian Hadinata (PBSI) tak ragu."
 
 
 def test_keyword_query_takes_the_first_content_words_of_a_title() -> None:
-    words = common.keyword_query("Jokowi dan Prabowo Bertemu di Istana Bogor", 3).split()
+    words = data.keyword_query("Jokowi dan Prabowo Bertemu di Istana Bogor", 3).split()
     assert len(words) == 3 and words[0] == "jokowi" and "dan" not in words
 
 
@@ -118,17 +120,17 @@ def test_facqa_loader_merges_identical_passages_and_duplicate_rows(tmp_path: Pat
     }
     for split, lines in rows.items():
         (folder / f"{split}_preprocess.csv").write_text(header + "\n".join(lines) + "\n", "utf-8")
-    data = common.load_facqa(tmp_path)
-    assert data.stats == {"rows": 4, "duplicate_rows": 1, "queries": 3, "passages": 2}
-    assert data.passages[0].body == "Ibu kota Jawa Barat adalah Bandung."
-    assert [q[2] for q in data.queries] == ["facqa-p0000", "facqa-p0000", "facqa-p0001"]
+    facqa = data.load_facqa(tmp_path)
+    assert facqa.stats == {"rows": 4, "duplicate_rows": 1, "queries": 3, "passages": 2}
+    assert facqa.passages[0].body == "Ibu kota Jawa Barat adalah Bandung."
+    assert [q[2] for q in facqa.queries] == ["facqa-p0000", "facqa-p0000", "facqa-p0001"]
 
 
 def test_known_item_task_drops_titles_and_counts_identical_bodies_as_relevant() -> None:
     articles = [
-        common.BenchDoc("a", "Judul A", "isi yang sama"),
-        common.BenchDoc("b", "Judul B", "isi yang sama"),
-        common.BenchDoc("c", "Judul C", "isi lain"),
+        data.BenchDoc("a", "Judul A", "isi yang sama"),
+        data.BenchDoc("b", "Judul B", "isi yang sama"),
+        data.BenchDoc("c", "Judul C", "isi lain"),
     ]
     task = relevance.clickid_task(articles, sample=None, seed=1)
     assert all(d.title == "" for d in task.docs)
@@ -160,7 +162,7 @@ QUERIES = [
 
 
 def tiny_task() -> relevance.Task:
-    docs = [common.BenchDoc(doc_id, "", body) for doc_id, body in CORPUS]
+    docs = [data.BenchDoc(doc_id, "", body) for doc_id, body in CORPUS]
     queries = [(qid, text, frozenset([doc_id])) for qid, text, doc_id in QUERIES]
     return relevance.Task("tiny", docs, queries, {})
 
@@ -183,7 +185,7 @@ def test_relevance_pipeline_end_to_end_for_diplosearch(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("engine", ["whoosh-stock", "sqlite-fts5", "bm25s", "tantivy"])
 def test_peers_run_on_the_tiny_corpus_when_installed(engine: str, tmp_path: Path) -> None:
-    if not common.engine_available(engine):
+    if not engines.engine_available(engine):
         pytest.skip(f"{engine} is a bench extra that is not installed")
     runs = relevance.build_runs([engine])
     result = relevance.run_task(tiny_task(), runs, tmp_path, log=lambda *a: None)[engine]
@@ -192,7 +194,7 @@ def test_peers_run_on_the_tiny_corpus_when_installed(engine: str, tmp_path: Path
 
 
 def test_speed_children_build_query_and_add(tmp_path: Path) -> None:
-    docs = [common.BenchDoc(doc_id, doc_id.title(), body) for doc_id, body in CORPUS]
+    docs = [data.BenchDoc(doc_id, doc_id.title(), body) for doc_id, body in CORPUS]
     docs_file = tmp_path / "docs.jsonl"
     speed.write_docs(docs_file, docs)
     assert speed.read_docs(docs_file) == docs
@@ -205,7 +207,7 @@ def test_speed_children_build_query_and_add(tmp_path: Path) -> None:
     assert set(queried["modes"]) == {"top10", "top10+snippets", "top10 bm25f"}
     assert all(m["errors"] == 0 and m["queries_without_hits"] == 0 for m in queried["modes"].values())
     extra = tmp_path / "extra.jsonl"
-    speed.write_docs(extra, [common.BenchDoc("baru", "Pajak baru", "Tarif pajak rokok naik tahun depan.")])
+    speed.write_docs(extra, [data.BenchDoc("baru", "Pajak baru", "Tarif pajak rokok naik tahun depan.")])
     added = speed.child_add("diplosearch", index, extra)
     assert added["docs"] == 1 and added["found_first_added"]
     assert all(len(m["latencies_ms"]) == 3 for m in queried["modes"].values())
@@ -226,3 +228,43 @@ def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytes
             main([])
         assert exit_info.value.code == 0
         assert "SKIPPED" in capsys.readouterr().out
+
+
+def test_speed_measures_phrases_and_reports_search_options_it_cannot_use(tmp_path: Path) -> None:
+    docs = [data.BenchDoc(doc_id, doc_id.title(), body, source="tempo.co", published="2019-09-16 00:00:00")
+            for doc_id, body in CORPUS]
+    docs_file = tmp_path / "docs.jsonl"
+    data.write_docs(docs_file, docs)
+    queries_file = tmp_path / "queries.json"
+    queries_file.write_text(
+        '{"queries": ["pajak kendaraan", "banjir rumah"], "phrases": ["\\"harimau sumatera\\"", "\\"kamera jebak\\""]}',
+        "utf-8",
+    )
+    index = tmp_path / "ix"
+    built = speed.child_build("diplosearch", docs_file, index, copies=3)
+    assert built["docs"] == 3 * len(docs)  # copies get ids of their own, none replaced
+    queried = speed.child_query("diplosearch", index, queries_file)
+    assert queried["modes"]["phrase"]["queries"] == 2
+    assert queried["modes"]["phrase"]["queries_without_hits"] == 0
+    options = {"filtered", "newest first", "two facets"}
+    # Each option is either measured or reported as unsupported, never both, never lost.
+    assert set(queried["modes"]) & options | set(queried["unsupported"]) == options
+    assert not set(queried["modes"]) & set(queried["unsupported"])
+    run = {"engine": "diplosearch", "docs": built["docs"], "build": built, "index_bytes": 10**6,
+           "query": {**queried, "time_to_first_query_ms": 1.0}}
+    shown = speed.figures({"runs": [run]})
+    assert "phrase query p50 ms" in shown
+    if queried["unsupported"]:
+        assert "n/a" in shown
+    scaled = {**run, "copies": 3, "docs": 3 * built["docs"]}
+    assert "growth" in speed.scale_table({"runs": [run, scaled]})
+
+
+def test_copies_make_ids_unique_and_phrases_take_adjacent_content_words() -> None:
+    docs = [data.BenchDoc("a", "Banjir Jakarta", "isi"), data.BenchDoc("b", "Gempa", "isi")]
+    scaled = data.copies(docs, 3)
+    assert len(scaled) == 6 and len({d.id for d in scaled}) == 6 and scaled[:2] == docs
+    import random
+
+    assert data.phrase_query("Banjir di Jakarta Utara", random.Random(1)) == '"jakarta utara"'  # "di" is a stop word
+    assert data.phrase_query("Gempa", random.Random(1)) is None
