@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from diplosearch.analysis import indonesian_stemmer as module
 from diplosearch.analysis.indonesian_stemmer import IndonesianStemmer, strip_clitics
-from diplosearch.analysis.lexicon import decode_patterns, load_lexicon, parse_lexicon, pattern_bit
+from diplosearch.analysis.lexicon import load_lexicon, parse_lexicon
+from diplosearch.analysis.morphology import decode_patterns, pattern_bit
 from diplosearch.analysis.reduplication import fold_reduplication
 from diplosearch.analysis.stemmer import SnowballStemmer, WordStemmer, default_stemmer
 
@@ -109,11 +110,11 @@ def test_licensed_analysis_wins_over_a_shorter_root(stemmer: IndonesianStemmer) 
 
 
 def test_analyses_that_indonesian_does_not_form_are_not_considered(stemmer: IndonesianStemmer) -> None:
-    analyser = stemmer.analyser
+    parser = stemmer.parser
     # di-...-an is not an Indonesian confix: no analysis of "dipukulan" strips both
-    assert all(not (a.prefixes[:1] == ("di",) and a.suffix == "an") for a in analyser.analyses("dipukulan"))
+    assert all(not (a.prefixes[:1] == ("di",) and a.suffix == "an") for a in parser.parses("dipukulan"))
     # meN- never stands inside another prefix
-    assert all("me" not in a.prefixes[1:] for a in analyser.analyses("dimenulis"))
+    assert all("me" not in a.prefixes[1:] for a in parser.parses("dimenulis"))
 
 
 # --- unknown words ---------------------------------------------------------------------
