@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from diplosearch.analysis import indonesian_stemmer as module
 from diplosearch.analysis.indonesian_stemmer import IndonesianStemmer, strip_clitics
 from diplosearch.analysis.lexicon import load_lexicon, parse_lexicon
-from diplosearch.analysis.morphology import decode_patterns, pattern_bit
+from diplosearch.analysis.morphology import (
+    PREFIX_LETTER,
+    PREFIX_LETTER_BY_START,
+    decode_patterns,
+    encode_patterns,
+    pattern_bit,
+)
 from diplosearch.analysis.reduplication import fold_reduplication
 from diplosearch.analysis.stemmer import SnowballStemmer, WordStemmer, default_stemmer
 
@@ -215,6 +221,23 @@ def test_lexicon_digest_follows_its_content() -> None:
     assert decode_patterns("BaoMk_a") == (
         pattern_bit("B", "a") | pattern_bit("B", "o") | pattern_bit("M", "k") | pattern_bit("_", "a")
     )
+
+
+def test_patterns_the_builder_writes_read_back_as_the_same_pairs() -> None:
+    pairs = {"Bo", "Ba", "Mk", "_a", "Di", "Tk"}
+    encoded = encode_patterns(pairs)
+    assert encoded == "BaoDiMkTk_a"
+    mask = 0
+    for pair in pairs:
+        mask |= pattern_bit(pair[0], pair[1])
+    assert decode_patterns(encoded) == mask
+
+
+def test_builder_and_stemmer_give_each_prefix_the_same_letter() -> None:
+    by_start = dict(PREFIX_LETTER_BY_START)
+    for prefix, letter in PREFIX_LETTER.items():
+        assert next(l for start, l in PREFIX_LETTER_BY_START if prefix.startswith(start)) == letter
+    assert by_start["kau"] == by_start["ku"] == PREFIX_LETTER["ku"]
 
 
 def test_stemming_from_many_threads_agrees_with_one_thread() -> None:
