@@ -24,6 +24,10 @@ Indonesian roots (``data/lexicon/roots.txt``, built from Debian's hunspell-id):
 
 Words with digits or an apostrophe, words without a vowel (acronyms such as ``dpr``)
 and words shorter than four letters are left as they are.
+
+The module holds the rules: the prefix and suffix options, :class:`AffixParser` (steps
+2 and 3), the clitic fallback and :class:`IndonesianStemmer`. The affix inventory they
+draw on lives in :mod:`~diplosearch.analysis.morphology`.
 """
 
 from __future__ import annotations
