@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import re
 import sys
 import textwrap
@@ -34,6 +35,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "src" / "diplosearch" / "data" / "lexicon"
+if importlib.util.find_spec("diplosearch") is None:
+    sys.path.insert(0, str(REPO / "src"))
+
+# The pattern letters and their text form are the format the stemmer reads: one definition.
+from diplosearch.analysis.morphology import (  # noqa: E402
+    NO_PREFIX_LETTER,
+    NO_SUFFIX_LETTER,
+    PREFIX_LETTER_BY_START,
+    SUFFIX_LETTER_BY_START,
+    encode_patterns,
+)
 
 ENTRY = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
 MISSING_SLASH = re.compile(r"^([a-z]+(?:-[a-z]+)*)([A-Z][0-9a-z])$")
@@ -42,13 +54,8 @@ MISSING_SLASH = re.compile(r"^([a-z]+(?:-[a-z]+)*)([A-Z][0-9a-z])$")
 # both (a confix such as ber-an). Expanding a root's flags gives the derived forms the
 # dictionary accepts; the lexicon keeps, per root, which (outer prefix, suffix) pairs
 # occur among them. The stemmer uses these only to choose between analyses that both
-# reach a root (membeli: beli "meN-" rather than bel "meN-...-i").
-#   outer prefix   B ber-/be-   D di-   K ke-   M meN-   P peN-/pe-   R per-   S se-
-#                  T ter-/te-   O ku-/kau- (the pronoun proclitics)   _ none
-#   suffix         a -an   i -i   k -kan   o none
-PREFIX_CLASS_BY_START = (("per", "R"), ("be", "B"), ("di", "D"), ("ke", "K"), ("me", "M"),
-                         ("pe", "P"), ("se", "S"), ("te", "T"), ("kau", "O"), ("ku", "O"))
-SUFFIX_CLASS_BY_START = (("kan", "k"), ("an", "a"), ("i", "i"))
+# reach a root (membeli: beli "meN-" rather than bel "meN-...-i"). The letters of the
+# prefix and suffix classes are listed in diplosearch.analysis.morphology.
 CIRCUMFIX = "A1"  # the .aff declares "CIRCUMFIX A1": such affixes only occur together
 
 
@@ -93,7 +100,7 @@ def parse_aff(path: Path) -> dict[str, Affix]:
         if not affix.rules:
             continue
         first = affix.rules[0].add
-        table = PREFIX_CLASS_BY_START if affix.kind == "PFX" else SUFFIX_CLASS_BY_START
+        table = PREFIX_LETTER_BY_START if affix.kind == "PFX" else SUFFIX_LETTER_BY_START
         for start, letter in table:
             if first.startswith(start):
                 affix.cls = letter
@@ -119,19 +126,19 @@ def expand(word: str, flags: set[str], affixes: dict[str, Affix]) -> Iterator[tu
 
     for flag in prefix_flags:
         for form in prefixed(word, flag, False):
-            yield form, affixes[flag].cls, "o"
+            yield form, affixes[flag].cls, NO_SUFFIX_LETTER
     for flag in sorted(flags):
         affix = affixes.get(flag)
         if affix is None or affix.kind != "SFX":
             continue
-        suffix_class = affix.cls or "o"
+        suffix_class = affix.cls or NO_SUFFIX_LETTER
         for rule in affix.rules:
             if not word.endswith(rule.strip) or not rule.cond.search(word) or "-" in rule.add:
                 continue
             form = word[: len(word) - len(rule.strip)] + rule.add
             circumfix = CIRCUMFIX in rule.cont
             if not circumfix:
-                yield form, "_", suffix_class
+                yield form, NO_PREFIX_LETTER, suffix_class
             for cont in sorted(rule.cont):
                 other = affixes.get(cont)
                 if other is not None and other.kind == "PFX":
@@ -149,7 +156,7 @@ def derivation_patterns(word: str, flags: set[str], affixes: dict[str, Affix]) -
     return {
         prefix + suffix
         for _form, prefix, suffix in expand(word, flags, affixes)
-        if prefix and (prefix, suffix) != ("_", "o")
+        if prefix and (prefix, suffix) != (NO_PREFIX_LETTER, NO_SUFFIX_LETTER)
     }
 
 
@@ -170,15 +177,6 @@ DERIVED_ENTRIES = frozenset(
     tabuhan terentang tuanku
     """.split()
 )
-
-
-def encode_patterns(patterns: set[str]) -> str:
-    """{"Bo", "Ba", "Mk", "_a"} -> "BaoMk_a": each prefix letter, then its suffix letters."""
-    groups: dict[str, str] = {}
-    for pattern in sorted(patterns):
-        groups[pattern[0]] = groups.get(pattern[0], "") + pattern[1]
-    order = "BDKMOPRST_"
-    return "".join(p + "".join(sorted(groups[p])) for p in order if p in groups)
 
 
 def parse_dic(path: Path) -> list[tuple[str, str]]:

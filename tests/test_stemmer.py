@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from diplosearch.analysis import indonesian_stemmer as module
 from diplosearch.analysis.indonesian_stemmer import IndonesianStemmer, strip_clitics
-from diplosearch.analysis.lexicon import decode_patterns, load_lexicon, parse_lexicon, pattern_bit
+from diplosearch.analysis.lexicon import load_lexicon, parse_lexicon
+from diplosearch.analysis.morphology import (
+    PREFIX_LETTER,
+    PREFIX_LETTER_BY_START,
+    decode_patterns,
+    encode_patterns,
+    pattern_bit,
+)
 from diplosearch.analysis.reduplication import fold_reduplication
 from diplosearch.analysis.stemmer import SnowballStemmer, WordStemmer, default_stemmer
 
@@ -109,11 +116,11 @@ def test_licensed_analysis_wins_over_a_shorter_root(stemmer: IndonesianStemmer) 
 
 
 def test_analyses_that_indonesian_does_not_form_are_not_considered(stemmer: IndonesianStemmer) -> None:
-    analyser = stemmer.analyser
+    parser = stemmer.parser
     # di-...-an is not an Indonesian confix: no analysis of "dipukulan" strips both
-    assert all(not (a.prefixes[:1] == ("di",) and a.suffix == "an") for a in analyser.analyses("dipukulan"))
+    assert all(not (a.prefixes[:1] == ("di",) and a.suffix == "an") for a in parser.parses("dipukulan"))
     # meN- never stands inside another prefix
-    assert all("me" not in a.prefixes[1:] for a in analyser.analyses("dimenulis"))
+    assert all("me" not in a.prefixes[1:] for a in parser.parses("dimenulis"))
 
 
 # --- unknown words ---------------------------------------------------------------------
@@ -214,6 +221,23 @@ def test_lexicon_digest_follows_its_content() -> None:
     assert decode_patterns("BaoMk_a") == (
         pattern_bit("B", "a") | pattern_bit("B", "o") | pattern_bit("M", "k") | pattern_bit("_", "a")
     )
+
+
+def test_patterns_the_builder_writes_read_back_as_the_same_pairs() -> None:
+    pairs = {"Bo", "Ba", "Mk", "_a", "Di", "Tk"}
+    encoded = encode_patterns(pairs)
+    assert encoded == "BaoDiMkTk_a"
+    mask = 0
+    for pair in pairs:
+        mask |= pattern_bit(pair[0], pair[1])
+    assert decode_patterns(encoded) == mask
+
+
+def test_builder_and_stemmer_give_each_prefix_the_same_letter() -> None:
+    by_start = dict(PREFIX_LETTER_BY_START)
+    for prefix, letter in PREFIX_LETTER.items():
+        assert next(l for start, l in PREFIX_LETTER_BY_START if prefix.startswith(start)) == letter
+    assert by_start["kau"] == by_start["ku"] == PREFIX_LETTER["ku"]
 
 
 def test_stemming_from_many_threads_agrees_with_one_thread() -> None:

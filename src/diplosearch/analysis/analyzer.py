@@ -18,6 +18,7 @@ from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 
+from .cache import CACHE_LIMIT, remember
 from .normalize import LONE_SURROGATE, normalize_token
 from .reduplication import fold_reduplication
 from .stemmer import WordStemmer, default_stemmer
@@ -85,10 +86,6 @@ class AnalyzedToken(NamedTuple):
 
 # NamedTuple's own constructor is Python code; this builds the same object in C.
 _make_analyzed_token = functools.partial(tuple.__new__, AnalyzedToken)
-
-# Distinct raw tokens whose terms are memoised per analyzer; a news archive's
-# vocabulary is far below this, the cap only bounds adversarial input.
-TOKEN_CACHE_LIMIT = 500_000
 
 
 class IndonesianAnalyzer(Analyzer):
@@ -168,9 +165,7 @@ class IndonesianAnalyzer(Analyzer):
         """
         terms = self._terms_cache.get(raw)
         if terms is None:
-            terms = self._compute_terms(raw, removestops=True)
-            if len(self._terms_cache) < TOKEN_CACHE_LIMIT:
-                self._terms_cache[raw] = terms
+            terms = remember(self._terms_cache, raw, self._compute_terms(raw, removestops=True), CACHE_LIMIT)
         return terms
 
     def _terms_function(self, removestops: bool):  # type: ignore[no-untyped-def]

@@ -24,6 +24,10 @@ Indonesian roots (``data/lexicon/roots.txt``, built from Debian's hunspell-id):
 
 Words with digits or an apostrophe, words without a vowel (acronyms such as ``dpr``)
 and words shorter than four letters are left as they are.
+
+The module holds the rules: the prefix and suffix options, :class:`AffixParser` (steps
+2 and 3), the clitic fallback and :class:`IndonesianStemmer`. The affix inventory they
+draw on lives in :mod:`~diplosearch.analysis.morphology`.
 """
 
 from __future__ import annotations
@@ -33,43 +37,24 @@ from typing import Any
 
 import Stemmer as _pystemmer
 
-from .lexicon import Lexicon, lexicon_digest, load_lexicon, pattern_bit
+from .cache import CACHE_LIMIT, remember
+from .lexicon import Lexicon, lexicon_digest, load_lexicon
+from .morphology import (
+    AFFIX_BIT,
+    DISALLOWED_CONFIXES,
+    OUTERMOST_ONLY,
+    PARTICLES,
+    POSSESSIVES,
+    VOWELS,
+)
 
 # Bump whenever a rule changes what some word stems to; indexes record the version.
 RULES_VERSION = "2"
 
-# A warm vocabulary of a large news archive is a few hundred thousand words; the cap
-# only stops adversarial input (random tokens) from growing the cache forever.
-CACHE_LIMIT = 500_000
-
 FALLBACKS = ("clitics", "none", "snowball")
 
-VOWELS = frozenset("aeiou")
-PARTICLES = ("lah", "kah", "tah", "pun")
-POSSESSIVES = ("nya", "ku", "mu")
 MIN_ROOT = 3  # a shorter remainder is never taken for a root (di-a, ke-na)
 MAX_PREFIXES = 3  # di-per-se-..., mem-per-ke-...
-
-# Prefix/suffix pairs that do not combine in Indonesian (Nazief & Adriani 1996): an
-# analysis that would need one of them is not considered.
-DISALLOWED_CONFIXES = frozenset(
-    {("ber", "i"), ("di", "an"), ("ke", "i"), ("ke", "kan"), ("me", "an"), ("se", "i"),
-     ("se", "kan"), ("ter", "an")}
-)
-# Prefixes that only stand outermost: no prefix comes before di-, meN-, ku-, kau-.
-OUTERMOST_ONLY = frozenset({"di", "me", "ku"})
-
-# Each prefix's letter in the lexicon's derivation patterns (see lexicon.py).
-PREFIX_LETTER = {
-    "ber": "B", "di": "D", "ke": "K", "me": "M", "ku": "O", "pe": "P", "per": "R", "se": "S", "ter": "T",
-}
-SUFFIX_LETTER = {"": "o", "an": "a", "i": "i", "kan": "k"}
-# (outer prefix, suffix) -> its bit in a root's pattern mask
-AFFIX_BIT = {
-    (prefix, suffix): pattern_bit(PREFIX_LETTER.get(prefix, "_"), letter)
-    for prefix in ("", *PREFIX_LETTER)
-    for suffix, letter in SUFFIX_LETTER.items()
-}
 
 # Reduplicated words whose meaning is not "many X" or "X again" but a word of its own,
 # while the base is a different everyday word: these stay whole. (Reduplications whose
@@ -205,7 +190,7 @@ def suffix_options(w: str) -> list[tuple[str, str]]:
     return out
 
 
-class Analysis:
+class AffixParse:
     """One way of reading a word as root + affixes."""
 
     __slots__ = ("root", "prefixes", "suffix", "clitics")
@@ -217,26 +202,29 @@ class Analysis:
         self.clitics = clitics
 
     def __repr__(self) -> str:
-        return f"Analysis({self.root!r}, {self.prefixes}, {self.suffix!r}, {self.clitics})"
+        return f"AffixParse({self.root!r}, {self.prefixes}, {self.suffix!r}, {self.clitics})"
 
 
-class Analyser:
-    """Finds and ranks the analyses of a word against a lexicon (stateless, thread-safe)."""
+class AffixParser:
+    """Finds and ranks the ways a word parses as root + affixes against a lexicon.
+
+    Stateless, so one parser serves every thread.
+    """
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.roots = lexicon.roots
         self.patterns = lexicon.patterns
 
-    def licensed(self, a: Analysis) -> bool:
+    def licensed(self, a: AffixParse) -> bool:
         """True when the dictionary derives the word this way (bare roots always)."""
         if not a.prefixes and not a.suffix:
             return True
         return bool(self.patterns.get(a.root, 0) & AFFIX_BIT[a.prefixes[0] if a.prefixes else "", a.suffix])
 
-    def analyses(self, word: str) -> list[Analysis]:
-        """All analyses reaching a lexicon root, in rule order."""
-        out: list[Analysis] = []
+    def parses(self, word: str) -> list[AffixParse]:
+        """All parses reaching a lexicon root, in rule order."""
+        out: list[AffixParse] = []
         forms = [(word, ())]
         w = word
         clitics: tuple[str, ...] = ()
@@ -250,16 +238,16 @@ class Analyser:
         roots = self.roots
         for form, found_clitics in reversed(forms):
             if form in roots:
-                out.append(Analysis(form, (), "", found_clitics))
+                out.append(AffixParse(form, (), "", found_clitics))
             for suffix, rest in suffix_options(form):
                 if rest in roots:
-                    out.append(Analysis(rest, (), suffix, found_clitics))
+                    out.append(AffixParse(rest, (), suffix, found_clitics))
                 self._prefixes(rest, (), suffix, found_clitics, out)
             self._prefixes(form, (), "", found_clitics, out)
         return out
 
     def _prefixes(
-        self, w: str, used: tuple[str, ...], suffix: str, clitics: tuple[str, ...], out: list[Analysis]
+        self, w: str, used: tuple[str, ...], suffix: str, clitics: tuple[str, ...], out: list[AffixParse]
     ) -> None:
         roots = self.roots
         for prefix, rest in prefix_options(w):
@@ -274,21 +262,21 @@ class Analyser:
                 continue
             chain = used + (prefix,)
             if rest in roots:
-                out.append(Analysis(rest, chain, suffix, clitics))
+                out.append(AffixParse(rest, chain, suffix, clitics))
             if len(chain) < MAX_PREFIXES:
                 self._prefixes(rest, chain, suffix, clitics, out)
         if not used and suffix == "an" and w.startswith("ketidak") and len(w) > 7 + MIN_ROOT:
             # ke-tidak-X-an, the negated abstract noun: ketidakpastian -> pasti
             rest = w[7:]
             if rest in roots:
-                out.append(Analysis(rest, ("ke",), suffix, clitics))
+                out.append(AffixParse(rest, ("ke",), suffix, clitics))
             self._prefixes(rest, ("ke",), suffix, clitics, out)
 
     def best(self, word: str) -> str | None:
-        """The root of the preferred analysis, or None when no analysis reaches a root."""
+        """The root of the preferred parse, or None when no parse reaches a root."""
         patterns = self.patterns
         ranked = []
-        for order, a in enumerate(self.analyses(word)):
+        for order, a in enumerate(self.parses(word)):
             mask = patterns.get(a.root, 0)
             licensed = self.licensed(a)
             if not licensed and (
@@ -343,30 +331,28 @@ class IndonesianStemmer:
         # PyStemmer objects keep per-call state in C; one lock keeps them safe under threads.
         self._lock = threading.Lock()
         self._snowball: Any = None
-        self._analyser: Analyser | None = None
+        self._parser: AffixParser | None = None
 
     @property
-    def analyser(self) -> Analyser:
-        analyser = self._analyser
-        if analyser is None:
-            analyser = self._analyser = Analyser(load_lexicon())
-        return analyser
+    def parser(self) -> AffixParser:
+        """The affix parser over the bundled lexicon (loaded on first use)."""
+        parser = self._parser
+        if parser is None:
+            parser = self._parser = AffixParser(load_lexicon())
+        return parser
 
     def stem(self, word: str) -> str:
         """The stem of one lower-case word (see the module docstring)."""
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        stemmed = self._stem(word)
-        if len(self._cache) < CACHE_LIMIT:
-            self._cache[word] = stemmed
-        return stemmed
+        return remember(self._cache, word, self._stem(word), CACHE_LIMIT)
 
     def _stem(self, word: str) -> str:
-        analyser = self.analyser
-        if word in analyser.roots or len(word) < 4 or not word.isalpha() or VOWELS.isdisjoint(word):
+        parser = self.parser
+        if word in parser.roots or len(word) < 4 or not word.isalpha() or VOWELS.isdisjoint(word):
             return word
-        root = analyser.best(word)
+        root = parser.best(word)
         if root is not None:
             return root
         if self.fallback == "clitics":
@@ -381,7 +367,7 @@ class IndonesianStemmer:
     def is_root(self, word: str) -> bool:
         """True for a lexicon root; for a hyphenated word, True when it is a reduplicated
         root in its own right (``kura-kura``, ``kupu-kupu``), not a plural (``anak-anak``)."""
-        roots = self.analyser.roots
+        roots = self.parser.roots
         if "-" not in word:
             return word in roots
         if word in LEXICALISED_REDUPLICATIONS:

@@ -4,7 +4,8 @@
 ``hunspell-id`` dictionary (LGPL-3; see ``data/lexicon/PROVENANCE``). Each line is a
 root, optionally followed by a tab and the derivation patterns its Hunspell affix flags
 license: groups of an outer-prefix letter and the suffix letters it occurs with
-(``tuduh<TAB>DakoMako...``: dituduhkan, dituduh, menuduhkan, menuduh ...).
+(``tuduh<TAB>DakoMako...``: dituduhkan, dituduh, menuduhkan, menuduh ...); the letters
+and their codec live in :mod:`~diplosearch.analysis.morphology`.
 
 The lexicon is immutable, so it is read once per process, on first use.
 """
@@ -17,34 +18,16 @@ from importlib import resources
 
 import attrs
 
+from .morphology import decode_patterns
+
 LEXICON_RESOURCE = "data/lexicon/roots.txt"
-
-
-PREFIX_LETTERS = "BDKMOPRST_"
-SUFFIX_LETTERS = "oaik"
-
-
-def pattern_bit(prefix: str, suffix: str) -> int:
-    """The bit of one (outer prefix letter, suffix letter) pair in a root's pattern mask."""
-    return 1 << (PREFIX_LETTERS.index(prefix) * 4 + SUFFIX_LETTERS.index(suffix))
-
-
-def decode_patterns(encoded: str) -> int:
-    """``"BaoMk_a"`` -> bit mask of {Ba, Bo, Mk, _a}."""
-    mask = 0
-    prefix = "_"
-    for ch in encoded:
-        if ch in PREFIX_LETTERS:
-            prefix = ch
-        else:
-            mask |= pattern_bit(prefix, ch)
-    return mask
 
 
 @attrs.frozen
 class Lexicon:
     """Roots (including hyphenated ones such as ``kura-kura``) and the derivation
-    patterns the dictionary licenses for each (a bit mask, see :func:`pattern_bit`)."""
+    patterns the dictionary licenses for each (a bit mask, see
+    :func:`~diplosearch.analysis.morphology.pattern_bit`)."""
 
     roots: frozenset[str]
     patterns: dict[str, int] = attrs.field(eq=False, repr=False)
@@ -58,6 +41,7 @@ class Lexicon:
 
 
 def parse_lexicon(text: str) -> Lexicon:
+    """A lexicon from the text of a ``roots.txt`` (``#`` lines and blank lines skipped)."""
     roots: set[str] = set()
     patterns: dict[str, int] = {}
     for line in text.splitlines():
@@ -67,8 +51,11 @@ def parse_lexicon(text: str) -> Lexicon:
         roots.add(word)
         if encoded:
             patterns[word] = decode_patterns(encoded)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return Lexicon(frozenset(roots), patterns, digest)
+    return Lexicon(frozenset(roots), patterns, _digest(text))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 @functools.cache
@@ -79,7 +66,7 @@ def _lexicon_text() -> str:
 @functools.cache
 def lexicon_digest() -> str:
     """A short hash of the bundled lexicon file (part of the stemmer's version)."""
-    return hashlib.sha256(_lexicon_text().encode("utf-8")).hexdigest()[:12]
+    return _digest(_lexicon_text())
 
 
 @functools.cache

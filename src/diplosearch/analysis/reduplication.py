@@ -26,34 +26,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-# Prefixes (alone or stacked) that may stand before the first half of an affixed
-# reduplication (ber-lari-lari, ke-merah-merah-an, mem-per-..., se-baik-baik-nya).
-_SINGLE_PREFIXES = (
-    "", "ber", "be", "ter", "te", "per", "pe", "me", "mem", "men", "meng", "meny", "menge",
-    "pem", "pen", "peng", "peny", "penge", "memper", "member", "pember", "diper", "keber",
-    "keter", "berke", "berpe",
-)
-PREFIXES = frozenset(
-    outer + inner for outer in ("", "di", "ke", "se", "ku", "kau") for inner in _SINGLE_PREFIXES
-)
-# Suffix, then possessive, then particle, in that order (-kan, -an, -i; -nya...; -lah...).
-SUFFIXES = frozenset(
-    d + p + q
-    for d in ("", "an", "kan", "i")
-    for p in ("", "nya", "ku", "mu")
-    for q in ("", "lah", "kah", "pun")
-)
-# Prefixes of the second half of a reciprocal or affixed-second reduplication; a nasal
-# replaces the base's first consonant (tolong-menolong, pukul-memukul, surat-menyurat).
-SECOND_HALF_PREFIXES = frozenset(
-    {"me", "mem", "men", "meng", "meny", "menge", "ber", "be", "ter", "te", "di", "pe", "pem", "pen",
-     "peng", "peny", "ke", "se", "ber", "per"}
+from .morphology import (
+    CLITICS,
+    REDUPLICATION_PREFIXES,
+    REDUPLICATION_SUFFIXES,
+    SECOND_HALF_PREFIXES,
+    VOWELS,
 )
 
-# Clitics: the possessive pronouns and the particles (-Nya is the one referring to God).
-CLITICS = frozenset({"nya", "ku", "mu", "lah", "kah", "tah", "pun"})
-
-VOWELS = frozenset("aeiou")
 MIN_BASE = 3  # shorter overlaps are coincidences (ke-32, co-op)
 
 
@@ -120,7 +100,7 @@ def _affixed(a: str, b: str, is_root: Callable[[str], bool]) -> str | None:
         if a[-k:] != b[:k]:
             continue
         prefix, base, suffix = a[:-k], a[-k:], b[k:]
-        if prefix in PREFIXES and suffix in SUFFIXES:
+        if prefix in REDUPLICATION_PREFIXES and suffix in REDUPLICATION_SUFFIXES:
             whole = f"{base}-{base}"
             # perundang-undangan, kehati-hatian, kura-kuranya keep the reduplicated root;
             # se-X-X(nya) says "as X as can be" of the base (semata-mata: merely)
@@ -137,7 +117,7 @@ def _reciprocal(a: str, b: str) -> bool:
         if len(body) < MIN_BASE:
             continue
         at = b.find(body)
-        if at > 0 and b[:at] in SECOND_HALF_PREFIXES and b[at + len(body) :] in SUFFIXES:
+        if at > 0 and b[:at] in SECOND_HALF_PREFIXES and b[at + len(body) :] in REDUPLICATION_SUFFIXES:
             if body is a or b[:at].startswith(("me", "pe")):
                 return True
     return False
@@ -152,7 +132,7 @@ def _rhyming(a: str, b: str, is_root: Callable[[str], bool]) -> str | None:
     if n < 4 or len(a) < n:
         return None
     prefix, core = a[: len(a) - n], a[len(a) - n :]
-    if prefix not in PREFIXES:
+    if prefix not in REDUPLICATION_PREFIXES:
         return None
     consonant_change = core[1:] == b[1:] and core[0] not in VOWELS and b[0] not in VOWELS
     vowel_change = all(

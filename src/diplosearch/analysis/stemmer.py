@@ -15,9 +15,7 @@ from typing import Protocol, runtime_checkable
 
 import Stemmer as _pystemmer
 
-# A warm vocabulary of a large news archive is a few hundred thousand words; the
-# cap only stops adversarial input (random tokens) from growing the cache forever.
-CACHE_LIMIT = 500_000
+from .cache import CACHE_LIMIT, remember
 
 
 @runtime_checkable
@@ -78,9 +76,7 @@ class SnowballStemmer:
             return cached
         with self._lock:
             stemmed = self._snowball.stemWord(word)
-        if len(self._cache) < CACHE_LIMIT:
-            self._cache[word] = stemmed
-        return stemmed
+        return remember(self._cache, word, stemmed, CACHE_LIMIT)
 
     def is_root(self, word: str) -> bool:
         return False
