@@ -1,0 +1,204 @@
+"""Column files: built from Whoosh segments, written, mapped back, checked, rebuilt when
+damaged, and removed with their segment by Whoosh's own clean-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scoring_corpus import build_fixture_index
+from whoosh.index import clean_files
+from whoosh.util.numeric import length_to_byte
+
+import diplosearch
+from diplosearch.documents import Document
+from diplosearch.store.columns import (
+    COLUMN_TEXT_FIELDS,
+    MISSING_DAY,
+    ColumnsError,
+    build_columns,
+    column_file_name,
+    columns_for,
+    encode_values,
+    load_columns,
+    published_day,
+    write_columns,
+)
+
+
+@pytest.fixture(scope="module")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    index = build_fixture_index(tmp_path_factory.mktemp("columns") / "index")
+    yield index
+    index.close()
+
+
+def _leaves(index):  # type: ignore[no-untyped-def]
+    with index.reading() as searcher:
+        return [(leaf, leaf._segment) for leaf, _offset in searcher.reader().leaf_readers()]
+
+
+def _written(index, leaf, segment) -> Path:  # type: ignore[no-untyped-def]
+    write_columns(index.path, segment.segment_id(), build_columns(leaf, segment))
+    return index.path / column_file_name(segment.segment_id())
+
+
+def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert a.segment_id == b.segment_id and a.doc_count == b.doc_count and a.terms == b.terms
+    for field in COLUMN_TEXT_FIELDS:
+        fa, fb = a.fields[field], b.fields[field]
+        for name in ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes"):
+            assert np.array_equal(getattr(fa, name), getattr(fb, name)), (field, name)
+        assert fa.total_length == fb.total_length
+    assert np.array_equal(a.published_days, b.published_days)
+    for name, column in a.values.items():
+        assert column.keys == b.values[name].keys and column.labels == b.values[name].labels
+        assert np.array_equal(column.ids, b.values[name].ids)
+
+
+def test_columns_hold_what_whoosh_holds(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    for leaf, segment in _leaves(fixture_index):
+        columns = build_columns(leaf, segment)
+        deleted = set(segment.deleted_docs() or ())
+        assert columns.doc_count == leaf.doc_count_all()
+        for field in COLUMN_TEXT_FIELDS:
+            fc = columns.fields[field]
+            assert fc.total_length == leaf.field_length(field)
+            for text in columns.terms:
+                start, end = fc.row(columns.term_ids[text])
+                if start == end:
+                    assert (field, text) not in leaf
+                    continue
+                matcher = leaf.postings(field, text)  # skips deleted documents
+                expected = []
+                while matcher.is_active():
+                    expected.append((matcher.id(), matcher.weight(), matcher.value_as("positions")))
+                    matcher.next()
+                got = [
+                    (int(fc.docs[i]), float(fc.weights[i]),
+                     fc.positions[fc.position_pointers[i] : fc.position_pointers[i + 1]].tolist())
+                    for i in range(start, end)
+                    if int(fc.docs[i]) not in deleted
+                ]
+                assert got == expected, (field, text)
+                for docnum in fc.docs[start:end].tolist():
+                    assert fc.length_codes[docnum] == length_to_byte(leaf.doc_field_length(docnum, field))
+        for docnum in range(columns.doc_count):
+            stored = leaf.stored_fields(docnum)
+            assert columns.published_days[docnum] == published_day(stored.get("published"))
+            source_id = columns.values["source"].ids[docnum]
+            if stored.get("source"):
+                assert columns.values["source"].keys[source_id] == stored["source"].casefold()
+            else:
+                assert source_id == -1
+            # 1.0 does not store category / sub_category: the columns stay empty
+            assert columns.values["category"].ids[docnum] == -1
+
+
+def test_write_then_load_round_trips(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    for leaf, segment in _leaves(fixture_index):
+        built = build_columns(leaf, segment)
+        write_columns(fixture_index.path, segment.segment_id(), built)
+        _assert_same(load_columns(fixture_index.path, segment), built)
+        _assert_same(load_columns(fixture_index.path, segment, verify=False), built)
+    assert not list(fixture_index.path.glob("*.tmp*")), "no temporary file is left behind"
+
+
+def _damage_cases(path: Path) -> dict[str, bytes]:
+    data = path.read_bytes()
+    header_length = struct.unpack_from("<I", data, 12)[0]
+    flipped_header = bytearray(data)
+    flipped_header[20 + header_length // 2] ^= 0x04
+    flipped_data = bytearray(data)
+    flipped_data[-100] ^= 0x01  # inside the last arrays, past the header
+    wrong_version = bytearray(data)
+    struct.pack_into("<I", wrong_version, 8, 99)
+    return {
+        "truncated": data[: len(data) // 2],
+        "truncated by one byte": data[:-1],
+        "header bit flip": bytes(flipped_header),
+        "data bit flip": bytes(flipped_data),
+        "wrong version": bytes(wrong_version),
+        "wrong magic": b"X" + data[1:],
+        "empty": b"",
+        "one byte longer": data + b"\0",
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["truncated", "truncated by one byte", "header bit flip", "data bit flip", "wrong version", "wrong magic",
+     "empty", "one byte longer"],
+)
+def test_damage_is_detected_and_rebuilt(fixture_index, case: str) -> None:  # type: ignore[no-untyped-def]
+    leaf, segment = _leaves(fixture_index)[-1]
+    path = _written(fixture_index, leaf, segment)
+    good = build_columns(leaf, segment)
+    path.write_bytes(_damage_cases(path)[case])
+    with pytest.raises(ColumnsError):
+        load_columns(fixture_index.path, segment)
+    _assert_same(columns_for(fixture_index.path, leaf, segment), good)
+    _assert_same(load_columns(fixture_index.path, segment), good)  # the file was rewritten
+
+
+def test_missing_file_is_built_and_written(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    leaf, segment = _leaves(fixture_index)[0]
+    path = fixture_index.path / column_file_name(segment.segment_id())
+    path.unlink(missing_ok=True)
+    with pytest.raises(ColumnsError, match="no column file"):
+        load_columns(fixture_index.path, segment)
+    columns_for(fixture_index.path, leaf, segment)
+    assert path.is_file()
+
+
+def test_a_file_of_another_segment_is_refused(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    (leaf_a, segment_a), (_leaf_b, segment_b) = _leaves(fixture_index)[:2]
+    path_a = _written(fixture_index, leaf_a, segment_a)
+    target = fixture_index.path / column_file_name(segment_b.segment_id())
+    target.write_bytes(path_a.read_bytes())
+    with pytest.raises(ColumnsError, match="segment"):
+        load_columns(fixture_index.path, segment_b)
+    target.unlink()
+
+
+def test_whoosh_clean_up_removes_the_columns_of_dead_segments(tmp_path: Path) -> None:
+    index = diplosearch.open_index(tmp_path / "ix", create=True)
+    index.add_many([Document(id=f"d{i}", body=f"kota rumah {i}") for i in range(5)], workers=1)
+    (leaf, segment), = _leaves(index)
+    live_file = _written(index, leaf, segment)
+    dead_file = index.path / column_file_name("MAIN_deadsegment01")
+    dead_file.write_bytes(live_file.read_bytes())
+    dead_temporary = index.path / (column_file_name("MAIN_deadsegment01") + ".tmp0123abcd")
+    dead_temporary.write_bytes(b"partial")
+    whoosh_index = index._whoosh
+    toc = whoosh_index._read_toc()
+    clean_files(whoosh_index.storage, "MAIN", toc.generation, toc.segments)
+    assert live_file.is_file()
+    assert not dead_file.exists() and not dead_temporary.exists()
+    index.close()
+
+
+def test_document_values() -> None:
+    assert published_day("1970-01-02T10:00:00") == 1
+    assert published_day(dt.date(1969, 12, 31)) == -1
+    assert published_day(None) == MISSING_DAY == published_day("not a date")
+    column = encode_values(["Kompas.com", None, "kompas.com", "Detik", "KOMPAS.COM", "kompas.com"])
+    assert column.keys == ("detik", "kompas.com")
+    assert column.labels == ("Detik", "kompas.com")  # the most common spelling
+    assert column.ids.tolist() == [1, -1, 1, 0, 1, 1]
+
+
+def test_an_empty_segment_field_round_trips(tmp_path: Path) -> None:
+    index = diplosearch.open_index(tmp_path / "ix", create=True)
+    index.add_many([Document(id="only", body="kota")], workers=1)  # no title, quotes or captions
+    (leaf, segment), = _leaves(index)
+    built = build_columns(leaf, segment)
+    assert len(built.fields["quotes"].docs) == 0
+    write_columns(index.path, segment.segment_id(), built)
+    _assert_same(load_columns(index.path, segment), built)
+    assert os.path.getsize(index.path / column_file_name(segment.segment_id())) > 0
+    index.close()
