@@ -61,6 +61,7 @@ class ReferenceIndex:
         for doc in self.docs:
             for field in TEXT_FIELDS:
                 self.df[field].update(doc.positions[field].keys())
+        self._any_field_df: dict[tuple[tuple[str, ...], str], int] = {}
         self.avg = {f: (sum(d.lengths[f] for d in self.docs) / (self.n or 1)) or 1 for f in TEXT_FIELDS}
 
     # -- formulas -------------------------------------------------------------------
@@ -87,7 +88,10 @@ class ReferenceIndex:
         )
         if not t:
             return 0.0
-        df = sum(1 for d in self.docs if any(self.tf(d, f, text) for f in fields))
+        key = (tuple(fields), text)
+        df = self._any_field_df.get(key)
+        if df is None:
+            df = self._any_field_df[key] = sum(1 for d in self.docs if any(self.tf(d, f, text) for f in fields))
         idf = math.log(1 + (self.n - df + 0.5) / (df + 0.5))
         return idf * t / (t + r.k1)
 
