@@ -20,6 +20,7 @@ from diplosearch.store.columns import (
     COLUMN_TEXT_FIELDS,
     MISSING_DAY,
     ColumnsError,
+    Vocabulary,
     build_columns,
     column_file_name,
     columns_for,
@@ -48,7 +49,9 @@ def _written(index, leaf, segment) -> Path:  # type: ignore[no-untyped-def]
 
 
 def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
-    assert a.segment_id == b.segment_id and a.doc_count == b.doc_count and a.terms == b.terms
+    assert a.segment_id == b.segment_id and a.doc_count == b.doc_count
+    assert a.vocabulary.terms() == b.vocabulary.terms()
+    assert np.array_equal(a.vocabulary.offsets, b.vocabulary.offsets)
     for field in COLUMN_TEXT_FIELDS:
         fa, fb = a.fields[field], b.fields[field]
         for name in ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes"):
@@ -68,8 +71,9 @@ def test_columns_hold_what_whoosh_holds(fixture_index) -> None:  # type: ignore[
         for field in COLUMN_TEXT_FIELDS:
             fc = columns.fields[field]
             assert fc.total_length == leaf.field_length(field)
-            for text in columns.terms:
-                start, end = fc.row(columns.term_ids[text])
+            for term_id, text in enumerate(columns.vocabulary.terms()):
+                assert columns.vocabulary.id_of(text) == term_id
+                start, end = fc.row(term_id)
                 if start == end:
                     assert (field, text) not in leaf
                     continue
@@ -182,6 +186,15 @@ def test_whoosh_clean_up_removes_the_columns_of_dead_segments(tmp_path: Path) ->
     index.close()
 
 
+def test_vocabulary_lookup() -> None:
+    terms = sorted(["kota", "laut", "rumah", "ā", "a", "ṭaṭa", "zz"])
+    vocabulary = Vocabulary.of(terms)
+    assert vocabulary.terms() == terms
+    assert [vocabulary.id_of(t) for t in terms] == list(range(len(terms)))
+    assert vocabulary.id_of("kot") is None and vocabulary.id_of("zzz") is None and vocabulary.id_of("") is None
+    assert Vocabulary.of([]).id_of("kota") is None
+
+
 def test_document_values() -> None:
     assert published_day("1970-01-02T10:00:00") == 1
     assert published_day(dt.date(1969, 12, 31)) == -1
@@ -202,3 +215,29 @@ def test_an_empty_segment_field_round_trips(tmp_path: Path) -> None:
     _assert_same(load_columns(index.path, segment), built)
     assert os.path.getsize(index.path / column_file_name(segment.segment_id())) > 0
     index.close()
+
+
+def test_positions_decode_like_whoosh(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh.formats import Positions
+
+    from diplosearch.store import columns as columns_module
+    from diplosearch.store.columns import _decode_positions
+
+    unpickled = []
+    real_unpickle = columns_module._unpickle
+    monkeypatch.setattr(columns_module, "_unpickle", lambda data: unpickled.append(data) or real_unpickle(data))
+
+    rng = np.random.default_rng(3)
+    lists = [[], [0], [5], [255], [256], [65535], [70000], [3, 10], [0, 1, 2], [1, 300], [2, 70000, 70001],
+             list(range(0, 3000, 2)), [7] * 1]
+    for _ in range(300):
+        lists.append(sorted(set(rng.integers(0, rng.choice([200, 300, 5000, 100_000]), rng.integers(1, 9)).tolist())))
+    fmt = Positions()
+    encoded = [fmt.encode(p) for p in lists]
+    encoded[3] = encoded[3][:-1]  # a value whose final STOP was left out still decodes
+    pointers, positions = _decode_positions(encoded)
+    got = [positions[pointers[i] : pointers[i + 1]].tolist() for i in range(len(lists))]
+    assert got == [fmt.decode_positions(v) for v in encoded] == lists
+    # small lists of small deltas (most postings) are read in bulk, not unpickled one by one
+    bulk_shaped = sum(1 for p in lists if p and len(p) < 1000 and max(b - a for a, b in zip([0] + p, p)) < 256)
+    assert len(unpickled) <= len(lists) - bulk_shaped + 1

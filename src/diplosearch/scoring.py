@@ -182,7 +182,7 @@ class CommitColumns:
 
 def _postings(view: SegmentView, fields: Sequence[str], text: str):  # type: ignore[no-untyped-def]
     """(field, docs slice) for each of ``fields`` where ``text`` has postings in ``view``."""
-    term_id = view.columns.term_ids.get(text)
+    term_id = view.columns.vocabulary.id_of(text)
     if term_id is None:
         return
     for field in fields:
@@ -228,7 +228,7 @@ class _SegmentEvaluation:
         """(mask, scores) of one term over ``fields`` in this segment."""
         mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
         commit, view, ranking = self.commit, self.view, self.ranking
-        term_id = view.columns.term_ids.get(text)
+        term_id = view.columns.vocabulary.id_of(text)
         if term_id is None:
             return mask, scores
         per_field = ranking.model == "per_field"
@@ -282,7 +282,7 @@ class _SegmentEvaluation:
     def _phrase_docs(self, field: str, texts: Sequence[str]) -> np.ndarray:
         """Doc numbers where ``texts`` stand at consecutive positions of ``field``."""
         fc = self.view.columns.fields.get(field)
-        term_ids = [self.view.columns.term_ids.get(t) for t in texts]
+        term_ids = [self.view.columns.vocabulary.id_of(t) for t in texts]
         empty = np.zeros(0, np.int64)
         if fc is None or any(t is None for t in term_ids):
             return empty

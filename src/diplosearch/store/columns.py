@@ -6,7 +6,7 @@ whose name starts with a dead segment's id, so the columns leave with their segm
 
 A file holds, for one segment:
 
-- the vocabulary of all text fields (one ``\\0``-separated UTF-8 blob, sorted);
+- the vocabulary of all text fields (sorted, one UTF-8 blob with start offsets);
 - per text field, CSR arrays over the vocabulary: ``pointers`` (row ``t`` of term ``t``
   is ``[pointers[t], pointers[t+1])``), ``docs`` (segment-local doc numbers, ascending
   in a row), ``weights`` (Whoosh's posting weight: the term frequency), and the
@@ -105,6 +105,60 @@ class ValueColumn:
     """int32 [documents]: index into ``keys``, -1 where the document has no value."""
 
 
+class Vocabulary:
+    """The sorted terms of a segment, looked up without decoding them all.
+
+    Terms stay in one UTF-8 blob with start offsets (UTF-8 byte order is code point
+    order, so the blob is sorted as the terms are); a lookup is a binary search, and
+    the ids of terms already asked for are remembered. Opening a segment thus costs
+    no Python object per term.
+    """
+
+    _CACHE_LIMIT = 100_000
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+        self._ids: dict[str, int | None] = {}
+
+    @classmethod
+    def of(cls, sorted_terms: list[str]) -> "Vocabulary":
+        encoded = [term.encode("utf-8") for term in sorted_terms]
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def term(self, term_id: int) -> str:
+        return self.blob[self.offsets[term_id] : self.offsets[term_id + 1]].decode("utf-8")
+
+    def terms(self) -> list[str]:
+        """Every term, in id order (decodes them all: for tests and tools)."""
+        return [self.term(i) for i in range(len(self))]
+
+    def id_of(self, text: str) -> int | None:
+        """The id of ``text``, or None when the segment does not hold it."""
+        try:
+            return self._ids[text]
+        except KeyError:
+            pass
+        key, blob, offsets = text.encode("utf-8"), self.blob, self.offsets
+        low, high = 0, len(self)
+        while low < high:
+            middle = (low + high) // 2
+            if blob[offsets[middle] : offsets[middle + 1]] < key:
+                low = middle + 1
+            else:
+                high = middle
+        found = low if low < len(self) and blob[offsets[low] : offsets[low + 1]] == key else None
+        if len(self._ids) >= self._CACHE_LIMIT:
+            self._ids.clear()
+        self._ids[text] = found  # a race only stores the same answer twice
+        return found
+
+
 @attrs.frozen(eq=False)
 class SegmentColumns:
     """Everything the scorer reads about one segment."""
@@ -112,20 +166,16 @@ class SegmentColumns:
     segment_id: str
     doc_count: int
     """Documents in the segment, deleted ones included (Whoosh's ``doc_count_all``)."""
-    terms: tuple[str, ...]
-    """The vocabulary of all text fields, sorted; a term's position is its id."""
+    vocabulary: Vocabulary
+    """The terms of all text fields, sorted; a term's rank is its id."""
     fields: Mapping[str, FieldColumns]
     published_days: np.ndarray
     """int32 [documents]: days since 1970-01-01, :data:`MISSING_DAY` when unknown."""
     values: Mapping[str, ValueColumn]
-    term_ids: Mapping[str, int] = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "term_ids", dict(zip(self.terms, range(len(self.terms)))))
 
     def document_frequency(self, field: str, text: str) -> int:
         """Postings of ``text`` in ``field`` (deleted documents included, as Whoosh counts)."""
-        term_id = self.term_ids.get(text)
+        term_id = self.vocabulary.id_of(text)
         if term_id is None or field not in self.fields:
             return 0
         start, end = self.fields[field].row(term_id)
@@ -151,8 +201,6 @@ def build_columns(leaf_reader: Any, segment: Any, fields: tuple[str, ...] = COLU
     for field, text, docs, weights, values in _segment_postings(leaf_reader, fields):
         rows[field][text] = (docs, weights, values)
     terms = sorted(set().union(*(r.keys() for r in rows.values())))
-    if any("\0" in term for term in terms):
-        raise ColumnsError(f"segment {segment.segment_id()}: a term holds a NUL character")
     term_ids = {term: i for i, term in enumerate(terms)}
     field_columns = {
         field: _field_columns(rows[field], term_ids, len(terms), _length_codes(leaf_reader, field, doc_count),
@@ -163,7 +211,7 @@ def build_columns(leaf_reader: Any, segment: Any, fields: tuple[str, ...] = COLU
     return SegmentColumns(
         segment_id=segment.segment_id(),
         doc_count=doc_count,
-        terms=tuple(terms),
+        vocabulary=Vocabulary.of(terms),
         fields=field_columns,
         published_days=published,
         values=values,
@@ -255,14 +303,12 @@ def _field_columns(
 
 
 def _decode_positions(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Whoosh's ``Positions`` values (a 4-byte count, then a pickled list of position
-    deltas missing its final STOP opcode) into CSR pointers and absolute positions."""
+    """Whoosh's ``Positions`` values (a 4-byte big-endian count, then a protocol-2 pickle
+    of the list of position deltas) into CSR pointers and absolute positions."""
     counts = np.fromiter((int.from_bytes(v[:4], "big") for v in encoded), np.int64, len(encoded))
     pointers = np.zeros(len(encoded) + 1, np.int64)
     np.cumsum(counts, out=pointers[1:])
-    deltas = np.fromiter(
-        (d for v in encoded for d in _unpickle(v[4:] if v.endswith(b".") else v[4:] + b".")), np.int64, int(pointers[-1])
-    )
+    deltas = _position_deltas(encoded, counts, pointers)
     # Deltas restart at each posting: a running sum minus the sum before the posting.
     running = np.cumsum(deltas)
     starts_sum = np.zeros(len(encoded), np.int64)
@@ -272,6 +318,60 @@ def _decode_positions(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     positions = running - np.repeat(starts_sum, counts)
     dtype = np.uint16 if positions.size == 0 or positions.max() < 2**16 else np.uint32
     return pointers, positions.astype(dtype)
+
+
+_PICKLE_HEAD = b"\x80\x02]q\x00"  # PROTO 2, EMPTY_LIST, BINPUT 0: how every list starts
+_K, _M, _MARK, _APPEND, _APPENDS, _STOP = b"KM(ae."
+
+
+def _position_deltas(encoded: list[bytes], counts: np.ndarray, pointers: np.ndarray) -> np.ndarray:
+    """The delta lists of all postings, concatenated.
+
+    Unpickling millions of tiny lists one by one dominates building columns from a
+    segment, so the shapes pickle gives small lists are read in bulk from the bytes:
+    one item (``K`` byte or ``M`` 2-byte int, then ``a``), or ``(``, only ``K`` items,
+    ``e``. Anything else (larger numbers, 1000+ items) goes through pickle.
+    """
+    deltas = np.zeros(int(pointers[-1]), np.int64)
+    if not encoded:
+        return deltas
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    joined = np.frombuffer(b"".join(encoded), np.uint8)
+    starts = np.zeros(len(encoded), np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    decoded = np.zeros(len(encoded), bool)
+    candidates = np.flatnonzero(lengths >= 4 + len(_PICKLE_HEAD) + 3)
+    s = starts[candidates]
+    for i, byte in enumerate(_PICKLE_HEAD):
+        keep = joined[s + 4 + i] == byte
+        candidates, s = candidates[keep], s[keep]
+    # pickle bytes after the head, without an optional final STOP
+    body = lengths[candidates] - 4 - len(_PICKLE_HEAD) - (joined[s + lengths[candidates] - 1] == _STOP)
+    op = s + 4 + len(_PICKLE_HEAD)  # the first opcode after the head
+    first_op = joined[op]
+    k = counts[candidates]
+    last = len(joined) - 1  # the body checks reject what clipping would misread
+    single_k = (k == 1) & (first_op == _K) & (body == 3) & (joined[np.minimum(op + 2, last)] == _APPEND)
+    single_m = (k == 1) & (first_op == _M) & (body == 4) & (joined[np.minimum(op + 3, last)] == _APPEND)
+    deltas[pointers[candidates[single_k]]] = joined[op[single_k] + 1]
+    deltas[pointers[candidates[single_m]]] = joined[op[single_m] + 1] + 256 * joined[op[single_m] + 2].astype(np.int64)
+    decoded[candidates[single_k | single_m]] = True
+    # "(" K n K n ... "e": every item opcode must be K and the list must end right there
+    multi = (k >= 2) & (first_op == _MARK) & (body == 2 * k + 2)
+    group, base, size = candidates[multi], op[multi] + 1, k[multi]
+    if len(group):
+        item_starts = np.repeat(base, size) + 2 * (np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size))
+        first_item = np.cumsum(size) - size
+        all_k = np.minimum.reduceat((joined[item_starts] == _K).astype(np.int8), first_item).astype(bool)
+        all_k &= joined[base + 2 * size] == _APPENDS
+        items_ok = np.repeat(all_k, size)
+        targets = np.repeat(pointers[group], size) + (np.arange(int(size.sum())) - np.repeat(first_item, size))
+        deltas[targets[items_ok]] = joined[item_starts[items_ok] + 1]
+        decoded[group[all_k]] = True
+    for i in np.flatnonzero(~decoded & (counts > 0)).tolist():
+        value = encoded[i][4:]
+        deltas[pointers[i] : pointers[i + 1]] = _unpickle(value if value.endswith(b".") else value + b".")
+    return deltas
 
 
 def _length_codes(leaf_reader: Any, field: str, doc_count: int) -> np.ndarray:
@@ -334,7 +434,10 @@ def encode_values(values: list[str | None]) -> ValueColumn:
 
 
 def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
-    arrays = {"vocabulary": np.frombuffer("\0".join(columns.terms).encode("utf-8"), dtype=np.uint8)}
+    arrays = {
+        "vocabulary": np.frombuffer(columns.vocabulary.blob, dtype=np.uint8),
+        "vocabulary_offsets": columns.vocabulary.offsets,
+    }
     for field, fc in columns.fields.items():
         for name in ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes"):
             arrays[f"field.{field}.{name}"] = getattr(fc, name)
@@ -361,7 +464,7 @@ def write_columns(folder: str | os.PathLike[str], segment_id: str, columns: Segm
     header = {
         "segment_id": segment_id,
         "doc_count": columns.doc_count,
-        "term_count": len(columns.terms),
+        "term_count": len(columns.vocabulary),
         "fields": {f: {"total_length": fc.total_length} for f, fc in columns.fields.items()},
         "values": {n: {"keys": list(c.keys), "labels": list(c.labels)} for n, c in columns.values.items()},
         "arrays": table,
@@ -457,9 +560,9 @@ def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool =
 
 def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> SegmentColumns:
     doc_count, term_count = header["doc_count"], header["term_count"]
-    terms = tuple(bytes(arrays["vocabulary"]).decode("utf-8").split("\0")) if term_count else ()
-    if len(terms) != term_count:
-        raise ValueError(f"{len(terms)} terms, the header says {term_count}")
+    blob, offsets = bytes(arrays["vocabulary"]), arrays["vocabulary_offsets"]
+    if len(offsets) != term_count + 1 or int(offsets[0]) != 0 or int(offsets[-1]) != len(blob):
+        raise ValueError(f"the vocabulary does not hold the {term_count} terms the header says")
     fields = {}
     for field, meta in header["fields"].items():
         fc = FieldColumns(
@@ -484,7 +587,7 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) 
     return SegmentColumns(
         segment_id=header["segment_id"],
         doc_count=doc_count,
-        terms=terms,
+        vocabulary=Vocabulary(blob, offsets),
         fields=fields,
         published_days=arrays["published_days"],
         values=values,
