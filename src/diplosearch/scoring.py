@@ -55,9 +55,11 @@ class Ranking:
     b: float = 0.75
     boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
     """Weight of each field; a field not named weighs 1."""
-    coordination: Literal["strict", "off", "soft"] = "strict"
+    coordination: Literal["strict", "off", "soft"] = attrs.field(
+        default="strict", validator=attrs.validators.in_(("strict", "off", "soft")))
     soft_power: float = 0.5
-    model: Literal["per_field", "bm25f"] = "per_field"
+    model: Literal["per_field", "bm25f"] = attrs.field(
+        default="per_field", validator=attrs.validators.in_(("per_field", "bm25f")))
 
     def weight(self, field: str) -> float:
         return float(self.boosts.get(field, 1.0))

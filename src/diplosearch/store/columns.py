@@ -305,10 +305,18 @@ def _field_columns(
 def _decode_positions(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Whoosh's ``Positions`` values (a 4-byte big-endian count, then a protocol-2 pickle
     of the list of position deltas) into CSR pointers and absolute positions."""
-    counts = np.fromiter((int.from_bytes(v[:4], "big") for v in encoded), np.int64, len(encoded))
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    if len(lengths) and lengths.min() < 4:
+        raise ColumnsError("a text field's postings hold no positions (its format is not Positions)")
+    joined = np.frombuffer(b"".join(encoded), np.uint8)
+    starts = np.zeros(len(encoded), np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    counts = np.zeros(len(encoded), np.int64)
+    for i in range(4):
+        counts = (counts << 8) | joined[starts + i]
     pointers = np.zeros(len(encoded) + 1, np.int64)
     np.cumsum(counts, out=pointers[1:])
-    deltas = _position_deltas(encoded, counts, pointers)
+    deltas = _position_deltas(encoded, joined, starts, lengths, counts, pointers)
     # Deltas restart at each posting: a running sum minus the sum before the posting.
     running = np.cumsum(deltas)
     starts_sum = np.zeros(len(encoded), np.int64)
@@ -324,7 +332,14 @@ _PICKLE_HEAD = b"\x80\x02]q\x00"  # PROTO 2, EMPTY_LIST, BINPUT 0: how every lis
 _K, _M, _MARK, _APPEND, _APPENDS, _STOP = b"KM(ae."
 
 
-def _position_deltas(encoded: list[bytes], counts: np.ndarray, pointers: np.ndarray) -> np.ndarray:
+def _position_deltas(
+    encoded: list[bytes],
+    joined: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    counts: np.ndarray,
+    pointers: np.ndarray,
+) -> np.ndarray:
     """The delta lists of all postings, concatenated.
 
     Unpickling millions of tiny lists one by one dominates building columns from a
@@ -333,12 +348,6 @@ def _position_deltas(encoded: list[bytes], counts: np.ndarray, pointers: np.ndar
     ``e``. Anything else (larger numbers, 1000+ items) goes through pickle.
     """
     deltas = np.zeros(int(pointers[-1]), np.int64)
-    if not encoded:
-        return deltas
-    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-    joined = np.frombuffer(b"".join(encoded), np.uint8)
-    starts = np.zeros(len(encoded), np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
     decoded = np.zeros(len(encoded), bool)
     candidates = np.flatnonzero(lengths >= 4 + len(_PICKLE_HEAD) + 3)
     s = starts[candidates]
