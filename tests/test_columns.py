@@ -21,14 +21,13 @@ from diplosearch.store.columns import (
     MISSING_DAY,
     ColumnsError,
     Vocabulary,
-    build_columns,
     column_file_name,
-    columns_for,
     encode_values,
     load_columns,
     published_day,
     write_columns,
 )
+from diplosearch.store.columns_upgrade import build_columns, columns_for
 
 
 @pytest.fixture(scope="module")
@@ -220,8 +219,8 @@ def test_an_empty_segment_field_round_trips(tmp_path: Path) -> None:
 def test_positions_decode_like_whoosh(monkeypatch: pytest.MonkeyPatch) -> None:
     from whoosh.formats import Positions
 
-    from diplosearch.store import columns as columns_module
-    from diplosearch.store.columns import _decode_positions
+    from diplosearch.store import columns_upgrade as columns_module
+    from diplosearch.store.columns_upgrade import _decode_positions
 
     unpickled = []
     real_unpickle = columns_module._unpickle

@@ -41,7 +41,8 @@ from whoosh.util.numeric import byte_to_length
 from . import query as q
 from .errors import QueryError
 from .index import DEFAULT_FIELD_BOOSTS
-from .store.columns import VALUE_FIELDS, MISSING_DAY, SegmentColumns, columns_for
+from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
+from .store.columns_upgrade import columns_for
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
