@@ -21,6 +21,7 @@ from diplosearch.store.columns import (
     MISSING_DAY,
     ColumnsError,
     Vocabulary,
+    assemble_columns,
     column_file_name,
     encode_values,
     load_columns,
@@ -240,3 +241,35 @@ def test_positions_decode_like_whoosh(monkeypatch: pytest.MonkeyPatch) -> None:
     # small lists of small deltas (most postings) are read in bulk, not unpickled one by one
     bulk_shaped = sum(1 for p in lists if p and len(p) < 1000 and max(b - a for a, b in zip([0] + p, p)) < 256)
     assert len(unpickled) <= len(lists) - bulk_shaped + 1
+
+
+def test_columns_assembled_from_postings_in_memory_equal_those_built_from_the_segment(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    for leaf, segment in _leaves(fixture_index):
+        doc_count = leaf.doc_count_all()
+        postings = {}
+        for field in COLUMN_TEXT_FIELDS:
+            postings[field] = {}
+            for text in leaf.lexicon(field):
+                # all postings, deleted documents included, as a writer holds them
+                info = leaf._terms.term_info(field, text)
+                matcher = leaf._terms.matcher(field, text, leaf.schema[field].format)
+                rows = ([], [], [])
+                while matcher.is_active():
+                    rows[0].append(matcher.id())
+                    rows[1].append(matcher.weight())
+                    rows[2].append(matcher.value_as("positions"))
+                    matcher.next()
+                assert len(rows[0]) == info.doc_frequency()
+                postings[field][text.decode("utf-8")] = rows
+        stored = [leaf.stored_fields(d) for d in range(doc_count)]
+        assembled = assemble_columns(
+            segment.segment_id(),
+            doc_count,
+            postings,
+            {f: np.array([length_to_byte(leaf.doc_field_length(d, f, 0)) for d in range(doc_count)], np.uint8)
+             for f in COLUMN_TEXT_FIELDS},
+            {f: leaf.field_length(f) for f in COLUMN_TEXT_FIELDS},
+            [s.get("published") for s in stored],
+            {name: [s.get(name) or None for s in stored] for name in ("source", "category", "sub_category")},
+        )
+        _assert_same(assembled, build_columns(leaf, segment))

@@ -23,7 +23,8 @@ header (segment id, document count, the table of arrays with dtype, shape, offse
 CRC-32, the total size), then each array 64-byte aligned so it is mapped, not copied.
 Files are written to a temporary name, fsync'ed and renamed. :func:`load_columns`
 raises :class:`ColumnsError` on any damage; ``columns_upgrade.columns_for`` then rebuilds
-from the segment (never trusting the damaged file); :mod:`.columns_upgrade` holds that path.
+them from the segment (never trusting the damaged file). A writer that holds a new
+segment's postings in memory makes its columns with :func:`assemble_columns`.
 
 Deletions are not in the file: Whoosh keeps them in the table of contents, and the
 scorer reads them from the segment object of each commit.
@@ -39,7 +40,7 @@ import struct
 import uuid
 import zlib
 from collections import Counter
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -184,6 +185,60 @@ class SegmentColumns:
 def column_file_name(segment_id: str) -> str:
     """The column file of a segment: its id plus :data:`COLUMNS_EXTENSION`."""
     return f"{segment_id}{COLUMNS_EXTENSION}"
+
+
+# ----------------------------------------------------------------------------- assembling
+
+
+def assemble_columns(
+    segment_id: str,
+    doc_count: int,
+    postings: Mapping[str, Mapping[str, tuple[Sequence[int], Sequence[float], Sequence[Sequence[int]]]]],
+    length_codes: Mapping[str, np.ndarray],
+    total_lengths: Mapping[str, int],
+    published: Sequence[object],
+    values: Mapping[str, Sequence[str | None]],
+) -> SegmentColumns:
+    """Columns from a segment's data held in memory (a writer's own postings).
+
+    :param postings: per text field, term -> (doc numbers ascending, Whoosh posting
+        weights, the positions of each posting).
+    :param length_codes: per text field, Whoosh's one-byte length code of each document.
+    :param total_lengths: per text field, the total length in tokens.
+    :param published: per document, the stored ``published`` value (see :func:`published_day`).
+    :param values: per name in :data:`VALUE_FIELDS`, each document's value or None.
+    """
+    terms = sorted(set().union(*(field_postings.keys() for field_postings in postings.values())))
+    term_ids = {term: i for i, term in enumerate(terms)}
+    fields = {}
+    for field in COLUMN_TEXT_FIELDS:
+        rows = sorted((postings.get(field) or {}).items(), key=lambda item: term_ids[item[0]])
+        counts = np.zeros(len(terms) + 1, np.int64)
+        position_lists: list[Sequence[int]] = []
+        for text, (docs, _weights, positions) in rows:
+            counts[term_ids[text] + 1] = len(docs)
+            position_lists.extend(positions)
+        position_counts = np.fromiter(map(len, position_lists), np.int64, len(position_lists))
+        position_pointers = np.zeros(len(position_lists) + 1, np.int64)
+        np.cumsum(position_counts, out=position_pointers[1:])
+        flat = np.fromiter((p for ps in position_lists for p in ps), np.int64, int(position_pointers[-1]))
+        fields[field] = FieldColumns(
+            pointers=np.cumsum(counts),
+            docs=np.fromiter((d for _t, (docs, _w, _p) in rows for d in docs), np.int32),
+            weights=np.fromiter((w for _t, (_d, weights, _p) in rows for w in weights), np.float32),
+            position_pointers=position_pointers,
+            positions=flat.astype(np.uint16 if not flat.size or flat.max() < 2**16 else np.uint32),
+            length_codes=np.asarray(length_codes.get(field, np.zeros(doc_count, np.uint8)), dtype=np.uint8),
+            total_length=int(total_lengths.get(field, 0)),
+        )
+    return SegmentColumns(
+        segment_id=segment_id,
+        doc_count=doc_count,
+        vocabulary=Vocabulary.of(terms),
+        fields=fields,
+        published_days=np.fromiter(map(published_day, published), np.int32, doc_count),
+        values={name: encode_values(list(values.get(name) or [None] * doc_count)) for name in VALUE_FIELDS},
+    )
 
 
 # ----------------------------------------------------------------------------- document values
