@@ -273,3 +273,20 @@ def test_columns_assembled_from_postings_in_memory_equal_those_built_from_the_se
             {name: [s.get(name) or None for s in stored] for name in ("source", "category", "sub_category")},
         )
         _assert_same(assembled, build_columns(leaf, segment))
+
+
+def test_a_rebuild_is_reported_and_survives_a_read_only_folder(fixture_index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from diplosearch.store import columns_upgrade
+
+    leaf, segment = _leaves(fixture_index)[0]
+    (fixture_index.path / column_file_name(segment.segment_id())).unlink(missing_ok=True)
+    reports = []
+
+    def refuse(*args: object) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(columns_upgrade, "write_columns", refuse)
+    columns = columns_for(fixture_index.path, leaf, segment, on_rebuild=lambda *why: reports.append(why))
+    assert columns.doc_count == leaf.doc_count_all()
+    (problem, write_error), = reports
+    assert isinstance(problem, ColumnsError) and isinstance(write_error, PermissionError)

@@ -274,3 +274,16 @@ def test_threads_score_in_parallel_with_the_same_results(corpus) -> None:  # typ
     for thread in threads:
         thread.join()
     assert not failures
+
+
+def test_an_empty_index_scores_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch
+
+    index = diplosearch.open_index(tmp_path / "empty", create=True)
+    with index.reading() as searcher:
+        commit = CommitColumns.from_searcher(str(index.path), searcher)
+    assert commit.doc_count_all == 0
+    page = rank(commit, q.AnyOf((q.Term("kota", FIELDS), q.Phrase(("kota", "laut"), FIELDS))), limit=10)
+    assert page.total == 0 and len(page.docnums) == 0
+    assert facet_counts(commit, q.MatchAll(), "source") == []
+    index.close()

@@ -46,6 +46,7 @@ from .store.columns_upgrade import columns_for
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+_IDF_CACHE_LIMIT = 200_000
 
 
 @attrs.frozen
@@ -117,22 +118,26 @@ class CommitColumns:
                 / (self.doc_count_all or 1)) or 1
             for f in fields
         }
-        # Caches filled on demand; a race only computes the same value twice.
+        # Caches filled on demand; a race only computes the same value twice. The idf
+        # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
 
     @classmethod
     def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
-                      verify: bool = True) -> "CommitColumns":
+                      verify: bool = True, on_rebuild: Any = None) -> "CommitColumns":
         """The columns of the commit ``searcher`` reads (loading, or building missing or
-        damaged column files). ``cache`` (segment id -> columns) reuses the columns of
-        segments an earlier commit already loaded."""
+        damaged column files: see ``columns_for`` for ``verify`` and ``on_rebuild``).
+        ``cache`` (segment id -> columns) reuses the columns of segments an earlier
+        commit already loaded."""
         segments = []
         for leaf, offset in searcher.reader().leaf_readers():
-            segment = leaf._segment
+            segment = getattr(leaf, "_segment", None)
+            if segment is None:  # Whoosh's EmptyReader of an index without segments
+                continue
             columns = cache.get(segment.segment_id()) if cache is not None else None
             if columns is None:
-                columns = columns_for(folder, leaf, segment, verify=verify)
+                columns = columns_for(folder, leaf, segment, verify=verify, on_rebuild=on_rebuild)
                 if cache is not None:
                     cache[segment.segment_id()] = columns
             segments.append((columns, offset, segment.deleted_docs() if segment.has_deletions() else None))
@@ -151,8 +156,14 @@ class CommitColumns:
         key = ("field", field, text)
         value = self._idf.get(key)
         if value is None:
-            value = self._idf[key] = math.log(self.doc_count_all / (self.document_frequency(field, text) + 1)) + 1
+            value = math.log(self.doc_count_all / (self.document_frequency(field, text) + 1)) + 1
+            self._remember_idf(key, value)
         return value
+
+    def _remember_idf(self, key: tuple[Any, ...], value: float) -> None:
+        if len(self._idf) >= _IDF_CACHE_LIMIT:
+            self._idf.clear()
+        self._idf[key] = value
 
     def term_idf(self, fields: tuple[str, ...], text: str) -> float:
         """One idf per term over documents holding it in any of ``fields`` (BM25F model)."""
@@ -166,7 +177,8 @@ class CommitColumns:
                     holding[docs] = True
                 df += int(holding.sum())
             n = self.doc_count_all
-            value = self._idf[key] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            value = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            self._remember_idf(key, value)
         return value
 
     def length_norm(self, view: SegmentView, field: str, ranking: Ranking) -> np.ndarray:

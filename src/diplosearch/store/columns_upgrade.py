@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import zlib
 from pickle import loads as _unpickle
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -31,14 +31,32 @@ from .columns import (
 )
 
 
-def columns_for(folder: str | os.PathLike[str], leaf_reader: Any, segment: Any, *, verify: bool = True) -> SegmentColumns:
+def columns_for(
+    folder: str | os.PathLike[str],
+    leaf_reader: Any,
+    segment: Any,
+    *,
+    verify: bool = True,
+    on_rebuild: Callable[[ColumnsError, OSError | None], None] | None = None,
+) -> SegmentColumns:
     """The columns of ``segment``: loaded from its file, or, when the file is missing or
-    damaged, rebuilt from the segment and written (a damaged file is never used)."""
+    damaged, rebuilt from the segment and written (a damaged file is never used).
+
+    :param on_rebuild: called after a rebuild with why the file could not be used and,
+        when the new file could not be written (a read-only index), that error; the
+        rebuilt columns are used either way. This is where a caller says "upgrading".
+    """
     try:
         return load_columns(folder, segment, verify=verify)
-    except ColumnsError:
+    except ColumnsError as problem:
         columns = build_columns(leaf_reader, segment)
-        write_columns(folder, segment.segment_id(), columns)
+        write_error = None
+        try:
+            write_columns(folder, segment.segment_id(), columns)
+        except OSError as exc:
+            write_error = exc
+        if on_rebuild is not None:
+            on_rebuild(problem, write_error)
         return columns
 
 
