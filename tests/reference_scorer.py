@@ -125,12 +125,12 @@ class ReferenceIndex:
             else:
                 score = sum(self.bm25f_term_score(doc, node.fields, t, r) for t in node.texts)
             return True, score, set(node.texts)
-        if isinstance(node, q.AnyOf):
-            results = [self.evaluate(c, doc, r) for c in node.children]
+        if isinstance(node, q.AnyOf):  # identical children count once, as Whoosh normalises them
+            results = [self.evaluate(c, doc, r) for c in dict.fromkeys(node.children)]
             hits = [res for res in results if res[0]]
             return bool(hits), sum(res[1] for res in hits), set().union(*(res[2] for res in hits))
         if isinstance(node, q.AllOf):
-            results = [self.evaluate(c, doc, r) for c in node.children]
+            results = [self.evaluate(c, doc, r) for c in dict.fromkeys(node.children)]
             if not results or not all(res[0] for res in results):
                 return False, 0.0, set()
             return True, sum(res[1] for res in results), set().union(*(res[2] for res in results))

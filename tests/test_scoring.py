@@ -180,6 +180,23 @@ def test_plain_words_equal_whoosh_1_0(corpus) -> None:  # type: ignore[no-untype
         assert [hit.id for hit in results.hits] == ids
 
 
+def test_phrases_and_conjunctions_equal_whoosh_1_0(corpus) -> None:  # type: ignore[no-untyped-def]
+    index, commit, reference = corpus
+    maker = TreeMaker(250, reference)
+    cases = []
+    # words a query keeps as they are (the index holds some that a query analyses away)
+    bigrams = [b for b in maker.bigrams if all(index.analyzer.terms(w) == [w] for w in b)]
+    for first, second in bigrams[::9][:15]:
+        cases.append((f'"{first} {second}"', q.Phrase((first, second), FIELDS)))
+        cases.append((f"{first} AND {second}", q.AllOf((q.Term(first, FIELDS), q.Term(second, FIELDS)))))
+    for text, root in cases:
+        with index.reading() as searcher:
+            found = searcher.search(CoordinatedQuery(parse_query(text, searcher.schema)), limit=PAGE)
+            expected = [(hit.docnum, *_bm25f_and_matched(hit, True)) for hit in found]
+            expected_total = len(found)
+        assert_same_page(rank(commit, root, limit=PAGE), expected_total, expected)
+
+
 def test_an_excluded_word_never_lets_a_document_through(corpus) -> None:  # type: ignore[no-untyped-def]
     index, commit, reference = corpus
     maker = TreeMaker(300, reference)

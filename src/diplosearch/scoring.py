@@ -27,6 +27,9 @@ Two ranking models (:class:`Ranking`):
 Coordination: ``"strict"`` ranks documents matching more distinct positive terms
 first, then by score (1.0's rule); ``"off"`` by score alone; ``"soft"`` by
 ``score * (matched / query terms) ** soft_power``. Ties go to the lower doc number.
+
+Identical children of one ``AnyOf``/``AllOf`` count once, as in 1.0 (Whoosh's
+normalisation drops them): ``kota kota`` scores as ``kota``.
 """
 
 from __future__ import annotations
@@ -352,7 +355,7 @@ class _SegmentEvaluation:
 
     def _AnyOf(self, node: q.AnyOf) -> _Match:
         result = self.nothing()
-        for child in node.children:
+        for child in _distinct(node.children):
             match = self.evaluate(child)
             result.mask |= match.mask
             result.scores += match.scores
@@ -362,7 +365,7 @@ class _SegmentEvaluation:
     def _AllOf(self, node: q.AllOf) -> _Match:
         if not node.children:
             return self.nothing()
-        matches = [self.evaluate(child) for child in node.children]
+        matches = [self.evaluate(child) for child in _distinct(node.children)]
         mask = np.logical_and.reduce([m.mask for m in matches])
         scores = np.where(mask, sum(m.scores for m in matches), 0.0)
         terms: dict[str, np.ndarray] = {}
@@ -381,6 +384,12 @@ class _SegmentEvaluation:
         terms = dict(required.terms)
         _merge_terms(terms, _restrict(optional.terms, mask))
         return _Match(mask, required.scores + np.where(mask, optional.scores, 0.0), terms)
+
+
+def _distinct(children: tuple[q.Node, ...]) -> list[q.Node]:
+    # As Whoosh's And/Or.normalize(): a child repeated word for word counts once
+    # ("kota kota" scores as "kota").
+    return list(dict.fromkeys(children))
 
 
 def _merge_terms(into: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> None:
