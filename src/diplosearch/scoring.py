@@ -1,0 +1,524 @@
+"""Scoring a query tree (:mod:`diplosearch.query`) over one commit's column files with numpy.
+
+:class:`CommitColumns` gathers the :class:`~diplosearch.store.columns.SegmentColumns` of
+every segment of one Whoosh commit, with each segment's doc-number offset and deletions
+(from the table of contents) and the commit's global statistics. :func:`rank` evaluates
+a tree over it and returns one page; :func:`match_masks`, :func:`newest` and
+:func:`facet_counts` serve filters, the date sort and facets.
+
+Every node is evaluated per segment into dense arrays over the segment's documents
+(a match mask, a score, and per positive term the documents where it counts as
+matched), so the work is a few numpy operations per (term, field) posting slice and
+never a Python step per candidate document. Arrays are only read, so threads may
+score in parallel over one :class:`CommitColumns`.
+
+Two ranking models (:class:`Ranking`):
+
+- ``"per_field"`` (diplosearch 1.0, Whoosh's ``BM25F``): each (field, term) leaf scores
+  ``idf_f * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen_f))`` with Whoosh's
+  ``idf_f = ln(N / (df_f + 1)) + 1``, times the field's weight; the leaves are summed.
+  ``N``, ``df`` and the average length count deleted documents, lengths are decoded from
+  Whoosh's one-byte codes, as Whoosh does, so scores equal 1.0's.
+- ``"bm25f"`` (Robertson and Zaragoza): per term, the field frequencies are combined
+  before saturation, ``t = sum_f w_f * tf_f / (1 - b + b * len_f / avglen_f)``, scored
+  ``idf * t / (t + k1)`` with one ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` per term,
+  ``df`` counting documents holding the term in any of the term's fields.
+
+Coordination: ``"strict"`` ranks documents matching more distinct positive terms
+first, then by score (1.0's rule); ``"off"`` by score alone; ``"soft"`` by
+``score * (matched / query terms) ** soft_power``. Ties go to the lower doc number.
+
+Identical children of one ``AnyOf``/``AllOf`` count once, as in 1.0 (Whoosh's
+normalisation drops them): ``kota kota`` scores as ``kota``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, Mapping, Sequence
+
+import attrs
+import numpy as np
+from whoosh.util.numeric import byte_to_length
+
+from . import query as q
+from .errors import QueryError
+from .index import DEFAULT_FIELD_BOOSTS
+from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
+from .store.columns_upgrade import columns_for
+
+_LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
+_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+_IDF_CACHE_LIMIT = 200_000
+
+
+@attrs.frozen
+class Ranking:
+    """How documents are scored and ordered (see the module docstring)."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
+    """Weight of each field; a field not named weighs 1."""
+    coordination: Literal["strict", "off", "soft"] = attrs.field(
+        default="strict", validator=attrs.validators.in_(("strict", "off", "soft")))
+    soft_power: float = 0.5
+    model: Literal["per_field", "bm25f"] = attrs.field(
+        default="per_field", validator=attrs.validators.in_(("per_field", "bm25f")))
+
+    def weight(self, field: str) -> float:
+        return float(self.boosts.get(field, 1.0))
+
+
+#: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) and strict coordination.
+WHOOSH_RANKING = Ranking()
+
+
+@attrs.frozen(eq=False)
+class ScoredPage:
+    """One page of ranked documents."""
+
+    total: int
+    """Live documents matching the query in all, not only on this page."""
+    docnums: np.ndarray
+    """int64: commit-wide doc numbers (Whoosh's), best first."""
+    scores: np.ndarray
+    """float64: each document's score (the BM25F sum; for ``"soft"``, after the factor)."""
+    matched_terms: np.ndarray
+    """int64: distinct positive query terms each document matched."""
+
+
+@attrs.frozen(eq=False)
+class SegmentView:
+    """One segment of a commit: its columns, first doc number and live documents."""
+
+    columns: SegmentColumns
+    offset: int
+    live: np.ndarray
+    """bool [documents]: False for documents deleted in this commit."""
+    lengths: Mapping[str, np.ndarray]
+    """float64 [documents] per field: decoded field lengths."""
+
+
+class CommitColumns:
+    """The columns of every segment of one commit, and the commit's global statistics."""
+
+    def __init__(self, segments: Sequence[tuple[SegmentColumns, int, Any]]) -> None:
+        """``segments``: (columns, first doc number, deleted doc numbers or None) each."""
+        views = []
+        for columns, offset, deleted in segments:
+            live = np.ones(columns.doc_count, dtype=bool)
+            dead = np.fromiter(deleted or (), dtype=np.int64)
+            live[dead[dead < columns.doc_count]] = False
+            lengths = {f: _LENGTHS[fc.length_codes] for f, fc in columns.fields.items()}
+            views.append(SegmentView(columns, offset, live, lengths))
+        self.segments: tuple[SegmentView, ...] = tuple(views)
+        self.doc_count_all = sum(v.columns.doc_count for v in views)
+        fields = {f for v in views for f in v.columns.fields}
+        # Whoosh: avg_field_length = total / doc_count_all, and 1 when that is 0
+        self.average_lengths = {
+            f: (sum(v.columns.fields[f].total_length for v in views if f in v.columns.fields)
+                / (self.doc_count_all or 1)) or 1
+            for f in fields
+        }
+        # Caches filled on demand; a race only computes the same value twice. The idf
+        # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
+        self._idf: dict[tuple[Any, ...], float] = {}
+        self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
+
+    @classmethod
+    def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
+                      verify: bool = True, on_rebuild: Any = None) -> "CommitColumns":
+        """The columns of the commit ``searcher`` reads (loading, or building missing or
+        damaged column files: see ``columns_for`` for ``verify`` and ``on_rebuild``).
+        ``cache`` (segment id -> columns) reuses the columns of segments an earlier
+        commit already loaded."""
+        segments = []
+        for leaf, offset in searcher.reader().leaf_readers():
+            segment = getattr(leaf, "_segment", None)
+            if segment is None:  # Whoosh's EmptyReader of an index without segments
+                continue
+            columns = cache.get(segment.segment_id()) if cache is not None else None
+            if columns is None:
+                columns = columns_for(folder, leaf, segment, verify=verify, on_rebuild=on_rebuild)
+                if cache is not None:
+                    cache[segment.segment_id()] = columns
+            segments.append((columns, offset, segment.deleted_docs() if segment.has_deletions() else None))
+        return cls(segments)
+
+    @property
+    def live_count(self) -> int:
+        return sum(int(v.live.sum()) for v in self.segments)
+
+    def document_frequency(self, field: str, text: str) -> int:
+        """Postings of ``text`` in ``field`` over the commit, deleted documents included."""
+        return sum(v.columns.document_frequency(field, text) for v in self.segments)
+
+    def field_idf(self, field: str, text: str) -> float:
+        """Whoosh's idf of one (field, term): ``ln(N / (df + 1)) + 1``."""
+        key = ("field", field, text)
+        value = self._idf.get(key)
+        if value is None:
+            value = math.log(self.doc_count_all / (self.document_frequency(field, text) + 1)) + 1
+            self._remember_idf(key, value)
+        return value
+
+    def _remember_idf(self, key: tuple[Any, ...], value: float) -> None:
+        if len(self._idf) >= _IDF_CACHE_LIMIT:
+            self._idf.clear()
+        self._idf[key] = value
+
+    def term_idf(self, fields: tuple[str, ...], text: str) -> float:
+        """One idf per term over documents holding it in any of ``fields`` (BM25F model)."""
+        key = ("term", fields, text)
+        value = self._idf.get(key)
+        if value is None:
+            df = 0
+            for view in self.segments:
+                holding = np.zeros(view.columns.doc_count, dtype=bool)
+                for field, docs in _postings(view, fields, text):
+                    holding[docs] = True
+                df += int(holding.sum())
+            n = self.doc_count_all
+            value = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            self._remember_idf(key, value)
+        return value
+
+    def length_norm(self, view: SegmentView, field: str, ranking: Ranking) -> np.ndarray:
+        """Per document of ``view``: ``1 - b + b * len / avglen`` (BM25F model) or
+        ``k1 * (1 - b + b * len / avglen)`` (per-field model, Whoosh's operation order)."""
+        key = (id(view), field, ranking.k1, ranking.b, ranking.model)
+        norm = self._norms.get(key)
+        if norm is None:
+            k1, b = ranking.k1, ranking.b
+            relative = view.lengths[field] / self.average_lengths[field]
+            norm = k1 * ((1 - b) + b * relative) if ranking.model == "per_field" else (1 - b) + b * relative
+            norm.flags.writeable = False
+            self._norms[key] = norm
+        return norm
+
+
+def _postings(view: SegmentView, fields: Sequence[str], text: str):  # type: ignore[no-untyped-def]
+    """(field, docs slice) for each of ``fields`` where ``text`` has postings in ``view``."""
+    term_id = view.columns.vocabulary.id_of(text)
+    if term_id is None:
+        return
+    for field in fields:
+        fc = view.columns.fields.get(field)
+        if fc is None:
+            continue
+        start, end = fc.row(term_id)
+        if start < end:
+            yield field, fc.docs[start:end]
+
+
+@attrs.define
+class _Match:
+    """A node's result in one segment (dense over the segment's documents)."""
+
+    mask: np.ndarray
+    scores: np.ndarray
+    """0 wherever ``mask`` is False."""
+    terms: dict[str, np.ndarray]
+    """Positive term -> where it counts as matched (always within ``mask``)."""
+
+
+class _SegmentEvaluation:
+    def __init__(self, commit: CommitColumns, view: SegmentView, ranking: Ranking) -> None:
+        self.commit, self.view, self.ranking = commit, view, ranking
+        self.size = view.columns.doc_count
+
+    def nothing(self) -> _Match:
+        return _Match(np.zeros(self.size, bool), np.zeros(self.size), {})
+
+    def evaluate(self, node: q.Node) -> _Match:
+        handler = getattr(self, "_" + type(node).__name__, None)
+        if handler is None:
+            raise QueryError(f"cannot score a {type(node).__name__} node")
+        match = handler(node)
+        if node.boost != 1.0:
+            match.scores = match.scores * node.boost
+        return match
+
+    # -- leaves -------------------------------------------------------------------
+
+    def _term_scores(self, text: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(mask, scores) of one term over ``fields`` in this segment."""
+        mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
+        commit, view, ranking = self.commit, self.view, self.ranking
+        term_id = view.columns.vocabulary.id_of(text)
+        if term_id is None:
+            return mask, scores
+        per_field = ranking.model == "per_field"
+        for field in fields:
+            fc = view.columns.fields.get(field)
+            if fc is None:
+                continue
+            start, end = fc.row(term_id)
+            if start == end:
+                continue
+            docs = fc.docs[start:end]
+            tf = fc.weights[start:end].astype(np.float64)
+            norm = commit.length_norm(view, field, ranking)[docs]
+            weight = ranking.weight(field)
+            if per_field:
+                # whoosh.scoring.bm25, the same operations in the same order, then the boost
+                part = commit.field_idf(field, text) * ((tf * (ranking.k1 + 1)) / (tf + norm))
+                scores[docs] += part * weight if weight != 1.0 else part
+            else:
+                scores[docs] += weight * tf / norm
+            mask[docs] = True
+        if not per_field and mask.any():
+            saturated = scores[mask]
+            scores[mask] = commit.term_idf(tuple(fields), text) * saturated / (saturated + ranking.k1)
+        return mask, scores
+
+    def _Term(self, node: q.Term) -> _Match:
+        mask, scores = self._term_scores(node.text, node.fields)
+        return _Match(mask, scores, {node.text: mask} if mask.any() else {})
+
+    def _Phrase(self, node: q.Phrase) -> _Match:
+        if len(node.texts) == 1:
+            return self._Term(q.Term(node.texts[0], node.fields))
+        mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
+        where = {field: self._phrase_docs(field, node.texts) for field in node.fields}
+        if self.ranking.model == "per_field":
+            # 1.0: a Phrase per field (boosted by the field's weight) scores the sum of
+            # its words' scores in that field, where the phrase stands.
+            for field, docs in where.items():
+                if len(docs):
+                    field_scores = sum(self._term_scores(text, (field,))[1][docs] for text in node.texts)
+                    scores[docs] += field_scores
+                    mask[docs] = True
+        else:
+            for docs in where.values():
+                mask[docs] = True
+            if mask.any():
+                scores[mask] = sum(self._term_scores(text, node.fields)[1][mask] for text in node.texts)
+        return _Match(mask, scores, {text: mask for text in node.texts} if mask.any() else {})
+
+    def _phrase_docs(self, field: str, texts: Sequence[str]) -> np.ndarray:
+        """Doc numbers where ``texts`` stand at consecutive positions of ``field``."""
+        fc = self.view.columns.fields.get(field)
+        term_ids = [self.view.columns.vocabulary.id_of(t) for t in texts]
+        empty = np.zeros(0, np.int64)
+        if fc is None or any(t is None for t in term_ids):
+            return empty
+        rows = [fc.row(t) for t in term_ids]  # type: ignore[arg-type]
+        if any(start == end for start, end in rows):
+            return empty
+        candidates = fc.docs[rows[0][0] : rows[0][1]]
+        for start, end in rows[1:]:
+            candidates = np.intersect1d(candidates, fc.docs[start:end], assume_unique=True)
+        if not len(candidates):
+            return empty
+        # Key each position as (candidate index, position - word index): the phrase
+        # stands where a key is present for every word.
+        stride = np.int64(1) << 33
+        starts = None
+        for index, (start, end) in enumerate(rows):
+            postings = start + np.searchsorted(fc.docs[start:end], candidates)
+            flat, owner = _expand_ranges(fc.position_pointers[postings], fc.position_pointers[postings + 1])
+            keys = owner * stride + (fc.positions[flat].astype(np.int64) - index)
+            starts = keys if starts is None else starts[np.isin(starts, keys, assume_unique=False)]
+            if not len(starts):
+                return empty
+        return candidates[np.unique(starts // stride)].astype(np.int64)
+
+    def _Fuzzy(self, node: q.Fuzzy) -> _Match:
+        raise QueryError("fuzzy search is not available yet")
+
+    def _MatchNothing(self, node: q.MatchNothing) -> _Match:
+        return self.nothing()
+
+    def _MatchAll(self, node: q.MatchAll) -> _Match:
+        return _Match(np.ones(self.size, bool), np.zeros(self.size), {})
+
+    def _Filter(self, node: q.Filter) -> _Match:
+        if node.field not in VALUE_FIELDS:
+            raise QueryError(f"cannot filter on {node.field!r}; filter fields are {', '.join(VALUE_FIELDS)}")
+        column = self.view.columns.values[node.field]
+        wanted = {value.strip().casefold() for value in node.values}
+        ids = [i for i, key in enumerate(column.keys) if key in wanted]
+        return _Match(np.isin(column.ids, ids), np.zeros(self.size), {})
+
+    def _DateRange(self, node: q.DateRange) -> _Match:
+        days = self.view.columns.published_days
+        mask = days != MISSING_DAY
+        if node.start is not None:
+            mask &= days >= node.start.toordinal() - _EPOCH_ORDINAL
+        if node.end is not None:
+            mask &= days <= node.end.toordinal() - _EPOCH_ORDINAL
+        return _Match(mask, np.zeros(self.size), {})
+
+    # -- combinations -------------------------------------------------------------
+
+    def _AnyOf(self, node: q.AnyOf) -> _Match:
+        result = self.nothing()
+        for child in _distinct(node.children):
+            match = self.evaluate(child)
+            result.mask |= match.mask
+            result.scores += match.scores
+            _merge_terms(result.terms, match.terms)
+        return result
+
+    def _AllOf(self, node: q.AllOf) -> _Match:
+        if not node.children:
+            return self.nothing()
+        matches = [self.evaluate(child) for child in _distinct(node.children)]
+        mask = np.logical_and.reduce([m.mask for m in matches])
+        scores = np.where(mask, sum(m.scores for m in matches), 0.0)
+        terms: dict[str, np.ndarray] = {}
+        for m in matches:
+            _merge_terms(terms, m.terms)
+        return _Match(mask, scores, _restrict(terms, mask))
+
+    def _Exclude(self, node: q.Exclude) -> _Match:
+        positive = self.evaluate(node.positive)
+        mask = positive.mask & ~self.evaluate(node.negative).mask
+        return _Match(mask, np.where(mask, positive.scores, 0.0), _restrict(positive.terms, mask))
+
+    def _AndMaybe(self, node: q.AndMaybe) -> _Match:
+        required, optional = self.evaluate(node.required), self.evaluate(node.optional)
+        mask = required.mask
+        terms = dict(required.terms)
+        _merge_terms(terms, _restrict(optional.terms, mask))
+        return _Match(mask, required.scores + np.where(mask, optional.scores, 0.0), terms)
+
+
+def _distinct(children: tuple[q.Node, ...]) -> list[q.Node]:
+    # As Whoosh's And/Or.normalize(): a child repeated word for word counts once
+    # ("kota kota" scores as "kota").
+    return list(dict.fromkeys(children))
+
+
+def _merge_terms(into: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> None:
+    for text, where in other.items():
+        into[text] = into[text] | where if text in into else where
+
+
+def _restrict(terms: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
+    restricted = {text: where & mask for text, where in terms.items()}
+    return {text: where for text, where in restricted.items() if where.any()}
+
+
+def _expand_ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All indices of the ranges ``[starts[i], ends[i])`` and, for each, its ``i``."""
+    counts = (ends - starts).astype(np.int64)
+    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    first = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    flat = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(first - starts.astype(np.int64), counts)
+    return flat, owner
+
+
+def positive_terms(node: q.Node) -> tuple[str, ...]:
+    """The distinct terms a document can match to satisfy ``node`` (excluded, filter and
+    date values left out), in first-seen order."""
+    found: dict[str, None] = {}
+
+    def walk(n: q.Node) -> None:
+        if isinstance(n, q.Term):
+            found[n.text] = None
+        elif isinstance(n, q.Phrase):
+            found.update(dict.fromkeys(n.texts))
+        elif isinstance(n, (q.AnyOf, q.AllOf)):
+            for child in n.children:
+                walk(child)
+        elif isinstance(n, q.Exclude):
+            walk(n.positive)
+        elif isinstance(n, q.AndMaybe):
+            walk(n.required)
+            walk(n.optional)
+
+    walk(node)
+    return tuple(found)
+
+
+def _segment_matches(commit: CommitColumns, root: q.Node, ranking: Ranking):  # type: ignore[no-untyped-def]
+    for view in commit.segments:
+        match = _SegmentEvaluation(commit, view, ranking).evaluate(root)
+        match.mask &= view.live
+        yield view, match
+
+
+def match_masks(commit: CommitColumns, root: q.Node) -> list[np.ndarray]:
+    """Per segment of ``commit``, the live documents ``root`` matches (bool arrays)."""
+    return [match.mask for _view, match in _segment_matches(commit, root, WHOOSH_RANKING)]
+
+
+def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = WHOOSH_RANKING, limit: int = 10,
+         offset: int = 0) -> ScoredPage:
+    """The page ``[offset, offset + limit)`` of the live documents matching ``root``, best first.
+
+    :raises QueryError: the tree holds a node that cannot be scored yet (``Fuzzy``).
+    """
+    depth = offset + limit
+    query_terms = max(len(positive_terms(root)), 1)
+    parts, total = [], 0
+    for view, match in _segment_matches(commit, root, ranking):
+        candidates = np.flatnonzero(match.mask)
+        total += len(candidates)
+        if not len(candidates) or depth <= 0:
+            continue
+        matched = np.zeros(len(candidates), np.int64)
+        for where in match.terms.values():
+            matched += where[candidates]
+        scores = match.scores[candidates]
+        if ranking.coordination == "soft":
+            scores = scores * (matched / query_terms) ** ranking.soft_power
+        primary = matched if ranking.coordination == "strict" else np.zeros(len(candidates), np.int64)
+        keep = _best(primary, scores, depth)
+        parts.append((candidates[keep] + view.offset, primary[keep], scores[keep], matched[keep]))
+    if not parts:
+        return ScoredPage(total, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+    docnums, primary, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
+    order = np.lexsort((docnums, -scores, -primary))[offset:depth]
+    return ScoredPage(total, docnums[order], scores[order], matched[order])
+
+
+def _best(primary: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
+    """Indices of a superset of the ``depth`` best by (primary, score), ties included."""
+    if len(scores) <= depth:
+        return np.arange(len(scores))
+    # primary * scale + score is non-decreasing in the (primary, score) order, so the
+    # entries at least as large as the depth-th largest hold the true top ``depth``.
+    scale = 2.0 * (float(np.abs(scores).max()) + 1.0)
+    combined = primary * scale + scores
+    threshold = np.partition(combined, len(combined) - depth)[len(combined) - depth]
+    return np.flatnonzero(combined >= threshold)
+
+
+def newest(commit: CommitColumns, root: q.Node, *, limit: int = 10, offset: int = 0) -> tuple[int, np.ndarray]:
+    """(total, doc numbers) of the matching live documents, newest ``published`` first,
+    documents without a date last, ties by doc number."""
+    total, docs, days = 0, [], []
+    for view, mask in zip(commit.segments, match_masks(commit, root)):
+        candidates = np.flatnonzero(mask)
+        total += len(candidates)
+        docs.append(candidates + view.offset)
+        days.append(view.columns.published_days[candidates].astype(np.int64))
+    if not total:
+        return 0, np.zeros(0, np.int64)
+    all_docs, all_days = np.concatenate(docs), np.concatenate(days)
+    order = np.lexsort((all_docs, -all_days))[offset : offset + limit]
+    return total, all_docs[order]
+
+
+def facet_counts(commit: CommitColumns, root: q.Node, field: str) -> list[tuple[str, int]]:
+    """(label, matching live documents) of each value of ``field`` among the documents
+    ``root`` matches, most frequent first (ties by label); documents without a value
+    are not counted."""
+    if field not in VALUE_FIELDS:
+        raise QueryError(f"no facets for {field!r}; facet fields are {', '.join(VALUE_FIELDS)}")
+    counts: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for view, mask in zip(commit.segments, match_masks(commit, root)):
+        column = view.columns.values[field]
+        ids = column.ids[mask]
+        per_key = np.bincount(ids[ids >= 0], minlength=len(column.keys))
+        for key, label, count in zip(column.keys, column.labels, per_key.tolist()):
+            if count:
+                counts[key] = counts.get(key, 0) + count
+                labels.setdefault(key, label)
+    return sorted(((labels[k], c) for k, c in counts.items()), key=lambda item: (-item[1], item[0]))

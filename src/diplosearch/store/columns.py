@@ -1,0 +1,456 @@
+"""Per-segment column files: what the vectorised scorer reads instead of Whoosh's matchers.
+
+Each Whoosh segment ``MAIN_<segid>`` gets one immutable file ``MAIN_<segid>.dcol`` in the
+index folder. Whoosh's own clean-up (``whoosh.index.clean_files``) deletes every file
+whose name starts with a dead segment's id, so the columns leave with their segment.
+
+A file holds, for one segment:
+
+- the vocabulary of all text fields (sorted, one UTF-8 blob with start offsets);
+- per text field, CSR arrays over the vocabulary: ``pointers`` (row ``t`` of term ``t``
+  is ``[pointers[t], pointers[t+1])``), ``docs`` (segment-local doc numbers, ascending
+  in a row), ``weights`` (Whoosh's posting weight: the term frequency), and the
+  positions of each posting (``position_pointers`` into ``positions``), so phrases
+  need no Whoosh matcher;
+- per text field the one-byte length codes Whoosh scores with, and the field's total
+  length (for the average field length);
+- per document values: ``published`` as days since 1970-01-01 (:data:`MISSING_DAY`
+  when absent), and ``source``, ``category``, ``sub_category`` as ids into small
+  dictionaries of case-folded keys (-1 when absent), each key with a display label.
+
+Layout: an 8-byte magic, the format version, the header's length and CRC-32, a JSON
+header (segment id, document count, the table of arrays with dtype, shape, offset and
+CRC-32, the total size), then each array 64-byte aligned so it is mapped, not copied.
+Files are written to a temporary name, fsync'ed and renamed. :func:`load_columns`
+raises :class:`ColumnsError` on any damage; ``columns_upgrade.columns_for`` then rebuilds
+them from the segment (never trusting the damaged file). A writer that holds a new
+segment's postings in memory makes its columns with :func:`assemble_columns`.
+
+Deletions are not in the file: Whoosh keeps them in the table of contents, and the
+scorer reads them from the segment object of each commit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import mmap
+import os
+import struct
+import uuid
+import zlib
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+import attrs
+import numpy as np
+
+from ..errors import CorruptIndexError
+
+#: File name extension of a column file (``MAIN_<segid>.dcol``).
+COLUMNS_EXTENSION = ".dcol"
+#: Bumped whenever the layout or the meaning of an array changes.
+COLUMNS_FORMAT = 1
+#: Text fields whose postings are stored (the searchable fields of a diplosearch index).
+COLUMN_TEXT_FIELDS: tuple[str, ...] = ("title", "quotes", "captions", "body")
+#: Stored fields kept as dictionary-coded per-document values.
+VALUE_FIELDS: tuple[str, ...] = ("source", "category", "sub_category")
+#: ``published`` of a document without a date.
+MISSING_DAY = np.iinfo(np.int32).min
+
+_MAGIC = b"DSCOLS\r\n"  # the \r\n catches a file mangled by newline translation
+_PREAMBLE = struct.Struct("<8sIII")  # magic, format, header length, header crc32
+_ALIGN = 64
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+_ALLOWED_DTYPES = frozenset({"|u1", "<i4", "<i8", "<f4", "<u2", "<u4"})
+
+
+class ColumnsError(CorruptIndexError):
+    """A column file is missing, damaged, or belongs to another segment or format."""
+
+
+@attrs.frozen(eq=False)
+class FieldColumns:
+    """The postings and lengths of one text field in one segment (read-only arrays)."""
+
+    pointers: np.ndarray
+    """int64 [terms + 1]: row bounds of each vocabulary id in ``docs``/``weights``."""
+    docs: np.ndarray
+    """int32 [postings]: segment-local doc numbers, ascending within a row."""
+    weights: np.ndarray
+    """float32 [postings]: Whoosh's posting weight (term frequency x field boost)."""
+    position_pointers: np.ndarray
+    """int64 [postings + 1]: bounds of each posting's positions in ``positions``."""
+    positions: np.ndarray
+    """uint16 or uint32 [sum of frequencies]: token positions, ascending per posting."""
+    length_codes: np.ndarray
+    """uint8 [documents]: Whoosh's one-byte field length code of each document."""
+    total_length: int
+    """The field's total length in tokens over all documents (deleted ones included)."""
+
+    def row(self, term_id: int) -> tuple[int, int]:
+        """The ``[start, end)`` posting range of a vocabulary id."""
+        return int(self.pointers[term_id]), int(self.pointers[term_id + 1])
+
+
+@attrs.frozen(eq=False)
+class ValueColumn:
+    """A per-document string value coded as ids into a small dictionary."""
+
+    keys: tuple[str, ...]
+    """Case-folded values: what filters compare with."""
+    labels: tuple[str, ...]
+    """The most common original spelling of each key, for display."""
+    ids: np.ndarray
+    """int32 [documents]: index into ``keys``, -1 where the document has no value."""
+
+
+class Vocabulary:
+    """The sorted terms of a segment, looked up without decoding them all.
+
+    Terms stay in one UTF-8 blob with start offsets (UTF-8 byte order is code point
+    order, so the blob is sorted as the terms are); a lookup is a binary search, and
+    the ids of terms already asked for are remembered. Opening a segment thus costs
+    no Python object per term.
+    """
+
+    _CACHE_LIMIT = 100_000
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+        self._ids: dict[str, int | None] = {}
+
+    @classmethod
+    def of(cls, sorted_terms: list[str]) -> "Vocabulary":
+        encoded = [term.encode("utf-8") for term in sorted_terms]
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def term(self, term_id: int) -> str:
+        return self.blob[self.offsets[term_id] : self.offsets[term_id + 1]].decode("utf-8")
+
+    def terms(self) -> list[str]:
+        """Every term, in id order (decodes them all: for tests and tools)."""
+        return [self.term(i) for i in range(len(self))]
+
+    def id_of(self, text: str) -> int | None:
+        """The id of ``text``, or None when the segment does not hold it."""
+        try:
+            return self._ids[text]
+        except KeyError:
+            pass
+        key, blob, offsets = text.encode("utf-8"), self.blob, self.offsets
+        low, high = 0, len(self)
+        while low < high:
+            middle = (low + high) // 2
+            if blob[offsets[middle] : offsets[middle + 1]] < key:
+                low = middle + 1
+            else:
+                high = middle
+        found = low if low < len(self) and blob[offsets[low] : offsets[low + 1]] == key else None
+        if len(self._ids) >= self._CACHE_LIMIT:
+            self._ids.clear()
+        self._ids[text] = found  # a race only stores the same answer twice
+        return found
+
+
+@attrs.frozen(eq=False)
+class SegmentColumns:
+    """Everything the scorer reads about one segment."""
+
+    segment_id: str
+    doc_count: int
+    """Documents in the segment, deleted ones included (Whoosh's ``doc_count_all``)."""
+    vocabulary: Vocabulary
+    """The terms of all text fields, sorted; a term's rank is its id."""
+    fields: Mapping[str, FieldColumns]
+    published_days: np.ndarray
+    """int32 [documents]: days since 1970-01-01, :data:`MISSING_DAY` when unknown."""
+    values: Mapping[str, ValueColumn]
+
+    def document_frequency(self, field: str, text: str) -> int:
+        """Postings of ``text`` in ``field`` (deleted documents included, as Whoosh counts)."""
+        term_id = self.vocabulary.id_of(text)
+        if term_id is None or field not in self.fields:
+            return 0
+        start, end = self.fields[field].row(term_id)
+        return end - start
+
+
+def column_file_name(segment_id: str) -> str:
+    """The column file of a segment: its id plus :data:`COLUMNS_EXTENSION`."""
+    return f"{segment_id}{COLUMNS_EXTENSION}"
+
+
+# ----------------------------------------------------------------------------- assembling
+
+
+def assemble_columns(
+    segment_id: str,
+    doc_count: int,
+    postings: Mapping[str, Mapping[str, tuple[Sequence[int], Sequence[float], Sequence[Sequence[int]]]]],
+    length_codes: Mapping[str, np.ndarray],
+    total_lengths: Mapping[str, int],
+    published: Sequence[object],
+    values: Mapping[str, Sequence[str | None]],
+) -> SegmentColumns:
+    """Columns from a segment's data held in memory (a writer's own postings).
+
+    :param postings: per text field, term -> (doc numbers ascending, Whoosh posting
+        weights, the positions of each posting).
+    :param length_codes: per text field, Whoosh's one-byte length code of each document.
+    :param total_lengths: per text field, the total length in tokens.
+    :param published: per document, the stored ``published`` value (see :func:`published_day`).
+    :param values: per name in :data:`VALUE_FIELDS`, each document's value or None.
+    """
+    terms = sorted(set().union(*(field_postings.keys() for field_postings in postings.values())))
+    term_ids = {term: i for i, term in enumerate(terms)}
+    fields = {}
+    for field in COLUMN_TEXT_FIELDS:
+        rows = sorted((postings.get(field) or {}).items(), key=lambda item: term_ids[item[0]])
+        counts = np.zeros(len(terms) + 1, np.int64)
+        position_lists: list[Sequence[int]] = []
+        for text, (docs, _weights, positions) in rows:
+            counts[term_ids[text] + 1] = len(docs)
+            position_lists.extend(positions)
+        position_counts = np.fromiter(map(len, position_lists), np.int64, len(position_lists))
+        position_pointers = np.zeros(len(position_lists) + 1, np.int64)
+        np.cumsum(position_counts, out=position_pointers[1:])
+        flat = np.fromiter((p for ps in position_lists for p in ps), np.int64, int(position_pointers[-1]))
+        fields[field] = FieldColumns(
+            pointers=np.cumsum(counts),
+            docs=np.fromiter((d for _t, (docs, _w, _p) in rows for d in docs), np.int32),
+            weights=np.fromiter((w for _t, (_d, weights, _p) in rows for w in weights), np.float32),
+            position_pointers=position_pointers,
+            positions=flat.astype(np.uint16 if not flat.size or flat.max() < 2**16 else np.uint32),
+            length_codes=np.asarray(length_codes.get(field, np.zeros(doc_count, np.uint8)), dtype=np.uint8),
+            total_length=int(total_lengths.get(field, 0)),
+        )
+    return SegmentColumns(
+        segment_id=segment_id,
+        doc_count=doc_count,
+        vocabulary=Vocabulary.of(terms),
+        fields=fields,
+        published_days=np.fromiter(map(published_day, published), np.int32, doc_count),
+        values={name: encode_values(list(values.get(name) or [None] * doc_count)) for name in VALUE_FIELDS},
+    )
+
+
+# ----------------------------------------------------------------------------- document values
+
+
+def published_day(value: object) -> int:
+    """Days since 1970-01-01 of a stored ``published`` value (ISO text or date), or
+    :data:`MISSING_DAY` when it is absent or unreadable."""
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        day = value.date() if isinstance(value, _dt.datetime) else value
+        return day.toordinal() - _EPOCH_ORDINAL
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return _dt.date.fromisoformat(value[:10]).toordinal() - _EPOCH_ORDINAL
+        except ValueError:
+            return int(MISSING_DAY)
+    return int(MISSING_DAY)
+
+
+def encode_values(values: list[str | None]) -> ValueColumn:
+    """Dictionary-code per-document strings: ids into case-folded keys, -1 for None."""
+    spellings: dict[str, Counter[str]] = {}
+    for value in values:
+        if value is not None:
+            spellings.setdefault(value.strip().casefold(), Counter())[value.strip()] += 1
+    keys = sorted(spellings)
+    key_ids = {key: i for i, key in enumerate(keys)}
+    ids = np.fromiter(
+        (-1 if v is None else key_ids[v.strip().casefold()] for v in values), np.int32, len(values)
+    )
+    # most_common keeps first-seen order among equals: ties go to the earliest spelling
+    labels = tuple(spellings[key].most_common(1)[0][0] for key in keys)
+    return ValueColumn(keys=tuple(keys), labels=labels, ids=ids)
+
+
+# ----------------------------------------------------------------------------- file format
+
+
+def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
+    arrays = {
+        "vocabulary": np.frombuffer(columns.vocabulary.blob, dtype=np.uint8),
+        "vocabulary_offsets": columns.vocabulary.offsets,
+    }
+    for field, fc in columns.fields.items():
+        for name in ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes"):
+            arrays[f"field.{field}.{name}"] = getattr(fc, name)
+    arrays["published_days"] = columns.published_days
+    for name, column in columns.values.items():
+        arrays[f"value.{name}.ids"] = column.ids
+    return arrays
+
+
+def write_columns(folder: str | os.PathLike[str], segment_id: str, columns: SegmentColumns) -> str:
+    """Write ``columns`` as ``<folder>/<segment_id>.dcol`` (temp name, fsync, rename); return the path."""
+    if columns.segment_id != segment_id:
+        raise ValueError(f"columns of segment {columns.segment_id!r} written as {segment_id!r}")
+    arrays = {name: np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False) for name, a in _arrays_of(columns).items()}
+    table, offset = {}, 0
+    for name, array in arrays.items():
+        table[name] = {
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+            "offset": offset,
+            "crc32": zlib.crc32(memoryview(array).cast("B")),
+        }
+        offset += _aligned(array.nbytes)
+    header = {
+        "segment_id": segment_id,
+        "doc_count": columns.doc_count,
+        "term_count": len(columns.vocabulary),
+        "fields": {f: {"total_length": fc.total_length} for f, fc in columns.fields.items()},
+        "values": {n: {"keys": list(c.keys), "labels": list(c.labels)} for n, c in columns.values.items()},
+        "arrays": table,
+    }
+    header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data_start = _aligned(_PREAMBLE.size + len(header_bytes))
+    header["total_size"] = data_start + offset
+    # total_size is part of the checksummed header, so it is fixed before the checksum;
+    # its own digits can move data_start, so settle both.
+    while True:
+        header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data_start = _aligned(_PREAMBLE.size + len(header_bytes))
+        if header["total_size"] == data_start + offset:
+            break
+        header["total_size"] = data_start + offset
+    path = os.path.join(os.fspath(folder), column_file_name(segment_id))
+    temporary = f"{path}.tmp{uuid.uuid4().hex[:12]}"
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(_PREAMBLE.pack(_MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
+            handle.write(header_bytes)
+            handle.write(b"\0" * (data_start - _PREAMBLE.size - len(header_bytes)))
+            for array in arrays.values():
+                handle.write(memoryview(array).cast("B"))
+                handle.write(b"\0" * (_aligned(array.nbytes) - array.nbytes))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _fsync_folder(os.fspath(folder))
+    return path
+
+
+def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool = True) -> SegmentColumns:
+    """Map the column file of ``segment`` (a Whoosh segment object) from ``folder``.
+
+    :param verify: also check every array's CRC-32 (reads the whole file once); the
+        header, its checksum, the sizes and the array bounds are always checked.
+    :raises ColumnsError: the file is missing, truncated, of another format or segment,
+        or fails a checksum.
+    """
+    segment_id = segment.segment_id()
+    path = os.path.join(os.fspath(folder), column_file_name(segment_id))
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size < _PREAMBLE.size:
+                raise ColumnsError(f"{path}: truncated column file ({size} bytes)")
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError as exc:
+        raise ColumnsError(f"{path}: no column file") from exc
+    except (OSError, ValueError) as exc:
+        raise ColumnsError(f"{path}: cannot map the column file ({exc})") from exc
+    magic, version, header_length, header_crc = _PREAMBLE.unpack_from(mapped, 0)
+    if magic != _MAGIC:
+        raise ColumnsError(f"{path}: not a diplosearch column file")
+    if version != COLUMNS_FORMAT:
+        raise ColumnsError(f"{path}: column format {version}, this version reads {COLUMNS_FORMAT}")
+    header_bytes = mapped[_PREAMBLE.size : _PREAMBLE.size + header_length]
+    if len(header_bytes) != header_length or zlib.crc32(header_bytes) != header_crc:
+        raise ColumnsError(f"{path}: damaged header (checksum mismatch)")
+    header = json.loads(header_bytes)
+    if header["segment_id"] != segment_id:
+        raise ColumnsError(f"{path}: columns of segment {header['segment_id']!r}, not {segment_id!r}")
+    if header["doc_count"] != segment.doc_count_all():
+        raise ColumnsError(f"{path}: {header['doc_count']} documents, the segment has {segment.doc_count_all()}")
+    if header["total_size"] != size:
+        raise ColumnsError(f"{path}: {size} bytes, the header says {header['total_size']}")
+    data_start = _aligned(_PREAMBLE.size + header_length)
+    arrays = {}
+    for name, entry in header["arrays"].items():
+        if entry["dtype"] not in _ALLOWED_DTYPES:
+            raise ColumnsError(f"{path}: array {name} has an unexpected type {entry['dtype']}")
+        dtype = np.dtype(entry["dtype"])
+        count = int(np.prod(entry["shape"], dtype=np.int64))
+        start = data_start + entry["offset"]
+        if start + count * dtype.itemsize > size:
+            raise ColumnsError(f"{path}: array {name} runs past the end of the file")
+        array = np.frombuffer(mapped, dtype=dtype, count=count, offset=start).reshape(entry["shape"])
+        if verify and zlib.crc32(memoryview(array).cast("B")) != entry["crc32"]:
+            raise ColumnsError(f"{path}: array {name} is damaged (checksum mismatch)")
+        arrays[name] = array
+    try:
+        return _columns_from_arrays(header, arrays)
+    except (KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise ColumnsError(f"{path}: inconsistent column file ({type(exc).__name__}: {exc})") from exc
+
+
+def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> SegmentColumns:
+    doc_count, term_count = header["doc_count"], header["term_count"]
+    blob, offsets = bytes(arrays["vocabulary"]), arrays["vocabulary_offsets"]
+    if len(offsets) != term_count + 1 or int(offsets[0]) != 0 or int(offsets[-1]) != len(blob):
+        raise ValueError(f"the vocabulary does not hold the {term_count} terms the header says")
+    fields = {}
+    for field, meta in header["fields"].items():
+        fc = FieldColumns(
+            **{name: arrays[f"field.{field}.{name}"] for name in
+               ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes")},
+            total_length=int(meta["total_length"]),
+        )
+        postings = len(fc.docs)
+        if (len(fc.pointers) != term_count + 1 or int(fc.pointers[-1]) != postings or len(fc.weights) != postings
+                or len(fc.position_pointers) != postings + 1 or int(fc.position_pointers[-1]) != len(fc.positions)
+                or len(fc.length_codes) != doc_count):
+            raise ValueError(f"field {field}: array sizes disagree")
+        fields[field] = fc
+    values = {}
+    for name, meta in header["values"].items():
+        ids = arrays[f"value.{name}.ids"]
+        if len(ids) != doc_count or len(meta["keys"]) != len(meta["labels"]):
+            raise ValueError(f"value {name}: sizes disagree")
+        values[name] = ValueColumn(keys=tuple(meta["keys"]), labels=tuple(meta["labels"]), ids=ids)
+    if len(arrays["published_days"]) != doc_count:
+        raise ValueError("published_days: size disagrees")
+    return SegmentColumns(
+        segment_id=header["segment_id"],
+        doc_count=doc_count,
+        vocabulary=Vocabulary(blob, offsets),
+        fields=fields,
+        published_days=arrays["published_days"],
+        values=values,
+    )
+
+
+def _aligned(size: int) -> int:
+    return (size + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+def _fsync_folder(folder: str) -> None:
+    # The rename is durable only once the folder's entry is on disk.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,306 @@
+"""The numpy scorer against the plain-Python reference (every node type, hundreds of
+random trees) and, for plain words, against diplosearch 1.0's Whoosh search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+import numpy as np
+import pytest
+from reference_scorer import ReferenceIndex
+from scoring_corpus import DELETED, WORDS, build_fixture_index
+
+from diplosearch import query as q
+from diplosearch.errors import QueryError
+from diplosearch.scoring import (
+    WHOOSH_RANKING,
+    CommitColumns,
+    Ranking,
+    facet_counts,
+    match_masks,
+    newest,
+    positive_terms,
+    rank,
+)
+from diplosearch.search import CoordinatedQuery, _bm25f_and_matched, parse_query, search
+
+FIELDS = ("title", "quotes", "captions", "body")
+ABSENT = ("zzzabsent", "qqqnothing")
+PAGE = 12
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    index = build_fixture_index(tmp_path_factory.mktemp("scoring") / "index")
+    with index.reading() as searcher:
+        commit = CommitColumns.from_searcher(str(index.path), searcher)
+    yield index, commit, ReferenceIndex(index)
+    index.close()
+
+
+# ----------------------------------------------------------------------------- random trees
+
+
+class TreeMaker:
+    def __init__(self, seed: int, reference: ReferenceIndex) -> None:
+        self.rng = random.Random(seed)
+        # phrases taken from the documents, so that many of them match somewhere
+        self.bigrams = []
+        for doc in reference.docs:
+            for field in ("body", "title"):
+                by_position = {p: t for t, ps in doc.positions[field].items() for p in ps}
+                self.bigrams += [(by_position[p], by_position[p + 1]) for p in by_position if p + 1 in by_position]
+        self.bigrams = sorted(set(self.bigrams))
+
+    def fields(self) -> tuple[str, ...]:
+        rng = self.rng
+        return FIELDS if rng.random() < 0.6 else tuple(rng.sample(FIELDS, rng.randint(1, 3)))
+
+    def boost(self) -> float:
+        return 1.0 if self.rng.random() < 0.8 else self.rng.choice((0.5, 2.0, 3.5))
+
+    def word(self) -> str:
+        return self.rng.choice(ABSENT) if self.rng.random() < 0.05 else self.rng.choice(WORDS)
+
+    def leaf(self) -> q.Node:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.55:
+            return q.Term(self.word(), self.fields(), self.boost())
+        if roll < 0.75:
+            texts = rng.choice(self.bigrams) if rng.random() < 0.7 else (self.word(), self.word())
+            if rng.random() < 0.3 and len(self.bigrams) > 1:
+                texts = texts + (self.word(),)
+            return q.Phrase(tuple(texts), self.fields(), self.boost())
+        if roll < 0.85:
+            return q.Filter("source", tuple(rng.sample(["kompas.com", "DETIK", "Tempo", "nowhere"], rng.randint(1, 2))))
+        if roll < 0.95:
+            start = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randint(0, 600))
+            end = start + dt.timedelta(days=rng.randint(0, 400))
+            return q.DateRange(start if rng.random() < 0.8 else None, end if rng.random() < 0.8 else None)
+        return rng.choice((q.MatchAll(), q.MatchNothing()))
+
+    def tree(self, depth: int = 3) -> q.Node:
+        rng = self.rng
+        if depth == 0 or rng.random() < 0.3:
+            return self.leaf()
+        kind = rng.choice(("any", "any", "all", "exclude", "maybe"))
+        if kind == "any":
+            return q.AnyOf(tuple(self.tree(depth - 1) for _ in range(rng.randint(1, 4))), self.boost())
+        if kind == "all":
+            return q.AllOf(tuple(self.tree(depth - 1) for _ in range(rng.randint(1, 3))), self.boost())
+        if kind == "exclude":
+            return q.Exclude(self.tree(depth - 1), self.tree(depth - 1), self.boost())
+        return q.AndMaybe(self.tree(depth - 1), self.tree(depth - 1), self.boost())
+
+    def plain_words(self) -> list[str]:
+        words = list(dict.fromkeys(self.rng.choice(WORDS) for _ in range(self.rng.randint(1, 6))))
+        if self.rng.random() < 0.1:
+            words.append(self.rng.choice(ABSENT))
+        return words
+
+
+def plain_tree(words: list[str]) -> q.Node:
+    return q.AnyOf(tuple(q.Term(word, FIELDS) for word in words))
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+
+def assert_same_page(got, expected_total: int, expected: list[tuple[int, float, int]]) -> None:  # type: ignore[no-untyped-def]
+    assert got.total == expected_total
+    rows = list(zip(got.docnums.tolist(), got.scores.tolist(), got.matched_terms.tolist()))
+    assert len(rows) == len(expected)
+    for (doc, score, matched), (want_doc, want_score, want_matched) in zip(rows, expected):
+        assert matched == want_matched
+        assert score == pytest.approx(want_score, abs=1e-9, rel=1e-12)
+        if doc != want_doc:
+            # only documents whose scores are equal to rounding may trade places
+            other = dict((d, s) for d, s, _m in expected)
+            assert doc in other and other[doc] == pytest.approx(score, abs=1e-9), (doc, want_doc)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_trees_equal_the_reference(corpus, seed: int) -> None:  # type: ignore[no-untyped-def]
+    _index, commit, reference = corpus
+    maker = TreeMaker(seed, reference)
+    matched_somewhere = 0
+    for _ in range(50):
+        root = maker.tree()
+        offset = maker.rng.choice((0, 0, 0, 5))
+        expected_total, expected = reference.rank(root, WHOOSH_RANKING, PAGE, offset)
+        assert_same_page(rank(commit, root, limit=PAGE, offset=offset), expected_total, expected)
+        matched_somewhere += expected_total > 0
+    assert matched_somewhere > 15  # the trees are not vacuous
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        Ranking(coordination="off"),
+        Ranking(coordination="soft", soft_power=0.5),
+        Ranking(model="bm25f", k1=0.9, coordination="off"),
+        Ranking(model="bm25f", k1=0.9, b=0.5, coordination="soft",
+                boosts={"title": 3.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}),
+        Ranking(k1=2.0, b=0.3, boosts={"title": 1.0, "body": 2.5}),
+    ],
+    ids=["off", "soft", "bm25f", "bm25f-soft", "per-field-tuned"],
+)
+def test_other_rankings_equal_the_reference(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    _index, commit, reference = corpus
+    maker = TreeMaker(100, reference)
+    for _ in range(50):
+        root = maker.tree() if maker.rng.random() < 0.6 else plain_tree(maker.plain_words())
+        expected_total, expected = reference.rank(root, ranking, PAGE)
+        assert_same_page(rank(commit, root, ranking=ranking, limit=PAGE), expected_total, expected)
+
+
+def test_plain_words_equal_whoosh_1_0(corpus) -> None:  # type: ignore[no-untyped-def]
+    index, commit, reference = corpus
+    maker = TreeMaker(200, reference)
+    for _ in range(80):
+        words = maker.plain_words()
+        coordination = maker.rng.random() < 0.75
+        with index.reading() as searcher:
+            parsed = parse_query(" ".join(words), searcher.schema)
+            runnable = CoordinatedQuery(parsed) if coordination else parsed
+            found = searcher.search(runnable, limit=PAGE, terms=not coordination)
+            expected = [(hit.docnum, *_bm25f_and_matched(hit, coordination)) for hit in found]
+            expected_total = len(found)
+        ranking = WHOOSH_RANKING if coordination else Ranking(coordination="off")
+        assert_same_page(rank(commit, plain_tree(words), ranking=ranking, limit=PAGE), expected_total, expected)
+        # and through 1.0's public search(): same ids in the same order, same total
+        results = search(index, " ".join(words), limit=PAGE, snippets=0, coordination=coordination)
+        page = rank(commit, plain_tree(words), ranking=ranking, limit=PAGE)
+        with index.reading() as searcher:
+            ids = [searcher.stored_fields(int(d))["id"] for d in page.docnums]
+        assert results.total == page.total
+        assert [hit.id for hit in results.hits] == ids
+
+
+def test_phrases_and_conjunctions_equal_whoosh_1_0(corpus) -> None:  # type: ignore[no-untyped-def]
+    index, commit, reference = corpus
+    maker = TreeMaker(250, reference)
+    cases = []
+    # words a query keeps as they are (the index holds some that a query analyses away)
+    bigrams = [b for b in maker.bigrams if all(index.analyzer.terms(w) == [w] for w in b)]
+    for first, second in bigrams[::9][:15]:
+        cases.append((f'"{first} {second}"', q.Phrase((first, second), FIELDS)))
+        cases.append((f"{first} AND {second}", q.AllOf((q.Term(first, FIELDS), q.Term(second, FIELDS)))))
+    for text, root in cases:
+        with index.reading() as searcher:
+            found = searcher.search(CoordinatedQuery(parse_query(text, searcher.schema)), limit=PAGE)
+            expected = [(hit.docnum, *_bm25f_and_matched(hit, True)) for hit in found]
+            expected_total = len(found)
+        assert_same_page(rank(commit, root, limit=PAGE), expected_total, expected)
+
+
+def test_an_excluded_word_never_lets_a_document_through(corpus) -> None:  # type: ignore[no-untyped-def]
+    index, commit, reference = corpus
+    maker = TreeMaker(300, reference)
+    for texts in maker.bigrams[::7]:
+        excluded = maker.rng.choice(WORDS)
+        root = q.Exclude(q.Phrase(texts, FIELDS), q.Term(excluded, FIELDS))
+        page = rank(commit, root, limit=1000)
+        with index.reading() as searcher:
+            for docnum in page.docnums.tolist():
+                doc = next(d for d in reference.docs if d.docnum == docnum)
+                assert not any(excluded in doc.positions[f] for f in FIELDS)
+
+
+def test_deleted_documents_never_match(corpus) -> None:  # type: ignore[no-untyped-def]
+    index, commit, _reference = corpus
+    page = rank(commit, q.MatchAll(), limit=1000)
+    with index.reading() as searcher:
+        ids = {searcher.stored_fields(int(d))["id"] for d in page.docnums}
+        assert page.total == searcher.doc_count() == commit.live_count
+    assert ids.isdisjoint(DELETED)
+    assert commit.doc_count_all == commit.live_count + len(DELETED)
+
+
+def test_match_nothing_and_fuzzy(corpus) -> None:  # type: ignore[no-untyped-def]
+    _index, commit, _reference = corpus
+    assert rank(commit, q.MatchNothing(), limit=5).total == 0
+    with pytest.raises(QueryError, match="fuzzy search is not available yet"):
+        rank(commit, q.Fuzzy("kota", FIELDS), limit=5)
+    assert rank(commit, q.AnyOf(()), limit=5).total == 0
+
+
+def test_positive_terms_leave_out_exclusions_and_filters() -> None:
+    root = q.AndMaybe(
+        q.Exclude(q.AnyOf((q.Term("a", FIELDS), q.Phrase(("b", "c"), FIELDS))), q.Term("d", FIELDS)),
+        q.AllOf((q.Term("e", FIELDS), q.Filter("source", ("x",)), q.DateRange(None, None))),
+    )
+    assert positive_terms(root) == ("a", "b", "c", "e")
+
+
+def test_newest_and_facets_follow_the_match_mask(corpus) -> None:  # type: ignore[no-untyped-def]
+    _index, commit, reference = corpus
+    root = q.Term("kota", FIELDS)
+    matching = [d for d in reference.docs if d.live and reference.evaluate(root, d, WHOOSH_RANKING)[0]]
+    masks = match_masks(commit, root)
+    assert sum(int(m.sum()) for m in masks) == len(matching)
+
+    def day(doc) -> int:  # type: ignore[no-untyped-def]
+        published = doc.stored.get("published")
+        return (dt.date.fromisoformat(published[:10]) - dt.date(1970, 1, 1)).days if published else -(2**40)
+
+    total, docnums = newest(commit, root, limit=15)
+    assert total == len(matching)
+    expected = sorted(matching, key=lambda d: (-day(d), d.docnum))[:15]
+    assert docnums.tolist() == [d.docnum for d in expected]
+
+    counts: dict[str, int] = {}
+    for doc in matching:
+        source = doc.stored.get("source")
+        if source:
+            counts[source.casefold()] = counts.get(source.casefold(), 0) + 1
+    facets = facet_counts(commit, root, "source")
+    assert {label.casefold(): n for label, n in facets} == counts
+    assert [n for _label, n in facets] == sorted(counts.values(), reverse=True)
+    with pytest.raises(QueryError):
+        facet_counts(commit, root, "body")
+
+
+def test_more_matched_words_rank_first_when_strict(corpus) -> None:  # type: ignore[no-untyped-def]
+    _index, commit, _reference = corpus
+    page = rank(commit, q.AnyOf(tuple(q.Term(w, FIELDS) for w in WORDS[:8])), limit=200)
+    matched = page.matched_terms.tolist()
+    assert matched == sorted(matched, reverse=True)
+    assert len(set(matched)) > 1
+
+
+def test_threads_score_in_parallel_with_the_same_results(corpus) -> None:  # type: ignore[no-untyped-def]
+    _index, commit, reference = corpus
+    maker = TreeMaker(400, reference)
+    trees = [maker.tree() for _ in range(40)]
+    expected = [rank(commit, t, limit=PAGE) for t in trees]
+    failures: list[str] = []
+
+    def work() -> None:
+        for tree, want in zip(trees, expected):
+            got = rank(commit, tree, limit=PAGE)
+            if not (np.array_equal(got.docnums, want.docnums) and np.array_equal(got.scores, want.scores)):
+                failures.append(repr(tree))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+
+
+def test_an_empty_index_scores_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch
+
+    index = diplosearch.open_index(tmp_path / "empty", create=True)
+    with index.reading() as searcher:
+        commit = CommitColumns.from_searcher(str(index.path), searcher)
+    assert commit.doc_count_all == 0
+    page = rank(commit, q.AnyOf((q.Term("kota", FIELDS), q.Phrase(("kota", "laut"), FIELDS))), limit=10)
+    assert page.total == 0 and len(page.docnums) == 0
+    assert facet_counts(commit, q.MatchAll(), "source") == []
+    index.close()
