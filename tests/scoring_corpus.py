@@ -10,7 +10,7 @@ from pathlib import Path
 
 import diplosearch
 from diplosearch.documents import Document, Quote, read_documents
-from diplosearch.index import bundled_corpus_files
+from diplosearch.store.home import bundled_corpus_files
 
 #: Words that the analyzer keeps as they are (no affix to strip), so tests can name them.
 WORDS = (

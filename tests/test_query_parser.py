@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from diplosearch.analysis.analyzer import IndonesianAnalyzer
 from diplosearch.errors import QueryError
-from diplosearch.index import TEXT_FIELDS, build_schema, bundled_corpus_files
+from diplosearch.schema import TEXT_FIELDS, build_schema
+from diplosearch.store.home import bundled_corpus_files
 from diplosearch.query import (
     AllOf,
     AndMaybe,

@@ -18,6 +18,10 @@ from .documents import Document, Quote
 #: Fields searched when a query names none, and how much a match in each counts.
 DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
 TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
+#: Stored fields a search can filter and facet on (exact values, compared case-folded).
+FILTER_FIELDS: tuple[str, ...] = ("source", "category", "sub_category")
+#: The field name of the publication date in queries (``date:2019-09``).
+DATE_FIELD = "date"
 
 
 def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:

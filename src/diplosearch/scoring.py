@@ -43,7 +43,7 @@ from whoosh.util.numeric import byte_to_length
 
 from . import query as q
 from .errors import QueryError
-from .index import DEFAULT_FIELD_BOOSTS
+from .schema import DEFAULT_FIELD_BOOSTS
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
 

@@ -10,5 +10,6 @@ here, so that importing one room never drags in the others):
 - ``parallel``: helper processes that write segments for one commit;
 - ``swap``: replacing a whole index directory (a rebuild) and finishing a half-done swap;
 - ``columns``: the per-segment column files the vectorised search reads;
+- ``columns_upgrade``: building column files from an existing Whoosh segment (1.0 indexes);
 - ``home``: the index home, environment variables, the bundled corpus and the default index.
 """

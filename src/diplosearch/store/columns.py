@@ -46,15 +46,16 @@ import attrs
 import numpy as np
 
 from ..errors import CorruptIndexError
+from ..schema import FILTER_FIELDS, TEXT_FIELDS
 
 #: File name extension of a column file (``MAIN_<segid>.dcol``).
 COLUMNS_EXTENSION = ".dcol"
 #: Bumped whenever the layout or the meaning of an array changes.
 COLUMNS_FORMAT = 1
 #: Text fields whose postings are stored (the searchable fields of a diplosearch index).
-COLUMN_TEXT_FIELDS: tuple[str, ...] = ("title", "quotes", "captions", "body")
+COLUMN_TEXT_FIELDS: tuple[str, ...] = TEXT_FIELDS
 #: Stored fields kept as dictionary-coded per-document values.
-VALUE_FIELDS: tuple[str, ...] = ("source", "category", "sub_category")
+VALUE_FIELDS: tuple[str, ...] = FILTER_FIELDS
 #: ``published`` of a document without a date.
 MISSING_DAY = np.iinfo(np.int32).min
 
