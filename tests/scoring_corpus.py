@@ -9,7 +9,8 @@ import random
 from pathlib import Path
 
 import diplosearch
-from diplosearch.documents import Document, Quote, read_documents
+from diplosearch.documents import Document, Quote
+from diplosearch.ingest import read_documents
 from diplosearch.store.home import bundled_corpus_files
 
 #: Words that the analyzer keeps as they are (no affix to strip), so tests can name them.
