@@ -89,6 +89,7 @@ def assert_only_committed_files(path: Path) -> None:
     toc = whoosh.index.open_dir(str(path), indexname="MAIN")._read_toc()
     wanted = {"diplosearch.json", "MAIN_WRITELOCK", f"_MAIN_{toc.generation}.toc"}
     wanted |= {f"{segment.segment_id()}.seg" for segment in toc.segments}
+    wanted |= {f"{segment.segment_id()}.dcol" for segment in toc.segments}  # the search columns
     assert sorted(p.name for p in path.iterdir()) == sorted(wanted)
 
 

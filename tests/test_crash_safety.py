@@ -58,6 +58,7 @@ def assert_only_committed_files(path: Path) -> None:
     toc = whoosh.index.open_dir(str(path), indexname="MAIN")._read_toc()
     wanted = {"diplosearch.json", "MAIN_WRITELOCK", f"_MAIN_{toc.generation}.toc"}
     wanted |= {f"{segment.segment_id()}.seg" for segment in toc.segments}
+    wanted |= {f"{segment.segment_id()}.dcol" for segment in toc.segments}  # the search columns
     assert sorted(p.name for p in path.iterdir()) == sorted(wanted)
 
 
@@ -436,6 +437,7 @@ def test_a_commit_is_on_disk_before_its_table_of_contents_is_renamed_into_place(
         before, after = events[:toc], events[toc + 1 :]
         assert any(kind == "fsync" and name.endswith(".seg") for kind, name in before), events
         assert any(kind == "fsync" and ".toc." in name for kind, name in before), events
+        assert any(kind == "fsync" and ".dcol" in name for kind, name in before), events  # search columns
         assert ("fsync", "ix") in after, events
 
         events.clear()

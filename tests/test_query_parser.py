@@ -28,8 +28,8 @@ from diplosearch.query import (
     Term,
 )
 from diplosearch.query_parser import MAX_GROUP_DEPTH, MAX_QUERY_CHARS, ParsedQuery, parse_query
-from diplosearch.search import parse_query as parse_query_1_0
-from diplosearch.search import positive_terms
+from legacy_search import parse_query as parse_query_1_0
+from legacy_search import positive_terms
 
 from query_oracle import QueryGenerator, canon_terms, corpus_words, tree_canon, whoosh_canon
 

@@ -24,7 +24,8 @@ from diplosearch.scoring import (
     positive_terms,
     rank,
 )
-from diplosearch.search import CoordinatedQuery, _bm25f_and_matched, parse_query, search
+from diplosearch.search import search
+from legacy_search import CoordinatedQuery, _bm25f_and_matched, parse_query
 
 FIELDS = ("title", "quotes", "captions", "body")
 ABSENT = ("zzzabsent", "qqqnothing")

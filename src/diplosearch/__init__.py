@@ -30,6 +30,16 @@ from .store.index import Index, IndexStats, WriteReport
 
 __version__ = "1.0.0"
 
+
+def __getattr__(name: str) -> object:
+    # The ranking needs numpy; importing it only when asked keeps `import diplosearch` light.
+    if name in ("Ranking", "DEFAULT_RANKING"):
+        from . import scoring
+
+        return getattr(scoring, name)
+    raise AttributeError(f"module 'diplosearch' has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_FIELD_BOOSTS",
     "CorruptIndexError",
@@ -49,6 +59,7 @@ __all__ = [
     "NotAnIndexError",
     "QueryError",
     "Quote",
+    "Ranking",
     "Results",
     "TEXT_FIELDS",
     "WriteReport",

@@ -72,6 +72,8 @@ class Ranking:
 
 #: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) and strict coordination.
 WHOOSH_RANKING = Ranking()
+#: The ranking a search uses unless told otherwise.
+DEFAULT_RANKING = WHOOSH_RANKING
 
 
 @attrs.frozen(eq=False)
@@ -489,9 +491,10 @@ def _best(primary: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
     return np.flatnonzero(combined >= threshold)
 
 
-def newest(commit: CommitColumns, root: q.Node, *, limit: int = 10, offset: int = 0) -> tuple[int, np.ndarray]:
-    """(total, doc numbers) of the matching live documents, newest ``published`` first,
-    documents without a date last, ties by doc number."""
+def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, limit: int = 10,
+            offset: int = 0) -> tuple[int, np.ndarray]:
+    """(total, doc numbers) of the matching live documents ordered by ``published``
+    (newest or oldest first), documents without a date last, ties by doc number."""
     total, docs, days = 0, [], []
     for view, mask in zip(commit.segments, match_masks(commit, root)):
         candidates = np.flatnonzero(mask)
@@ -501,8 +504,29 @@ def newest(commit: CommitColumns, root: q.Node, *, limit: int = 10, offset: int 
     if not total:
         return 0, np.zeros(0, np.int64)
     all_docs, all_days = np.concatenate(docs), np.concatenate(days)
-    order = np.lexsort((all_docs, -all_days))[offset : offset + limit]
+    undated = all_days == MISSING_DAY
+    key = -all_days if newest_first else all_days
+    order = np.lexsort((all_docs, key, undated))[offset : offset + limit]
     return total, all_docs[order]
+
+
+def newest(commit: CommitColumns, root: q.Node, *, limit: int = 10, offset: int = 0) -> tuple[int, np.ndarray]:
+    """(total, doc numbers) of the matching live documents, newest ``published`` first,
+    documents without a date last, ties by doc number."""
+    return by_date(commit, root, newest_first=True, limit=limit, offset=offset)
+
+
+def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> np.ndarray:
+    """How many distinct positive query terms each of ``docnums`` (matching documents) holds."""
+    counts = np.zeros(len(docnums), np.int64)
+    if not len(docnums):
+        return counts
+    for view, match in _segment_matches(commit, root, WHOOSH_RANKING):
+        inside = (docnums >= view.offset) & (docnums < view.offset + view.columns.doc_count)
+        local = docnums[inside] - view.offset
+        for where in match.terms.values():
+            counts[inside] += where[local]
+    return counts
 
 
 def facet_counts(commit: CommitColumns, root: q.Node, field: str) -> list[tuple[str, int]]:

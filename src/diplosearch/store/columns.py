@@ -292,8 +292,12 @@ def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
     return arrays
 
 
-def write_columns(folder: str | os.PathLike[str], segment_id: str, columns: SegmentColumns) -> str:
-    """Write ``columns`` as ``<folder>/<segment_id>.dcol`` (temp name, fsync, rename); return the path."""
+def write_columns(
+    folder: str | os.PathLike[str], segment_id: str, columns: SegmentColumns, *, durable: bool = True
+) -> str:
+    """Write ``columns`` as ``<folder>/<segment_id>.dcol`` (temp name, fsync, rename); return the path.
+
+    ``durable=False`` skips the fsyncs, for an index opened with ``durable=False``."""
     if columns.segment_id != segment_id:
         raise ValueError(f"columns of segment {columns.segment_id!r} written as {segment_id!r}")
     arrays = {name: np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False) for name, a in _arrays_of(columns).items()}
@@ -336,7 +340,8 @@ def write_columns(folder: str | os.PathLike[str], segment_id: str, columns: Segm
                 handle.write(memoryview(array).cast("B"))
                 handle.write(b"\0" * (_aligned(array.nbytes) - array.nbytes))
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -344,7 +349,8 @@ def write_columns(folder: str | os.PathLike[str], segment_id: str, columns: Segm
         except OSError:
             pass
         raise
-    _fsync_folder(os.fspath(folder))
+    if durable:
+        _fsync_folder(os.fspath(folder))
     return path
 
 

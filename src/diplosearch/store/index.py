@@ -18,6 +18,7 @@ as it was, and the next writer removes what the failed one left.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import itertools
 import logging
@@ -27,7 +28,7 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import attrs
 import whoosh.index
@@ -50,6 +51,7 @@ from .durable import INDEX_NAME, IndexStorage, fsync_directory
 from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .parallel import Helpers
+from .snapshot import SnapshotHolder, Using
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
 _log = logging.getLogger("diplosearch")
@@ -115,10 +117,8 @@ class Index:
         self.writer_timeout = writer_timeout
         self._whoosh = whoosh_index
         self._schema = build_schema(analyzer)
-        self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._searcher = None
-        self._searcher_dir: tuple[int, int] | None = None
+        self._snapshots = SnapshotHolder(path, lambda: whoosh_index.searcher(weighting=scoring.BM25F()))
         self._closed = False
         self._pid = os.getpid()
         #: True for the default index, which diplosearch builds and rebuilds itself.
@@ -126,14 +126,12 @@ class Index:
 
     def _forget_parent_state(self) -> None:
         """In a child made by ``os.fork()`` (gunicorn, multiprocessing's default on
-        Linux), drop the parent's searcher, whose open files share their read offsets
-        with the parent, and its locks, which threads that do not exist in the child
-        may have held at the fork. The child then opens its own searcher."""
+        Linux), drop the parent's write lock, which a thread that does not exist in
+        the child may have held at the fork (the snapshot holder forgets the parent's
+        searcher by itself). The child then opens its own searcher."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            self._read_lock = threading.Lock()
             self._write_lock = threading.Lock()
-            self._searcher = None  # not closed: its files are the parent's too
 
     # -- opening ---------------------------------------------------------------
 
@@ -194,11 +192,8 @@ class Index:
     def close(self) -> None:
         """Release the searcher's files. The index cannot be used afterwards."""
         self._forget_parent_state()
-        with self._read_lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
-            self._closed = True
+        self._snapshots.close()
+        self._closed = True
 
     def __enter__(self) -> "Index":
         return self
@@ -211,26 +206,6 @@ class Index:
 
     # -- reading ---------------------------------------------------------------
 
-    def _current_searcher(self):  # type: ignore[no-untyped-def]
-        """The shared searcher, refreshed if a newer commit exists. Call with _read_lock held."""
-        if self._closed:
-            raise DiplosearchError(f"{self.path}: the index has been closed")
-        try:
-            # A rebuild swaps in a whole new directory, whose generation numbers may
-            # equal the old one's: compare the directory itself too.
-            directory = _directory_identity(self.path)
-            if self._searcher is not None and (directory != self._searcher_dir or not self._searcher.up_to_date()):
-                # Not Searcher.refresh(): it reuses segment readers by segment id and
-                # so misses deletions committed to an existing segment since.
-                self._searcher.close()
-                self._searcher = None
-            if self._searcher is None:
-                self._searcher = self._whoosh.searcher(weighting=scoring.BM25F())
-                self._searcher_dir = directory
-        except Exception as exc:
-            raise CorruptIndexError(f"{self.path}: cannot read the index ({type(exc).__name__}: {exc})") from exc
-        return self._searcher
-
     def refresh(self) -> bool:
         """Pick up the newest commit now; True if there was a newer one.
 
@@ -238,15 +213,27 @@ class Index:
         so calling it is never necessary; it lets a long-lived reader release the
         files of older commits early.
         """
-        self._forget_parent_state()
-        with self._read_lock:
-            before = self._searcher.reader().generation() if self._searcher is not None else None
-            after = self._current_searcher().reader().generation()
+        before = self._snapshots.generation()
+        with self.snapshot():
+            pass
+        after = self._snapshots.generation()
         return before is not None and before != after
 
-    def reading(self):  # type: ignore[no-untyped-def]
-        """Context manager giving the up-to-date Whoosh searcher under the read lock."""
-        return _Reading(self)
+    def snapshot(self) -> Using:
+        """Context manager holding the newest commit's :class:`Snapshot` for a block.
+
+        Scoring over ``snapshot.columns`` needs no lock, so threads sharing one
+        ``Index`` search in parallel; ``snapshot.stored_fields(docnum)`` reads a hit.
+        """
+        self._forget_parent_state()
+        return Using(self._snapshots)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Any]:
+        """Context manager giving the newest commit's Whoosh searcher, for reads that go
+        through Whoosh (stored fields, lookups by id); they are serialised per commit."""
+        with self.snapshot() as snapshot, snapshot.stored_lock:
+            yield snapshot.searcher
 
     def __len__(self) -> int:
         with self.reading() as searcher:
@@ -492,32 +479,6 @@ class _ReportBuilder:
 
     def build(self) -> WriteReport:
         return WriteReport(tuple(self.added), tuple(self.replaced), tuple(self.unchanged), tuple(self.problems))
-
-
-class _Reading:
-    def __init__(self, index: Index) -> None:
-        self._index = index
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        self._index._forget_parent_state()
-        self._lock = self._index._read_lock
-        self._lock.acquire()
-        try:
-            return self._index._current_searcher()
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._lock.release()
-
-
-def _directory_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino)
 
 
 def _stats(paths: Iterable[Path]) -> Iterator[os.stat_result]:

@@ -35,6 +35,8 @@ from whoosh.writing import SegmentWriter
 from ..analysis.analyzer import IndonesianAnalyzer
 from ..errors import DiplosearchError, InvalidArgumentError
 from ..schema import build_schema
+from .columns import column_file_name, write_columns
+from .columns_upgrade import build_columns
 from .durable import INDEX_NAME, IndexStorage, pid_alive
 
 
@@ -44,26 +46,34 @@ class JoiningWriter(SegmentWriter):
 
     def commit_joining(self, extra_segments: Callable[[], list[object]] | None = None) -> None:
         """Commit, with the segments ``extra_segments()`` returns joining the new table
-        of contents (called after this writer has flushed its own segment)."""
-        if extra_segments is None:
-            self.commit()
-            return
-        # SegmentWriter.commit(), with the helpers' segments added before the TOC.
+        of contents (called after this writer has flushed its own segment).
+
+        Every segment of the new commit has its column file before the table of
+        contents that lists it is renamed into place, so a reader never finds a
+        committed segment without one (except in an index an older version wrote).
+        """
+        # SegmentWriter.commit(), with the helpers' segments and the column files
+        # added before the TOC.
+        self._check_state()
         final = self._merge_segments(None, False, True)
         if self._added:
             final.append(self._finalize_segment())
         else:
             self._close_segment()
-        final.extend(extra_segments())
+        if extra_segments is not None:
+            final.extend(extra_segments())
+        write_missing_columns(self.storage, self.schema, final)
         self._commit_toc(final)
         self._finish()
 
     def finish_segment(self):  # type: ignore[no-untyped-def]
-        """Finish this writer's segment without committing it; the segment, or None
-        when nothing was added. The writer is closed afterwards."""
+        """Finish this writer's segment (and its column file) without committing it;
+        the segment, or None when nothing was added. The writer is closed afterwards."""
         segment = self._finalize_segment() if self._added else None
         if segment is None:
             self._close_segment()
+        else:
+            write_missing_columns(self.storage, self.schema, [segment])
         self._tempstorage.destroy()
         self.is_closed = True
         return segment
@@ -75,6 +85,22 @@ class JoiningWriter(SegmentWriter):
     def destroy_temporary_files(self) -> None:
         """Delete this writer's temporary folder."""
         self._tempstorage.destroy()
+
+
+def write_missing_columns(storage, schema, segments) -> None:  # type: ignore[no-untyped-def]
+    """Write the column file of each of ``segments`` that has none yet (new segments,
+    merged ones, and those of an index an older version wrote), fsync'ed."""
+    from whoosh.reading import SegmentReader
+
+    for segment in segments:
+        if os.path.exists(os.path.join(storage.folder, column_file_name(segment.segment_id()))):
+            continue
+        reader = SegmentReader(storage, schema, segment)
+        try:
+            columns = build_columns(reader, segment)
+            write_columns(storage.folder, segment.segment_id(), columns, durable=getattr(storage, "durable", True))
+        finally:
+            reader.close()
 
 
 #: Written documents in one commit before helper processes are started.

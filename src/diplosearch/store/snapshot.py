@@ -1,0 +1,192 @@
+"""What readers share: one commit's Whoosh searcher and columns, swapped when stale.
+
+A :class:`Snapshot` is one commit as readers see it: Whoosh's searcher (stored
+fields, the table of contents' deletions) and the commit's column files, which the
+numpy scorer reads. Scoring touches only the memory-mapped, read-only columns, so
+any number of threads score at once without a lock. Whoosh's stored-field readers
+seek and read one shared file object, so reading stored fields takes the snapshot's
+own short lock (a page of hits, never a whole query's work).
+
+:class:`SnapshotHolder` hands out the current snapshot. Only checking for a newer
+commit and swapping in its snapshot take the holder's lock; a replaced snapshot is
+closed when the last reader using it lets go, so a swap never pulls files from under
+a running search.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import CorruptIndexError, DiplosearchError
+
+_log = logging.getLogger("diplosearch")
+
+
+def directory_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``: a rebuild swaps in a new directory whose commit
+    generations may equal the old one's, so staleness checks compare this too."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+class Snapshot:
+    """One commit of an index as readers see it."""
+
+    def __init__(self, path: Path, searcher: Any, directory: tuple[int, int] | None,
+                 columns_cache: dict[str, Any]) -> None:
+        self.path = path
+        self.searcher = searcher
+        self.directory = directory
+        self.stored_lock = threading.Lock()
+        self._columns = None
+        self._columns_lock = threading.Lock()
+        self._columns_cache = columns_cache
+        self._users = 0
+        self._retired = False
+
+    @property
+    def columns(self):  # type: ignore[no-untyped-def]
+        """The commit's :class:`~diplosearch.scoring.CommitColumns`, loaded on first use
+        (column files missing or damaged, as in an index 1.0 wrote, are rebuilt then)."""
+        if self._columns is None:
+            with self._columns_lock:
+                if self._columns is None:
+                    self._columns = self._load_columns()
+        return self._columns
+
+    def _load_columns(self):  # type: ignore[no-untyped-def]
+        from ..scoring import CommitColumns
+
+        def report(segment_id: str, reason: str) -> None:
+            _log.warning("%s: building the search columns of segment %s (%s); this happens once",
+                         self.path, segment_id, reason)
+
+        try:
+            with self.stored_lock:  # building columns reads the segment through Whoosh
+                columns = CommitColumns.from_searcher(
+                    str(self.path), self.searcher, cache=self._columns_cache, on_rebuild=report
+                )
+        except DiplosearchError:
+            raise
+        except Exception as exc:
+            raise CorruptIndexError(
+                f"{self.path}: cannot read the index's columns ({type(exc).__name__}: {exc})"
+            ) from exc
+        live = {view.columns.segment_id for view in columns.segments}
+        for segment_id in list(self._columns_cache):
+            if segment_id not in live:
+                self._columns_cache.pop(segment_id, None)
+        return columns
+
+    def stored_fields(self, docnum: int) -> dict[str, object]:
+        """The stored fields of the document at commit-wide ``docnum``."""
+        with self.stored_lock:
+            return dict(self.searcher.stored_fields(docnum))
+
+    def up_to_date(self, directory: tuple[int, int] | None) -> bool:
+        """Whether this is still the index's newest commit (reads only the folder listing)."""
+        return directory == self.directory and self.searcher.up_to_date()
+
+    def _close(self) -> None:
+        try:
+            self.searcher.close()
+        except Exception:
+            _log.debug("closing a searcher of %s failed", self.path, exc_info=True)
+
+
+class SnapshotHolder:
+    """Hands out the newest committed snapshot of one index."""
+
+    def __init__(self, path: Path, open_searcher: Callable[[], Any]) -> None:
+        self._path = path
+        self._open_searcher = open_searcher
+        self._lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._columns_cache: dict[str, Any] = {}
+        self._closed = False
+        self._pid = os.getpid()
+
+    def _forget_parent_state(self) -> None:
+        """In a child made by ``os.fork()``, drop the parent's snapshot (its open files
+        share their read offsets with the parent) and lock (a parent thread may have
+        held it at the fork)."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._lock = threading.Lock()
+            self._current = None  # not closed: its files are the parent's too
+            self._columns_cache = {}
+
+    def acquire(self) -> Snapshot:
+        """The up-to-date snapshot, marked as in use until :meth:`release`."""
+        self._forget_parent_state()
+        with self._lock:
+            if self._closed:
+                raise DiplosearchError(f"{self._path}: the index has been closed")
+            current = self._current
+            try:
+                directory = directory_identity(self._path)
+                if current is not None and not current.up_to_date(directory):
+                    # Not Searcher.refresh(): it reuses segment readers by segment id
+                    # and so misses deletions committed to an existing segment since.
+                    self._retire(current)
+                    current = self._current = None
+                if current is None:
+                    current = self._current = Snapshot(
+                        self._path, self._open_searcher(), directory, self._columns_cache
+                    )
+            except DiplosearchError:
+                raise
+            except Exception as exc:
+                raise CorruptIndexError(
+                    f"{self._path}: cannot read the index ({type(exc).__name__}: {exc})"
+                ) from exc
+            current._users += 1
+            return current
+
+    def release(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            snapshot._users -= 1
+            if snapshot._retired and snapshot._users == 0:
+                snapshot._close()
+
+    def _retire(self, snapshot: Snapshot) -> None:
+        snapshot._retired = True
+        if snapshot._users == 0:
+            snapshot._close()
+
+    def generation(self) -> int | None:
+        """The commit generation of the snapshot readers hold now, if any."""
+        with self._lock:
+            return None if self._current is None else self._current.searcher.reader().generation()
+
+    def close(self) -> None:
+        self._forget_parent_state()
+        with self._lock:
+            if self._current is not None:
+                self._retire(self._current)
+                self._current = None
+            self._closed = True
+
+
+class Using:
+    """``with Using(holder) as snapshot:`` holds the current snapshot for a block."""
+
+    def __init__(self, holder: SnapshotHolder) -> None:
+        self._holder = holder
+        self._snapshot: Snapshot | None = None
+
+    def __enter__(self) -> Snapshot:
+        self._snapshot = self._holder.acquire()
+        return self._snapshot
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._snapshot is not None
+        self._holder.release(self._snapshot)
+

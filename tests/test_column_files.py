@@ -1,0 +1,128 @@
+"""The search columns as part of the store: written with every commit (before its table
+of contents), rebuilt when missing or damaged, and never in the way of stock Whoosh."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import whoosh.index
+from whoosh.qparser import QueryParser
+
+from conftest import subprocess_env
+from diplosearch import Document, open_index
+from diplosearch.store import parallel
+
+WORDS = "diplomasi ekonomi perdagangan kawasan presiden delegasi kemitraan investasi".split()
+
+
+def docs(start: int, count: int) -> list[Document]:
+    return [
+        Document(id=f"d{i}", title=f"Berita {i} {WORDS[i % len(WORDS)]}",
+                 body=" ".join(WORDS[(i + k) % len(WORDS)] for k in range(5 + i % 7)), source=f"s{i % 3}")
+        for i in range(start, start + count)
+    ]
+
+
+def segments(path: Path) -> list[str]:
+    toc = whoosh.index.open_dir(str(path), indexname="MAIN")._read_toc()
+    return [segment.segment_id() for segment in toc.segments]
+
+
+def page(ix, query: str) -> list[tuple[str, float, int]]:  # type: ignore[no-untyped-def]
+    return [(h.id, h.score, h.matched_terms) for h in ix.search(query, limit=50, snippets=0).hits]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_committed_segment_has_its_column_file(tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(docs(0, 40), workers=workers)  # with 2 workers a helper writes a segment too
+        ix.add_many(docs(40, 5))
+        ix.delete("d3")
+        ids = segments(ix.path)
+        assert len(ids) >= 2
+        for segment_id in ids:
+            assert (ix.path / f"{segment_id}.dcol").is_file()
+        assert ix.search("diplomasi").total == sum(1 for d in docs(0, 45) if "diplomasi" in
+                                                   (d.title + " " + d.body) and d.id != "d3")
+
+
+def test_stock_whoosh_opens_and_searches_an_index_diplosearch_wrote(tmp_path):
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(docs(0, 30))
+        expected = ix.search("body:kemitraan", limit=100, snippets=0, coordination=False).total
+    stock = whoosh.index.open_dir(str(tmp_path / "ix"), indexname="MAIN")
+    with stock.searcher() as searcher:
+        found = searcher.search(QueryParser("body", stock.schema).parse("kemitraan"), limit=None)
+        assert len(found) == expected > 0
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "flipped"])
+def test_a_missing_or_damaged_column_file_is_rebuilt_with_the_same_results(tmp_path, damage, caplog):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+        before = page(ix, "diplomasi presiden")
+    column_file = path / f"{segments(path)[0]}.dcol"
+    good = column_file.read_bytes()
+    if damage == "missing":
+        column_file.unlink()
+    elif damage == "truncated":
+        column_file.write_bytes(good[: len(good) // 2])
+    else:
+        flipped = bytearray(good)
+        flipped[-100] ^= 0x10  # inside the last array's data
+        column_file.write_bytes(bytes(flipped))
+    with caplog.at_level("WARNING", logger="diplosearch"), open_index(path) as ix:
+        assert page(ix, "diplomasi presiden") == before
+    assert any("building the search columns" in record.getMessage() for record in caplog.records)
+    assert column_file.read_bytes() == good  # rebuilt from the segment, identical
+
+
+# Dies (SIGKILL) while the column file of its new segment is half written.
+KILLED_WHILE_WRITING_COLUMNS = r"""
+import os, signal, sys
+sys.path.insert(0, sys.argv[2])
+import diplosearch
+from diplosearch.store import columns
+from test_column_files import docs
+
+real_write = columns.write_columns
+
+def dying_write(folder, segment_id, cols, **options):
+    path = real_write(folder, segment_id, cols, **options)
+    data = open(path, "rb").read()
+    os.unlink(path)
+    with open(path + ".tmpkilled", "wb") as handle:  # as a kill mid-write leaves it
+        handle.write(data[: len(data) // 3])
+    os.kill(os.getpid(), signal.SIGKILL)
+
+from diplosearch.store import parallel
+parallel.write_columns = dying_write
+ix = diplosearch.open_index(sys.argv[1])
+ix.add_many(docs(100, 20))
+"""
+
+
+def test_a_writer_killed_while_writing_columns_leaves_the_last_commit(tmp_path, isolated_index_home):
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 20))
+        before = page(ix, "diplomasi kawasan")
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_WHILE_WRITING_COLUMNS, str(path), str(Path(__file__).parent)],
+        env=subprocess_env(isolated_index_home), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == -9, result.stderr
+    with open_index(path) as ix:
+        assert len(ix) == 20
+        assert page(ix, "diplomasi kawasan") == before
+        ix.add_many(docs(200, 3))  # the next writer removes what the killed one left
+        assert len(ix) == 23
+    committed = set(segments(path))
+    leftovers = [p.name for p in path.iterdir()
+                 if p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK" and p.name.split(".")[0] not in committed]
+    assert not leftovers
