@@ -120,7 +120,7 @@ def make_snippets(
         text = texts[name]
         if not text:
             continue
-        matches = [t for t in analyzer.tokens(text) if t.term in terms]
+        matches = analyzer.matching_tokens(text, terms)
         if not matches:
             continue
         snippets = []

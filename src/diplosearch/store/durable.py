@@ -69,7 +69,10 @@ class IndexStorage(FileStorage):
     """
 
     def __init__(self, path: str, durable: bool = True) -> None:
-        super().__init__(path)
+        # Not mmap: Whoosh opens each part of a compound segment from a memory map as a
+        # BytesIO *copy* of that part, so opening a searcher copied most of the segment
+        # (160 ms and ~80 MB at 22k articles). Plain file reads copy only what is read.
+        super().__init__(path, supports_mmap=False)
         self.durable = durable
 
     def create_file(self, name, excl=False, mode="wb", **kwargs):  # type: ignore[no-untyped-def]
