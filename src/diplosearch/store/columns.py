@@ -40,6 +40,7 @@ import struct
 import uuid
 import zlib
 from collections import Counter
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import attrs
@@ -47,6 +48,7 @@ import numpy as np
 
 from ..errors import CorruptIndexError
 from ..schema import FILTER_FIELDS, TEXT_FIELDS
+from .durable import fsync_directory
 
 #: File name extension of a column file (``MAIN_<segid>.dcol``).
 COLUMNS_EXTENSION = ".dcol"
@@ -350,7 +352,7 @@ def write_columns(
             pass
         raise
     if durable:
-        _fsync_folder(os.fspath(folder))
+        fsync_directory(Path(folder))  # the rename is durable once the folder's entry is on disk
     return path
 
 
@@ -448,16 +450,3 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) 
 def _aligned(size: int) -> int:
     return (size + _ALIGN - 1) // _ALIGN * _ALIGN
 
-
-def _fsync_folder(folder: str) -> None:
-    # The rename is durable only once the folder's entry is on disk.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
