@@ -24,7 +24,7 @@ from whoosh.searching import SearchContext
 from .analysis.normalize import clean_text
 from .documents import Document
 from .errors import CorruptIndexError, QueryError
-from .highlight import DEFAULT_MARKERS, make_snippets
+from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_snippets
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS, document_from_stored
 
 if TYPE_CHECKING:
@@ -227,6 +227,7 @@ def search(
     snippet_chars: int = 200,
     markers: tuple[str, str] = DEFAULT_MARKERS,
     coordination: bool = True,
+    snippet_format: SnippetFormat = "text",
 ) -> Results:
     """Search ``index`` for ``query``.
 
@@ -235,7 +236,11 @@ def search(
         title, quotes, captions, body).
     :param boosts: per-field weights overriding :data:`DEFAULT_FIELD_BOOSTS`.
     :param snippets: passages per hit (0 for none); ``snippet_chars`` their length.
-    :param markers: what goes before and after each highlighted word.
+    :param markers: what goes before and after each highlighted word (not escaped:
+        for a web page use ``snippet_format="html"``).
+    :param snippet_format: ``"text"`` (default) marks matches with ``markers`` in the
+        text as stored; ``"html"`` escapes the text and marks matches with
+        ``<mark>``...``</mark>``, ignoring ``markers``.
     :param coordination: rank by the number of matched query terms first (default);
         False ranks by BM25F alone.
     :raises QueryError: the query is malformed, too long, or names an unknown field.
@@ -246,6 +251,8 @@ def search(
         raise QueryError(f"offset must be a whole number >= 0, not {offset!r}")
     if offset + limit > MAX_DEPTH:
         raise QueryError(f"offset + limit may be at most {MAX_DEPTH:,}")
+    if snippet_format not in SNIPPET_FORMATS:
+        raise QueryError(f"snippet_format must be one of {', '.join(SNIPPET_FORMATS)}, not {snippet_format!r}")
     with index.reading() as searcher:
         parsed = parse_query(query, searcher.schema, fields, boosts)
         terms = positive_terms(parsed)
@@ -275,7 +282,13 @@ def search(
                 score=round(score, 6),
                 matched_terms=matched,
                 snippets=make_snippets(
-                    document, terms, index.analyzer, count=snippets, max_chars=snippet_chars, markers=markers
+                    document,
+                    terms,
+                    index.analyzer,
+                    count=snippets,
+                    max_chars=snippet_chars,
+                    markers=markers,
+                    snippet_format=snippet_format,
                 )
                 if snippets > 0
                 else [],
