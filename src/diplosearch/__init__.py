@@ -26,13 +26,15 @@ from .errors import (
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
 from .store.home import index_home, open_index, rebuild_index
-from .store.index import Index, IndexStats, WriteReport
+from .store.index import Index
+from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
 __version__ = "1.0.0"
 
 __all__ = [
     "DEFAULT_FIELD_BOOSTS",
     "CorruptIndexError",
+    "DeleteReport",
     "DiplosearchError",
     "Document",
     "DocumentError",
@@ -47,6 +49,7 @@ __all__ = [
     "InvalidArgumentError",
     "InputProblem",
     "NotAnIndexError",
+    "Progress",
     "QueryError",
     "Quote",
     "Results",
