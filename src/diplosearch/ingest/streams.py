@@ -97,11 +97,17 @@ def open_chunks(path: Path) -> tuple[Any, Iterator[bytes]]:
     """An open handle on ``path`` and its content as chunks, gunzipped when the first
     bytes say gzip, whatever the name says (a ".gz" that is plain text is read as such)."""
     handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    return handle, handle_chunks(handle)
+
+
+def handle_chunks(handle: Any) -> Iterator[bytes]:
+    """The content of an open binary handle (a file, standard input) as chunks,
+    gunzipped when its first bytes say gzip."""
     first = handle.read(_CHUNK)
     chunks = _raw_chunks(handle, first)
     if first.startswith(_GZIP_MAGIC):
         chunks = _gunzip(chunks)
-    return handle, chunks
+    return chunks
 
 
 def decode(data: bytes) -> str:
