@@ -25,6 +25,7 @@ from .errors import (
 )
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
+from .paging import HitStream
 from .store.home import index_home, open_index, rebuild_index
 from .store.index import Index
 from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
@@ -39,6 +40,7 @@ __all__ = [
     "Document",
     "DocumentError",
     "Hit",
+    "HitStream",
     "Index",
     "IndexLockedError",
     "IndexNotFoundError",

@@ -245,6 +245,13 @@ class Index:
 
         return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
 
+    def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
+        """Every hit of ``query``, in rank order, as an iterator with a ``total``;
+        see :func:`diplosearch.paging.search_iter`."""
+        from ..paging import search_iter
+
+        return search_iter(self, query, page_size=page_size, **options)
+
     def stats(self) -> IndexStats:
         """Counts and sizes of the current commit, documents per source and the date range.
 
