@@ -358,7 +358,7 @@ def read_jsonl_stream(stream: BinaryIO, name: str = "stdin") -> Iterator[Documen
     The stream is read to its end and not closed.
     """
     ids = _IdLedger()
-    for item in _read_jsonl_chunks(streams.handle_chunks(stream), name, name):
+    for item in _read_jsonl_chunks(streams.handle_chunks(stream, as_available=True), name, name):
         if isinstance(item, InputProblem):
             yield item
             continue
