@@ -208,7 +208,7 @@ def format_stats(stats: IndexStats) -> str:
     if stats.earliest:
         dates = f"{stats.earliest} to {stats.latest}" + (f" ({stats.undated:,} undated)" if stats.undated else "")
     else:
-        dates = "none"
+        dates = f"none ({stats.undated:,} undated)"
     lines = [
         f"index:            {stats.path}",
         f"documents:        {stats.documents:,}",
