@@ -405,7 +405,7 @@ def test_a_repeated_id_in_a_json_array_names_both_items(tmp_path: Path):
 def test_read_jsonl_stream_reads_records_from_an_open_binary_stream():
     import io
 
-    from diplosearch.ingest import read_jsonl_stream
+    from diplosearch import read_jsonl_stream
 
     data = b'{"id": "a", "title": "Satu", "body": "isi"}\nnot json\n{"title": "Dua", "body": "isi"}\n'
     items = list(read_jsonl_stream(io.BytesIO(gzip.compress(data))))

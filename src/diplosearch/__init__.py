@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
 from .documents import Document, InputProblem, Quote
-from .ingest import parse_article, read_documents
+from .ingest import parse_article, read_documents, read_jsonl_stream
 from .errors import (
     CorruptIndexError,
     DiplosearchError,
@@ -62,6 +62,7 @@ __all__ = [
     "open_index",
     "parse_article",
     "read_documents",
+    "read_jsonl_stream",
     "rebuild_index",
     "stem",
     "__version__",

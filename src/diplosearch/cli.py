@@ -12,7 +12,7 @@ import itertools
 import json
 import os
 import sys
-from typing import Iterable, Iterator, Sequence, TextIO
+from typing import BinaryIO, Iterable, Iterator, Sequence, TextIO
 
 import attrs
 
@@ -22,14 +22,17 @@ from . import (
     DiplosearchError,
     Document,
     Hit,
+    Index,
     IndexNotFoundError,
     InputProblem,
     InvalidArgumentError,
     Results,
+    WriteReport,
     __version__,
     analyze,
     open_index,
     read_documents,
+    read_jsonl_stream,
 )
 from .analysis.normalize import one_line
 from .cli_output import (
@@ -45,7 +48,6 @@ from .cli_output import (
     write_json_stream,
     write_table,
 )
-from .ingest import read_jsonl_stream
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SUBCOMMANDS = ("search", "get", "index", "delete", "stats", "rebuild", "analyze")
@@ -402,13 +404,14 @@ def _cmd_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _read_inputs(paths: Sequence[str], stdin: object) -> Iterator[Document | InputProblem]:
+def _read_inputs(paths: Sequence[str], stdin: BinaryIO | None) -> Iterator[Document | InputProblem]:
     """The documents of ``paths`` in order, ``-`` being JSON Lines on standard input."""
     if paths.count("-") > 1:
         raise _UsageError("give - (standard input) at most once")
     for is_stdin, group in itertools.groupby(paths, key=lambda path: path == "-"):
         if is_stdin:
-            yield from read_jsonl_stream(stdin, name="stdin")  # type: ignore[arg-type]
+            assert stdin is not None  # given whenever a path is -
+            yield from read_jsonl_stream(stdin, name="stdin")
         else:
             yield from read_documents(list(group))
 
@@ -454,7 +457,15 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ix.close()
 
 
-def _index_into(ix, created, problems, documents, args, out, err) -> int:  # type: ignore[no-untyped-def]
+def _index_into(
+    ix: Index,
+    created: bool,
+    problems: list[InputProblem],
+    documents: Iterator[Document | InputProblem] | None,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     if created and not args.json:
         out.write(f"created index {ix.path}\n")
     progress = _progress_line(args, err)
@@ -484,7 +495,9 @@ def _index_into(ix, created, problems, documents, args, out, err) -> int:  # typ
     return EXIT_PARTIAL if report.problems else EXIT_OK
 
 
-def _report_indexing(ix, created, report, total, args, out, err) -> None:  # type: ignore[no-untyped-def]
+def _report_indexing(
+    ix: Index, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> None:
     for problem in report.problems:
         err.write(f"diplosearch: skipped {problem}\n")
     if args.json:
