@@ -352,8 +352,8 @@ class Index:
             a crash in a long batch loses at most that many; running the same batch
             again then skips what was committed (unchanged documents are no-ops).
         :param workers: processes that analyse and write documents (this one
-            included). The default uses a second CPU for commits of more than
-            :data:`PARALLEL_MIN_DOCS` written documents when one is idle (judged by
+            included). The default uses a second CPU for calls that write more than
+            :data:`PARALLEL_MIN_DOCS` documents (in one commit or several) when one is idle (judged by
             the load average); 1 never starts a helper; N > 1 always uses N.
             Helpers are separate Python processes that write their own segments,
             which join this call's commit; they never take the lock or commit.
