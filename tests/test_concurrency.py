@@ -406,6 +406,25 @@ def test_parallel_indexing_with_periodic_commits(tmp_path, parallel_from_the_sta
         assert len(again.unchanged) == 200 and not again.written
 
 
+def test_small_commits_of_a_long_batch_still_get_helpers(tmp_path, monkeypatch):
+    # The threshold counts the whole call, so commits smaller than it (as the CLI's
+    # --commit-every makes) are written in parallel once the call has passed it.
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 30)
+    monkeypatch.setattr(parallel, "_HELPER_CHUNK", 5)
+    sent: list[int] = []
+    send_documents = parallel._Helper.send_documents
+
+    def counting(self, chunk):  # type: ignore[no-untyped-def]
+        sent.append(len(chunk))
+        return send_documents(self, chunk)
+
+    monkeypatch.setattr(parallel._Helper, "send_documents", counting)
+    with open_index(tmp_path / "ix", create=True) as ix:
+        report = ix.add_many(corpus(120), workers=2, commit_every=20)
+        assert len(report.added) == 120 and len(ix) == 120
+    assert sent and sum(sent) <= 90  # only documents after the first 30 of the call
+
+
 def test_a_helper_that_dies_fails_the_batch_cleanly(tmp_path, parallel_from_the_start, monkeypatch):
     with open_index(tmp_path / "ix", create=True) as ix:
         ix.add_many(corpus(20))

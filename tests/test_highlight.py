@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+import diplosearch
+
 from diplosearch import Document
 from diplosearch.analysis.analyzer import IndonesianAnalyzer, TOKEN_PATTERN
 from diplosearch.highlight import make_snippets
@@ -90,3 +94,19 @@ def test_matching_tokens_equal_the_full_analysis_for_every_term_of_a_document():
             full = [(t.term, t.start, t.end) for t in IndonesianAnalyzer().tokens(text) if t.term in terms]
             fast = [(t.term, t.start, t.end) for t in IndonesianAnalyzer().matching_tokens(text, terms)]
             assert fast == full, terms
+
+
+def test_html_snippets_escape_the_text_and_mark_matches(tmp_path):
+    ix = diplosearch.open_index(tmp_path / "ix", create=True)
+    ix.add(Document(id="x", title="Serangan", body='Awas <script>alert(1)</script> & "diplomasi" di sini.'))
+    (hit,) = ix.search("diplomasi", snippet_format="html").hits
+    assert hit.snippets == ["Awas &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;<mark>diplomasi</mark>&quot; di sini."]
+    # A hit with no match in the snippet fields gets its lead, escaped too.
+    (lead,) = make_snippets(ix.get("x"), {"tidakada"}, ANALYZER, snippet_format="html")
+    assert lead.startswith("Awas &lt;script&gt;") and "<script>" not in lead
+    # Plain text keeps the caller's markers and the text as stored.
+    (hit,) = ix.search("diplomasi", markers=("<b>", "</b>")).hits
+    assert "<script>alert(1)</script>" in hit.snippets[0] and '"<b>diplomasi</b>"' in hit.snippets[0]
+    with pytest.raises(diplosearch.QueryError, match="snippet_format"):
+        ix.search("tidak-ada-kata-ini", snippet_format="markdown")
+    ix.close()

@@ -255,3 +255,49 @@ def test_every_bad_argument_value_is_an_invalid_argument_error(ix):
 def test_writing_to_the_default_index_is_refused_with_a_clear_error():
     with pytest.raises(diplosearch.InvalidArgumentError, match="--index"):
         open_index(for_writing=True)
+
+
+def test_delete_ids_names_the_ids_that_were_not_there(ix):
+    ix.add_many([doc("a"), doc("b")])
+    report = ix.delete_ids(["b", "nope", "a", "b", "juga-tidak"])
+    assert report == diplosearch.DeleteReport(deleted=("b", "a"), missing=("nope", "juga-tidak"))
+    assert len(ix) == 0
+
+
+def test_progress_callback_sees_every_document_and_the_total_when_known(ix):
+    seen: list[diplosearch.Progress] = []
+    docs = [doc(f"d{i}") for i in range(5)]
+    ix.add_many(docs[:2])
+    ix.add_many(docs, progress=seen.append, commit_every=2)
+    assert [(p.done, p.written, p.total) for p in seen] == [(i, max(0, i - 2), 5) for i in range(1, 6)]
+    assert all(p.elapsed >= 0 for p in seen)
+    seen.clear()
+    ix.add_many(iter([doc("d9")]), progress=seen.append)
+    assert [(p.done, p.written, p.total) for p in seen] == [(1, 1, None)]
+    with pytest.raises(diplosearch.InvalidArgumentError, match="progress"):
+        ix.add_many([doc("x")], progress="yes")  # type: ignore[arg-type]
+
+
+def test_a_progress_callback_that_raises_keeps_the_commits_before_it(ix):
+    def stop_at_the_fifth(progress: diplosearch.Progress) -> None:
+        if progress.done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ix.add_many([doc(f"d{i}") for i in range(10)], commit_every=2, progress=stop_at_the_fifth)
+    assert len(ix) == 4
+
+
+def test_stats_count_documents_per_source_and_the_date_range(ix):
+    ix.add_many(
+        [
+            doc("a", source="Tempo.co", published="2019-09-16"),
+            doc("b", source="Tempo.co", published="2019-01-02T08:00:00"),
+            doc("c", source="Antara", published="2020-03-04"),
+            doc("d"),
+        ]
+    )
+    stats = ix.stats()
+    assert stats.sources == {"Tempo.co": 2, "Antara": 1}
+    assert (stats.earliest, stats.latest, stats.undated) == ("2019-01-02", "2020-03-04", 1)
+    assert stats.size_mb == stats.size_bytes / 1_000_000

@@ -400,3 +400,16 @@ def test_a_repeated_id_in_a_json_array_names_both_items(tmp_path: Path):
     assert [d.title for d in docs] == ["A", "B"]
     assert [p.line for p in problems] == [None]
     assert problems[0].message.startswith(f"item 2: id 'k' repeats the id of {path} item 1;")
+
+
+def test_read_jsonl_stream_reads_records_from_an_open_binary_stream():
+    import io
+
+    from diplosearch import read_jsonl_stream
+
+    data = b'{"id": "a", "title": "Satu", "body": "isi"}\nnot json\n{"title": "Dua", "body": "isi"}\n'
+    items = list(read_jsonl_stream(io.BytesIO(gzip.compress(data))))
+    assert [getattr(i, "id", None) for i in items] == ["a", None, "stdin:3"]
+    assert str(items[1]).startswith("stdin:2")
+    (empty,) = read_jsonl_stream(io.BytesIO(b""), name="-")
+    assert "no JSON records" in str(empty)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import diplosearch
+
 from diplosearch import Document, Quote, open_index
 from diplosearch.errors import QueryError
 from diplosearch.store.home import bundled_corpus_files
@@ -270,3 +272,20 @@ def test_matched_terms_without_coordination_agree_with_the_coordinated_count(par
     plain = paragraph_index.search(query, limit=100, snippets=0, coordination=False)
     assert plain.total == len(coordinated) > 0
     assert {h.id: h.matched_terms for h in plain.hits} == coordinated
+
+
+def test_search_iter_yields_every_hit_in_rank_order_across_pages(tmp_path):
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(
+            [diplosearch.Document(id=f"d{i:02}", title="Berita", body="banjir " * (i + 1)) for i in range(25)]
+        )
+        stream = ix.search_iter("banjir", page_size=4, snippets=0)
+        assert stream.total == 25
+        streamed = [hit.id for hit in stream]
+        paged = [hit.id for hit in ix.search("banjir", limit=25).hits]
+        assert streamed == paged and len(set(streamed)) == 25
+        assert [hit.id for hit in ix.search_iter("tidakada")] == []
+        with pytest.raises(diplosearch.QueryError):
+            ix.search_iter("x" * 3000)
+        with pytest.raises(diplosearch.QueryError, match="limit"):
+            ix.search_iter("banjir", limit=5)

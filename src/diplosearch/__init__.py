@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
 from .documents import Document, InputProblem, Quote
-from .ingest import parse_article, read_documents
+from .ingest import parse_article, read_documents, read_jsonl_stream
 from .errors import (
     CorruptIndexError,
     DiplosearchError,
@@ -25,8 +25,10 @@ from .errors import (
 )
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
+from .paging import HitStream
 from .store.home import index_home, open_index, rebuild_index
-from .store.index import Index, IndexStats, WriteReport
+from .store.index import Index
+from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
 __version__ = "1.0.0"
 
@@ -43,10 +45,12 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "DEFAULT_FIELD_BOOSTS",
     "CorruptIndexError",
+    "DeleteReport",
     "DiplosearchError",
     "Document",
     "DocumentError",
     "Hit",
+    "HitStream",
     "Index",
     "IndexLockedError",
     "IndexNotFoundError",
@@ -57,6 +61,7 @@ __all__ = [
     "InvalidArgumentError",
     "InputProblem",
     "NotAnIndexError",
+    "Progress",
     "QueryError",
     "Quote",
     "Ranking",
@@ -68,6 +73,7 @@ __all__ = [
     "open_index",
     "parse_article",
     "read_documents",
+    "read_jsonl_stream",
     "rebuild_index",
     "stem",
     "__version__",

@@ -1,16 +1,18 @@
 """The ``diplosearch`` command: parses arguments, calls the library, formats output.
 
 Exit codes: 0 success; 1 an error (nothing was done, e.g. a missing or locked
-index); 2 a usage or query error; 3 indexing finished but some inputs were skipped.
+index, an unknown id for ``get``); 2 a usage or query error; 3 indexing finished
+but some inputs were skipped; 130 interrupted (Ctrl-C) before the work was committed.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
-from typing import Sequence, TextIO
+from typing import BinaryIO, Iterable, Iterator, Sequence, TextIO
 
 import attrs
 
@@ -18,16 +20,42 @@ from . import (
     DEFAULT_FIELD_BOOSTS,
     TEXT_FIELDS,
     DiplosearchError,
+    Document,
+    Hit,
+    Index,
+    IndexNotFoundError,
+    InputProblem,
     InvalidArgumentError,
     Results,
+    WriteReport,
     __version__,
     analyze,
     open_index,
+    read_documents,
+    read_jsonl_stream,
 )
 from .analysis.normalize import one_line
+from .cli_output import (
+    OUTPUT_FORMATS,
+    ProgressLine,
+    document_to_json,
+    explain_no_hits,
+    format_document,
+    format_stats,
+    hit_to_json,
+    ignored_words,
+    write_json_lines,
+    write_json_stream,
+    write_table,
+)
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-SUBCOMMANDS = ("search", "index", "delete", "stats", "rebuild", "analyze")
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+SUBCOMMANDS = ("search", "get", "index", "delete", "stats", "rebuild", "analyze")
+#: The largest page ``search`` fetches at once; a larger ``--limit`` streams.
+_PAGE_LIMIT = 1000
+#: Commit this often while ``index`` runs, unless ``--commit-every`` says otherwise,
+#: so that Ctrl-C or a crash loses at most this many documents of a long run.
+DEFAULT_COMMIT_EVERY = 1000
 
 _ANSI_MATCH = ("\x1b[1;33m", "\x1b[0m")
 _ANSI_TITLE = ("\x1b[1m", "\x1b[0m")
@@ -70,6 +98,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _limit(text: str) -> int | None:
+    """``--limit``: a whole number >= 1, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    return _positive_int(text)
+
+
+def _examples(*lines: str) -> dict[str, object]:
+    """The keyword arguments giving a subcommand's ``--help`` an examples epilog."""
+    return {
+        "epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     index_help = (
@@ -84,11 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"diplosearch {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    search = commands.add_parser("search", help="search an index (the default command)")
+    search = commands.add_parser(
+        "search",
+        help="search an index (the default command)",
+        **_examples(
+            'diplosearch "peranan pelopor" --limit 5',
+            "diplosearch banjir --index berita --limit all --format csv > banjir.csv",
+            'diplosearch search --json --html -- "-ekonomi diplomasi"',
+        ),
+    )
     search.add_argument("query", help='the query: words, "a phrase", title:word, -excluded')
-    search.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
+    search.add_argument(
+        "--limit", type=_limit, default=10, metavar="N|all", help="hits to show (default 10; all: every hit)"
+    )
     search.add_argument("--offset", type=_non_negative_int, default=0, help="hits to skip (default 0)")
-    search.add_argument("--json", action="store_true", help="print one JSON object")
+    search.add_argument(
+        "--format", choices=OUTPUT_FORMATS, help="output: text (default), json, jsonl, csv or tsv"
+    )
+    search.add_argument("--json", action="store_true", help="print one JSON object (= --format json)")
+    search.add_argument(
+        "--html", action="store_true", help="snippets as HTML: text escaped, matches in <mark>…</mark>"
+    )
     search.add_argument("--index", help=index_help)
     search.add_argument(
         "--field", action="append", choices=TEXT_FIELDS, help="search only this field (repeatable)"
@@ -113,27 +172,78 @@ def build_parser() -> argparse.ArgumentParser:
         "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
     )
 
-    index = commands.add_parser("index", help="add text files, folders and JSON Lines to an index")
-    index.add_argument("paths", nargs="+", help="files (.txt, .md, .jsonl, .jsonl.gz) or folders")
-    index.add_argument("--index", help="the index to write (created if missing)")
+    get = commands.add_parser(
+        "get",
+        help="print a stored document",
+        **_examples(
+            "diplosearch get vovworld-peranan-pelopor-diplomatik",
+            "diplosearch get 2019/09/banjir-jakarta --index berita --json",
+        ),
+    )
+    get.add_argument("id", help="the document id (as search results show it)")
+    get.add_argument("--index", help=index_help)
+    get.add_argument("--json", action="store_true", help="print one JSON object with every field")
+
+    index = commands.add_parser(
+        "index",
+        help="add text files, folders and JSON Lines to an index",
+        **_examples(
+            "diplosearch index --index berita artikel/ arsip.jsonl.gz",
+            "zcat feed.jsonl.gz | diplosearch index --index berita -",
+            "diplosearch index --index berita --commit-every 5000 --quiet data/",
+        ),
+    )
+    index.add_argument(
+        "paths",
+        nargs="+",
+        help="files (.txt, .md, .jsonl, .jsonl.gz), folders, or - for JSON Lines on standard input",
+    )
+    index.add_argument("--index", help="the index to write (created if missing, which is said)")
+    index.add_argument(
+        "--commit-every",
+        type=_positive_int,
+        default=DEFAULT_COMMIT_EVERY,
+        metavar="N",
+        help=f"commit after every N written documents (default {DEFAULT_COMMIT_EVERY}), "
+        "so that Ctrl-C keeps what was committed",
+    )
+    index.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
     index.add_argument("--json", action="store_true", help="print a JSON report")
 
-    delete = commands.add_parser("delete", help="delete documents by id")
+    delete = commands.add_parser(
+        "delete",
+        help="delete documents by id",
+        **_examples("diplosearch delete --index berita kopi teh", "diplosearch delete --index berita 2019/09/banjir-jakarta"),
+    )
     delete.add_argument("ids", nargs="+", help="document ids")
     delete.add_argument("--index", help="the index to write")
 
-    stats = commands.add_parser("stats", help="show index statistics")
+    stats = commands.add_parser(
+        "stats",
+        help="show index statistics",
+        **_examples("diplosearch stats", "diplosearch stats --index berita --json"),
+    )
     stats.add_argument("--index", help=index_help)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
 
-    rebuild = commands.add_parser("rebuild", help="re-analyse an index after an analysis change")
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="re-analyse an index after an analysis change",
+        **_examples("diplosearch rebuild --index berita", "diplosearch rebuild --index berita --quiet"),
+    )
     rebuild.add_argument("--index", help=index_help)
+    rebuild.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
 
-    analyze_text = commands.add_parser("analyze", help="show the index terms of a text")
+    analyze_text = commands.add_parser(
+        "analyze",
+        help="show the index terms of a text",
+        **_examples('diplosearch analyze "Negara-negara mengembangkan peranan"', "diplosearch analyze yang"),
+    )
     analyze_text.add_argument("text", help="text to analyse")
 
     for command, run in (
         (search, _cmd_search),
+        (get, _cmd_get),
         (index, _cmd_index),
         (delete, _cmd_delete),
         (stats, _cmd_stats),
@@ -150,30 +260,34 @@ def _use_colour(choice: str, stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
+def _format_hit(hit: Hit, colour: bool) -> list[str]:
+    bold, reset = _ANSI_TITLE if colour else ("", "")
+    doc = hit.document
+    lines = ["", f"{hit.rank:>3}. {bold}{one_line(hit.title) or '(untitled)'}{reset}"]
+    details = [f"score {hit.score:.2f}"]
+    if doc.source:
+        details.append(doc.source)
+    if doc.published:
+        details.append(doc.published.date().isoformat())
+    details.append(f"id {hit.id}")
+    lines.append("     " + " | ".join(details))
+    if doc.url:
+        lines.append(f"     {doc.url}")
+    for snippet in hit.snippets:
+        lines.append(f"     … {one_line(snippet)} …")
+    return lines
+
+
 def format_results(results: Results, colour: bool) -> str:
     """Human-readable results: rank, score, title, source/date, snippets."""
     if not results.hits:
-        return f"No documents match {results.query!r}."
-    bold, reset = _ANSI_TITLE if colour else ("", "")
+        return explain_no_hits(results.query, results.total, results.offset)
     lines = [
         f"{results.total} document{'s' if results.total != 1 else ''} match {results.query!r}; "
         f"showing {results.offset + 1}-{results.offset + len(results.hits)}"
     ]
     for hit in results.hits:
-        doc = hit.document
-        lines.append("")
-        lines.append(f"{hit.rank:>3}. {bold}{one_line(hit.title) or '(untitled)'}{reset}")
-        details = [f"score {hit.score:.2f}"]
-        if doc.source:
-            details.append(doc.source)
-        if doc.published:
-            details.append(doc.published.date().isoformat())
-        details.append(f"id {hit.id}")
-        lines.append("     " + " | ".join(details))
-        if doc.url:
-            lines.append(f"     {doc.url}")
-        for snippet in hit.snippets:
-            lines.append(f"     … {one_line(snippet)} …")
+        lines.extend(_format_hit(hit, colour))
     return "\n".join(lines)
 
 
@@ -184,56 +298,213 @@ def results_to_json(results: Results) -> dict[str, object]:
         "total": results.total,
         "offset": results.offset,
         "limit": results.limit,
-        "hits": [
-            {
-                "rank": hit.rank,
-                "id": hit.id,
-                "title": hit.title,
-                "score": hit.score,
-                "matched_terms": hit.matched_terms,
-                "snippets": hit.snippets,
-                "source": hit.document.source,
-                "url": hit.document.url,
-                "date": hit.document.published.isoformat() if hit.document.published else None,
-                "path": hit.document.path,
-            }
-            for hit in results.hits
-        ],
+        "ignored": ignored_words(results.query),
+        "hits": [hit_to_json(hit) for hit in results.hits],
     }
 
 
+def _output_format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise _UsageError(f"--json and --format {args.format} disagree; give one of them")
+    return "json" if args.json else args.format or "text"
+
+
 def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    colour = not args.json and _use_colour(args.color, out)
+    output = _output_format(args)
+    colour = output == "text" and not args.html and _use_colour(args.color, out)
+    options = {
+        "fields": args.field,
+        "boosts": dict(args.boost) if args.boost else None,
+        "snippets": args.snippets,
+        "markers": _ANSI_MATCH if colour else _PLAIN_MATCH,
+        "coordination": args.coordination,
+        "snippet_format": "html" if args.html else "text",
+    }
     with open_index(args.index) as ix:
-        results = ix.search(
-            args.query,
-            limit=args.limit,
-            offset=args.offset,
-            fields=args.field,
-            boosts=dict(args.boost) if args.boost else None,
-            snippets=args.snippets,
-            markers=_ANSI_MATCH if colour else _PLAIN_MATCH,
-            coordination=args.coordination,
-        )
-    if args.json:
-        json.dump(results_to_json(results), out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        out.write(format_results(results, colour) + "\n")
+        if args.limit is not None and args.limit <= _PAGE_LIMIT:
+            results = ix.search(args.query, limit=args.limit, offset=args.offset, **options)
+            _write_page(results, output, colour, out, err)
+            return EXIT_OK
+        # Every hit (or more than one page holds): streamed, so that the first
+        # rows go out at once and an export never sits in memory whole.
+        stream = ix.search_iter(args.query, page_size=_PAGE_LIMIT, **options)
+        stop = None if args.limit is None else args.offset + args.limit
+        hits = itertools.islice(stream, args.offset, stop)
+        _write_stream(args.query, stream.total, args, hits, output, colour, out, err)
     return EXIT_OK
 
 
-def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with open_index(args.index, create=True, for_writing=True) as ix:
-        report = ix.add_files(args.paths)
-        total = len(ix)
+def _write_page(results: Results, output: str, colour: bool, out: TextIO, err: TextIO) -> None:
+    if output == "text":
+        out.write(format_results(results, colour) + "\n")
+    elif output == "json":
+        json.dump(results_to_json(results), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        _write_export(results.hits, output, out)
+        if not results.hits:
+            err.write(f"diplosearch: {explain_no_hits(results.query, results.total, results.offset)}\n")
+
+
+def _write_stream(
+    query: str,
+    total: int,
+    args: argparse.Namespace,
+    hits: Iterator[Hit],
+    output: str,
+    colour: bool,
+    out: TextIO,
+    err: TextIO,
+) -> None:
+    first = next(hits, None)
+    if first is not None:
+        hits = itertools.chain([first], hits)
+    if output == "json":
+        header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
+        write_json_stream({**header, "ignored": ignored_words(query)}, hits, out)
+        return
+    if first is None:
+        message = explain_no_hits(query, total, args.offset)
+        if output == "text":
+            out.write(message + "\n")
+        else:
+            _write_export([], output, out)
+            err.write(f"diplosearch: {message}\n")
+        return
+    if output != "text":
+        _write_export(hits, output, out)
+        return
+    last = total if args.limit is None else min(total, args.offset + args.limit)
+    out.write(
+        f"{total} document{'s' if total != 1 else ''} match {query!r}; showing {args.offset + 1}-{last}\n"
+    )
+    for hit in hits:
+        out.write("\n".join(_format_hit(hit, colour)) + "\n")
+
+
+def _write_export(hits: Iterable[Hit], output: str, out: TextIO) -> None:
+    if output == "jsonl":
+        write_json_lines(hits, out)
+    else:
+        write_table(hits, out, "," if output == "csv" else "\t")
+
+
+def _cmd_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with open_index(args.index) as ix:
+        document = ix.get(args.id)
         path = ix.path
+    if document is None:
+        err.write(f"diplosearch: error: no document with id {args.id!r} in {path}\n")
+        return EXIT_ERROR
+    if args.json:
+        json.dump(document_to_json(document), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(format_document(document) + "\n")
+    return EXIT_OK
+
+
+def _read_inputs(paths: Sequence[str], stdin: BinaryIO | None) -> Iterator[Document | InputProblem]:
+    """The documents of ``paths`` in order, ``-`` being JSON Lines on standard input."""
+    if paths.count("-") > 1:
+        raise _UsageError("give - (standard input) at most once")
+    for is_stdin, group in itertools.groupby(paths, key=lambda path: path == "-"):
+        if is_stdin:
+            assert stdin is not None  # given whenever a path is -
+            yield from read_jsonl_stream(stdin, name="stdin")
+        else:
+            yield from read_documents(list(group))
+
+
+def _until_first_document(
+    items: Iterator[Document | InputProblem],
+) -> tuple[list[InputProblem], Iterator[Document | InputProblem] | None]:
+    """The problems before the first document, and all items from that document on
+    (None when no document came at all)."""
+    problems: list[InputProblem] = []
+    for item in items:
+        if isinstance(item, InputProblem):
+            problems.append(item)
+        else:
+            return problems, itertools.chain([item], items)
+    return problems, None
+
+
+def _progress_line(args: argparse.Namespace, err: TextIO) -> ProgressLine | None:
+    return None if args.quiet or not err.isatty() else ProgressLine(err)
+
+
+def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        ix = open_index(args.index, for_writing=True)
+    except IndexNotFoundError:
+        ix = None  # created below, once a valid document has come
+    try:
+        items = _read_inputs(args.paths, sys.stdin.buffer if "-" in args.paths else None)
+        problems, documents = _until_first_document(items)
+        created = False
+        if ix is None:
+            if documents is None:
+                for problem in problems:
+                    err.write(f"diplosearch: skipped {problem}\n")
+                err.write("diplosearch: no valid documents came, so no index was created\n")
+                return EXIT_PARTIAL
+            ix = open_index(args.index, create=True, for_writing=True)
+            created = True
+        return _index_into(ix, created, problems, documents, args, out, err)
+    finally:
+        if ix is not None:
+            ix.close()
+
+
+def _index_into(
+    ix: Index,
+    created: bool,
+    problems: list[InputProblem],
+    documents: Iterator[Document | InputProblem] | None,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    if created and not args.json:
+        out.write(f"created index {ix.path}\n")
+    progress = _progress_line(args, err)
+    committed = False
+    try:
+        report = ix.add_many(
+            itertools.chain(problems, documents or ()),
+            skip_invalid=True,
+            commit_every=args.commit_every,
+            progress=progress,
+        )
+        committed = True
+        if progress is not None:
+            progress.finish()
+        _report_indexing(ix, created, report, len(ix), args, out, err)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.finish()
+        if committed:
+            err.write(f"diplosearch: interrupted after the commit: every document of this run is in {ix.path}\n")
+            return EXIT_OK
+        err.write(
+            f"diplosearch: interrupted: {ix.path} holds {len(ix):,} documents (those committed before "
+            "Ctrl-C); run the same command again to add the rest\n"
+        )
+        return EXIT_INTERRUPTED
+    return EXIT_PARTIAL if report.problems else EXIT_OK
+
+
+def _report_indexing(
+    ix: Index, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> None:
     for problem in report.problems:
         err.write(f"diplosearch: skipped {problem}\n")
     if args.json:
         json.dump(
             {
-                "index": str(path),
+                "index": str(ix.path),
+                "created": created,
                 "added": list(report.added),
                 "replaced": list(report.replaced),
                 "unchanged": list(report.unchanged),
@@ -247,18 +518,21 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     else:
         out.write(
-            f"{path}: {len(report.added)} added, {len(report.replaced)} replaced, "
+            f"{ix.path}: {len(report.added)} added, {len(report.replaced)} replaced, "
             f"{len(report.unchanged)} unchanged, {len(report.problems)} skipped; "
             f"{total} documents in the index\n"
         )
-    return EXIT_PARTIAL if report.problems else EXIT_OK
 
 
 def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index, for_writing=True) as ix:
-        deleted = ix.delete_many(args.ids)
+        report = ix.delete_ids(args.ids)
         path = ix.path
-    out.write(f"{path}: {deleted} of {len(set(args.ids))} documents deleted\n")
+    asked = len(report.deleted) + len(report.missing)
+    line = f"{path}: {len(report.deleted)} of {asked} documents deleted"
+    if report.missing:
+        line += "; not found: " + ", ".join(report.missing)
+    out.write(line + "\n")
     return EXIT_OK
 
 
@@ -266,18 +540,10 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         stats = ix.stats()
     if args.json:
-        json.dump(attrs.asdict(stats), out, indent=2)
+        json.dump({**attrs.asdict(stats), "size_mb": round(stats.size_mb, 3)}, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(
-        f"index:            {stats.path}\n"
-        f"documents:        {stats.documents}\n"
-        f"size:             {stats.size_bytes / 1024:.1f} KiB in {stats.segments} segment(s)\n"
-        f"analysis version: {stats.analysis_version}\n"
-        f"created:          {stats.created}\n"
-        f"last commit:      {stats.last_commit}\n"
-        "distinct terms:   " + ", ".join(f"{k} {v}" for k, v in stats.terms_per_field.items()) + "\n"
-    )
+    out.write(format_stats(stats) + "\n")
     return EXIT_OK
 
 
@@ -286,7 +552,16 @@ def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if ix.managed:  # the default index rebuilds itself when stale
             out.write(f"{ix.path}: up to date, {len(ix)} documents\n")
             return EXIT_OK
-        count = ix.rebuild()
+        progress = _progress_line(args, err)
+        try:
+            count = ix.rebuild(progress=progress)
+        except KeyboardInterrupt:
+            if progress is not None:
+                progress.finish()
+            err.write(f"diplosearch: interrupted: the rebuild was abandoned; {ix.path} is as it was\n")
+            return EXIT_INTERRUPTED
+        if progress is not None:
+            progress.finish()
     out.write(f"{ix.path}: rebuilt, {count} documents\n")
     return EXIT_OK
 
@@ -321,4 +596,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("diplosearch: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED

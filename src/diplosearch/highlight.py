@@ -4,19 +4,30 @@ The stored text is re-analysed with the index's analyzer, so every surface form
 whose stem matched is highlighted (a search for ``berkembang`` marks
 ``perkembangan``). A snippet is always a substring of one stored field with only
 the markers added, and it starts and ends on word boundaries.
+
+Two formats: ``"text"`` puts the caller's markers around matches and leaves the
+text as stored (markers are not escaped: do not put such snippets into HTML);
+``"html"`` escapes the text (``<``, ``>``, ``&``, quotes) and wraps matches in
+``<mark>``...``</mark>``, so a snippet can go into a web page as it is.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+import html
+from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
 
 from .analysis.analyzer import AnalyzedToken, token_pattern_for
+from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
     from .documents import Document
 
 DEFAULT_MARKERS = ("[[", "]]")
+HTML_MARKERS = ("<mark>", "</mark>")
+#: The values of ``snippet_format``.
+SNIPPET_FORMATS: tuple[str, ...] = ("text", "html")
+SnippetFormat = Literal["text", "html"]
 
 # Fields a snippet may come from, best first: body prose reads best, the title
 # is already shown next to every hit.
@@ -88,18 +99,38 @@ def _expand(text: str, words: Sequence[tuple[int, int]], start: int, end: int, m
     return new_start, new_end
 
 
-def _mark(text: str, start: int, end: int, spans: Iterable[tuple[int, int]], markers: tuple[str, str]) -> str:
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _escape_html(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _mark(
+    text: str,
+    start: int,
+    end: int,
+    spans: Iterable[tuple[int, int]],
+    markers: tuple[str, str],
+    escape: Callable[[str], str] = _unchanged,
+) -> str:
     opening, closing = markers
+    # Stripped before escaping, so that the escaped form keeps the same ends.
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
     pieces = []
     cursor = start
     for s, e in spans:
         if s < cursor or e > end:
             continue
-        pieces.append(text[cursor:s])
-        pieces.append(opening + text[s:e] + closing)
+        pieces.append(escape(text[cursor:s]))
+        pieces.append(opening + escape(text[s:e]) + closing)
         cursor = e
-    pieces.append(text[cursor:end])
-    return "".join(pieces).strip()
+    pieces.append(escape(text[cursor:end]))
+    return "".join(pieces)
 
 
 def make_snippets(
@@ -109,12 +140,22 @@ def make_snippets(
     count: int = 2,
     max_chars: int = 200,
     markers: tuple[str, str] = DEFAULT_MARKERS,
+    snippet_format: SnippetFormat = "text",
 ) -> list[str]:
     """Up to ``count`` highlighted passages of ``document`` for the query ``terms``.
 
     Passages come from the first field (body, quotes, captions, title) that contains
     a match; a document with no match in any of them gets its lead as one passage.
+    ``snippet_format="html"`` escapes the passages and marks matches with
+    ``<mark>`` (``markers`` is then not used); see the module docstring.
     """
+    if snippet_format not in SNIPPET_FORMATS:
+        raise InvalidArgumentError(
+            f"snippet_format must be one of {', '.join(SNIPPET_FORMATS)}, not {snippet_format!r}"
+        )
+    escape = _escape_html if snippet_format == "html" else _unchanged
+    if snippet_format == "html":
+        markers = HTML_MARKERS
     texts = _field_texts(document)
     for name in _SNIPPET_SOURCES:
         text = texts[name]
@@ -128,13 +169,14 @@ def make_snippets(
         for start, end in _best_windows(matches, max_chars, count):
             lo, hi = _expand(text, words, start, end, max_chars)
             spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
-            snippets.append(_mark(text, lo, hi, _dedupe(spans), markers))
+            snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
     lead = texts["body"] or texts["title"]
     if not lead:
         return []
     _lo, hi = _expand(lead, _word_spans(lead), 0, 0, max_chars)
-    return [lead[:hi].strip()] if lead[:hi].strip() else []
+    passage = _mark(lead, 0, hi, [], markers, escape)
+    return [passage] if passage else []
 
 
 def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ import attrs
 
 from .documents import Document
 from .errors import CorruptIndexError, DiplosearchError, QueryError
-from .highlight import DEFAULT_MARKERS, make_snippets
+from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_snippets
 from .query import MatchNothing
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, parse_query
 from .schema import DATE_FIELD, DEFAULT_FIELD_BOOSTS, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
@@ -133,6 +133,7 @@ def search(
     coordination: bool | Literal["strict", "soft", "off"] | None = None,
     sort: Literal["relevance", "newest", "oldest"] = "relevance",
     ranking: "Ranking | None" = None,
+    snippet_format: SnippetFormat = "text",
 ) -> Results:
     """Search ``index`` for ``query``.
 
@@ -142,7 +143,11 @@ def search(
     :param boosts: per-field weights overriding the ranking's (default
         :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`).
     :param snippets: passages per hit (0 for none); ``snippet_chars`` their length.
-    :param markers: what goes before and after each highlighted word (not escaped).
+    :param markers: what goes before and after each highlighted word (not escaped:
+        for a web page use ``snippet_format="html"``).
+    :param snippet_format: ``"text"`` (default) marks matches with ``markers`` in the
+        text as stored; ``"html"`` escapes the text and marks matches with
+        ``<mark>``...``</mark>``, ignoring ``markers``.
     :param coordination: how "more of the query's words first" applies: True (the
         ranking's rule), False (BM25F alone), or ``"strict"``, ``"soft"``, ``"off"``.
     :param sort: ``"relevance"`` (default), ``"newest"`` or ``"oldest"`` (by
@@ -156,6 +161,8 @@ def search(
     _check_page(limit, offset)
     if isinstance(snippets, bool) or not isinstance(snippets, int) or snippets < 0:
         raise QueryError(f"snippets must be a whole number >= 0, not {snippets!r}")
+    if snippet_format not in SNIPPET_FORMATS:
+        raise QueryError(f"snippet_format must be one of {', '.join(SNIPPET_FORMATS)}, not {snippet_format!r}")
     if sort not in SORT_ORDERS:
         raise QueryError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
     if fields is not None:
@@ -213,7 +220,13 @@ def search(
                 score=round(score, 6),
                 matched_terms=int(count),
                 snippets=make_snippets(
-                    document, parsed.terms, index.analyzer, count=snippets, max_chars=snippet_chars, markers=markers
+                    document,
+                    parsed.terms,
+                    index.analyzer,
+                    count=snippets,
+                    max_chars=snippet_chars,
+                    markers=markers,
+                    snippet_format=snippet_format,
                 )
                 if snippets > 0 and parsed.terms
                 else [],

@@ -7,14 +7,15 @@ The rooms, each building on the ones before it:
   datelines (:func:`parse_article`).
 * :mod:`.records`: one JSON object, a JSON Lines record (:func:`document_from_record`).
 * :mod:`.streams`: bytes into text: gzip, size caps, encodings, line ends.
-* :mod:`.files`: files and folders (:func:`read_documents`), which never raises for
+* :mod:`.files`: files and folders (:func:`read_documents`) and JSON Lines
+  streams (:func:`read_jsonl_stream`), which never raises for
   bad input but yields an :class:`~diplosearch.documents.InputProblem` instead.
 """
 
 from __future__ import annotations
 
 from .article import parse_article
-from .files import read_documents
+from .files import read_documents, read_jsonl_stream
 from .quotes import extract_quotes
 from .records import document_from_record
 from .streams import MAX_FILE_BYTES, MAX_LINE_BYTES
@@ -26,4 +27,5 @@ __all__ = [
     "extract_quotes",
     "parse_article",
     "read_documents",
+    "read_jsonl_stream",
 ]

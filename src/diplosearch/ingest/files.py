@@ -12,7 +12,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Iterable, Iterator, Literal, NamedTuple
+from typing import BinaryIO, Iterable, Iterator, Literal, NamedTuple
 
 import attrs
 
@@ -22,7 +22,7 @@ from . import streams
 from .article import parse_article, path_stem
 from .records import given_id, record_item, type_name
 
-__all__ = ["read_documents"]
+__all__ = ["read_documents", "read_jsonl_stream"]
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -155,43 +155,47 @@ def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[_Found | In
 def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProblem]:
     handle, chunks = streams.open_chunks(path)
     with handle:
-        broken: list[str] = []
-        nonblank = 0
-        last = 0
-        for line in streams.split_lines(streams.utf8_chunks(chunks), broken):
-            last = line.number
-            if line.data is None:
-                limit = streams.MAX_LINE_BYTES
-                message = f"line is {line.size} bytes, over the {limit} byte limit; skipped"
-                yield InputProblem(shown, line.number, message)
-                continue
-            text = streams.decode(line.data).lstrip("\ufeff").strip()
-            if not text:
-                continue
-            nonblank += 1
-            try:
-                record = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                if not line.complete:
-                    yield InputProblem(shown, line.number, f"{broken[0]}; this last, cut-off record is lost")
-                    broken.clear()
-                else:
-                    yield InputProblem(shown, line.number, f"not valid JSON ({_json_error(exc)}); skipped")
-                continue
-            if not isinstance(record, dict):
-                message = f"a record must be a JSON object, not {type_name(record)}; skipped"
-                yield InputProblem(shown, line.number, message)
-                continue
-            default_id = f"{stem}:{line.number}"
-            doc = record_item(record, shown, line.number, default_id)
-            if isinstance(doc, InputProblem):
-                yield doc
+        yield from _read_jsonl_chunks(chunks, shown, stem)
+
+
+def _read_jsonl_chunks(chunks: Iterator[bytes], shown: str, stem: str) -> Iterator[_Found | InputProblem]:
+    broken: list[str] = []
+    nonblank = 0
+    last = 0
+    for line in streams.split_lines(streams.utf8_chunks(chunks), broken):
+        last = line.number
+        if line.data is None:
+            limit = streams.MAX_LINE_BYTES
+            message = f"line is {line.size} bytes, over the {limit} byte limit; skipped"
+            yield InputProblem(shown, line.number, message)
+            continue
+        text = streams.decode(line.data).lstrip("\ufeff").strip()
+        if not text:
+            continue
+        nonblank += 1
+        try:
+            record = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            if not line.complete:
+                yield InputProblem(shown, line.number, f"{broken[0]}; this last, cut-off record is lost")
+                broken.clear()
             else:
-                yield _Found(doc, shown, line.number, None, given_id(record, default_id))
-        if broken:
-            yield InputProblem(shown, last or None, f"{broken[0]}; the records before this line were read")
-        elif nonblank == 0:
-            yield InputProblem(shown, None, "empty file (no JSON records)")
+                yield InputProblem(shown, line.number, f"not valid JSON ({_json_error(exc)}); skipped")
+            continue
+        if not isinstance(record, dict):
+            message = f"a record must be a JSON object, not {type_name(record)}; skipped"
+            yield InputProblem(shown, line.number, message)
+            continue
+        default_id = f"{stem}:{line.number}"
+        doc = record_item(record, shown, line.number, default_id)
+        if isinstance(doc, InputProblem):
+            yield doc
+        else:
+            yield _Found(doc, shown, line.number, None, given_id(record, default_id))
+    if broken:
+        yield InputProblem(shown, last or None, f"{broken[0]}; the records before this line were read")
+    elif nonblank == 0:
+        yield InputProblem(shown, None, "empty file (no JSON records)")
 
 
 def _read_json(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProblem]:
@@ -337,6 +341,24 @@ def read_documents(
     """
     ids = _IdLedger()
     for item in _read_paths(paths, follow_links):
+        if isinstance(item, InputProblem):
+            yield item
+            continue
+        repeat = ids.check(item)
+        if repeat is not None:
+            yield repeat
+        yield item.doc
+
+
+def read_jsonl_stream(stream: BinaryIO, name: str = "stdin") -> Iterator[Document | InputProblem]:
+    """Read JSON Lines (optionally gzipped) from an open binary stream, such as
+    ``sys.stdin.buffer``; yield a Document or an InputProblem for each record, as
+    :func:`read_documents` does for a ``.jsonl`` file. ``name`` stands for the file
+    name in problems and in the ids of records without one (``stdin:3``).
+    The stream is read to its end and not closed.
+    """
+    ids = _IdLedger()
+    for item in _read_jsonl_chunks(streams.handle_chunks(stream, as_available=True), name, name):
         if isinstance(item, InputProblem):
             yield item
             continue

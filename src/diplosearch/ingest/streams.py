@@ -48,10 +48,10 @@ class TooLarge(Exception):
     """The data is over :data:`MAX_FILE_BYTES`."""
 
 
-def _raw_chunks(handle: Any, first: bytes) -> Iterator[bytes]:
+def _raw_chunks(read: Any, first: bytes) -> Iterator[bytes]:
     if first:
         yield first
-    while chunk := handle.read(_CHUNK):
+    while chunk := read(_CHUNK):
         yield chunk
 
 
@@ -97,11 +97,22 @@ def open_chunks(path: Path) -> tuple[Any, Iterator[bytes]]:
     """An open handle on ``path`` and its content as chunks, gunzipped when the first
     bytes say gzip, whatever the name says (a ".gz" that is plain text is read as such)."""
     handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    first = handle.read(_CHUNK)
-    chunks = _raw_chunks(handle, first)
+    return handle, handle_chunks(handle)
+
+
+def handle_chunks(handle: Any, as_available: bool = False) -> Iterator[bytes]:
+    """The content of an open binary handle (a file, standard input) as chunks,
+    gunzipped when its first bytes say gzip.
+
+    ``as_available``: hand on whatever a pipe holds rather than wait for a full
+    chunk, so that records fed slowly through standard input are indexed as they come.
+    """
+    read = getattr(handle, "read1", handle.read) if as_available else handle.read
+    first = read(_CHUNK)
+    chunks = _raw_chunks(read, first)
     if first.startswith(_GZIP_MAGIC):
         chunks = _gunzip(chunks)
-    return handle, chunks
+    return chunks
 
 
 def decode(data: bytes) -> str:

@@ -4,6 +4,7 @@ The rooms of this package, each importable on its own (nothing is re-exported
 here, so that importing one room never drags in the others):
 
 - ``index``: the :class:`Index` class (open, read, write);
+- ``reports``: what its calls hand back (write and delete reports, progress, stats);
 - ``manifest``: ``diplosearch.json``, the marker and version record of an index;
 - ``locking``: the write lock, its holder note, and one writer under the lock;
 - ``durable``: fsync'ed storage, commit and abort;

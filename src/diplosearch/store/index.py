@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-import attrs
 import whoosh.index
 from whoosh import scoring
 from whoosh.index import EmptyIndexError
@@ -52,41 +51,13 @@ from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .parallel import Helpers
 from .snapshot import SnapshotHolder, Using
+from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
 _log = logging.getLogger("diplosearch")
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0
-
-
-@attrs.frozen
-class WriteReport:
-    """What one write did: ids added, replaced, left unchanged, and inputs skipped."""
-
-    added: tuple[str, ...] = ()
-    replaced: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    problems: tuple[InputProblem, ...] = ()
-
-    @property
-    def written(self) -> int:
-        """Documents that were added or replaced."""
-        return len(self.added) + len(self.replaced)
-
-
-@attrs.frozen
-class IndexStats:
-    """A summary of an index, as ``diplosearch stats`` prints it."""
-
-    path: str
-    documents: int
-    size_bytes: int
-    segments: int
-    analysis_version: str
-    created: str | None
-    last_commit: str | None
-    terms_per_field: dict[str, int]
 
 
 class CreatedConcurrently(NotAnIndexError):
@@ -261,13 +232,35 @@ class Index:
 
         return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
 
+    def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
+        """Every hit of ``query``, in rank order, as an iterator with a ``total``;
+        see :func:`diplosearch.paging.search_iter`."""
+        from ..paging import search_iter
+
+        return search_iter(self, query, page_size=page_size, **options)
+
     def stats(self) -> IndexStats:
-        """Counts and sizes of the current commit."""
+        """Counts and sizes of the current commit, documents per source and the date range.
+
+        Reads every document's stored fields once (about a second at 20,000 articles).
+        """
+        sources: dict[str, int] = {}
+        dates: list[str] = []
+        undated = 0
         with self.reading() as searcher:
             reader = searcher.reader()
             terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
             documents = searcher.doc_count()
             segments = len(reader.leaf_readers())
+            for stored in reader.all_stored_fields():
+                source = stored.get("source")
+                if source:
+                    sources[source] = sources.get(source, 0) + 1
+                published = stored.get("published")
+                if published:
+                    dates.append(str(published)[:10])
+                else:
+                    undated += 1
         # A concurrent commit may delete files between listing and stat: skip those.
         size = sum(info.st_size for info in _stats(self.path.iterdir()) if stat.S_ISREG(info.st_mode))
         toc_times = [info.st_mtime for info in _stats(self.path.glob("*.toc"))]
@@ -285,6 +278,10 @@ class Index:
             created=self.manifest.get("created"),  # type: ignore[arg-type]
             last_commit=last,
             terms_per_field=terms,
+            sources=dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
+            earliest=min(dates) if dates else None,
+            latest=max(dates) if dates else None,
+            undated=undated,
         )
 
     # -- writing ---------------------------------------------------------------
@@ -309,9 +306,18 @@ class Index:
 
     def delete_many(self, doc_ids: Iterable[str]) -> int:
         """Delete documents by id in one commit; returns how many existed."""
+        return len(self.delete_ids(doc_ids).deleted)
+
+    def delete_ids(self, doc_ids: Iterable[str]) -> DeleteReport:
+        """Delete documents by id in one commit; says which ids were deleted and
+        which were not in the index."""
+        wanted = list(dict.fromkeys(str(doc_id) for doc_id in doc_ids))
+        deleted: list[str] = []
+        missing: list[str] = []
         with self._writer() as writer:
-            deleted = sum(writer.delete_by_term("id", str(doc_id)) for doc_id in set(doc_ids))
-        return deleted
+            for doc_id in wanted:
+                (deleted if writer.delete_by_term("id", doc_id) else missing).append(doc_id)
+        return DeleteReport(tuple(deleted), tuple(missing))
 
     def add_many(
         self,
@@ -320,6 +326,7 @@ class Index:
         *,
         commit_every: int | None = None,
         workers: int | None = None,
+        progress: ProgressCallback | None = None,
     ) -> WriteReport:
         """Add or replace many documents, in one commit unless ``commit_every`` says otherwise.
 
@@ -332,13 +339,20 @@ class Index:
             a crash in a long batch loses at most that many; running the same batch
             again then skips what was committed (unchanged documents are no-ops).
         :param workers: processes that analyse and write documents (this one
-            included). The default uses a second CPU for commits of more than
-            :data:`PARALLEL_MIN_DOCS` written documents when one is idle (judged by
+            included). The default uses a second CPU for calls that write more than
+            :data:`PARALLEL_MIN_DOCS` documents (in one commit or several) when one is idle (judged by
             the load average); 1 never starts a helper; N > 1 always uses N.
             Helpers are separate Python processes that write their own segments,
             which join this call's commit; they never take the lock or commit.
+        :param progress: called with a :class:`Progress` after each document handled
+            (in this thread, under the write lock: keep it quick). ``total`` is
+            ``len(docs)`` when ``docs`` has a length, else None. An exception it
+            raises (``KeyboardInterrupt`` included) abandons the uncommitted part
+            of the batch, as any other exception does.
         """
-        return self._write_documents(docs, skip_invalid, commit_every=commit_every, workers=workers)
+        return self._write_documents(
+            docs, skip_invalid, commit_every=commit_every, workers=workers, progress=progress
+        )
 
     def _write_documents(
         self,
@@ -348,12 +362,16 @@ class Index:
         commit_every: int | None = None,
         workers: int | None = None,
         require_existing: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> WriteReport:
         """:meth:`add_many`; with ``require_existing``, a document whose id is not in
         the index raises :class:`DocumentError` (checked under the write lock)."""
         if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
-        report = _ReportBuilder()
+        if progress is not None and not callable(progress):
+            raise InvalidArgumentError(f"progress must be a callable, not {type(progress).__name__}")
+        total = len(docs) if hasattr(docs, "__len__") else None  # type: ignore[arg-type]
+        report = ReportBuilder(progress, total)
         pending: Iterator[tuple[Document | InputProblem, bool]] = ((item, True) for item in docs)
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
@@ -414,6 +432,7 @@ class Index:
                         written += 1
                     if reported:
                         getattr(report, outcome).append(item.id)
+                        report.tell_progress(outcome)
                     if commit_every is not None and written >= commit_every:
                         exhausted = False
                         break
@@ -432,24 +451,29 @@ class Index:
         *,
         commit_every: int | None = None,
         workers: int | None = None,
+        progress: ProgressCallback | None = None,
     ) -> WriteReport:
         """Index plain-text articles, folders of them and JSON Lines files in one commit.
 
         Files that cannot be read or parsed are reported in ``WriteReport.problems``
-        (by file and line) and skipped; the rest are indexed. ``commit_every`` and
-        ``workers`` are as for :meth:`add_many`.
+        (by file and line) and skipped; the rest are indexed. ``commit_every``,
+        ``workers`` and ``progress`` (whose ``total`` is None here) are as for
+        :meth:`add_many`.
         """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return self.add_many(read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers)
+        return self.add_many(
+            read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers, progress=progress
+        )
 
-    def rebuild(self) -> int:
+    def rebuild(self, progress: ProgressCallback | None = None) -> int:
         """Re-analyse every stored document with this index's analyzer; returns how many.
 
         Used after an analysis change (open the index with ``check_version=False``).
         The documents are written into a new directory beside this one, which
         replaces it when complete: until then readers see the old index, and a
         writer that comes along waits and then writes into the new one.
+        ``progress`` is as for :meth:`add_many`, with ``total`` known.
         """
         manifest = read_manifest(self.path)
         # Hold the old index's write lock until the new one is in place, so that a
@@ -460,7 +484,7 @@ class Index:
         try:
             docs = list(self.documents())
             extra = {k: v for k, v in manifest.items() if k not in ("format", "analysis_version", "created")}
-            replace_index_directory(self.path, self.analyzer, lambda index: index.add_many(docs), manifest_extra=extra)
+            replace_index_directory(self.path, self.analyzer, lambda index: index.add_many(docs, progress=progress), manifest_extra=extra)
         finally:
             lock.release()
         self.manifest = read_manifest(self.path)
@@ -470,15 +494,6 @@ class Index:
         return WriteSession(self)
 
 
-class _ReportBuilder:
-    def __init__(self) -> None:
-        self.added: list[str] = []
-        self.replaced: list[str] = []
-        self.unchanged: list[str] = []
-        self.problems: list[InputProblem] = []
-
-    def build(self) -> WriteReport:
-        return WriteReport(tuple(self.added), tuple(self.replaced), tuple(self.unchanged), tuple(self.problems))
 
 
 def _stats(paths: Iterable[Path]) -> Iterator[os.stat_result]:

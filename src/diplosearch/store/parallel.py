@@ -266,12 +266,14 @@ class Helpers:
         self._wanted = (_default_workers() if workers is None else workers) - 1
         self._helpers: list[_Helper] = []
         self._chunk: list[dict[str, object]] = []
-        self._in_round = 0
+        # Counted over the whole call, not per commit, so that a long batch written
+        # in many small commits (commit_every) still gets its helpers.
+        self._in_call = 0
         self._used: list[_Helper] = []
 
     def add_document(self, writer, fields: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
-        self._in_round += 1
-        if self._wanted <= 0 or self._in_round <= PARALLEL_MIN_DOCS:
+        self._in_call += 1
+        if self._wanted <= 0 or self._in_call <= PARALLEL_MIN_DOCS:
             writer.add_document(**fields)
             return
         if not self._helpers:
@@ -302,7 +304,7 @@ class Helpers:
             chunk, self._chunk = self._chunk, []
             self._used or self._used.append(self._helpers[0])
             self._used[0].send_documents(chunk)
-        used, self._used, self._in_round = self._used, [], 0
+        used, self._used = self._used, []
         if not used:
             return None
         for helper in used:
@@ -324,7 +326,7 @@ class Helpers:
         for helper in self._helpers:
             helper.kill()
         self._helpers = []
-        self._chunk, self._used, self._in_round = [], [], 0
+        self._chunk, self._used = [], []
 
 
 def remove_dead_helper_folders(path: Path) -> None:
