@@ -68,11 +68,14 @@ class IndexStorage(FileStorage):
     ``.seg`` file, are not.
     """
 
-    def __init__(self, path: str, durable: bool = True) -> None:
-        # Not mmap: Whoosh opens each part of a compound segment from a memory map as a
-        # BytesIO *copy* of that part, so opening a searcher copied most of the segment
-        # (160 ms and ~80 MB at 22k articles). Plain file reads copy only what is read.
-        super().__init__(path, supports_mmap=False)
+    def __init__(self, path: str, durable: bool = True, memory_map: bool = True) -> None:
+        # Whoosh opens each part of a compound segment from a memory map as a BytesIO
+        # *copy* of that part: fast to read through (writers and the column builder
+        # walk whole posting lists), but a searcher opened that way copies most of the
+        # segment (160 ms and ~80 MB at 22k articles) to read a page of stored fields.
+        # Readers therefore open without it (memory_map=False): plain reads copy only
+        # what is read.
+        super().__init__(path, supports_mmap=memory_map)
         self.durable = durable
 
     def create_file(self, name, excl=False, mode="wb", **kwargs):  # type: ignore[no-untyped-def]

@@ -89,11 +89,16 @@ class Index:
         self._whoosh = whoosh_index
         self._schema = build_schema(analyzer)
         self._write_lock = threading.Lock()
-        self._snapshots = SnapshotHolder(path, lambda: whoosh_index.searcher(weighting=scoring.BM25F()))
+        self._snapshots = SnapshotHolder(path, self._open_searcher)
         self._closed = False
         self._pid = os.getpid()
         #: True for the default index, which diplosearch builds and rebuilds itself.
         self.managed = False
+
+    def _open_searcher(self):  # type: ignore[no-untyped-def]
+        """A Whoosh searcher of the newest commit, reading files without memory maps."""
+        storage = IndexStorage(str(self.path), durable=self.durable, memory_map=False)
+        return storage.open_index(INDEX_NAME, schema=self._schema).searcher(weighting=scoring.BM25F())
 
     def _forget_parent_state(self) -> None:
         """In a child made by ``os.fork()`` (gunicorn, multiprocessing's default on
