@@ -22,15 +22,18 @@ from .errors import (
     InvalidArgumentError,
     NotAnIndexError,
     QueryError,
+    UnsafeIndexError,
 )
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
-from .store.home import index_home, open_index, rebuild_index
+from .store.home import check_index, index_home, open_index, rebuild_index
+from .store.integrity import CheckReport
 from .store.index import Index, IndexStats, WriteReport
 
 __version__ = "1.0.0"
 
 __all__ = [
+    "CheckReport",
     "DEFAULT_FIELD_BOOSTS",
     "CorruptIndexError",
     "DiplosearchError",
@@ -48,11 +51,13 @@ __all__ = [
     "InputProblem",
     "NotAnIndexError",
     "QueryError",
+    "UnsafeIndexError",
     "Quote",
     "Results",
     "TEXT_FIELDS",
     "WriteReport",
     "analyze",
+    "check_index",
     "index_home",
     "open_index",
     "parse_article",

@@ -18,16 +18,19 @@ from . import (
     DEFAULT_FIELD_BOOSTS,
     TEXT_FIELDS,
     DiplosearchError,
+    CorruptIndexError,
     InvalidArgumentError,
     Results,
     __version__,
     analyze,
+    check_index,
     open_index,
 )
+from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-SUBCOMMANDS = ("search", "index", "delete", "stats", "rebuild", "analyze")
+SUBCOMMANDS = ("search", "index", "delete", "stats", "rebuild", "check", "analyze")
 
 _ANSI_MATCH = ("\x1b[1;33m", "\x1b[0m")
 _ANSI_TITLE = ("\x1b[1m", "\x1b[0m")
@@ -129,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser("rebuild", help="re-analyse an index after an analysis change")
     rebuild.add_argument("--index", help=index_help)
 
+    check = commands.add_parser("check", help="verify an index: what is damaged, and can rebuild recover it")
+    check.add_argument("--index", help=index_help)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
     analyze_text = commands.add_parser("analyze", help="show the index terms of a text")
     analyze_text.add_argument("text", help="text to analyse")
 
@@ -138,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         (delete, _cmd_delete),
         (stats, _cmd_stats),
         (rebuild, _cmd_rebuild),
+        (check, _cmd_check),
         (analyze_text, _cmd_analyze),
     ):
         command.set_defaults(func=run)
@@ -282,13 +290,35 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with open_index(args.index, check_version=False) as ix:
-        if ix.managed:  # the default index rebuilds itself when stale
+    try:
+        ix = open_index(args.index, check_version=False)
+    except CorruptIndexError:
+        # Not even openable: say whether the stored documents could be read.
+        raise CorruptIndexError(check_index(args.index).summary()) from None
+    with ix:
+        if ix.managed:  # the default index rebuilds itself when stale or damaged
             out.write(f"{ix.path}: up to date, {len(ix)} documents\n")
             return EXIT_OK
+        report = ix.check()
+        if not report.recoverable:
+            raise CorruptIndexError(report.summary())
         count = ix.rebuild()
-    out.write(f"{ix.path}: rebuilt, {count} documents\n")
+    if report.ok:
+        out.write(f"{ix.path}: rebuilt, {count} documents\n")
+    else:
+        out.write(f"{ix.path}: was damaged ({describe_problems(report.problems)}); "
+                  f"rebuilt from its {count} stored documents\n")
     return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report = check_index(args.index)
+    if args.json:
+        json.dump({**attrs.asdict(report), "ok": report.ok}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(report.summary() + "\n")
+    return EXIT_OK if report.ok else EXIT_ERROR
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -28,6 +28,35 @@ _log = logging.getLogger("diplosearch")
 INDEX_NAME = "MAIN"
 
 
+def restrict_mode(target: int | str | os.PathLike[str]) -> None:
+    """Take the group and other write bits off a file or directory diplosearch just
+    created (a file descriptor or a path), whatever the umask: anyone who can write
+    an index can make opening it run their code (see README's Security section)."""
+    try:
+        if isinstance(target, int):
+            mode = os.fstat(target).st_mode
+            if mode & 0o022:
+                os.fchmod(target, mode & 0o7755)
+        else:
+            mode = os.stat(target).st_mode
+            if mode & 0o022:
+                os.chmod(target, mode & 0o7755)
+    except OSError:
+        pass  # a file system without permissions (FAT, some network mounts)
+
+
+def make_directory(path: Path) -> None:
+    """``mkdir -p`` whose new directories are not writable by others, whatever the umask."""
+    missing = []
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    path.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        restrict_mode(created)
+
+
 def fsync_directory(path: Path) -> None:
     """Make renames and new files in ``path`` durable (best-effort where unsupported)."""
     try:
@@ -42,21 +71,25 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomically(path: Path, data: dict[str, object]) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+def write_json_atomically(path: Path, data: dict[str, object], durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one
+    (flushed to disk first with ``durable``)."""
     # Not mkstemp: its mode 0600 would hide the manifest from other users' readers.
-    tmp = str(path.parent / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    tmp = str(path.parent / f".{path.name}-{os.getpid()}-{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    restrict_mode(fd)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
 
 
 class IndexStorage(FileStorage):
@@ -71,17 +104,35 @@ class IndexStorage(FileStorage):
     def __init__(self, path: str, durable: bool = True) -> None:
         super().__init__(path)
         self.durable = durable
+        #: Ids of the segments the table of contents being committed lists (set by
+        #: the writer), whose checksums are recorded before it is renamed into place.
+        self.committing_segments: set[str] | None = None
 
     def create_file(self, name, excl=False, mode="wb", **kwargs):  # type: ignore[no-untyped-def]
         handle = super().create_file(name, excl=excl, mode=mode, **kwargs)
+        restrict_mode(handle.file.fileno())
         if self.durable and (name.endswith(".seg") or ".toc" in name):
             handle.onclose = _fsync_on_close(handle.onclose)
         return handle
 
+    def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
+        storage = super().temp_storage(name)
+        restrict_mode(storage.folder)
+        return storage
+
     def rename_file(self, oldname, newname, safe=False):  # type: ignore[no-untyped-def]
+        # Imported here: integrity writes its files with this module's helpers.
+        from .integrity import TOC_NAME, record_sums, remove_other_sums
+
+        toc = TOC_NAME.match(newname)
+        if toc:
+            record_sums(Path(self.folder), oldname, int(toc.group(1)), self.committing_segments, self.durable)
+            self.committing_segments = None
         super().rename_file(oldname, newname, safe=safe)
         if self.durable:
             fsync_directory(Path(self.folder))
+        if toc:
+            remove_other_sums(Path(self.folder), int(toc.group(1)))
 
 
 def _fsync_on_close(previous):  # type: ignore[no-untyped-def]
@@ -101,6 +152,9 @@ def remove_uncommitted_files(storage: FileStorage, schema, path: Path) -> None: 
     try:
         toc = TOC.read(storage, INDEX_NAME, schema=schema)
         clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
+        from .integrity import remove_other_sums  # here: integrity imports this module
+
+        remove_other_sums(path, toc.generation)  # those of a commit killed before its TOC's rename
     except Exception:  # clean-up is best-effort: leftovers are also removed by the next commit
         _log.debug("clean-up of %s failed", path, exc_info=True)
     shutil.rmtree(path / f"{INDEX_NAME}.tmp", ignore_errors=True)

@@ -46,9 +46,11 @@ from ..errors import (
     NotAnIndexError,
 )
 from ..schema import TEXT_FIELDS, build_schema, document_fingerprint, document_from_stored, stored_fields
-from .durable import INDEX_NAME, IndexStorage, fsync_directory
+from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
+from .integrity import CheckReport, corrupt_error, reported_as_damage, verify_index
 from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
+from .ownership import refuse_unsafe
 from .parallel import Helpers
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
@@ -121,6 +123,8 @@ class Index:
         self._searcher_dir: tuple[int, int] | None = None
         self._closed = False
         self._pid = os.getpid()
+        #: Files a writer found equal to their checksums (see ``integrity.damaged_files``).
+        self._verified_files: set[tuple[str, int, int, int]] = set()
         #: True for the default index, which diplosearch builds and rebuilds itself.
         self.managed = False
 
@@ -146,10 +150,11 @@ class Index:
         # Built beside its final place and renamed into it, so that a crash never
         # leaves a half-made index there, and of two processes creating the same
         # index one wins and the other finds a complete index.
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_directory(path.parent)
         sweep_dead_leftovers(path)
         staging = path.parent / f".{path.name}.creating-{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
+        restrict_mode(staging)
         try:
             durable = bool(options.get("durable", True))
             IndexStorage(str(staging), durable=durable).create_index(build_schema(analyzer), indexname=INDEX_NAME)
@@ -174,6 +179,7 @@ class Index:
         """Open the existing index at ``path`` (finishing a directory swap that a killed
         rebuild left half-done, see :mod:`diplosearch.store.swap`)."""
         finish_interrupted_swap(path)
+        refuse_unsafe(path, "index directory", with_files=True)
         sweep_dead_leftovers(path)
         manifest = read_manifest(path)
         if check_version and manifest.get("analysis_version") != analyzer.version:
@@ -188,7 +194,7 @@ class Index:
         except EmptyIndexError as exc:
             raise CorruptIndexError(f"{path}: the index has no committed table of contents") from exc
         except Exception as exc:  # Whoosh reports damage as EOFError, struct.error, pickle errors...
-            raise CorruptIndexError(f"{path}: cannot read the index ({type(exc).__name__}: {exc})") from exc
+            raise corrupt_error(path, "open the index", exc) from exc
         return cls(path, whoosh_index, analyzer, manifest, **options)  # type: ignore[arg-type]
 
     def close(self) -> None:
@@ -249,7 +255,7 @@ class Index:
         return _Reading(self)
 
     def __len__(self) -> int:
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             return searcher.doc_count()
 
     def __contains__(self, doc_id: object) -> bool:
@@ -257,26 +263,27 @@ class Index:
 
     def get(self, doc_id: str) -> Document | None:
         """The stored document with ``doc_id``, or None."""
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             stored = searcher.document(id=str(doc_id))
-        return document_from_stored(stored) if stored else None
+            return document_from_stored(stored) if stored else None
 
     def documents(self) -> Iterator[Document]:
         """Every stored document, in index order (a snapshot of the current commit)."""
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             snapshot = [dict(fields) for fields in searcher.all_stored_fields()]
-        for stored in snapshot:
-            yield document_from_stored(stored)
+            documents = [document_from_stored(stored) for stored in snapshot]
+        yield from documents
 
     def search(self, query: str, limit: int = 10, offset: int = 0, **options: object):  # type: ignore[no-untyped-def]
         """Search the index; see :func:`diplosearch.search.search` for the options."""
         from ..search import search
 
-        return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        with reported_as_damage(self.path, "search"):
+            return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
 
     def stats(self) -> IndexStats:
         """Counts and sizes of the current commit."""
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             reader = searcher.reader()
             terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
             documents = searcher.doc_count()
@@ -300,6 +307,12 @@ class Index:
             terms_per_field=terms,
         )
 
+    def check(self) -> CheckReport:
+        """Verify every file of the current commit against the checksums recorded at
+        commit and read every segment: what is damaged, and whether :meth:`rebuild`
+        can recover it (see :mod:`diplosearch.store.integrity`). Reads the whole index."""
+        return verify_index(self.path, self._schema)
+
     # -- writing ---------------------------------------------------------------
 
     def add(self, doc: Document) -> bool:
@@ -322,7 +335,7 @@ class Index:
 
     def delete_many(self, doc_ids: Iterable[str]) -> int:
         """Delete documents by id in one commit; returns how many existed."""
-        with self._writer() as writer:
+        with self._writer() as writer, reported_as_damage(self.path, "delete"):
             deleted = sum(writer.delete_by_term("id", str(doc_id)) for doc_id in set(doc_ids))
         return deleted
 
@@ -394,7 +407,8 @@ class Index:
             # Not writer.searcher(): reading stored fields through it makes Whoosh
             # drop the writer's later deletions. Under the write lock this
             # separate searcher sees exactly the commit the writer started from.
-            searcher = self._whoosh.searcher()
+            with reported_as_damage(self.path, "write"):
+                searcher = self._whoosh.searcher()
             try:
                 written = 0
                 for item, reported in pending:
@@ -414,7 +428,8 @@ class Index:
                         continue
                     written_here.add(item.id)
                     fingerprint = document_fingerprint(item)
-                    existing = searcher.document(id=item.id)
+                    with reported_as_damage(self.path, "write"):
+                        existing = searcher.document(id=item.id)
                     if existing is None and require_existing:
                         raise DocumentError(f"no document with id {item.id!r} in {self.path}")
                     if existing is not None and existing.get("fingerprint") == fingerprint:
@@ -465,6 +480,9 @@ class Index:
         writer that comes along waits and then writes into the new one.
         """
         manifest = read_manifest(self.path)
+        report = self.check()
+        if not report.recoverable:
+            raise CorruptIndexError(report.summary())
         # Hold the old index's write lock until the new one is in place, so that a
         # document written meanwhile is not lost with the old directory (a writer
         # waiting for the lock then writes into the new index). Only the lock: a

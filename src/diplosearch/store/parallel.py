@@ -42,6 +42,11 @@ class JoiningWriter(SegmentWriter):
     """A Whoosh segment writer whose commit can take in segments written elsewhere
     (by helper processes), and which a helper can finish without committing."""
 
+    def _commit_toc(self, segments):  # type: ignore[no-untyped-def]
+        # The storage records the checksums of these segments with the new TOC.
+        self.storage.committing_segments = {segment.segment_id() for segment in segments}
+        super()._commit_toc(segments)
+
     def commit_joining(self, extra_segments: Callable[[], list[object]] | None = None) -> None:
         """Commit, with the segments ``extra_segments()`` returns joining the new table
         of contents (called after this writer has flushed its own segment)."""
