@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -26,6 +27,7 @@ _log = logging.getLogger("diplosearch")
 
 #: The name of the Whoosh index inside every index directory (``_MAIN_<n>.toc``...).
 INDEX_NAME = "MAIN"
+_TOC_NAME = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.toc$")
 
 
 def restrict_mode(target: int | str | os.PathLike[str]) -> None:
@@ -101,9 +103,14 @@ class IndexStorage(FileStorage):
     ``.seg`` file, are not.
     """
 
-    def __init__(self, path: str, durable: bool = True) -> None:
+    def __init__(self, path: str, durable: bool = True, checksums=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(path)
         self.durable = durable
+        #: Records each commit's checksums before its TOC is renamed into place
+        #: (``record(folder, toc_temp_name, generation, segment_ids, durable)``) and
+        #: removes other generations' (``prune(folder, generation)``): an
+        #: :class:`~diplosearch.store.integrity.CommitChecksums`, or None for none.
+        self.checksums = checksums
         #: Ids of the segments the table of contents being committed lists (set by
         #: the writer), whose checksums are recorded before it is renamed into place.
         self.committing_segments: set[str] | None = None
@@ -121,18 +128,15 @@ class IndexStorage(FileStorage):
         return storage
 
     def rename_file(self, oldname, newname, safe=False):  # type: ignore[no-untyped-def]
-        # Imported here: integrity writes its files with this module's helpers.
-        from .integrity import TOC_NAME, record_sums, remove_other_sums
-
-        toc = TOC_NAME.match(newname)
+        toc = _TOC_NAME.match(newname) if self.checksums is not None else None
         if toc:
-            record_sums(Path(self.folder), oldname, int(toc.group(1)), self.committing_segments, self.durable)
+            self.checksums.record(Path(self.folder), oldname, int(toc.group(1)), self.committing_segments, self.durable)
             self.committing_segments = None
         super().rename_file(oldname, newname, safe=safe)
         if self.durable:
             fsync_directory(Path(self.folder))
         if toc:
-            remove_other_sums(Path(self.folder), int(toc.group(1)))
+            self.checksums.prune(Path(self.folder), int(toc.group(1)))
 
 
 def _fsync_on_close(previous):  # type: ignore[no-untyped-def]
@@ -152,9 +156,8 @@ def remove_uncommitted_files(storage: FileStorage, schema, path: Path) -> None: 
     try:
         toc = TOC.read(storage, INDEX_NAME, schema=schema)
         clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
-        from .integrity import remove_other_sums  # here: integrity imports this module
-
-        remove_other_sums(path, toc.generation)  # those of a commit killed before its TOC's rename
+        if getattr(storage, "checksums", None) is not None:  # a commit killed before its TOC's rename
+            storage.checksums.prune(path, toc.generation)
     except Exception:  # clean-up is best-effort: leftovers are also removed by the next commit
         _log.debug("clean-up of %s failed", path, exc_info=True)
     shutil.rmtree(path / f"{INDEX_NAME}.tmp", ignore_errors=True)

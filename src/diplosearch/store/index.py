@@ -19,7 +19,6 @@ as it was, and the next writer removes what the failed one left.
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import logging
 import os
 import shutil
@@ -45,9 +44,17 @@ from ..errors import (
     InvalidArgumentError,
     NotAnIndexError,
 )
-from ..schema import TEXT_FIELDS, build_schema, document_fingerprint, document_from_stored, stored_fields
+from ..schema import (
+    MAX_INDEXED_CHARS,
+    TEXT_FIELDS,
+    build_schema,
+    cap_indexed_text,
+    document_fingerprint,
+    document_from_stored,
+    stored_fields,
+)
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
-from .integrity import CheckReport, corrupt_error, reported_as_damage, verify_index
+from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
 from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
@@ -157,7 +164,8 @@ class Index:
         restrict_mode(staging)
         try:
             durable = bool(options.get("durable", True))
-            IndexStorage(str(staging), durable=durable).create_index(build_schema(analyzer), indexname=INDEX_NAME)
+            storage = IndexStorage(str(staging), durable=durable, checksums=CommitChecksums())
+            storage.create_index(build_schema(analyzer), indexname=INDEX_NAME)
             # The manifest goes last: a directory without one is never mistaken for a finished index.
             write_manifest(staging, manifest)
             fsync_directory(staging)
@@ -189,7 +197,7 @@ class Index:
                 f"`diplosearch rebuild --index {path}`"
             )
         try:
-            storage = IndexStorage(str(path), durable=bool(options.get("durable", True)))
+            storage = IndexStorage(str(path), durable=bool(options.get("durable", True)), checksums=CommitChecksums())
             whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
         except EmptyIndexError as exc:
             raise CorruptIndexError(f"{path}: the index has no committed table of contents") from exc
@@ -380,26 +388,22 @@ class Index:
         if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
         report = _ReportBuilder()
-        pending: Iterator[tuple[Document | InputProblem, bool]] = ((item, True) for item in docs)
+        pending = iter(docs)
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
-            while True:
-                later = self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing)
-                if later is None:
-                    break
-                # Whoosh cannot replace a document added earlier in the same uncommitted
-                # writer, so a later duplicate of an id goes into the next commit
-                # (unreported: the id is already in the report).
-                pending = itertools.chain(((doc, False) for doc in later.values()), pending)
+            while not self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing):
+                pass
         finally:
             helpers.close()
         return report.build()
 
-    def _write_round(self, pending, report, skip_invalid, commit_every, helpers, require_existing):  # type: ignore[no-untyped-def]
-        """Write one commit's worth of ``pending``; the later duplicates it put aside,
-        or None when ``pending`` is exhausted and nothing was put aside."""
-        written_here: set[str] = set()
-        later: dict[str, Document] = {}
+    def _write_round(self, pending, report, skip_invalid, commit_every, helpers, require_existing) -> bool:  # type: ignore[no-untyped-def]
+        """Write one commit's worth of ``pending``; True when ``pending`` is exhausted.
+
+        A repeated id within the commit is reported, and its last record wins: the
+        earlier one, already handed to the writer, is retracted from the new segment.
+        """
+        written_here: dict[str, _Written] = {}
         exhausted = True
         writing = self._writer()
         writing.on_abort = helpers.kill
@@ -411,37 +415,51 @@ class Index:
                 searcher = self._whoosh.searcher()
             try:
                 written = 0
-                for item, reported in pending:
+                for item in pending:
                     if isinstance(item, InputProblem):
                         report.problems.append(item)
                         continue
+                    where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
                     try:
                         validate_document(item)
                     except DocumentError as exc:
                         if not skip_invalid:
                             raise
-                        where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
                         report.problems.append(InputProblem(where, None, str(exc)))
                         continue
-                    if item.id in written_here:
-                        later[item.id] = item
-                        continue
-                    written_here.add(item.id)
                     fingerprint = document_fingerprint(item)
+                    earlier = written_here.get(item.id)
+                    if earlier is not None:
+                        report.problems.append(InputProblem(
+                            where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept"
+                        ))
+                        if earlier.fingerprint == fingerprint:
+                            continue
+                        if earlier.token is not None:
+                            helpers.retract(writer, earlier.token)
+                        else:  # the earlier record matched the committed document
+                            writer.delete_by_term("id", item.id)
+                            report.move(item.id, "unchanged", "replaced")
+                        fields = self._fields_to_index(item, fingerprint, where, report)
+                        written_here[item.id] = _Written(fingerprint, helpers.add_document(writer, fields))
+                        written += 1
+                        continue
                     with reported_as_damage(self.path, "write"):
                         existing = searcher.document(id=item.id)
                     if existing is None and require_existing:
                         raise DocumentError(f"no document with id {item.id!r} in {self.path}")
+                    token = None
                     if existing is not None and existing.get("fingerprint") == fingerprint:
                         outcome = "unchanged"
                     else:
                         if existing is not None:
                             writer.delete_by_term("id", item.id)
-                        helpers.add_document(writer, stored_fields(item, fingerprint))
+                        fields = self._fields_to_index(item, fingerprint, where, report)
+                        token = helpers.add_document(writer, fields)
                         outcome = "replaced" if existing is not None else "added"
                         written += 1
-                    if reported:
-                        getattr(report, outcome).append(item.id)
+                    written_here[item.id] = _Written(fingerprint, token)
+                    getattr(report, outcome).append(item.id)
                     if commit_every is not None and written >= commit_every:
                         exhausted = False
                         break
@@ -450,9 +468,17 @@ class Index:
             writing.extra_segments = helpers.finish_round()
             # Nothing new: no commit, so readers keep their searchers.
             writing.discard = written == 0 and writing.extra_segments is None
-        if exhausted and not later:
-            return None
-        return later
+        return exhausted
+
+    @staticmethod
+    def _fields_to_index(item: Document, fingerprint: str, where: str, report: "_ReportBuilder") -> dict[str, object]:
+        fields = stored_fields(item, fingerprint)
+        for name, length in cap_indexed_text(fields):
+            report.problems.append(InputProblem(
+                where, None, f"{name} has {length:,} characters: only the first "
+                f"{MAX_INDEXED_CHARS:,} are indexed (all are stored)"
+            ))
+        return fields
 
     def add_files(
         self,
@@ -501,12 +527,25 @@ class Index:
         return WriteSession(self)
 
 
+@attrs.frozen
+class _Written:
+    """A document written in the current commit: its fingerprint, and the token to
+    retract it with (None when the committed document was already identical)."""
+
+    fingerprint: str
+    token: int | None
+
+
 class _ReportBuilder:
     def __init__(self) -> None:
         self.added: list[str] = []
         self.replaced: list[str] = []
         self.unchanged: list[str] = []
         self.problems: list[InputProblem] = []
+
+    def move(self, doc_id: str, from_outcome: str, to_outcome: str) -> None:
+        getattr(self, from_outcome).remove(doc_id)
+        getattr(self, to_outcome).append(doc_id)
 
     def build(self) -> WriteReport:
         return WriteReport(tuple(self.added), tuple(self.replaced), tuple(self.unchanged), tuple(self.problems))

@@ -33,7 +33,8 @@ import attrs
 from whoosh.reading import SegmentReader
 
 from ..errors import CorruptIndexError, DiplosearchError, IndexVersionError
-from .durable import INDEX_NAME, write_json_atomically
+from .durable import INDEX_NAME, IndexStorage, write_json_atomically
+from .manifest import MANIFEST_NAME, read_manifest
 
 SUMS_SUFFIX = ".sums"
 TOC_NAME = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.toc$")
@@ -108,6 +109,19 @@ def remove_other_sums(path: Path, generation: int) -> None:
         if match and int(match.group(1)) != generation:
             with contextlib.suppress(OSError):
                 (path / name).unlink()
+
+
+class CommitChecksums:
+    """The hook :class:`~diplosearch.store.durable.IndexStorage` calls around the
+    rename of a new table of contents: checksums recorded before, older ones pruned after."""
+
+    @staticmethod
+    def record(folder: Path, toc_temp_name: str, generation: int, segment_ids: set[str] | None, durable: bool) -> None:
+        record_sums(folder, toc_temp_name, generation, segment_ids, durable)
+
+    @staticmethod
+    def prune(folder: Path, generation: int) -> None:
+        remove_other_sums(folder, generation)
 
 
 def damaged_files(path: Path, generation: int | None = None, verified: set | None = None) -> dict[str, str]:
@@ -215,9 +229,17 @@ def verify_index(path: Path, schema) -> CheckReport:  # type: ignore[no-untyped-
     :raises IndexNotFoundError, NotAnIndexError: ``path`` is no diplosearch index
         (its table of contents, a pickle, is then never read).
     """
-    from .durable import IndexStorage
-    from .manifest import MANIFEST_NAME, read_manifest
+    for _attempt in range(3):
+        generation = latest_generation(path)
+        report = _verify_once(path, schema)
+        # A commit meanwhile removes the files of the generation being verified:
+        # verify the new one rather than report them missing.
+        if report.ok or latest_generation(path) == generation:
+            break
+    return report
 
+
+def _verify_once(path: Path, schema) -> CheckReport:  # type: ignore[no-untyped-def]
     problems: dict[str, str] = {}
     try:
         read_manifest(path)
