@@ -35,7 +35,7 @@ from whoosh.writing import SegmentWriter
 from ..analysis.analyzer import IndonesianAnalyzer
 from ..errors import DiplosearchError, InvalidArgumentError
 from ..schema import build_schema
-from .durable import INDEX_NAME, IndexStorage, pid_alive
+from .durable import INDEX_NAME, IndexStorage, pid_alive, restrict_mode
 
 
 class JoiningWriter(SegmentWriter):
@@ -363,7 +363,9 @@ class _HelperStorage(IndexStorage):
     """The index's directory, with temporary files in a private, pid-named folder."""
 
     def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
-        return FileStorage.temp_storage(self, f".{INDEX_NAME}.worker-{os.getpid()}.tmp")
+        storage = FileStorage.temp_storage(self, f".{INDEX_NAME}.worker-{os.getpid()}.tmp")
+        restrict_mode(storage.folder)
+        return storage
 
 
 def helper_main() -> None:
