@@ -361,6 +361,9 @@ class Index:
         yields them); they are collected into the report. An invalid document raises
         :class:`DocumentError` and nothing (of the current commit) is committed, unless
         ``skip_invalid`` is true, in which case it is reported and the rest are written.
+        An id repeated within one commit is reported, and its last document wins.
+        A text field longer than :data:`~diplosearch.schema.MAX_INDEXED_CHARS` is
+        indexed up to that length (reported) and stored whole.
 
         :param commit_every: commit after every this many written documents, so that
             a crash in a long batch loses at most that many; running the same batch
@@ -382,12 +385,14 @@ class Index:
         commit_every: int | None = None,
         workers: int | None = None,
         require_existing: bool = False,
+        report_repeats: bool = True,
     ) -> WriteReport:
         """:meth:`add_many`; with ``require_existing``, a document whose id is not in
-        the index raises :class:`DocumentError` (checked under the write lock)."""
+        the index raises :class:`DocumentError` (checked under the write lock); without
+        ``report_repeats``, a repeated id is left to the reader of ``docs`` to report."""
         if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
-        report = _ReportBuilder()
+        report = _ReportBuilder(report_repeats)
         pending = iter(docs)
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
@@ -430,9 +435,10 @@ class Index:
                     fingerprint = document_fingerprint(item)
                     earlier = written_here.get(item.id)
                     if earlier is not None:
-                        report.problems.append(InputProblem(
-                            where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept"
-                        ))
+                        if report.report_repeats:
+                            report.problems.append(InputProblem(
+                                where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept"
+                            ))
                         if earlier.fingerprint == fingerprint:
                             continue
                         if earlier.token is not None:
@@ -495,7 +501,10 @@ class Index:
         """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return self.add_many(read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers)
+        # read_documents reports each repeated id itself, naming both inputs.
+        return self._write_documents(
+            read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers, report_repeats=False
+        )
 
     def rebuild(self) -> int:
         """Re-analyse every stored document with this index's analyzer; returns how many.
@@ -537,7 +546,9 @@ class _Written:
 
 
 class _ReportBuilder:
-    def __init__(self) -> None:
+    def __init__(self, report_repeats: bool = True) -> None:
+        #: Whether a repeated id is reported here (False when the reader reports it).
+        self.report_repeats = report_repeats
         self.added: list[str] = []
         self.replaced: list[str] = []
         self.unchanged: list[str] = []
