@@ -1,11 +1,12 @@
-"""Damage: the checksums recorded at every commit, :func:`check_index` (what is
+"""Damage: the checksums recorded at every commit, :func:`verify_index` (what is
 damaged, and whether ``rebuild`` can recover), the verification a writer runs
 before it writes, and :func:`reported_as_damage`, which turns the foreign
 exceptions Whoosh raises on a damaged file into :class:`CorruptIndexError`.
 
 Checksums live in a small file per commit, ``_MAIN_<gen>.sums`` (JSON: the size
 and CRC-32 of the generation's table of contents and of every segment file it
-uses). It is written and flushed just before the new table of contents is renamed
+uses; not the files diplosearch derives from segments, which may be rewritten).
+It is written and flushed just before the new table of contents is renamed
 into place, so every commit point has its sums; the sums of older generations are
 removed after the rename. Not the manifest: it is written once, at creation, and
 rewriting it at every commit would add a second file that must change atomically
@@ -38,7 +39,9 @@ from .manifest import MANIFEST_NAME, read_manifest
 
 SUMS_SUFFIX = ".sums"
 TOC_NAME = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.toc$")
-_SEGMENT_FILE = re.compile(rf"^({INDEX_NAME}_[0-9a-z]+)\.[A-Za-z0-9_.]+$")
+# Whoosh's compound segment files only: files diplosearch derives from a segment
+# (and may rewrite) are not Whoosh's to vouch for.
+_SEGMENT_FILE = re.compile(rf"^({INDEX_NAME}_[0-9a-z]+)\.seg$")
 _SUMS_NAME = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.sums$")
 _CHUNK = 1 << 20
 
