@@ -4,6 +4,7 @@ The rooms of this package, each importable on its own (nothing is re-exported
 here, so that importing one room never drags in the others):
 
 - ``index``: the :class:`Index` class (open, read, write);
+- ``report``: what a write reports (:class:`WriteReport`);
 - ``manifest``: ``diplosearch.json``, the marker and version record of an index;
 - ``locking``: the write lock, its holder note, and one writer under the lock;
 - ``integrity``: checksums recorded at commit, ``check``, and damage reported as ``CorruptIndexError``;

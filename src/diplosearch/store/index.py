@@ -58,6 +58,7 @@ from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_
 from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
+from .report import WriteReport, ReportBuilder, WrittenDocument
 from .parallel import Helpers
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
@@ -65,21 +66,6 @@ _log = logging.getLogger("diplosearch")
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0
-
-
-@attrs.frozen
-class WriteReport:
-    """What one write did: ids added, replaced, left unchanged, and inputs skipped."""
-
-    added: tuple[str, ...] = ()
-    replaced: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    problems: tuple[InputProblem, ...] = ()
-
-    @property
-    def written(self) -> int:
-        """Documents that were added or replaced."""
-        return len(self.added) + len(self.replaced)
 
 
 @attrs.frozen
@@ -392,7 +378,7 @@ class Index:
         ``report_repeats``, a repeated id is left to the reader of ``docs`` to report."""
         if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
-        report = _ReportBuilder(report_repeats)
+        report = ReportBuilder(report_repeats)
         pending = iter(docs)
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
@@ -408,7 +394,7 @@ class Index:
         A repeated id within the commit is reported, and its last record wins: the
         earlier one, already handed to the writer, is retracted from the new segment.
         """
-        written_here: dict[str, _Written] = {}
+        written_here: dict[str, WrittenDocument] = {}
         exhausted = True
         writing = self._writer()
         writing.on_abort = helpers.kill
@@ -447,7 +433,7 @@ class Index:
                             writer.delete_by_term("id", item.id)
                             report.move(item.id, "unchanged", "replaced")
                         fields = self._fields_to_index(item, fingerprint, where, report)
-                        written_here[item.id] = _Written(fingerprint, helpers.add_document(writer, fields))
+                        written_here[item.id] = WrittenDocument(fingerprint, helpers.add_document(writer, fields))
                         written += 1
                         continue
                     with reported_as_damage(self.path, "write"):
@@ -464,7 +450,7 @@ class Index:
                         token = helpers.add_document(writer, fields)
                         outcome = "replaced" if existing is not None else "added"
                         written += 1
-                    written_here[item.id] = _Written(fingerprint, token)
+                    written_here[item.id] = WrittenDocument(fingerprint, token)
                     getattr(report, outcome).append(item.id)
                     if commit_every is not None and written >= commit_every:
                         exhausted = False
@@ -477,7 +463,7 @@ class Index:
         return exhausted
 
     @staticmethod
-    def _fields_to_index(item: Document, fingerprint: str, where: str, report: "_ReportBuilder") -> dict[str, object]:
+    def _fields_to_index(item: Document, fingerprint: str, where: str, report: "ReportBuilder") -> dict[str, object]:
         fields = stored_fields(item, fingerprint)
         for name, length in cap_indexed_text(fields):
             report.problems.append(InputProblem(
@@ -534,32 +520,6 @@ class Index:
 
     def _writer(self):  # type: ignore[no-untyped-def]
         return WriteSession(self)
-
-
-@attrs.frozen
-class _Written:
-    """A document written in the current commit: its fingerprint, and the token to
-    retract it with (None when the committed document was already identical)."""
-
-    fingerprint: str
-    token: int | None
-
-
-class _ReportBuilder:
-    def __init__(self, report_repeats: bool = True) -> None:
-        #: Whether a repeated id is reported here (False when the reader reports it).
-        self.report_repeats = report_repeats
-        self.added: list[str] = []
-        self.replaced: list[str] = []
-        self.unchanged: list[str] = []
-        self.problems: list[InputProblem] = []
-
-    def move(self, doc_id: str, from_outcome: str, to_outcome: str) -> None:
-        getattr(self, from_outcome).remove(doc_id)
-        getattr(self, to_outcome).append(doc_id)
-
-    def build(self) -> WriteReport:
-        return WriteReport(tuple(self.added), tuple(self.replaced), tuple(self.unchanged), tuple(self.problems))
 
 
 class _Reading:
