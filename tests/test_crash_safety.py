@@ -54,9 +54,9 @@ def batch(version: int) -> list[Document]:
 
 
 def assert_only_committed_files(path: Path) -> None:
-    """The directory holds the manifest, the lock, the current TOC and its segments only."""
+    """The directory holds the manifest, the lock, the current TOC, its checksums and its segments only."""
     toc = whoosh.index.open_dir(str(path), indexname="MAIN")._read_toc()
-    wanted = {"diplosearch.json", "MAIN_WRITELOCK", f"_MAIN_{toc.generation}.toc"}
+    wanted = {"diplosearch.json", "MAIN_WRITELOCK", f"_MAIN_{toc.generation}.toc", f"_MAIN_{toc.generation}.sums"}
     wanted |= {f"{segment.segment_id()}.seg" for segment in toc.segments}
     wanted |= {f"{segment.segment_id()}.dcol" for segment in toc.segments}  # the search columns
     assert sorted(p.name for p in path.iterdir()) == sorted(wanted)

@@ -22,12 +22,14 @@ from .errors import (
     InvalidArgumentError,
     NotAnIndexError,
     QueryError,
+    UnsafeIndexError,
 )
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
 from .paging import HitStream
-from .store.home import index_home, open_index, rebuild_index
+from .store.home import check_index, index_home, open_index, rebuild_index
 from .store.index import Index
+from .store.integrity import CheckReport
 from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
 __version__ = "1.0.0"
@@ -43,6 +45,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "CheckReport",
     "DEFAULT_FIELD_BOOSTS",
     "CorruptIndexError",
     "DeleteReport",
@@ -63,12 +66,14 @@ __all__ = [
     "NotAnIndexError",
     "Progress",
     "QueryError",
+    "UnsafeIndexError",
     "Quote",
     "Ranking",
     "Results",
     "TEXT_FIELDS",
     "WriteReport",
     "analyze",
+    "check_index",
     "index_home",
     "open_index",
     "parse_article",

@@ -20,6 +20,7 @@ from . import (
     DEFAULT_FIELD_BOOSTS,
     TEXT_FIELDS,
     DiplosearchError,
+    CorruptIndexError,
     Document,
     Hit,
     Index,
@@ -30,10 +31,12 @@ from . import (
     WriteReport,
     __version__,
     analyze,
+    check_index,
     open_index,
     read_documents,
     read_jsonl_stream,
 )
+from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 from .cli_output import (
     OUTPUT_FORMATS,
@@ -50,7 +53,7 @@ from .cli_output import (
 )
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUBCOMMANDS = ("search", "get", "index", "delete", "stats", "rebuild", "analyze")
+SUBCOMMANDS = ("search", "get", "index", "delete", "stats", "rebuild", "check", "analyze")
 #: The largest page ``search`` fetches at once; a larger ``--limit`` streams.
 _PAGE_LIMIT = 1000
 #: Commit this often while ``index`` runs, unless ``--commit-every`` says otherwise,
@@ -234,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--index", help=index_help)
     rebuild.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
 
+    check = commands.add_parser(
+        "check",
+        help="verify an index: what is damaged, and can rebuild recover it",
+        **_examples("diplosearch check --index berita", "diplosearch check --index ./arsip --json"),
+    )
+    check.add_argument("--index", help=index_help)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
     analyze_text = commands.add_parser(
         "analyze",
         help="show the index terms of a text",
@@ -248,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         (delete, _cmd_delete),
         (stats, _cmd_stats),
         (rebuild, _cmd_rebuild),
+        (check, _cmd_check),
         (analyze_text, _cmd_analyze),
     ):
         command.set_defaults(func=run)
@@ -548,10 +560,18 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with open_index(args.index, check_version=False) as ix:
-        if ix.managed:  # the default index rebuilds itself when stale
+    try:
+        ix = open_index(args.index, check_version=False)
+    except CorruptIndexError:
+        # Not even openable: say whether the stored documents could be read.
+        raise CorruptIndexError(check_index(args.index).summary()) from None
+    with ix:
+        if ix.managed:  # the default index rebuilds itself when stale or damaged
             out.write(f"{ix.path}: up to date, {len(ix)} documents\n")
             return EXIT_OK
+        report = ix.check()
+        if not report.recoverable:
+            raise CorruptIndexError(report.summary())
         progress = _progress_line(args, err)
         try:
             count = ix.rebuild(progress=progress)
@@ -562,8 +582,22 @@ def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_INTERRUPTED
         if progress is not None:
             progress.finish()
-    out.write(f"{ix.path}: rebuilt, {count} documents\n")
+    if report.ok:
+        out.write(f"{ix.path}: rebuilt, {count} documents\n")
+    else:
+        out.write(f"{ix.path}: was damaged ({describe_problems(report.problems)}); "
+                  f"rebuilt from its {count} stored documents\n")
     return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report = check_index(args.index)
+    if args.json:
+        json.dump({**attrs.asdict(report), "ok": report.ok}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(report.summary() + "\n")
+    return EXIT_OK if report.ok else EXIT_ERROR
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -49,3 +49,8 @@ class DocumentError(DiplosearchError):
 
 class InputFileError(DiplosearchError):
     """An input file cannot be read or parsed."""
+
+
+class UnsafeIndexError(DiplosearchError):
+    """The index, or the index home, can be written by other users (or belongs to
+    one), so opening it could run their code; it is refused unopened."""

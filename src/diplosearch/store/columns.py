@@ -334,7 +334,8 @@ def write_columns(
     path = os.path.join(os.fspath(folder), column_file_name(segment_id))
     temporary = f"{path}.tmp{uuid.uuid4().hex[:12]}"
     try:
-        with open(temporary, "wb") as handle:
+        # 0644 whatever the umask: an index refuses files that others can write.
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as handle:
             handle.write(_PREAMBLE.pack(_MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
             handle.write(header_bytes)
             handle.write(b"\0" * (data_start - _PREAMBLE.size - len(header_bytes)))

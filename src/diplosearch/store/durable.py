@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -26,6 +27,36 @@ _log = logging.getLogger("diplosearch")
 
 #: The name of the Whoosh index inside every index directory (``_MAIN_<n>.toc``...).
 INDEX_NAME = "MAIN"
+_TOC_NAME = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.toc$")
+
+
+def restrict_mode(target: int | str | os.PathLike[str]) -> None:
+    """Take the group and other write bits off a file or directory diplosearch just
+    created (a file descriptor or a path), whatever the umask: anyone who can write
+    an index can make opening it run their code (see README's Security section)."""
+    try:
+        if isinstance(target, int):
+            mode = os.fstat(target).st_mode
+            if mode & 0o022:
+                os.fchmod(target, mode & 0o7755)
+        else:
+            mode = os.stat(target).st_mode
+            if mode & 0o022:
+                os.chmod(target, mode & 0o7755)
+    except OSError:
+        pass  # a file system without permissions (FAT, some network mounts)
+
+
+def make_directory(path: Path) -> None:
+    """``mkdir -p`` whose new directories are not writable by others, whatever the umask."""
+    missing = []
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    path.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        restrict_mode(created)
 
 
 def fsync_directory(path: Path) -> None:
@@ -42,21 +73,25 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomically(path: Path, data: dict[str, object]) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+def write_json_atomically(path: Path, data: dict[str, object], durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one
+    (flushed to disk first with ``durable``)."""
     # Not mkstemp: its mode 0600 would hide the manifest from other users' readers.
-    tmp = str(path.parent / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    tmp = str(path.parent / f".{path.name}-{os.getpid()}-{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    restrict_mode(fd)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
 
 
 class IndexStorage(FileStorage):
@@ -68,7 +103,7 @@ class IndexStorage(FileStorage):
     ``.seg`` file, are not.
     """
 
-    def __init__(self, path: str, durable: bool = True, memory_map: bool = True) -> None:
+    def __init__(self, path: str, durable: bool = True, memory_map: bool = True, checksums=None) -> None:  # type: ignore[no-untyped-def]
         # Whoosh opens each part of a compound segment from a memory map as a BytesIO
         # *copy* of that part: fast to read through (writers and the column builder
         # walk whole posting lists), but a searcher opened that way copies most of the
@@ -77,17 +112,37 @@ class IndexStorage(FileStorage):
         # what is read.
         super().__init__(path, supports_mmap=memory_map)
         self.durable = durable
+        #: Records each commit's checksums before its TOC is renamed into place
+        #: (``record(folder, toc_temp_name, generation, segment_ids, durable)``) and
+        #: removes other generations' (``prune(folder, generation)``): an
+        #: :class:`~diplosearch.store.integrity.CommitChecksums`, or None for none.
+        self.checksums = checksums
+        #: Ids of the segments the table of contents being committed lists (set by
+        #: the writer), whose checksums are recorded before it is renamed into place.
+        self.committing_segments: set[str] | None = None
 
     def create_file(self, name, excl=False, mode="wb", **kwargs):  # type: ignore[no-untyped-def]
         handle = super().create_file(name, excl=excl, mode=mode, **kwargs)
+        restrict_mode(handle.file.fileno())
         if self.durable and (name.endswith(".seg") or ".toc" in name):
             handle.onclose = _fsync_on_close(handle.onclose)
         return handle
 
+    def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
+        storage = super().temp_storage(name)
+        restrict_mode(storage.folder)
+        return storage
+
     def rename_file(self, oldname, newname, safe=False):  # type: ignore[no-untyped-def]
+        toc = _TOC_NAME.match(newname) if self.checksums is not None else None
+        if toc:
+            self.checksums.record(Path(self.folder), oldname, int(toc.group(1)), self.committing_segments, self.durable)
+            self.committing_segments = None
         super().rename_file(oldname, newname, safe=safe)
         if self.durable:
             fsync_directory(Path(self.folder))
+        if toc:
+            self.checksums.prune(Path(self.folder), int(toc.group(1)))
 
 
 def _fsync_on_close(previous):  # type: ignore[no-untyped-def]
@@ -107,6 +162,8 @@ def remove_uncommitted_files(storage: FileStorage, schema, path: Path) -> None: 
     try:
         toc = TOC.read(storage, INDEX_NAME, schema=schema)
         clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
+        if getattr(storage, "checksums", None) is not None:  # a commit killed before its TOC's rename
+            storage.checksums.prune(path, toc.generation)
     except Exception:  # clean-up is best-effort: leftovers are also removed by the next commit
         _log.debug("clean-up of %s failed", path, exc_info=True)
     shutil.rmtree(path / f"{INDEX_NAME}.tmp", ignore_errors=True)

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Sequence
 
 from ..analysis.analyzer import IndonesianAnalyzer
-from ..errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError
+from ..errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, UnsafeIndexError
+from ..schema import build_schema
 from .index import DEFAULT_WRITER_TIMEOUT, Index, CreatedConcurrently, replace_index_directory
+from .integrity import CheckReport, verify_index
 from .manifest import read_manifest
+from .ownership import refuse_unsafe
 from .swap import finish_interrupted_swap
 
 HOME_ENV = "DIPLOSEARCH_HOME"
@@ -48,12 +51,18 @@ def index_home() -> Path:
     return Path(cache) / "diplosearch"
 
 
-def resolve_index_path(name_or_path: str | os.PathLike[str]) -> Path:
-    """A bare name (``berita``) means ``index_home()/berita``; anything else is a path."""
+def is_bare_name(name_or_path: str | os.PathLike[str]) -> bool:
+    """Whether ``name_or_path`` is a bare index name (no ``/``, not ``.`` or ``..``)."""
     text = os.fspath(name_or_path)
-    if text and os.sep not in text and "/" not in text and text not in (".", "..") and not Path(text).exists():
-        return index_home() / text
-    return Path(text).expanduser()
+    return bool(text) and os.sep not in text and "/" not in text and text not in (".", "..") and not text.startswith("~")
+
+
+def resolve_index_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """A bare name (``berita``) means ``index_home()/berita``, always, even when the
+    current directory holds a ``berita``; anything else (``./berita``) is a path."""
+    if is_bare_name(name_or_path):
+        return index_home() / os.fspath(name_or_path)
+    return Path(os.fspath(name_or_path)).expanduser()
 
 
 def bundled_corpus_files() -> list[Path]:
@@ -73,15 +82,25 @@ def _corpus_fingerprint(files: Sequence[Path], analyzer: IndonesianAnalyzer) -> 
 def ensure_default_index(analyzer: IndonesianAnalyzer, **options: object) -> Index:
     """Open the index of the bundled corpus, building or rebuilding it when it is stale."""
     path = index_home() / DEFAULT_INDEX_NAME
+    refuse_unsafe(index_home(), "index home")
+    refuse_unsafe(path, "index directory", with_files=True)
     files = bundled_corpus_files()
     wanted = _corpus_fingerprint(files, analyzer)
     finish_interrupted_swap(path)
     try:
         manifest = read_manifest(path)
         if manifest.get("corpus_fingerprint") == wanted:
-            return _managed(Index.open(path, analyzer, **options))
+            index = Index.open(path, analyzer, **options)
+            # A few kilobytes: verified on every open, so that damage is repaired
+            # here rather than reported by every search.
+            report = index.check()
+            if report.ok and report.verified:
+                return _managed(index)
+            index.close()
     except IndexNotFoundError:
         pass
+    except UnsafeIndexError:
+        raise
     except DiplosearchError:
         # The default index is ours to manage: a damaged or outdated one is rebuilt.
         pass
@@ -109,6 +128,27 @@ def rebuild_index(path: str | os.PathLike[str], analyzer: IndonesianAnalyzer | N
         return index.rebuild()
 
 
+def check_index(
+    path: str | os.PathLike[str] | None = None, *, analyzer: IndonesianAnalyzer | None = None
+) -> CheckReport:
+    """Verify the index at ``path`` (a directory or a bare name; default as for
+    :func:`open_index`) without opening it for use, so that an index whose table of
+    contents is damaged can be checked too; see :meth:`Index.check`.
+
+    :raises IndexNotFoundError, NotAnIndexError, UnsafeIndexError: nothing to check.
+    """
+    analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
+    if path is None and not os.environ.get(INDEX_ENV):
+        with ensure_default_index(analyzer) as index:  # repairs a damaged default index first
+            return index.check()
+    path = path if path is not None else os.environ[INDEX_ENV]
+    if is_bare_name(path):
+        refuse_unsafe(index_home(), "index home")
+    resolved = resolve_index_path(path)
+    refuse_unsafe(resolved, "index directory", with_files=True)
+    if not resolved.exists():
+        raise IndexNotFoundError(f"no index at {resolved}")
+    return verify_index(resolved, build_schema(analyzer))
 
 
 def open_index(
@@ -157,6 +197,8 @@ def open_index(
                 )
             return ensure_default_index(analyzer, **options)
         path = configured
+    if is_bare_name(path):
+        refuse_unsafe(index_home(), "index home")
     resolved = resolve_index_path(path)
     finish_interrupted_swap(resolved)  # before ``create`` could start an empty index there
     if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import itertools
 import logging
 import os
 import shutil
@@ -45,13 +44,23 @@ from ..errors import (
     InvalidArgumentError,
     NotAnIndexError,
 )
-from ..schema import TEXT_FIELDS, build_schema, document_fingerprint, document_from_stored, stored_fields
-from .durable import INDEX_NAME, IndexStorage, fsync_directory
+from ..schema import (
+    MAX_INDEXED_CHARS,
+    TEXT_FIELDS,
+    build_schema,
+    cap_indexed_text,
+    document_fingerprint,
+    document_from_stored,
+    stored_fields,
+)
+from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
+from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
 from .locking import WriteSession, take_write_lock
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
+from .ownership import refuse_unsafe
 from .parallel import Helpers
 from .snapshot import SnapshotHolder, Using
-from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport
+from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
 _log = logging.getLogger("diplosearch")
@@ -92,6 +101,8 @@ class Index:
         self._snapshots = SnapshotHolder(path, self._open_searcher)
         self._closed = False
         self._pid = os.getpid()
+        #: Files a writer found equal to their checksums (see ``integrity.damaged_files``).
+        self._verified_files: set[tuple[str, int, int, int]] = set()
         #: True for the default index, which diplosearch builds and rebuilds itself.
         self.managed = False
 
@@ -120,13 +131,15 @@ class Index:
         # Built beside its final place and renamed into it, so that a crash never
         # leaves a half-made index there, and of two processes creating the same
         # index one wins and the other finds a complete index.
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_directory(path.parent)
         sweep_dead_leftovers(path)
         staging = path.parent / f".{path.name}.creating-{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
+        restrict_mode(staging)
         try:
             durable = bool(options.get("durable", True))
-            IndexStorage(str(staging), durable=durable).create_index(build_schema(analyzer), indexname=INDEX_NAME)
+            storage = IndexStorage(str(staging), durable=durable, checksums=CommitChecksums())
+            storage.create_index(build_schema(analyzer), indexname=INDEX_NAME)
             # The manifest goes last: a directory without one is never mistaken for a finished index.
             write_manifest(staging, manifest)
             fsync_directory(staging)
@@ -148,6 +161,7 @@ class Index:
         """Open the existing index at ``path`` (finishing a directory swap that a killed
         rebuild left half-done, see :mod:`diplosearch.store.swap`)."""
         finish_interrupted_swap(path)
+        refuse_unsafe(path, "index directory", with_files=True)
         sweep_dead_leftovers(path)
         manifest = read_manifest(path)
         if check_version and manifest.get("analysis_version") != analyzer.version:
@@ -157,12 +171,12 @@ class Index:
                 f"`diplosearch rebuild --index {path}`"
             )
         try:
-            storage = IndexStorage(str(path), durable=bool(options.get("durable", True)))
+            storage = IndexStorage(str(path), durable=bool(options.get("durable", True)), checksums=CommitChecksums())
             whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
         except EmptyIndexError as exc:
             raise CorruptIndexError(f"{path}: the index has no committed table of contents") from exc
         except Exception as exc:  # Whoosh reports damage as EOFError, struct.error, pickle errors...
-            raise CorruptIndexError(f"{path}: cannot read the index ({type(exc).__name__}: {exc})") from exc
+            raise corrupt_error(path, "open the index", exc) from exc
         return cls(path, whoosh_index, analyzer, manifest, **options)  # type: ignore[arg-type]
 
     def close(self) -> None:
@@ -212,7 +226,7 @@ class Index:
             yield snapshot.searcher
 
     def __len__(self) -> int:
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             return searcher.doc_count()
 
     def __contains__(self, doc_id: object) -> bool:
@@ -220,22 +234,23 @@ class Index:
 
     def get(self, doc_id: str) -> Document | None:
         """The stored document with ``doc_id``, or None."""
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             stored = searcher.document(id=str(doc_id))
-        return document_from_stored(stored) if stored else None
+            return document_from_stored(stored) if stored else None
 
     def documents(self) -> Iterator[Document]:
         """Every stored document, in index order (a snapshot of the current commit)."""
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             snapshot = [dict(fields) for fields in searcher.all_stored_fields()]
-        for stored in snapshot:
-            yield document_from_stored(stored)
+            documents = [document_from_stored(stored) for stored in snapshot]
+        yield from documents
 
     def search(self, query: str, limit: int = 10, offset: int = 0, **options: object):  # type: ignore[no-untyped-def]
         """Search the index; see :func:`diplosearch.search.search` for the options."""
         from ..search import search
 
-        return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        with reported_as_damage(self.path, "search"):
+            return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
 
     def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
         """Every hit of ``query``, in rank order, as an iterator with a ``total``;
@@ -252,7 +267,7 @@ class Index:
         sources: dict[str, int] = {}
         dates: list[str] = []
         undated = 0
-        with self.reading() as searcher:
+        with reported_as_damage(self.path), self.reading() as searcher:
             reader = searcher.reader()
             terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
             documents = searcher.doc_count()
@@ -289,6 +304,12 @@ class Index:
             undated=undated,
         )
 
+    def check(self) -> CheckReport:
+        """Verify every file of the current commit against the checksums recorded at
+        commit and read every segment: what is damaged, and whether :meth:`rebuild`
+        can recover it (see :mod:`diplosearch.store.integrity`). Reads the whole index."""
+        return verify_index(self.path, self._schema)
+
     # -- writing ---------------------------------------------------------------
 
     def add(self, doc: Document) -> bool:
@@ -319,7 +340,7 @@ class Index:
         wanted = list(dict.fromkeys(str(doc_id) for doc_id in doc_ids))
         deleted: list[str] = []
         missing: list[str] = []
-        with self._writer() as writer:
+        with self._writer() as writer, reported_as_damage(self.path, "delete"):
             for doc_id in wanted:
                 (deleted if writer.delete_by_term("id", doc_id) else missing).append(doc_id)
         return DeleteReport(tuple(deleted), tuple(missing))
@@ -339,6 +360,9 @@ class Index:
         yields them); they are collected into the report. An invalid document raises
         :class:`DocumentError` and nothing (of the current commit) is committed, unless
         ``skip_invalid`` is true, in which case it is reported and the rest are written.
+        An id repeated within one commit is reported, and its last document wins.
+        A text field longer than :data:`~diplosearch.schema.MAX_INDEXED_CHARS` is
+        indexed up to that length (reported) and stored whole.
 
         :param commit_every: commit after every this many written documents, so that
             a crash in a long batch loses at most that many; running the same batch
@@ -368,35 +392,33 @@ class Index:
         workers: int | None = None,
         require_existing: bool = False,
         progress: ProgressCallback | None = None,
+        report_repeats: bool = True,
     ) -> WriteReport:
         """:meth:`add_many`; with ``require_existing``, a document whose id is not in
-        the index raises :class:`DocumentError` (checked under the write lock)."""
+        the index raises :class:`DocumentError` (checked under the write lock); without
+        ``report_repeats``, a repeated id is left to the reader of ``docs`` to report."""
         if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
         if progress is not None and not callable(progress):
             raise InvalidArgumentError(f"progress must be a callable, not {type(progress).__name__}")
         total = len(docs) if hasattr(docs, "__len__") else None  # type: ignore[arg-type]
-        report = ReportBuilder(progress, total)
-        pending: Iterator[tuple[Document | InputProblem, bool]] = ((item, True) for item in docs)
+        report = ReportBuilder(progress, total, report_repeats)
+        pending = iter(docs)
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
-            while True:
-                later = self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing)
-                if later is None:
-                    break
-                # Whoosh cannot replace a document added earlier in the same uncommitted
-                # writer, so a later duplicate of an id goes into the next commit
-                # (unreported: the id is already in the report).
-                pending = itertools.chain(((doc, False) for doc in later.values()), pending)
+            while not self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing):
+                pass
         finally:
             helpers.close()
         return report.build()
 
-    def _write_round(self, pending, report, skip_invalid, commit_every, helpers, require_existing):  # type: ignore[no-untyped-def]
-        """Write one commit's worth of ``pending``; the later duplicates it put aside,
-        or None when ``pending`` is exhausted and nothing was put aside."""
-        written_here: set[str] = set()
-        later: dict[str, Document] = {}
+    def _write_round(self, pending, report, skip_invalid, commit_every, helpers, require_existing) -> bool:  # type: ignore[no-untyped-def]
+        """Write one commit's worth of ``pending``; True when ``pending`` is exhausted.
+
+        A repeated id within the commit is reported, and its last record wins: the
+        earlier one, already handed to the writer, is retracted from the new segment.
+        """
+        written_here: dict[str, WrittenDocument] = {}
         exhausted = True
         writing = self._writer()
         writing.on_abort = helpers.kill
@@ -404,40 +426,57 @@ class Index:
             # Not writer.searcher(): reading stored fields through it makes Whoosh
             # drop the writer's later deletions. Under the write lock this
             # separate searcher sees exactly the commit the writer started from.
-            searcher = self._whoosh.searcher()
+            with reported_as_damage(self.path, "write"):
+                searcher = self._whoosh.searcher()
             try:
                 written = 0
-                for item, reported in pending:
+                for item in pending:
                     if isinstance(item, InputProblem):
                         report.problems.append(item)
                         continue
+                    where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
                     try:
                         validate_document(item)
                     except DocumentError as exc:
                         if not skip_invalid:
                             raise
-                        where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
                         report.problems.append(InputProblem(where, None, str(exc)))
                         continue
-                    if item.id in written_here:
-                        later[item.id] = item
-                        continue
-                    written_here.add(item.id)
                     fingerprint = document_fingerprint(item)
-                    existing = searcher.document(id=item.id)
+                    earlier = written_here.get(item.id)
+                    if earlier is not None:
+                        if report.report_repeats:
+                            report.problems.append(InputProblem(
+                                where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept"
+                            ))
+                        if earlier.fingerprint == fingerprint:
+                            continue
+                        if earlier.token is not None:
+                            helpers.retract(writer, earlier.token)
+                        else:  # the earlier record matched the committed document
+                            writer.delete_by_term("id", item.id)
+                            report.move(item.id, "unchanged", "replaced")
+                        fields = self._fields_to_index(item, fingerprint, where, report)
+                        written_here[item.id] = WrittenDocument(fingerprint, helpers.add_document(writer, fields))
+                        written += 1
+                        continue
+                    with reported_as_damage(self.path, "write"):
+                        existing = searcher.document(id=item.id)
                     if existing is None and require_existing:
                         raise DocumentError(f"no document with id {item.id!r} in {self.path}")
+                    token = None
                     if existing is not None and existing.get("fingerprint") == fingerprint:
                         outcome = "unchanged"
                     else:
                         if existing is not None:
                             writer.delete_by_term("id", item.id)
-                        helpers.add_document(writer, stored_fields(item, fingerprint))
+                        fields = self._fields_to_index(item, fingerprint, where, report)
+                        token = helpers.add_document(writer, fields)
                         outcome = "replaced" if existing is not None else "added"
                         written += 1
-                    if reported:
-                        getattr(report, outcome).append(item.id)
-                        report.tell_progress(outcome)
+                    written_here[item.id] = WrittenDocument(fingerprint, token)
+                    getattr(report, outcome).append(item.id)
+                    report.tell_progress(outcome)
                     if commit_every is not None and written >= commit_every:
                         exhausted = False
                         break
@@ -446,9 +485,17 @@ class Index:
             writing.extra_segments = helpers.finish_round()
             # Nothing new: no commit, so readers keep their searchers.
             writing.discard = written == 0 and writing.extra_segments is None
-        if exhausted and not later:
-            return None
-        return later
+        return exhausted
+
+    @staticmethod
+    def _fields_to_index(item: Document, fingerprint: str, where: str, report: "ReportBuilder") -> dict[str, object]:
+        fields = stored_fields(item, fingerprint)
+        for name, length in cap_indexed_text(fields):
+            report.problems.append(InputProblem(
+                where, None, f"{name} has {length:,} characters: only the first "
+                f"{MAX_INDEXED_CHARS:,} are indexed (all are stored)"
+            ))
+        return fields
 
     def add_files(
         self,
@@ -467,8 +514,10 @@ class Index:
         """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return self.add_many(
-            read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers, progress=progress
+        # read_documents reports each repeated id itself, naming both inputs.
+        return self._write_documents(
+            read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers,
+            report_repeats=False, progress=progress,
         )
 
     def rebuild(self, progress: ProgressCallback | None = None) -> int:
@@ -481,6 +530,9 @@ class Index:
         ``progress`` is as for :meth:`add_many`, with ``total`` known.
         """
         manifest = read_manifest(self.path)
+        report = self.check()
+        if not report.recoverable:
+            raise CorruptIndexError(report.summary())
         # Hold the old index's write lock until the new one is in place, so that a
         # document written meanwhile is not lost with the old directory (a writer
         # waiting for the lock then writes into the new index). Only the lock: a

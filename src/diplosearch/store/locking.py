@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from whoosh.util.filelock import FileLock
 
-from ..errors import DiplosearchError, IndexLockedError
-from .durable import INDEX_NAME, abort, commit, release_quietly, remove_uncommitted_files
+from ..errors import CorruptIndexError, DiplosearchError, IndexLockedError
+from .durable import INDEX_NAME, abort, commit, release_quietly, remove_uncommitted_files, restrict_mode
+from .integrity import corrupt_error, damaged_files, describe
 from .parallel import JoiningWriter, remove_dead_helper_folders
 
 if TYPE_CHECKING:
@@ -40,8 +41,11 @@ class WriteLock(FileLock):
     previous_holder: str | None = None
 
     def acquire(self, blocking: bool = False) -> bool:
+        # Created here, not by Whoosh, whose os.open gives mode 0777 minus the umask.
+        os.close(os.open(self.filename, os.O_WRONLY | os.O_CREAT, 0o644))
         if not super().acquire(blocking):
             return False
+        restrict_mode(self.fd)
         try:
             self.previous_holder = read_lock_note(self.filename)
             now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -90,6 +94,11 @@ def take_write_lock(path: Path, deadline: float, timeout: float) -> WriteLock:
         try:
             if lock.acquire():
                 return lock
+        except PermissionError as exc:
+            raise DiplosearchError(
+                f"{path}: permission denied for the write lock {lock.filename}: this user may "
+                f"not write to the index ({exc.strerror})"
+            ) from exc
         except OSError as exc:
             raise DiplosearchError(
                 f"{path}: cannot take the write lock ({exc}); is the index on a file "
@@ -165,7 +174,13 @@ def open_writer(index: "Index", deadline: float):  # type: ignore[no-untyped-def
     try:
         if lock.previous_holder:
             _recover_after_dead_writer(index, lock.previous_holder)
-        writer = JoiningWriter(index._whoosh, _lk=False)
+        _refuse_damaged(index)
+        try:
+            writer = JoiningWriter(index._whoosh, _lk=False)
+        except (OSError, DiplosearchError):
+            raise
+        except Exception as exc:  # a table of contents Whoosh cannot read
+            raise corrupt_error(index.path, "start writing", exc) from exc
     except BaseException as exc:
         remove_uncommitted_files(index._whoosh.storage, index._schema, index.path)  # what the failed writer had created (lock held)
         lock.release()
@@ -177,6 +192,18 @@ def open_writer(index: "Index", deadline: float):  # type: ignore[no-untyped-def
         raise
     writer.writelock = lock  # Whoosh releases it when the writer finishes
     return writer
+
+
+def _refuse_damaged(index: "Index") -> None:
+    """Raise :class:`CorruptIndexError` if a file of the commit this writer starts from
+    differs from its checksum: a commit on top would merge the damage into new
+    segments and record it as good."""
+    problems = damaged_files(index.path, verified=index._verified_files)
+    if problems:
+        raise CorruptIndexError(
+            f"{index.path}: refusing to write to a damaged index: {describe(problems)}; "
+            f"`diplosearch check --index {index.path}` tells whether `rebuild` can recover it"
+        )
 
 
 def _recover_after_dead_writer(index: "Index", note: str) -> None:

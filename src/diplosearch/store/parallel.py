@@ -37,12 +37,21 @@ from ..errors import DiplosearchError, InvalidArgumentError
 from ..schema import build_schema
 from .columns import column_file_name, write_columns
 from .columns_upgrade import build_columns
-from .durable import INDEX_NAME, IndexStorage, pid_alive
+from .durable import INDEX_NAME, IndexStorage, pid_alive, restrict_mode
 
 
 class JoiningWriter(SegmentWriter):
     """A Whoosh segment writer whose commit can take in segments written elsewhere
     (by helper processes), and which a helper can finish without committing."""
+
+    def _commit_toc(self, segments):  # type: ignore[no-untyped-def]
+        # The storage records the checksums of these segments with the new TOC.
+        self.storage.committing_segments = {segment.segment_id() for segment in segments}
+        super()._commit_toc(segments)
+
+    #: Numbers, in this writer's new segment, of documents superseded later in the same
+    #: commit (a repeated id): Whoosh cannot delete them before the segment is finished.
+    retracted: set[int]
 
     def commit_joining(self, extra_segments: Callable[[], list[object]] | None = None) -> None:
         """Commit, with the segments ``extra_segments()`` returns joining the new table
@@ -52,12 +61,15 @@ class JoiningWriter(SegmentWriter):
         contents that lists it is renamed into place, so a reader never finds a
         committed segment without one (except in an index an older version wrote).
         """
-        # SegmentWriter.commit(), with the helpers' segments and the column files
-        # added before the TOC.
+        # SegmentWriter.commit(), with retractions, the helpers' segments and the
+        # column files added before the TOC.
         self._check_state()
         final = self._merge_segments(None, False, True)
         if self._added:
-            final.append(self._finalize_segment())
+            own = self._finalize_segment()
+            for docnum in getattr(self, "retracted", ()):
+                own.delete_document(docnum)
+            final.append(own)
         else:
             self._close_segment()
         if extra_segments is not None:
@@ -265,37 +277,71 @@ class Helpers:
         self._auto = workers is None
         self._wanted = (_default_workers() if workers is None else workers) - 1
         self._helpers: list[_Helper] = []
-        self._chunk: list[dict[str, object]] = []
+        self._chunk: list[tuple[int, dict[str, object]]] = []
+        self._in_round = 0
         # Counted over the whole call, not per commit, so that a long batch written
         # in many small commits (commit_every) still gets its helpers.
         self._in_call = 0
         self._used: list[_Helper] = []
+        # Where each document of this round went (None: this process's writer) and
+        # its number in that segment, so that a later record with its id can retract it.
+        self._placed: dict[int, tuple[_Helper | None, int]] = {}
+        self._sent: dict[_Helper, int] = {}
+        self._retracted: dict[_Helper, set[int]] = {}
 
-    def add_document(self, writer, fields: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    def add_document(self, writer, fields: dict[str, object]) -> int:  # type: ignore[no-untyped-def]
+        """Have ``fields`` written in this round; returns a token for :meth:`retract`."""
+        self._in_round += 1
         self._in_call += 1
+        token = self._in_round
         if self._wanted <= 0 or self._in_call <= PARALLEL_MIN_DOCS:
-            writer.add_document(**fields)
-            return
+            self._write_here(writer, token, fields)
+            return token
         if not self._helpers:
             if self._auto and not (_can_start_helpers() and _spare_cpu()):
                 self._wanted = 0  # for the rest of this call
-                writer.add_document(**fields)
-                return
+                self._write_here(writer, token, fields)
+                return token
             self._helpers = [_Helper(*self._index_spec) for _ in range(self._wanted)]
-        self._chunk.append(fields)
+        self._chunk.append((token, fields))
         if len(self._chunk) >= _HELPER_CHUNK:
             self._dispatch(writer)
+        return token
+
+    def retract(self, writer, token: int) -> None:  # type: ignore[no-untyped-def]
+        """Leave the document added with ``token`` out of this round's commit (a later
+        record with its id replaces it): deleted from its new segment at commit."""
+        for position, (waiting, _fields) in enumerate(self._chunk):
+            if waiting == token:
+                del self._chunk[position]
+                return
+        where, number = self._placed.pop(token)
+        if where is None:
+            writer.retracted = getattr(writer, "retracted", set()) | {number}
+        else:
+            self._retracted.setdefault(where, set()).add(number)
+
+    def _write_here(self, writer, token: int, fields: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+        self._placed[token] = (None, writer.docnum)  # the number the writer gives it
+        writer.add_document(**fields)
+
+    def _send(self, helper: _Helper, chunk: list[tuple[int, dict[str, object]]]) -> None:
+        first = self._sent.get(helper, 0)
+        for offset, (token, _fields) in enumerate(chunk):
+            self._placed[token] = (helper, first + offset)
+        self._sent[helper] = first + len(chunk)
+        helper.send_documents([fields for _token, fields in chunk])
 
     def _dispatch(self, writer) -> None:  # type: ignore[no-untyped-def]
         chunk, self._chunk = self._chunk, []
         for helper in self._helpers:
             if helper.ready:
-                helper.send_documents(chunk)
+                self._send(helper, chunk)
                 if helper not in self._used:
                     self._used.append(helper)
                 return
-        for fields in chunk:  # every helper is busy: this process takes the chunk
-            writer.add_document(**fields)
+        for token, fields in chunk:  # every helper is busy: this process takes the chunk
+            self._write_here(writer, token, fields)
 
     def finish_round(self):  # type: ignore[no-untyped-def]
         """Ask the helpers used in this round for their segments (before the parent
@@ -303,16 +349,23 @@ class Helpers:
         if self._chunk:
             chunk, self._chunk = self._chunk, []
             self._used or self._used.append(self._helpers[0])
-            self._used[0].send_documents(chunk)
-        used, self._used = self._used, []
+            self._send(self._used[0], chunk)
+        used, self._used, self._in_round = self._used, [], 0
+        retracted, self._retracted, self._placed, self._sent = self._retracted, {}, {}, {}
         if not used:
             return None
         for helper in used:
             helper.request_segment()
 
         def collect() -> list[object]:
-            segments = [helper.segment() for helper in used]
-            return [segment for segment in segments if segment is not None]
+            segments = []
+            for helper in used:
+                segment = helper.segment()
+                if segment is not None:
+                    for number in retracted.get(helper, ()):
+                        segment.delete_document(number)
+                    segments.append(segment)
+            return segments
 
         return collect
 
@@ -326,7 +379,8 @@ class Helpers:
         for helper in self._helpers:
             helper.kill()
         self._helpers = []
-        self._chunk, self._used = [], []
+        self._chunk, self._used, self._in_round = [], [], 0
+        self._placed, self._sent, self._retracted = {}, {}, {}
 
 
 def remove_dead_helper_folders(path: Path) -> None:
@@ -341,7 +395,9 @@ class _HelperStorage(IndexStorage):
     """The index's directory, with temporary files in a private, pid-named folder."""
 
     def temp_storage(self, name=None):  # type: ignore[no-untyped-def]
-        return FileStorage.temp_storage(self, f".{INDEX_NAME}.worker-{os.getpid()}.tmp")
+        storage = FileStorage.temp_storage(self, f".{INDEX_NAME}.worker-{os.getpid()}.tmp")
+        restrict_mode(storage.folder)
+        return storage
 
 
 def helper_main() -> None:

@@ -81,10 +81,23 @@ class IndexStats:
         return self.size_bytes / 1_000_000
 
 
+@attrs.frozen
+class WrittenDocument:
+    """A document written in the current commit: its fingerprint, and the token to
+    retract it with (None when the committed document was already identical)."""
+
+    fingerprint: str
+    token: int | None
+
+
 class ReportBuilder:
     """Collects a write's outcomes for its :class:`WriteReport` and tells ``progress``."""
 
-    def __init__(self, progress: ProgressCallback | None = None, total: int | None = None) -> None:
+    def __init__(
+        self, progress: ProgressCallback | None = None, total: int | None = None, report_repeats: bool = True
+    ) -> None:
+        #: Whether a repeated id is reported here (False when the reader of the input reports it).
+        self.report_repeats = report_repeats
         self.added: list[str] = []
         self.replaced: list[str] = []
         self.unchanged: list[str] = []
@@ -92,6 +105,11 @@ class ReportBuilder:
         self._progress = progress
         self._total = total
         self._started = time.monotonic()
+
+    def move(self, doc_id: str, from_outcome: str, to_outcome: str) -> None:
+        """Report ``doc_id`` under ``to_outcome`` instead ("unchanged" -> "replaced")."""
+        getattr(self, from_outcome).remove(doc_id)
+        getattr(self, to_outcome).append(doc_id)
 
     def tell_progress(self, outcome: str) -> None:
         if self._progress is not None:

@@ -25,7 +25,7 @@ from glob import escape as glob_escape
 from pathlib import Path
 from typing import Callable
 
-from .durable import fsync_directory, pid_alive
+from .durable import fsync_directory, make_directory, pid_alive
 from .manifest import has_manifest
 
 _log = logging.getLogger("diplosearch")
@@ -102,7 +102,7 @@ def replace_directory(path: Path, build: Callable[[Path], None]) -> None:
     keep their open files; a crash before the swap leaves the old index untouched,
     and a crash during it is repaired by the next :func:`finish_interrupted_swap`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_directory(path.parent)
     sweep_dead_leftovers(path)
     tag = f"{os.getpid()}-{os.urandom(4).hex()}"
     staging, ready = _beside(path, "building", tag), _beside(path, "ready", tag)
