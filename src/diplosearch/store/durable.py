@@ -169,7 +169,10 @@ def remove_uncommitted_files(storage: FileStorage, schema, path: Path) -> None: 
     shutil.rmtree(path / f"{INDEX_NAME}.tmp", ignore_errors=True)
     # A table of contents that failed while being written (Whoosh writes it to
     # "_MAIN_<gen>.toc.<time>" and renames it); Whoosh's clean-up misses these.
-    for partial in path.glob(f"_{INDEX_NAME}_*.toc.*"):
+    # Likewise a checksum file a killed writer was writing (write_json_atomically's
+    # temporary "._MAIN_<gen>.sums-<pid>-<random>"): only a lock holder writes them.
+    partials = [*path.glob(f"_{INDEX_NAME}_*.toc.*"), *path.glob(f"._{INDEX_NAME}_*.sums-*")]
+    for partial in partials:
         try:
             partial.unlink()
         except OSError:
