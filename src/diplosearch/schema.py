@@ -22,6 +22,10 @@ TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
 FILTER_FIELDS: tuple[str, ...] = ("source", "category", "sub_category")
 #: The field name of the publication date in queries (``date:2019-09``).
 DATE_FIELD = "date"
+#: Facets counted from ``published``: calendar years (``2019``) and months (``2019-09``).
+DATE_FACETS: tuple[str, ...] = ("year", "month")
+#: Every facet a search can count (``facets=``, ``--facet``).
+FACET_NAMES: tuple[str, ...] = (*FILTER_FIELDS, *DATE_FACETS)
 
 
 def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
