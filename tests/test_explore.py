@@ -271,3 +271,16 @@ def test_cli_similar(index_path: Path, isolated_index_home):
     data = json.loads(run(isolated_index_home, "similar", "t1", "--json", "--index", str(index_path)).stdout)
     assert data["like"] == "t1" and "t1" not in [hit["id"] for hit in data["hits"]]
     assert_clean_error(run(isolated_index_home, "similar", "nope", "--index", str(index_path)), 1, "nope")
+
+
+def test_queries_of_known_words_never_build_the_deletion_index(tmp_path: Path):
+    from diplosearch import spelling
+
+    with open_index(tmp_path / "fresh", create=True) as index:
+        index.add_many(corpus())
+        index.search("presiden diplomasi", source="tempo.co", facets=["year"])
+        with index.snapshot() as snapshot:
+            assert snapshot.columns not in spelling._built
+        index.search("presidn")
+        with index.snapshot() as snapshot:
+            assert snapshot.columns in spelling._built

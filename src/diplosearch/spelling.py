@@ -193,12 +193,19 @@ def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int =
     A term is corrected when it is in no document, or in at most ``rare`` documents
     while a term one edit away (two for long words) is in ``ratio`` times as many.
     """
+    # Most queries hold only well-known terms: they are checked against the columns
+    # alone, and the deletion index is built only for a query that needs it.
+    fields = {field for view in commit.segments for field in view.columns.fields}
+    rare_terms = {}
+    for term in dict.fromkeys(terms):
+        held = max((commit.document_frequency(field, term) for field in fields), default=0)
+        if held <= rare and _fileable(term):
+            rare_terms[term] = held
+    if not rare_terms:
+        return {}
     neighbourhood = neighbourhood_of(commit)
     corrected = {}
-    for term in dict.fromkeys(terms):
-        held = neighbourhood.documents_of(term)
-        if held > rare:
-            continue
+    for term, held in rare_terms.items():
         edits = 2 if len(term) >= 8 else 1
         # As SymSpell: the closest spelling first, the most frequent among equals.
         best = min(neighbourhood.neighbours(term, edits), key=lambda n: (n.distance, -n.documents), default=None)
