@@ -284,3 +284,20 @@ def test_queries_of_known_words_never_build_the_deletion_index(tmp_path: Path):
         index.search("presidn")
         with index.snapshot() as snapshot:
             assert snapshot.columns in spelling._built
+
+
+def test_the_deletion_index_agrees_with_a_scan_of_the_vocabulary():
+    import random
+
+    rng = random.Random(7)
+    vocabulary = {"".join(rng.choice("aknrt") for _ in range(rng.randint(3, 7))): rng.randint(1, 50)
+                  for _ in range(400)}
+    hood = Neighbourhood(vocabulary)
+    for _ in range(200):
+        word = "".join(rng.choice("aknrt") for _ in range(rng.randint(3, 7)))
+        for edits in (1, 2):
+            expected = {t for t in vocabulary if t != word and edit_distance(word, t, edits) <= edits
+                        and (edits == 1 or len(t) >= 6 or edit_distance(word, t, 1) <= 1)}
+            found = {n.term for n in hood.neighbours(word, edits)}
+            # two edits reach the terms filed with two deletions (6+ characters), and any term one edit away
+            assert expected <= found <= {t for t in vocabulary if edit_distance(word, t, edits) <= edits}

@@ -389,7 +389,7 @@ def similar(
         weights = {}
         for term, count in frequencies.items():
             held = max(commit.document_frequency(field, term) for field in TEXT_FIELDS)
-            if held > 1:
+            if held > 1 and not term.isdigit():  # a number is rarely what two articles share
                 weights[term] = (1 + math.log(count)) * math.log(documents / held)
         chosen = sorted((t for t in weights if weights[t] > 0), key=lambda t: (-weights[t], t))[:SIMILAR_TERMS]
         if not chosen:

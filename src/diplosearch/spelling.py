@@ -56,32 +56,64 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     edit), or ``limit + 1`` as soon as it must exceed ``limit``."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    over = limit + 1
+    # Only the diagonal band |i - j| <= limit can stay within the limit: cells outside
+    # it count as ``over``.
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    previous = [j if j <= limit else over for j in range(len(b) + 1)]
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        row_best = i
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        current = [over] * (len(b) + 1)
+        current[0] = i if i <= limit else over
+        row_best = current[0]
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 value = min(value, previous2[j - 2] + 1)
-            current[j] = value
+            current[j] = value = min(value, over)
             row_best = min(row_best, value)
         if row_best > limit:
-            return limit + 1
+            return over
         previous2, previous = previous, current
-    return previous[-1] if previous[-1] <= limit else limit + 1
+    return min(previous[-1], over)
 
 
-def _deletions(word: str, edits: int) -> set[str]:
-    """``word`` and every string it becomes with 1..``edits`` deleted characters."""
-    found = {word}
-    frontier = {word}
-    for _ in range(edits):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))} - found
-        found |= frontier
-    return found
+# Deletion keys are hashed in bulk: the prefixes as a (terms, PREFIX_CHARS) array of code
+# points (zero-padded, as numpy stores fixed-width text), each deletion a shift left of
+# the columns after it, each key a polynomial hash of a row (wrapping uint64 arithmetic).
+_POWERS = np.array([pow(1_099_511_628_211, k, 2**64) for k in range(PREFIX_CHARS)], np.uint64)
+
+
+def _code_points(words: list[str]) -> np.ndarray:
+    prefixes = np.array([w[:PREFIX_CHARS] for w in words], dtype=f"<U{PREFIX_CHARS}")
+    return prefixes.view(np.uint32).reshape(len(words), PREFIX_CHARS).astype(np.uint64)
+
+
+def _deletion_keys(codes: np.ndarray, lengths: np.ndarray, two_edits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(key hashes, row of each) of every row with 0, 1 and (where ``two_edits``) 2
+    characters of its first ``lengths`` deleted. A repeated letter gives a key twice:
+    harmless, the lookup collects terms in a set."""
+    width = codes.shape[1]
+    rows = np.arange(len(codes))
+    # cumulative[s][:, i]: the hash of the characters before i, each moved s places
+    # left, so a deletion's key is three slices of them, never a new row of text.
+    cumulative = []
+    for shift in range(3):
+        weighted = np.zeros_like(codes)
+        weighted[:, shift:] = codes[:, shift:] * _POWERS[: width - shift]
+        total = np.zeros((len(codes), width + 1), np.uint64)
+        np.cumsum(weighted, axis=1, out=total[:, 1:])
+        cumulative.append(total)
+    c0, c1, c2 = cumulative
+    keys, owners = [c0[:, width]], [rows]
+    for a in range(width):
+        valid = lengths > a
+        keys.append((c0[:, a] + (c1[:, width] - c1[:, a + 1]))[valid])
+        owners.append(rows[valid])
+        for b in range(a + 1, width):
+            valid2 = two_edits & (lengths > b)
+            keys.append((c0[:, a] + (c1[:, b] - c1[:, a + 1]) + (c2[:, width] - c2[:, b + 1]))[valid2])
+            owners.append(rows[valid2])
+    return np.concatenate(keys), np.concatenate(owners)
 
 
 def _fileable(term: str) -> bool:
@@ -96,24 +128,21 @@ class Neighbourhood:
         self.terms = sorted(frequencies)
         self.documents = np.fromiter((frequencies[t] for t in self.terms), np.int64, len(self.terms))
         self._ids = {term: i for i, term in enumerate(self.terms)}
-        keys: list[int] = []
-        owners: list[int] = []
-        for term_id, term in enumerate(self.terms):
-            if not _fileable(term):
-                continue
-            edits = 2 if len(term) >= TWO_EDIT_TERM_CHARS else 1
-            for deleted in _deletions(term[:PREFIX_CHARS], edits):
-                keys.append(hash(deleted))
-                owners.append(term_id)
-        hashes = np.fromiter(keys, np.int64, len(keys))
-        order = np.argsort(hashes, kind="stable")
+        filed = np.array([i for i, term in enumerate(self.terms) if _fileable(term)], np.int64)
+        lengths = np.fromiter((len(self.terms[i]) for i in filed), np.int64, len(filed))
+        self._lengths = np.fromiter(map(len, self.terms), np.int64, len(self.terms))
+        hashes, rows = _deletion_keys(
+            _code_points([self.terms[i] for i in filed]), np.minimum(lengths, PREFIX_CHARS),
+            lengths >= TWO_EDIT_TERM_CHARS,
+        )
+        order = np.argsort(hashes)
         self._hashes = hashes[order]
-        self._owners = np.fromiter(owners, np.int32, len(owners))[order]
+        self._owners = filed[rows[order]].astype(np.int32)
 
     @property
     def nbytes(self) -> int:
         """Bytes of the deletion arrays (the term list and its dict come on top)."""
-        return int(self._hashes.nbytes + self._owners.nbytes + self.documents.nbytes)
+        return int(self._hashes.nbytes + self._owners.nbytes + self.documents.nbytes + self._lengths.nbytes)
 
     @property
     def entries(self) -> int:
@@ -125,26 +154,31 @@ class Neighbourhood:
         term_id = self._ids.get(term)
         return 0 if term_id is None else int(self.documents[term_id])
 
-    def neighbours(self, word: str, max_edits: int) -> list[Neighbour]:
+    def neighbours(self, word: str, max_edits: int, limit: int | None = None) -> list[Neighbour]:
         """Vocabulary terms within ``max_edits`` (1 or 2) edits of ``word``, ``word``
-        itself excluded, most documents first (then fewer edits, then alphabetical)."""
+        itself excluded, most documents first (then fewer edits, then alphabetical);
+        with ``limit``, only the ``limit`` most frequent are checked and returned."""
         if not _fileable(word) or max_edits < 1:
             return []
         max_edits = min(max_edits, 2)
-        probes = np.fromiter((hash(d) for d in _deletions(word[:PREFIX_CHARS], max_edits)), np.int64)
+        length = min(len(word), PREFIX_CHARS)
+        probes, _rows = _deletion_keys(_code_points([word]), np.array([length]), np.array([max_edits >= 2]))
         starts = np.searchsorted(self._hashes, probes, side="left")
         ends = np.searchsorted(self._hashes, probes, side="right")
-        candidates: set[int] = set()
-        for start, end in zip(starts.tolist(), ends.tolist()):
-            candidates.update(self._owners[start:end].tolist())
+        candidates = np.unique(np.concatenate([self._owners[a:b] for a, b in zip(starts, ends)] or [np.zeros(0, np.int32)]))
+        candidates = candidates[np.abs(self._lengths[candidates] - len(word)) <= max_edits]
+        # Most frequent first, so a bounded expansion stops after the first ``limit`` found.
+        candidates = candidates[np.lexsort((candidates, -self.documents[candidates]))]
         found = []
-        for term_id in candidates:
+        for term_id in candidates.tolist():
             term = self.terms[term_id]
             if term == word:
                 continue
             distance = edit_distance(word, term, max_edits)
             if distance <= max_edits:
                 found.append(Neighbour(term, distance, int(self.documents[term_id])))
+                if limit is not None and len(found) >= limit:
+                    break
         found.sort(key=lambda n: (-n.documents, n.distance, n.term))
         return found
 
@@ -183,7 +217,7 @@ def neighbourhood_of(commit: "CommitColumns") -> Neighbourhood:
 def expansions(commit: "CommitColumns", word: str, max_edits: int) -> list[Neighbour]:
     """At most :data:`MAX_EXPANSIONS` close spellings of the analysed ``word`` in the
     commit's vocabulary, most frequent first (``word`` itself not among them)."""
-    return neighbourhood_of(commit).neighbours(word, max_edits)[:MAX_EXPANSIONS]
+    return neighbourhood_of(commit).neighbours(word, max_edits, limit=MAX_EXPANSIONS)
 
 
 def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int = 10,
@@ -208,7 +242,7 @@ def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int =
     for term, held in rare_terms.items():
         edits = 2 if len(term) >= 8 else 1
         # As SymSpell: the closest spelling first, the most frequent among equals.
-        best = min(neighbourhood.neighbours(term, edits), key=lambda n: (n.distance, -n.documents), default=None)
+        best = min(neighbourhood.neighbours(term, edits, limit=MAX_EXPANSIONS), key=lambda n: (n.distance, -n.documents), default=None)
         if best is not None and best.documents >= max(held * ratio, 1):
             corrected[term] = best.term
     return corrected
