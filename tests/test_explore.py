@@ -142,6 +142,10 @@ def test_facets_follow_the_filters(ix):
 def test_an_unknown_facet_is_refused(ix):
     with pytest.raises(QueryError, match="facets"):
         ix.search("banjir", facets=["title"])
+    with pytest.raises(QueryError, match="facets"):
+        ix.search("banjir", facets="source")  # a name, not a list of names
+    with pytest.raises(QueryError, match="fuzzy"):
+        ix.search("banjir", fuzzy="yes")
 
 
 # ----------------------------------------------------------------------------- typo help

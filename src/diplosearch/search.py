@@ -297,6 +297,8 @@ def search(
             )
         if not fields:
             raise QueryError(f"fields must name at least one of {', '.join(TEXT_FIELDS)}")
+    if not isinstance(fuzzy, bool):
+        raise QueryError(f"fuzzy must be True or False, not {fuzzy!r}")
     if isinstance(facets, str) or any(name not in FACET_NAMES for name in facets):
         raise QueryError(f"facets must be a list of {', '.join(FACET_NAMES)}, not {facets!r}")
     chosen = _ranking(ranking, boosts, coordination)
