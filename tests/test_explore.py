@@ -264,7 +264,7 @@ def test_cli_refuses_a_filter_as_field_with_a_clear_message(index_path: Path, is
 
 def test_cli_bad_dates_and_sorts_exit_2(index_path: Path, isolated_index_home):
     assert_clean_error(run(isolated_index_home, "banjir", "--since", "kemarin", "--index", str(index_path)), 2,
-                       "kemarin")
+                       "since must be a date", "kemarin")
     assert run(isolated_index_home, "banjir", "--sort", "random", "--index", str(index_path)).returncode == 2
 
 

@@ -144,9 +144,13 @@ def _date_bound(name: str, value: DateBound) -> tuple[_dt.date | None, _dt.date 
         return value.date(), value.date()
     if isinstance(value, _dt.date):
         return value, value
+    problem = f"{name} must be a date or text like 2019-09-16, 2019-09 or 2019, not {value!r}"
     if isinstance(value, str) and value.strip() and not value.strip().startswith(("<", ">")) and ".." not in value:
-        return parse_date_value(value, f"{name}={value}")
-    raise QueryError(f"{name} must be a date or text like 2019-09-16, 2019-09 or 2019, not {value!r}")
+        try:
+            return parse_date_value(value, f"{name}={value}")
+        except QueryError:
+            raise QueryError(problem) from None
+    raise QueryError(problem)
 
 
 def filter_nodes(
