@@ -224,8 +224,12 @@ def test_deleted_documents_never_match(corpus) -> None:  # type: ignore[no-untyp
 def test_match_nothing_and_fuzzy(corpus) -> None:  # type: ignore[no-untyped-def]
     _index, commit, _reference = corpus
     assert rank(commit, q.MatchNothing(), limit=5).total == 0
-    with pytest.raises(QueryError, match="fuzzy search is not available yet"):
-        rank(commit, q.Fuzzy("kota", FIELDS), limit=5)
+    # Fuzzy (issue 12) now scores: the exact word at full weight, close spellings below it
+    exact = rank(commit, q.Term("kota", FIELDS), limit=1000)
+    fuzzy = rank(commit, q.Fuzzy("kota", FIELDS), limit=1000)
+    assert fuzzy.total >= exact.total
+    fuzzy_scores = dict(zip(fuzzy.docnums.tolist(), fuzzy.scores.tolist()))
+    assert all(fuzzy_scores[d] >= s for d, s in zip(exact.docnums.tolist(), exact.scores.tolist()))
     assert rank(commit, q.AnyOf(()), limit=5).total == 0
 
 

@@ -52,8 +52,11 @@ from .cli_output import (
     write_table,
 )
 
+from .schema import FACET_NAMES, FILTER_FIELDS
+from .search import SORT_ORDERS
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUBCOMMANDS = ("search", "get", "index", "delete", "stats", "rebuild", "check", "analyze")
+SUBCOMMANDS = ("search", "get", "similar", "index", "delete", "stats", "rebuild", "check", "analyze")
 #: The largest page ``search`` fetches at once; a larger ``--limit`` streams.
 _PAGE_LIMIT = 1000
 #: Commit this often while ``index`` runs, unless ``--commit-every`` says otherwise,
@@ -153,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--index", help=index_help)
     search.add_argument(
-        "--field", action="append", choices=TEXT_FIELDS, help="search only this field (repeatable)"
+        "--field", action="append", type=_text_field, metavar="{" + ",".join(TEXT_FIELDS) + "}",
+        help="search only this field (repeatable)",
     )
     search.add_argument(
         "--boost",
@@ -174,6 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
     )
+
+    _add_explore_options(search)
+    similar = commands.add_parser(
+        "similar",
+        help="find articles like the one with this id",
+        **_examples("diplosearch similar vovworld-peranan-pelopor-diplomatik", "diplosearch similar A12 --index berita --json"),
+    )
+    similar.add_argument("id", help="a document id (see the `id` of a search hit)")
+    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
+    similar.add_argument("--json", action="store_true", help="print one JSON object")
+    similar.add_argument("--index", help=index_help)
+    similar.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
+    similar.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
+    )
+
 
     get = commands.add_parser(
         "get",
@@ -261,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         (rebuild, _cmd_rebuild),
         (check, _cmd_check),
         (analyze_text, _cmd_analyze),
+        (similar, _cmd_similar),
     ):
         command.set_defaults(func=run)
     return parser
@@ -331,6 +352,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "markers": _ANSI_MATCH if colour else _PLAIN_MATCH,
         "coordination": args.coordination,
         "snippet_format": "html" if args.html else "text",
+        **_explore_arguments(args),
     }
     with open_index(args.index) as ix:
         if args.limit is not None and args.limit <= _PAGE_LIMIT:
@@ -348,9 +370,9 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _write_page(results: Results, output: str, colour: bool, out: TextIO, err: TextIO) -> None:
     if output == "text":
-        out.write(format_results(results, colour) + "\n")
+        out.write(format_results(results, colour) + "\n" + format_explore(results))
     elif output == "json":
-        json.dump(results_to_json(results), out, ensure_ascii=False, indent=2)
+        json.dump({**results_to_json(results), **_explore_json(results)}, out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
         _write_export(results.hits, output, out)
@@ -631,3 +653,88 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except KeyboardInterrupt:
         err.write("diplosearch: interrupted\n")
         return EXIT_INTERRUPTED
+
+
+# ----------------------------------------------------------------------------- narrow, sort, explore
+# Filters, sort, facets, spelling help and similar articles (issue 12, items 1-5).
+
+
+def _text_field(text: str) -> str:
+    if text in TEXT_FIELDS:
+        return text
+    if text in FILTER_FIELDS:
+        option = "--" + text.replace("_", "-")
+        raise argparse.ArgumentTypeError(f"{text} is a filter, not a text field: use {option} VALUE")
+    raise argparse.ArgumentTypeError(f"unknown field {text!r}; text fields are {', '.join(TEXT_FIELDS)}")
+
+
+def _add_explore_options(search: argparse.ArgumentParser) -> None:
+    narrow = search.add_argument_group("narrow and sort (filters never change scores)")
+    for name in FILTER_FIELDS:
+        option = name.replace("_", "-")
+        narrow.add_argument(
+            f"--{option}", action="append", metavar="VALUE", dest=name,
+            help=f"keep documents whose {name} is VALUE (case-insensitive; repeat for any of several)",
+        )
+    narrow.add_argument("--since", metavar="DATE", help="keep documents published on or after DATE (2019-09-16, 2019-09, 2019)")
+    narrow.add_argument("--until", metavar="DATE", help="keep documents published on or before DATE")
+    narrow.add_argument(
+        "--sort", choices=SORT_ORDERS, default="relevance", help="order of the hits (default relevance)"
+    )
+    narrow.add_argument(
+        "--facet", action="append", choices=FACET_NAMES, default=[],
+        help="count the matching documents per value (repeatable)",
+    )
+    narrow.add_argument("--fuzzy", action="store_true", help="match close spellings of every word too")
+
+
+def _explore_arguments(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "source": args.source,
+        "category": args.category,
+        "sub_category": args.sub_category,
+        "since": args.since,
+        "until": args.until,
+        "sort": args.sort,
+        "facets": args.facet,
+        "fuzzy": args.fuzzy,
+    }
+
+
+def _explore_json(results: Results) -> dict[str, object]:
+    return {
+        "facets": {name: [{"value": label, "count": count} for label, count in counts]
+                   for name, counts in results.facets.items()},
+        "suggestion": results.suggestion,
+    }
+
+
+def format_explore(results: Results) -> str:
+    """The lines after the hits: "Did you mean" and the facet counts."""
+    lines = []
+    if results.suggestion:
+        lines.append(f"Did you mean: {results.suggestion}?")
+    for name, counts in results.facets.items():
+        lines.append("")
+        lines.append(f"{name}:")
+        if not counts:
+            lines.append("  (none)")
+        width = max((len(f"{count:,}") for _label, count in counts), default=0)
+        for label, count in counts:
+            lines.append(f"  {count:>{width},}  {one_line(label)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _cmd_similar(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    colour = not args.json and _use_colour(args.color, out)
+    with open_index(args.index) as ix:
+        results = ix.similar(
+            args.id, limit=args.limit, snippets=args.snippets, markers=_ANSI_MATCH if colour else _PLAIN_MATCH
+        )
+    if args.json:
+        json.dump({"like": args.id, **results_to_json(results)}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(f"Articles like {args.id} (searched: {results.query or 'nothing distinctive'})\n")
+        out.write(format_results(results, colour) + "\n")
+    return EXIT_OK

@@ -26,6 +26,10 @@ DATE_FIELD = "date"
 #: but not indexed, so that one huge record cannot take the memory and time of a
 #: whole collection (a 49 MB record took 1.8 GB to index).
 MAX_INDEXED_CHARS = 1 << 20  # 1,048,576
+#: Facets counted from ``published``: calendar years (``2019``) and months (``2019-09``).
+DATE_FACETS: tuple[str, ...] = ("year", "month")
+#: Every facet a search can count (``facets=``, ``--facet``).
+FACET_NAMES: tuple[str, ...] = (*FILTER_FIELDS, *DATE_FACETS)
 
 
 def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:

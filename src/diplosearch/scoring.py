@@ -46,10 +46,13 @@ from .errors import QueryError
 from .schema import DEFAULT_FIELD_BOOSTS
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
+from .spelling import Neighbour, expansions
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 _IDF_CACHE_LIMIT = 200_000
+#: Score factor of a fuzzy expansion per edit away from the typed word (exact matches rank first).
+FUZZY_BOOST = 0.5
 
 
 @attrs.frozen
@@ -328,7 +331,15 @@ class _SegmentEvaluation:
         return candidates[np.unique(starts // stride)].astype(np.int64)
 
     def _Fuzzy(self, node: q.Fuzzy) -> _Match:
-        raise QueryError("fuzzy search is not available yet")
+        # The word itself at full weight, each close spelling below it: an expansion
+        # scores as a Term boosted by FUZZY_BOOST per edit. The word counts as one
+        # matched term wherever any spelling of it matches.
+        mask, scores = self._term_scores(node.word, node.fields)
+        for neighbour in fuzzy_expansions(self.commit, node):
+            found, found_scores = self._term_scores(neighbour.term, node.fields)
+            mask |= found
+            scores += found_scores * FUZZY_BOOST**neighbour.distance
+        return _Match(mask, scores, {node.word: mask} if mask.any() else {})
 
     def _MatchNothing(self, node: q.MatchNothing) -> _Match:
         return self.nothing()
@@ -422,6 +433,8 @@ def positive_terms(node: q.Node) -> tuple[str, ...]:
     def walk(n: q.Node) -> None:
         if isinstance(n, q.Term):
             found[n.text] = None
+        elif isinstance(n, q.Fuzzy):
+            found[n.word] = None
         elif isinstance(n, q.Phrase):
             found.update(dict.fromkeys(n.texts))
         elif isinstance(n, (q.AnyOf, q.AllOf)):
@@ -546,3 +559,13 @@ def facet_counts(commit: CommitColumns, root: q.Node, field: str) -> list[tuple[
                 counts[key] = counts.get(key, 0) + count
                 labels.setdefault(key, label)
     return sorted(((labels[k], c) for k, c in counts.items()), key=lambda item: (-item[1], item[0]))
+
+
+# ----------------------------------------------------------------------------- explore
+
+
+def fuzzy_expansions(commit: CommitColumns, node: q.Fuzzy) -> list[Neighbour]:
+    """The close spellings a ``Fuzzy`` node stands for in ``commit`` (bounded, most
+    frequent first; the word itself not included)."""
+    return expansions(commit, node.word, node.max_edits)
+

@@ -8,28 +8,36 @@ matchers: Whoosh is the index on disk and the place stored fields are read from.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
-from typing import TYPE_CHECKING, Iterator, Literal, Mapping, Sequence
+import re
+from typing import TYPE_CHECKING, Iterator, Literal, Mapping, Sequence, Union
 
 import attrs
 
 from .documents import Document
-from .errors import CorruptIndexError, DiplosearchError, QueryError
+from .errors import CorruptIndexError, DiplosearchError, DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_snippets
-from .query import MatchNothing
-from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, parse_query
-from .schema import DATE_FIELD, DEFAULT_FIELD_BOOSTS, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
+from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
+from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
+from .query_syntax import parse_date_value
+from .schema import DATE_FIELD, DEFAULT_FIELD_BOOSTS, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
 
 if TYPE_CHECKING:
     from .scoring import Ranking
     from .store.index import Index
 
-__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "search"]
+__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "search", "similar"]
 
 #: At most this many hits are collected for one page (``offset + limit``).
 MAX_DEPTH = 10_000
 #: Orders a search can return its hits in.
 SORT_ORDERS = ("relevance", "newest", "oldest")
+#: What ``source=``, ``category=`` and ``sub_category=`` accept: one value or several (OR-ed).
+FilterValues = Union[str, Sequence[str], None]
+#: What ``since=`` and ``until=`` accept: a date, a datetime (its day counts) or ISO text
+#: (``2019``, ``2019-09``, ``2019-09-16``: since takes the first day, until the last).
+DateBound = Union[_dt.date, str, None]
 
 
 @attrs.frozen
@@ -63,6 +71,11 @@ class Results:
     """Words of the query that were ignored because they are stop words."""
     dropped: tuple[str, ...] = ()
     """Terms left out because the query had more distinct terms than a query may look up."""
+    facets: dict[str, list[tuple[str, int]]] = attrs.field(factory=dict)
+    """Per facet asked for (``facets=``), (label, documents) over every matching document."""
+    suggestion: str | None = None
+    """The query with its misspelt words corrected from the index's vocabulary, when
+    a word is in no document (or in a few, and a close spelling in many more)."""
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -119,6 +132,115 @@ def _ranking(
     raise QueryError(f"coordination must be True, False, 'strict', 'soft' or 'off', not {coordination!r}")
 
 
+def _filter_values(name: str, values: FilterValues) -> tuple[str, ...]:
+    listed = [values] if isinstance(values, str) else values
+    if not isinstance(listed, (list, tuple, set, frozenset)) or not all(isinstance(v, str) for v in listed):
+        raise QueryError(f"{name} must be a string or a list of strings, not {values!r}")
+    return tuple(dict.fromkeys(" ".join(v.casefold().split()) for v in listed if v.strip()))
+
+
+def _date_bound(name: str, value: DateBound) -> tuple[_dt.date | None, _dt.date | None]:
+    if isinstance(value, _dt.datetime):
+        return value.date(), value.date()
+    if isinstance(value, _dt.date):
+        return value, value
+    problem = f"{name} must be a date or text like 2019-09-16, 2019-09 or 2019, not {value!r}"
+    if isinstance(value, str) and value.strip() and not value.strip().startswith(("<", ">")) and ".." not in value:
+        try:
+            return parse_date_value(value, f"{name}={value}")
+        except QueryError:
+            raise QueryError(problem) from None
+    raise QueryError(problem)
+
+
+def filter_nodes(
+    *,
+    source: FilterValues = None,
+    category: FilterValues = None,
+    sub_category: FilterValues = None,
+    since: DateBound = None,
+    until: DateBound = None,
+) -> list[Node]:
+    """The query-tree clauses of the filter arguments of :func:`search`: the same
+    ``Filter`` and ``DateRange`` nodes ``source:x`` and ``date:a..b`` parse into."""
+    nodes: list[Node] = []
+    for name, values in (("source", source), ("category", category), ("sub_category", sub_category)):
+        if values is not None:
+            kept = _filter_values(name, values)
+            nodes.append(Filter(name, kept) if kept else MatchNothing())
+    if since is not None or until is not None:
+        start = _date_bound("since", since)[0] if since is not None else None
+        end = _date_bound("until", until)[1] if until is not None else None
+        nodes.append(DateRange(start, end) if start is None or end is None or start <= end else MatchNothing())
+    return nodes
+
+
+def _fuzzy_everywhere(node: Node) -> Node:
+    """``node`` with every word (not phrase) matched by its close spellings too."""
+    if isinstance(node, Term):
+        return Fuzzy(node.text, node.fields, max_edits=2 if len(node.text) >= 8 else 1, boost=node.boost)
+    if isinstance(node, (AnyOf, AllOf)):
+        return attrs.evolve(node, children=tuple(_fuzzy_everywhere(child) for child in node.children))
+    if isinstance(node, Exclude):
+        return attrs.evolve(node, positive=_fuzzy_everywhere(node.positive))
+    if isinstance(node, AndMaybe):
+        return attrs.evolve(node, required=_fuzzy_everywhere(node.required),
+                            optional=_fuzzy_everywhere(node.optional))
+    return node
+
+
+def _suggestion(query: str, parsed: ParsedQuery, commit: object) -> str | None:
+    from .spelling import suggest_terms
+
+    single = [(word, terms[0]) for word, terms in parsed.words if len(terms) == 1]
+    corrected = suggest_terms(commit, [term for _word, term in single])  # type: ignore[arg-type]
+    if not corrected:
+        return None
+    text = query
+    for word, term in single:
+        if term in corrected:
+            text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", corrected[term], text, count=1)
+    return text if text != query else None
+
+
+def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
+          terms: set[str], offset: int, snippets: int, snippet_chars: int,
+          markers: tuple[str, str], snippet_format: "SnippetFormat" = "text") -> list[Hit]:
+    try:
+        stored = [snapshot.stored_fields(docnum) for docnum in docnums]  # type: ignore[attr-defined]
+    except DiplosearchError:
+        raise
+    except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
+        raise CorruptIndexError(
+            f"{index.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
+        ) from exc
+    hits = []
+    for position, (score, count, fields_stored) in enumerate(zip(scores, matched, stored), start=offset + 1):
+        document = document_from_stored(fields_stored)
+        hits.append(
+            Hit(
+                rank=position,
+                id=document.id,
+                title=document.title,
+                score=round(score, 6),
+                matched_terms=int(count),
+                snippets=make_snippets(
+                    document,
+                    terms,
+                    index.analyzer,
+                    count=snippets,
+                    max_chars=snippet_chars,
+                    markers=markers,
+                    snippet_format=snippet_format,
+                )
+                if snippets > 0 and terms
+                else [],
+                document=document,
+            )
+        )
+    return hits
+
+
 def search(
     index: "Index",
     query: str,
@@ -134,6 +256,13 @@ def search(
     sort: Literal["relevance", "newest", "oldest"] = "relevance",
     ranking: "Ranking | None" = None,
     snippet_format: SnippetFormat = "text",
+    source: FilterValues = None,
+    category: FilterValues = None,
+    sub_category: FilterValues = None,
+    since: DateBound = None,
+    until: DateBound = None,
+    facets: Sequence[str] = (),
+    fuzzy: bool = False,
 ) -> Results:
     """Search ``index`` for ``query``.
 
@@ -155,6 +284,16 @@ def search(
         alone is listed newest first.
     :param ranking: a :class:`~diplosearch.scoring.Ranking` (k1, b, weights, rules);
         default :data:`~diplosearch.scoring.DEFAULT_RANKING`.
+    :param source: keep documents from this source, or any of these (exact value,
+        case-insensitive); ``category`` and ``sub_category`` likewise. Filters never
+        change scores; they are AND-ed with the query as ``source:x`` is.
+    :param since: keep documents published on or after this day (a date, a datetime, or
+        ``"2019-09-16"``, ``"2019-09"``, ``"2019"``); ``until``: on or before it (a
+        month or year means its last day). Documents without a date are then left out.
+        With filters and an empty ``query``, every document they keep is listed.
+    :param facets: count the matching documents per ``"source"``, ``"category"``,
+        ``"sub_category"``, ``"year"``, ``"month"`` into :attr:`Results.facets`.
+    :param fuzzy: match every word's close spellings too (as ``word~``), below exact matches.
     :raises QueryError: the query is malformed, too long, names an unknown field, or
         an argument is out of range.
     """
@@ -169,10 +308,18 @@ def search(
         fields = list(fields)
         unknown = [name for name in fields if name not in TEXT_FIELDS]
         if unknown:
-            raise QueryError(f"unknown field {unknown[0]!r}; searchable fields are {', '.join(TEXT_FIELDS)}")
+            hint = f" ({unknown[0]} is a filter: use {unknown[0]}=)" if unknown[0] in FILTER_FIELDS else ""
+            raise QueryError(
+                f"unknown field {unknown[0]!r}; searchable fields are {', '.join(TEXT_FIELDS)}{hint}"
+            )
         if not fields:
             raise QueryError(f"fields must name at least one of {', '.join(TEXT_FIELDS)}")
+    if not isinstance(fuzzy, bool):
+        raise QueryError(f"fuzzy must be True or False, not {fuzzy!r}")
+    if isinstance(facets, str) or any(name not in FACET_NAMES for name in facets):
+        raise QueryError(f"facets must be a list of {', '.join(FACET_NAMES)}, not {facets!r}")
     chosen = _ranking(ranking, boosts, coordination)
+    filters = filter_nodes(source=source, category=category, sub_category=sub_category, since=since, until=until)
     parsed = parse_query(
         query,
         index.analyzer,
@@ -181,56 +328,101 @@ def search(
         filter_fields=FILTER_FIELDS,
         date_field=DATE_FIELD,
     )
+    root = parsed.root
+    if fuzzy:
+        root = _fuzzy_everywhere(root)
+    if filters:
+        # A blank query with filters lists what they keep; stop words alone still find nothing.
+        listing = isinstance(root, MatchNothing) and not parsed.words
+        root = AllOf((MatchAll() if listing else root, *filters))
     empty = Results(query=query, total=0, offset=offset, limit=limit, hits=[],
-                    ignored=parsed.ignored, dropped=parsed.dropped)
-    if isinstance(parsed.root, MatchNothing):
+                    ignored=parsed.ignored, dropped=parsed.dropped,
+                    facets={name: [] for name in dict.fromkeys(facets)})
+    if isinstance(root, MatchNothing):
         return empty
     if not parsed.terms and sort == "relevance":
         sort = "newest"  # nothing to rank by: list what the filters keep, newest first
     from . import scoring
+    from .facets import count_facets
+    from .spelling import fuzzy_terms
 
     with index.snapshot() as snapshot:
         commit = snapshot.columns
         if sort == "relevance":
-            page = scoring.rank(commit, parsed.root, ranking=chosen, limit=limit, offset=offset)
+            page = scoring.rank(commit, root, ranking=chosen, limit=limit, offset=offset)
             total, docnums = page.total, page.docnums.tolist()
             scores, matched = page.scores.tolist(), page.matched_terms.tolist()
         else:
             total, found = scoring.by_date(
-                commit, parsed.root, newest_first=sort == "newest", limit=limit, offset=offset
+                commit, root, newest_first=sort == "newest", limit=limit, offset=offset
             )
             docnums = found.tolist()
-            scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, parsed.root, found).tolist()
-        try:
-            stored = [snapshot.stored_fields(docnum) for docnum in docnums]
-        except DiplosearchError:
-            raise
-        except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
-            raise CorruptIndexError(
-                f"{index.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
-            ) from exc
-    hits = []
-    for position, (score, count, fields_stored) in enumerate(zip(scores, matched, stored), start=offset + 1):
-        document = document_from_stored(fields_stored)
-        hits.append(
-            Hit(
-                rank=position,
-                id=document.id,
-                title=document.title,
-                score=round(score, 6),
-                matched_terms=int(count),
-                snippets=make_snippets(
-                    document,
-                    parsed.terms,
-                    index.analyzer,
-                    count=snippets,
-                    max_chars=snippet_chars,
-                    markers=markers,
-                    snippet_format=snippet_format,
-                )
-                if snippets > 0 and parsed.terms
-                else [],
-                document=document,
-            )
-        )
-    return attrs.evolve(empty, total=total, hits=hits)
+            scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
+        terms = set(parsed.terms) | set(fuzzy_terms(commit, root))
+        hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
+                     snippet_format)
+        counted = count_facets(commit, root, list(facets)) if facets else {}
+        suggestion = _suggestion(query, parsed, commit) if parsed.words else None
+    return attrs.evolve(empty, total=total, hits=hits, facets=counted, suggestion=suggestion)
+
+
+#: Most distinctive terms of an article that :func:`similar` searches for.
+SIMILAR_TERMS = 15
+# A title word counts as this many body words when picking an article's distinctive terms.
+_SIMILAR_TITLE_WEIGHT = 3
+
+
+def similar(
+    index: "Index",
+    doc_id: str,
+    limit: int = 10,
+    offset: int = 0,
+    *,
+    snippets: int = 2,
+    snippet_chars: int = 200,
+    markers: tuple[str, str] = DEFAULT_MARKERS,
+) -> Results:
+    """Documents like the one with ``doc_id``, best first, itself left out.
+
+    The article's :data:`SIMILAR_TERMS` most distinctive terms (tf-idf over its title,
+    each title word counting three times, and body; terms no other document holds are
+    left out) are searched, each weighted by its tf-idf, without coordination.
+    ``Results.query`` lists the terms searched.
+
+    :raises DocumentError: no document has ``doc_id``.
+    """
+    from . import scoring
+
+    _check_page(limit, offset)
+    with index.snapshot() as snapshot:
+        with snapshot.stored_lock:
+            docnum = snapshot.searcher.document_number(id=str(doc_id))
+        if docnum is None:
+            raise DocumentError(f"no document with id {str(doc_id)!r} in {index.path}")
+        document = document_from_stored(snapshot.stored_fields(docnum))
+        commit = snapshot.columns
+        frequencies: dict[str, int] = {}
+        for text, weight in ((document.title, _SIMILAR_TITLE_WEIGHT), (document.body, 1)):
+            for term in index.analyzer.terms(text):
+                frequencies[term] = frequencies.get(term, 0) + weight
+        documents = max(commit.live_count, 1)
+        weights = {}
+        for term, count in frequencies.items():
+            held = max(commit.document_frequency(field, term) for field in TEXT_FIELDS)
+            if held > 1 and not term.isdigit():  # a number is rarely what two articles share
+                weights[term] = (1 + math.log(count)) * math.log(documents / held)
+        chosen = sorted((t for t in weights if weights[t] > 0), key=lambda t: (-weights[t], t))[:SIMILAR_TERMS]
+        if not chosen:
+            return Results(query="", total=0, offset=offset, limit=limit, hits=[])
+        top = weights[chosen[0]]
+        root = AnyOf(tuple(Term(term, TEXT_FIELDS, boost=weights[term] / top) for term in chosen))
+        ranking = attrs.evolve(scoring.DEFAULT_RANKING, coordination="off")
+        # Ranked from the top, one more than the page: the article itself is usually
+        # among the best, and wherever it stands the page must close up around it.
+        page = scoring.rank(commit, root, ranking=ranking, limit=offset + limit + 1, offset=0)
+        keep = [i for i, found in enumerate(page.docnums.tolist()) if found != docnum][offset : offset + limit]
+        hits = _hits(index, snapshot, [int(page.docnums[i]) for i in keep], [float(page.scores[i]) for i in keep],
+                     [int(page.matched_terms[i]) for i in keep], set(chosen), offset, snippets, snippet_chars,
+                     markers)
+    # the article holds every chosen term, so it is always among the matches
+    return Results(query=" ".join(chosen), total=page.total - 1, offset=offset, limit=limit, hits=hits)

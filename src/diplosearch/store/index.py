@@ -259,6 +259,12 @@ class Index:
 
         return search_iter(self, query, page_size=page_size, **options)
 
+    def similar(self, doc_id: str, limit: int = 10, offset: int = 0, **options: object):  # type: ignore[no-untyped-def]
+        """Documents like the one with ``doc_id``; see :func:`diplosearch.search.similar`."""
+        from ..search import similar
+
+        return similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+
     def stats(self) -> IndexStats:
         """Counts and sizes of the current commit, documents per source and the date range.
 

@@ -1,0 +1,268 @@
+"""Close spellings from an index's own vocabulary: fuzzy expansion (``kata~``) and
+"Did you mean" suggestions.
+
+A :class:`Neighbourhood` is a SymSpell-style deletion index of one commit's vocabulary:
+every term (alphabetic, 3 characters or more) is filed under the strings its first
+:data:`PREFIX_CHARS` characters become with up to one deletion (two for terms of 6
+characters or more, which a long word two edits away can reach). Two words within
+``d`` edits share a string of at most ``d`` deletions each, so a lookup generates the
+few dozen deletions of the word, finds the terms filed under them by binary search
+over sorted hashes, and checks only those with a real edit distance: it never walks
+the vocabulary. The index is built once per commit, on first use, and kept in a
+weak table keyed by the commit's :class:`~diplosearch.scoring.CommitColumns`.
+
+Words are compared in their analysed form (the stems the index holds), so
+``diplomasih`` meets ``diplomasi``, not an unrelated surface word.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import TYPE_CHECKING, Iterable
+
+import attrs
+import numpy as np
+
+from . import query as q
+
+if TYPE_CHECKING:
+    from .scoring import CommitColumns
+
+__all__ = ["MAX_EXPANSIONS", "Neighbour", "Neighbourhood", "edit_distance", "expansions", "fuzzy_terms", "neighbourhood_of", "suggest_terms"]
+
+#: Only this many leading characters are filed (SymSpell's prefix trick bounds the deletions).
+PREFIX_CHARS = 7
+#: Terms this long or longer are filed with two deletions as well as one.
+TWO_EDIT_TERM_CHARS = 6
+#: At most this many close spellings stand in for one fuzzy word, most frequent first.
+MAX_EXPANSIONS = 10
+#: Shorter terms are neither filed nor corrected: two letters are a different word, not a typo.
+MIN_TERM_CHARS = 3
+
+
+@attrs.frozen
+class Neighbour:
+    """A vocabulary term close to a word."""
+
+    term: str
+    distance: int
+    documents: int
+    """Documents holding the term (in its most frequent field; deleted ones included)."""
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance of ``a`` and ``b`` (an adjacent swap is one
+    edit), or ``limit + 1`` as soon as it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    over = limit + 1
+    # Only the diagonal band |i - j| <= limit can stay within the limit: cells outside
+    # it count as ``over``.
+    previous2: list[int] = []
+    previous = [j if j <= limit else over for j in range(len(b) + 1)]
+    for i in range(1, len(a) + 1):
+        current = [over] * (len(b) + 1)
+        current[0] = i if i <= limit else over
+        row_best = current[0]
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value = min(value, over)
+            row_best = min(row_best, value)
+        if row_best > limit:
+            return over
+        previous2, previous = previous, current
+    return min(previous[-1], over)
+
+
+# Deletion keys are hashed in bulk: the prefixes as a (terms, PREFIX_CHARS) array of code
+# points (zero-padded, as numpy stores fixed-width text), each deletion a shift left of
+# the columns after it, each key a polynomial hash of a row (wrapping uint64 arithmetic).
+_POWERS = np.array([pow(1_099_511_628_211, k, 2**64) for k in range(PREFIX_CHARS)], np.uint64)
+
+
+def _code_points(words: list[str]) -> np.ndarray:
+    prefixes = np.array([w[:PREFIX_CHARS] for w in words], dtype=f"<U{PREFIX_CHARS}")
+    return prefixes.view(np.uint32).reshape(len(words), PREFIX_CHARS).astype(np.uint64)
+
+
+def _deletion_keys(codes: np.ndarray, lengths: np.ndarray, two_edits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(key hashes, row of each) of every row with 0, 1 and (where ``two_edits``) 2
+    characters of its first ``lengths`` deleted. A repeated letter gives a key twice:
+    harmless, the lookup collects terms in a set."""
+    width = codes.shape[1]
+    rows = np.arange(len(codes))
+    # cumulative[s][:, i]: the hash of the characters before i, each moved s places
+    # left, so a deletion's key is three slices of them, never a new row of text.
+    cumulative = []
+    for shift in range(3):
+        weighted = np.zeros_like(codes)
+        weighted[:, shift:] = codes[:, shift:] * _POWERS[: width - shift]
+        total = np.zeros((len(codes), width + 1), np.uint64)
+        np.cumsum(weighted, axis=1, out=total[:, 1:])
+        cumulative.append(total)
+    c0, c1, c2 = cumulative
+    keys, owners = [c0[:, width]], [rows]
+    for a in range(width):
+        valid = lengths > a
+        keys.append((c0[:, a] + (c1[:, width] - c1[:, a + 1]))[valid])
+        owners.append(rows[valid])
+        for b in range(a + 1, width):
+            valid2 = two_edits & (lengths > b)
+            keys.append((c0[:, a] + (c1[:, b] - c1[:, a + 1]) + (c2[:, width] - c2[:, b + 1]))[valid2])
+            owners.append(rows[valid2])
+    return np.concatenate(keys), np.concatenate(owners)
+
+
+def _fileable(term: str) -> bool:
+    return len(term) >= MIN_TERM_CHARS and term.isalpha()
+
+
+class Neighbourhood:
+    """The deletion index of one commit's vocabulary (see the module docstring)."""
+
+    def __init__(self, frequencies: dict[str, int]) -> None:
+        """``frequencies``: each vocabulary term and the documents holding it."""
+        self.terms = sorted(frequencies)
+        self.documents = np.fromiter((frequencies[t] for t in self.terms), np.int64, len(self.terms))
+        self._ids = {term: i for i, term in enumerate(self.terms)}
+        filed = np.array([i for i, term in enumerate(self.terms) if _fileable(term)], np.int64)
+        lengths = np.fromiter((len(self.terms[i]) for i in filed), np.int64, len(filed))
+        self._lengths = np.fromiter(map(len, self.terms), np.int64, len(self.terms))
+        hashes, rows = _deletion_keys(
+            _code_points([self.terms[i] for i in filed]), np.minimum(lengths, PREFIX_CHARS),
+            lengths >= TWO_EDIT_TERM_CHARS,
+        )
+        order = np.argsort(hashes)
+        self._hashes = hashes[order]
+        self._owners = filed[rows[order]].astype(np.int32)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the deletion arrays (the term list and its dict come on top)."""
+        return int(self._hashes.nbytes + self._owners.nbytes + self.documents.nbytes + self._lengths.nbytes)
+
+    @property
+    def entries(self) -> int:
+        """Filed (deletion, term) pairs."""
+        return len(self._hashes)
+
+    def documents_of(self, term: str) -> int:
+        """Documents holding ``term`` (0 when the vocabulary lacks it)."""
+        term_id = self._ids.get(term)
+        return 0 if term_id is None else int(self.documents[term_id])
+
+    def neighbours(self, word: str, max_edits: int, limit: int | None = None) -> list[Neighbour]:
+        """Vocabulary terms within ``max_edits`` (1 or 2) edits of ``word``, ``word``
+        itself excluded, most documents first (then fewer edits, then alphabetical);
+        with ``limit``, only the ``limit`` most frequent are checked and returned."""
+        if not _fileable(word) or max_edits < 1:
+            return []
+        max_edits = min(max_edits, 2)
+        length = min(len(word), PREFIX_CHARS)
+        probes, _rows = _deletion_keys(_code_points([word]), np.array([length]), np.array([max_edits >= 2]))
+        starts = np.searchsorted(self._hashes, probes, side="left")
+        ends = np.searchsorted(self._hashes, probes, side="right")
+        candidates = np.unique(np.concatenate([self._owners[a:b] for a, b in zip(starts, ends)] or [np.zeros(0, np.int32)]))
+        candidates = candidates[np.abs(self._lengths[candidates] - len(word)) <= max_edits]
+        # Most frequent first, so a bounded expansion stops after the first ``limit`` found.
+        candidates = candidates[np.lexsort((candidates, -self.documents[candidates]))]
+        found = []
+        for term_id in candidates.tolist():
+            term = self.terms[term_id]
+            if term == word:
+                continue
+            distance = edit_distance(word, term, max_edits)
+            if distance <= max_edits:
+                found.append(Neighbour(term, distance, int(self.documents[term_id])))
+                if limit is not None and len(found) >= limit:
+                    break
+        found.sort(key=lambda n: (-n.documents, n.distance, n.term))
+        return found
+
+
+def _vocabulary_frequencies(commit: "CommitColumns") -> dict[str, int]:
+    frequencies: dict[str, int] = {}
+    for view in commit.segments:
+        vocabulary = view.columns.vocabulary
+        if not len(vocabulary):
+            continue
+        # A term's documents: its postings in the field where it has the most (a cheap
+        # lower bound of the documents holding it in any field).
+        per_field = [np.diff(fc.pointers) for fc in view.columns.fields.values()]
+        counts = np.maximum.reduce(per_field).tolist() if per_field else [0] * len(vocabulary)
+        for term, count in zip(vocabulary.terms(), counts):
+            frequencies[term] = frequencies.get(term, 0) + count
+    return frequencies
+
+
+_built: "weakref.WeakKeyDictionary[CommitColumns, Neighbourhood]" = weakref.WeakKeyDictionary()
+_build_lock = threading.Lock()
+
+
+def neighbourhood_of(commit: "CommitColumns") -> Neighbourhood:
+    """The deletion index of ``commit``'s vocabulary, built on first use and kept as long
+    as the commit's columns are."""
+    found = _built.get(commit)
+    if found is None:
+        with _build_lock:
+            found = _built.get(commit)
+            if found is None:
+                found = _built[commit] = Neighbourhood(_vocabulary_frequencies(commit))
+    return found
+
+
+def expansions(commit: "CommitColumns", word: str, max_edits: int) -> list[Neighbour]:
+    """At most :data:`MAX_EXPANSIONS` close spellings of the analysed ``word`` in the
+    commit's vocabulary, most frequent first (``word`` itself not among them)."""
+    return neighbourhood_of(commit).neighbours(word, max_edits, limit=MAX_EXPANSIONS)
+
+
+def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int = 10,
+                  rare: int = 3) -> dict[str, str]:
+    """Corrections of query terms the index barely knows: term -> a close term.
+
+    A term is corrected when it is in no document, or in at most ``rare`` documents
+    while a term one edit away (two for long words) is in ``ratio`` times as many.
+    """
+    # Most queries hold only well-known terms: they are checked against the columns
+    # alone, and the deletion index is built only for a query that needs it.
+    fields = {field for view in commit.segments for field in view.columns.fields}
+    rare_terms = {}
+    for term in dict.fromkeys(terms):
+        held = max((commit.document_frequency(field, term) for field in fields), default=0)
+        if held <= rare and _fileable(term):
+            rare_terms[term] = held
+    if not rare_terms:
+        return {}
+    neighbourhood = neighbourhood_of(commit)
+    corrected = {}
+    for term, held in rare_terms.items():
+        edits = 2 if len(term) >= 8 else 1
+        # As SymSpell: the closest spelling first, the most frequent among equals.
+        best = min(neighbourhood.neighbours(term, edits, limit=MAX_EXPANSIONS), key=lambda n: (n.distance, -n.documents), default=None)
+        if best is not None and best.documents >= max(held * ratio, 1):
+            corrected[term] = best.term
+    return corrected
+
+
+def fuzzy_terms(commit: "CommitColumns", root: "q.Node") -> tuple[str, ...]:
+    """Every expansion of every ``Fuzzy`` in ``root`` (for highlighting)."""
+    found: dict[str, None] = {}
+
+    def walk(n: q.Node) -> None:
+        if isinstance(n, q.Fuzzy):
+            found.update(dict.fromkeys(e.term for e in expansions(commit, n.word, n.max_edits)))
+        elif isinstance(n, (q.AnyOf, q.AllOf)):
+            for child in n.children:
+                walk(child)
+        elif isinstance(n, q.Exclude):
+            walk(n.positive)
+        elif isinstance(n, q.AndMaybe):
+            walk(n.required)
+            walk(n.optional)
+
+    walk(root)
+    return tuple(found)
