@@ -70,3 +70,31 @@ def test_the_longest_query_reads_a_bounded_number_of_posting_lists(ix, monkeypat
     assert longest.dropped and len(longest.dropped) + 64 == len(set(words[:2000].split()))
     assert len(reads) <= 25 * typical_reads  # the bound: about 20x a typical query
     assert longest.total > typical.total
+
+
+def test_snippets_of_a_huge_document_look_only_at_its_indexed_part(tmp_path, monkeypatch):
+    from diplosearch.analysis.analyzer import IndonesianAnalyzer
+    from diplosearch.schema import MAX_INDEXED_CHARS
+
+    scanned = []
+    real = IndonesianAnalyzer.matching_tokens
+
+    def counting(self, text, terms):  # type: ignore[no-untyped-def]
+        scanned.append(len(text))
+        return real(self, text, terms)
+
+    monkeypatch.setattr(IndonesianAnalyzer, "matching_tokens", counting)
+    body = "awal berita diplomasi " + "kata biasa " * (3 * MAX_INDEXED_CHARS // 11) + " banjir di akhir"
+    with open_index(tmp_path / "big", create=True) as index:
+        index.add(Document(id="besar", title="Dokumen besar", body=body))
+        hit = index.search("diplomasi").hits[0]
+        assert "[[diplomasi]]" in hit.snippets[0]
+        assert index.search("banjir").total == 0  # past the indexed part: not a match
+    assert scanned and max(scanned) <= MAX_INDEXED_CHARS < len(body)
+
+
+def test_matched_terms_stay_counts_whatever_the_field_weights(ix):
+    plain = {h.id: h.matched_terms for h in ix.search("kata1 kata2 judul", limit=50, snippets=0).hits}
+    heavy = ix.search("kata1 kata2 judul", limit=50, snippets=0, boosts={"title": 1e6, "body": 0})
+    assert {h.id: h.matched_terms for h in heavy.hits} == plain
+    assert all(1 <= h.matched_terms <= 3 for h in heavy.hits)
