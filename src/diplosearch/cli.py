@@ -17,8 +17,6 @@ from typing import BinaryIO, Iterable, Iterator, Sequence, TextIO
 import attrs
 
 from . import (
-    DEFAULT_FIELD_BOOSTS,
-    TEXT_FIELDS,
     DiplosearchError,
     CorruptIndexError,
     Document,
@@ -29,7 +27,6 @@ from . import (
     InvalidArgumentError,
     Results,
     WriteReport,
-    __version__,
     analyze,
     check_index,
     open_index,
@@ -39,7 +36,6 @@ from . import (
 from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 from .cli_output import (
-    OUTPUT_FORMATS,
     ProgressLine,
     document_to_json,
     explain_no_hits,
@@ -52,239 +48,16 @@ from .cli_output import (
     write_table,
 )
 
-from .schema import FACET_NAMES, FILTER_FIELDS
-from .search import SORT_ORDERS
+from .cli_arguments import UsageError, build_parser as _build_parser
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SUBCOMMANDS = ("search", "get", "similar", "index", "delete", "stats", "rebuild", "check", "analyze")
 #: The largest page ``search`` fetches at once; a larger ``--limit`` streams.
 _PAGE_LIMIT = 1000
-#: Commit this often while ``index`` runs, unless ``--commit-every`` says otherwise,
-#: so that Ctrl-C or a crash loses at most this many documents of a long run.
-DEFAULT_COMMIT_EVERY = 1000
 
 _ANSI_MATCH = ("\x1b[1;33m", "\x1b[0m")
 _ANSI_TITLE = ("\x1b[1m", "\x1b[0m")
 _PLAIN_MATCH = ("[[", "]]")
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{message} (see `diplosearch {self.prog.split()[-1]} --help`)")
-
-
-def _boost(text: str) -> tuple[str, float]:
-    name, sep, value = text.partition("=")
-    if not sep or name not in TEXT_FIELDS:
-        raise argparse.ArgumentTypeError(f"expected FIELD=WEIGHT with FIELD one of {', '.join(TEXT_FIELDS)}")
-    try:
-        return name, float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"weight {value!r} is not a number") from None
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
-    return value
-
-
-def _limit(text: str) -> int | None:
-    """``--limit``: a whole number >= 1, or ``all`` (None)."""
-    if text.strip().lower() == "all":
-        return None
-    return _positive_int(text)
-
-
-def _examples(*lines: str) -> dict[str, object]:
-    """The keyword arguments giving a subcommand's ``--help`` an examples epilog."""
-    return {
-        "epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
-        "formatter_class": argparse.RawDescriptionHelpFormatter,
-    }
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
-    index_help = (
-        "index directory, or a bare name for one under the index home "
-        "(default: $DIPLOSEARCH_INDEX, else the bundled corpus's index)"
-    )
-    parser = _Parser(
-        prog="diplosearch",
-        description="Search Indonesian news. `diplosearch QUERY` searches; subcommands manage indexes.",
-        epilog="Without a subcommand, the arguments are those of `diplosearch search`.",
-    )
-    parser.add_argument("--version", action="version", version=f"diplosearch {__version__}")
-    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    search = commands.add_parser(
-        "search",
-        help="search an index (the default command)",
-        **_examples(
-            'diplosearch "peranan pelopor" --limit 5',
-            "diplosearch banjir --index berita --limit all --format csv > banjir.csv",
-            'diplosearch search --json --html -- "-ekonomi diplomasi"',
-        ),
-    )
-    search.add_argument("query", help='the query: words, "a phrase", title:word, -excluded')
-    search.add_argument(
-        "--limit", type=_limit, default=10, metavar="N|all", help="hits to show (default 10; all: every hit)"
-    )
-    search.add_argument("--offset", type=_non_negative_int, default=0, help="hits to skip (default 0)")
-    search.add_argument(
-        "--format", choices=OUTPUT_FORMATS, help="output: text (default), json, jsonl, csv or tsv"
-    )
-    search.add_argument("--json", action="store_true", help="print one JSON object (= --format json)")
-    search.add_argument(
-        "--html", action="store_true", help="snippets as HTML: text escaped, matches in <mark>…</mark>"
-    )
-    search.add_argument("--index", help=index_help)
-    search.add_argument(
-        "--field", action="append", type=_text_field, metavar="{" + ",".join(TEXT_FIELDS) + "}",
-        help="search only this field (repeatable)",
-    )
-    search.add_argument(
-        "--boost",
-        action="append",
-        type=_boost,
-        metavar="FIELD=WEIGHT",
-        help="override a field weight (defaults: "
-        + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_FIELD_BOOSTS.items())
-        + ")",
-    )
-    search.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
-    search.add_argument(
-        "--no-coordination",
-        dest="coordination",
-        action="store_false",
-        help="rank by BM25F alone, not first by how many query words a document has",
-    )
-    search.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
-    )
-
-    _add_explore_options(search)
-    similar = commands.add_parser(
-        "similar",
-        help="find articles like the one with this id",
-        **_examples("diplosearch similar vovworld-peranan-pelopor-diplomatik", "diplosearch similar A12 --index berita --json"),
-    )
-    similar.add_argument("id", help="a document id (see the `id` of a search hit)")
-    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
-    similar.add_argument("--json", action="store_true", help="print one JSON object")
-    similar.add_argument("--index", help=index_help)
-    similar.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
-    similar.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
-    )
-
-
-    get = commands.add_parser(
-        "get",
-        help="print a stored document",
-        **_examples(
-            "diplosearch get vovworld-peranan-pelopor-diplomatik",
-            "diplosearch get 2019/09/banjir-jakarta --index berita --json",
-        ),
-    )
-    get.add_argument("id", help="the document id (as search results show it)")
-    get.add_argument("--index", help=index_help)
-    get.add_argument("--json", action="store_true", help="print one JSON object with every field")
-
-    index = commands.add_parser(
-        "index",
-        help="add text files, folders and JSON Lines to an index",
-        **_examples(
-            "diplosearch index --index berita artikel/ arsip.jsonl.gz",
-            "zcat feed.jsonl.gz | diplosearch index --index berita -",
-            "diplosearch index --index berita --commit-every 5000 --quiet data/",
-        ),
-    )
-    index.add_argument(
-        "paths",
-        nargs="+",
-        help="files (.txt, .md, .jsonl, .jsonl.gz), folders, or - for JSON Lines on standard input",
-    )
-    index.add_argument("--index", help="the index to write (created if missing, which is said)")
-    index.add_argument(
-        "--commit-every",
-        type=_positive_int,
-        default=DEFAULT_COMMIT_EVERY,
-        metavar="N",
-        help=f"commit after every N written documents (default {DEFAULT_COMMIT_EVERY}), "
-        "so that Ctrl-C keeps what was committed",
-    )
-    index.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
-    index.add_argument("--json", action="store_true", help="print a JSON report")
-
-    delete = commands.add_parser(
-        "delete",
-        help="delete documents by id",
-        **_examples("diplosearch delete --index berita kopi teh", "diplosearch delete --index berita 2019/09/banjir-jakarta"),
-    )
-    delete.add_argument("ids", nargs="+", help="document ids")
-    delete.add_argument("--index", help="the index to write")
-
-    stats = commands.add_parser(
-        "stats",
-        help="show index statistics",
-        **_examples("diplosearch stats", "diplosearch stats --index berita --json"),
-    )
-    stats.add_argument("--index", help=index_help)
-    stats.add_argument("--json", action="store_true", help="print one JSON object")
-
-    rebuild = commands.add_parser(
-        "rebuild",
-        help="re-analyse an index after an analysis change",
-        **_examples("diplosearch rebuild --index berita", "diplosearch rebuild --index berita --quiet"),
-    )
-    rebuild.add_argument("--index", help=index_help)
-    rebuild.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
-
-    check = commands.add_parser(
-        "check",
-        help="verify an index: what is damaged, and can rebuild recover it",
-        **_examples("diplosearch check --index berita", "diplosearch check --index ./arsip --json"),
-    )
-    check.add_argument("--index", help=index_help)
-    check.add_argument("--json", action="store_true", help="print one JSON object")
-
-    analyze_text = commands.add_parser(
-        "analyze",
-        help="show the index terms of a text",
-        **_examples('diplosearch analyze "Negara-negara mengembangkan peranan"', "diplosearch analyze yang"),
-    )
-    analyze_text.add_argument("text", help="text to analyse")
-
-    for command, run in (
-        (search, _cmd_search),
-        (get, _cmd_get),
-        (index, _cmd_index),
-        (delete, _cmd_delete),
-        (stats, _cmd_stats),
-        (rebuild, _cmd_rebuild),
-        (check, _cmd_check),
-        (analyze_text, _cmd_analyze),
-        (similar, _cmd_similar),
-    ):
-        command.set_defaults(func=run)
-    return parser
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:
@@ -338,7 +111,7 @@ def results_to_json(results: Results) -> dict[str, object]:
 
 def _output_format(args: argparse.Namespace) -> str:
     if args.json and args.format not in (None, "json"):
-        raise _UsageError(f"--json and --format {args.format} disagree; give one of them")
+        raise UsageError(f"--json and --format {args.format} disagree; give one of them")
     return "json" if args.json else args.format or "text"
 
 
@@ -441,7 +214,7 @@ def _cmd_get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _read_inputs(paths: Sequence[str], stdin: BinaryIO | None) -> Iterator[Document | InputProblem]:
     """The documents of ``paths`` in order, ``-`` being JSON Lines on standard input."""
     if paths.count("-") > 1:
-        raise _UsageError("give - (standard input) at most once")
+        raise UsageError("give - (standard input) at most once")
     for is_stdin, group in itertools.groupby(paths, key=lambda path: path == "-"):
         if is_stdin:
             assert stdin is not None  # given whenever a path is -
@@ -627,6 +400,16 @@ def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, each subcommand bound to its handler (exposed for
+    documentation and tests)."""
+    return _build_parser({
+        "search": _cmd_search, "get": _cmd_get, "similar": _cmd_similar, "index": _cmd_index,
+        "delete": _cmd_delete, "stats": _cmd_stats, "rebuild": _cmd_rebuild, "check": _cmd_check,
+        "analyze": _cmd_analyze,
+    })
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
     out = out if out is not None else sys.stdout
@@ -637,14 +420,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         args = build_parser().parse_args(arguments)
         if args.command is None:
-            raise _UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
+            raise UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
         return args.func(args, out, err)
     except BrokenPipeError:
         # The reader (e.g. `head`) went away; that is not an error of ours.
         if out is sys.stdout:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops Python's flush-at-exit error
         return EXIT_OK
-    except (_UsageError, InvalidArgumentError) as exc:
+    except (UsageError, InvalidArgumentError) as exc:
         err.write(f"diplosearch: error: {exc}\n")
         return EXIT_USAGE
     except (DiplosearchError, OSError) as exc:
@@ -657,35 +440,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 # ----------------------------------------------------------------------------- narrow, sort, explore
 # Filters, sort, facets, spelling help and similar articles (issue 12, items 1-5).
-
-
-def _text_field(text: str) -> str:
-    if text in TEXT_FIELDS:
-        return text
-    if text in FILTER_FIELDS:
-        option = "--" + text.replace("_", "-")
-        raise argparse.ArgumentTypeError(f"{text} is a filter, not a text field: use {option} VALUE")
-    raise argparse.ArgumentTypeError(f"unknown field {text!r}; text fields are {', '.join(TEXT_FIELDS)}")
-
-
-def _add_explore_options(search: argparse.ArgumentParser) -> None:
-    narrow = search.add_argument_group("narrow and sort (filters never change scores)")
-    for name in FILTER_FIELDS:
-        option = name.replace("_", "-")
-        narrow.add_argument(
-            f"--{option}", action="append", metavar="VALUE", dest=name,
-            help=f"keep documents whose {name} is VALUE (case-insensitive; repeat for any of several)",
-        )
-    narrow.add_argument("--since", metavar="DATE", help="keep documents published on or after DATE (2019-09-16, 2019-09, 2019)")
-    narrow.add_argument("--until", metavar="DATE", help="keep documents published on or before DATE")
-    narrow.add_argument(
-        "--sort", choices=SORT_ORDERS, default="relevance", help="order of the hits (default relevance)"
-    )
-    narrow.add_argument(
-        "--facet", action="append", choices=FACET_NAMES, default=[],
-        help="count the matching documents per value (repeatable)",
-    )
-    narrow.add_argument("--fuzzy", action="store_true", help="match close spellings of every word too")
 
 
 def _explore_arguments(args: argparse.Namespace) -> dict[str, object]:

@@ -38,7 +38,6 @@ from ..documents import Document, InputProblem, validate_document
 from ..ingest import read_documents
 from ..errors import (
     CorruptIndexError,
-    DiplosearchError,
     DocumentError,
     IndexVersionError,
     InvalidArgumentError,

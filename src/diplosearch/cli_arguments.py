@@ -1,0 +1,259 @@
+"""The ``diplosearch`` command's arguments: the parser, its subcommands, their options
+and examples. :mod:`diplosearch.cli` runs what they ask for."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable, Mapping
+
+from . import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS, __version__
+from .cli_output import OUTPUT_FORMATS
+from .schema import FACET_NAMES, FILTER_FIELDS
+from .search import SORT_ORDERS
+
+#: Commit this often while ``index`` runs, unless ``--commit-every`` says otherwise,
+#: so that Ctrl-C or a crash loses at most this many documents of a long run.
+DEFAULT_COMMIT_EVERY = 1000
+
+
+class UsageError(Exception):
+    """A command line the parser refuses (printed as one line, exit 2)."""
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `diplosearch {self.prog.split()[-1]} --help`)")
+
+
+def _boost(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or name not in TEXT_FIELDS:
+        raise argparse.ArgumentTypeError(f"expected FIELD=WEIGHT with FIELD one of {', '.join(TEXT_FIELDS)}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weight {value!r} is not a number") from None
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return value
+
+
+def _limit(text: str) -> int | None:
+    """``--limit``: a whole number >= 1, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    return _positive_int(text)
+
+
+def _examples(*lines: str) -> dict[str, object]:
+    """The keyword arguments giving a subcommand's ``--help`` an examples epilog."""
+    return {
+        "epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
+
+
+def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.ArgumentParser:
+    """The argument parser; each subcommand's ``func`` default is ``handlers[name]``."""
+    index_help = (
+        "index directory, or a bare name for one under the index home "
+        "(default: $DIPLOSEARCH_INDEX, else the bundled corpus's index)"
+    )
+    parser = _Parser(
+        prog="diplosearch",
+        description="Search Indonesian news. `diplosearch QUERY` searches; subcommands manage indexes.",
+        epilog="Without a subcommand, the arguments are those of `diplosearch search`.",
+    )
+    parser.add_argument("--version", action="version", version=f"diplosearch {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    search = commands.add_parser(
+        "search",
+        help="search an index (the default command)",
+        **_examples(
+            'diplosearch "peranan pelopor" --limit 5',
+            "diplosearch banjir --index berita --limit all --format csv > banjir.csv",
+            'diplosearch search --json --html -- "-ekonomi diplomasi"',
+        ),
+    )
+    search.add_argument("query", help='the query: words, "a phrase", title:word, -excluded')
+    search.add_argument(
+        "--limit", type=_limit, default=10, metavar="N|all", help="hits to show (default 10; all: every hit)"
+    )
+    search.add_argument("--offset", type=_non_negative_int, default=0, help="hits to skip (default 0)")
+    search.add_argument(
+        "--format", choices=OUTPUT_FORMATS, help="output: text (default), json, jsonl, csv or tsv"
+    )
+    search.add_argument("--json", action="store_true", help="print one JSON object (= --format json)")
+    search.add_argument(
+        "--html", action="store_true", help="snippets as HTML: text escaped, matches in <mark>…</mark>"
+    )
+    search.add_argument("--index", help=index_help)
+    search.add_argument(
+        "--field", action="append", type=_text_field, metavar="{" + ",".join(TEXT_FIELDS) + "}",
+        help="search only this field (repeatable)",
+    )
+    search.add_argument(
+        "--boost",
+        action="append",
+        type=_boost,
+        metavar="FIELD=WEIGHT",
+        help="override a field weight (defaults: "
+        + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_FIELD_BOOSTS.items())
+        + ")",
+    )
+    search.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
+    search.add_argument(
+        "--no-coordination",
+        dest="coordination",
+        action="store_false",
+        help="rank by BM25F alone, not first by how many query words a document has",
+    )
+    search.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
+    )
+
+    _add_explore_options(search)
+    similar = commands.add_parser(
+        "similar",
+        help="find articles like the one with this id",
+        **_examples("diplosearch similar vovworld-peranan-pelopor-diplomatik", "diplosearch similar A12 --index berita --json"),
+    )
+    similar.add_argument("id", help="a document id (see the `id` of a search hit)")
+    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
+    similar.add_argument("--json", action="store_true", help="print one JSON object")
+    similar.add_argument("--index", help=index_help)
+    similar.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
+    similar.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
+    )
+
+
+    get = commands.add_parser(
+        "get",
+        help="print a stored document",
+        **_examples(
+            "diplosearch get vovworld-peranan-pelopor-diplomatik",
+            "diplosearch get 2019/09/banjir-jakarta --index berita --json",
+        ),
+    )
+    get.add_argument("id", help="the document id (as search results show it)")
+    get.add_argument("--index", help=index_help)
+    get.add_argument("--json", action="store_true", help="print one JSON object with every field")
+
+    index = commands.add_parser(
+        "index",
+        help="add text files, folders and JSON Lines to an index",
+        **_examples(
+            "diplosearch index --index berita artikel/ arsip.jsonl.gz",
+            "zcat feed.jsonl.gz | diplosearch index --index berita -",
+            "diplosearch index --index berita --commit-every 5000 --quiet data/",
+        ),
+    )
+    index.add_argument(
+        "paths",
+        nargs="+",
+        help="files (.txt, .md, .jsonl, .jsonl.gz), folders, or - for JSON Lines on standard input",
+    )
+    index.add_argument("--index", help="the index to write (created if missing, which is said)")
+    index.add_argument(
+        "--commit-every",
+        type=_positive_int,
+        default=DEFAULT_COMMIT_EVERY,
+        metavar="N",
+        help=f"commit after every N written documents (default {DEFAULT_COMMIT_EVERY}), "
+        "so that Ctrl-C keeps what was committed",
+    )
+    index.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+    index.add_argument("--json", action="store_true", help="print a JSON report")
+
+    delete = commands.add_parser(
+        "delete",
+        help="delete documents by id",
+        **_examples("diplosearch delete --index berita kopi teh", "diplosearch delete --index berita 2019/09/banjir-jakarta"),
+    )
+    delete.add_argument("ids", nargs="+", help="document ids")
+    delete.add_argument("--index", help="the index to write")
+
+    stats = commands.add_parser(
+        "stats",
+        help="show index statistics",
+        **_examples("diplosearch stats", "diplosearch stats --index berita --json"),
+    )
+    stats.add_argument("--index", help=index_help)
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="re-analyse an index after an analysis change",
+        **_examples("diplosearch rebuild --index berita", "diplosearch rebuild --index berita --quiet"),
+    )
+    rebuild.add_argument("--index", help=index_help)
+    rebuild.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+
+    check = commands.add_parser(
+        "check",
+        help="verify an index: what is damaged, and can rebuild recover it",
+        **_examples("diplosearch check --index berita", "diplosearch check --index ./arsip --json"),
+    )
+    check.add_argument("--index", help=index_help)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
+    analyze_text = commands.add_parser(
+        "analyze",
+        help="show the index terms of a text",
+        **_examples('diplosearch analyze "Negara-negara mengembangkan peranan"', "diplosearch analyze yang"),
+    )
+    analyze_text.add_argument("text", help="text to analyse")
+
+    subcommands = {
+        "search": search, "get": get, "similar": similar, "index": index, "delete": delete,
+        "stats": stats, "rebuild": rebuild, "check": check, "analyze": analyze_text,
+    }
+    for name, command in subcommands.items():
+        command.set_defaults(func=handlers[name])
+    return parser
+
+
+def _text_field(text: str) -> str:
+    if text in TEXT_FIELDS:
+        return text
+    if text in FILTER_FIELDS:
+        option = "--" + text.replace("_", "-")
+        raise argparse.ArgumentTypeError(f"{text} is a filter, not a text field: use {option} VALUE")
+    raise argparse.ArgumentTypeError(f"unknown field {text!r}; text fields are {', '.join(TEXT_FIELDS)}")
+
+
+def _add_explore_options(search: argparse.ArgumentParser) -> None:
+    narrow = search.add_argument_group("narrow and sort (filters never change scores)")
+    for name in FILTER_FIELDS:
+        option = name.replace("_", "-")
+        narrow.add_argument(
+            f"--{option}", action="append", metavar="VALUE", dest=name,
+            help=f"keep documents whose {name} is VALUE (case-insensitive; repeat for any of several)",
+        )
+    narrow.add_argument("--since", metavar="DATE", help="keep documents published on or after DATE (2019-09-16, 2019-09, 2019)")
+    narrow.add_argument("--until", metavar="DATE", help="keep documents published on or before DATE")
+    narrow.add_argument(
+        "--sort", choices=SORT_ORDERS, default="relevance", help="order of the hits (default relevance)"
+    )
+    narrow.add_argument(
+        "--facet", action="append", choices=FACET_NAMES, default=[],
+        help="count the matching documents per value (repeatable)",
+    )
+    narrow.add_argument("--fuzzy", action="store_true", help="match close spellings of every word too")
