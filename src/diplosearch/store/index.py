@@ -48,7 +48,7 @@ from ..errors import (
 from ..schema import TEXT_FIELDS, build_schema, document_fingerprint, document_from_stored, stored_fields
 from .durable import INDEX_NAME, IndexStorage, fsync_directory
 from .locking import WriteSession, take_write_lock
-from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
+from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .parallel import Helpers
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
@@ -181,6 +181,11 @@ class Index:
                 f"{path} was built with analysis {manifest.get('analysis_version')}, but this "
                 f"diplosearch analyses text as {analyzer.version}; rebuild it with "
                 f"`diplosearch rebuild --index {path}`"
+            )
+        if check_version and manifest["format"] != INDEX_FORMAT:
+            raise IndexVersionError(
+                f"{path} has index format {manifest['format']}, this diplosearch writes format "
+                f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
             )
         try:
             storage = IndexStorage(str(path), durable=bool(options.get("durable", True)))
