@@ -133,17 +133,28 @@ def _ranks_of(ranking) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
     return ranks
 
 
-def score_runs(task, runs: dict[str, object], workdir: Path, jobs: int = 2, log: Callable[[str], None] = print
+def score_runs(task, runs: dict[str, object], workdir: Path, jobs: int = 2, log: Callable[[str], None] = print,
+               index_cache: Path | None = None, on_result: Callable[[str, dict], None] | None = None
                ) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     """Build the diplosearch index of ``task`` once and score every run on it; label ->
-    {mrr@10, mrr@10_ci95, rank_of_relevant, ranking, seconds}."""
-    path = workdir / f"{task.name}-diplosearch-sweep"
-    if path.exists():
-        shutil.rmtree(path)
+    {mrr@10, mrr@10_ci95, rank_of_relevant, ranking}.
+
+    ``index_cache``: a folder where the index is kept between invocations (built there
+    when absent, reused when present: it depends on the documents and the code only).
+    ``on_result(key, ranks)`` is called as each distinct ranking is done.
+    """
+    cached = index_cache / task.name if index_cache is not None else None
+    path = cached if cached is not None else workdir / f"{task.name}-diplosearch-sweep"
     engine = engines.make_engine("diplosearch", path)
     started = time.perf_counter()
-    engine.build(task.docs)
-    log(f"  {task.name}: index built in {time.perf_counter() - started:.0f} s")
+    if cached is not None and (cached / "diplosearch.json").exists():
+        engine.open()
+        log(f"  {task.name}: reusing the index at {cached}")
+    else:
+        if path.exists():
+            shutil.rmtree(path)
+        engine.build(task.docs)
+        log(f"  {task.name}: index built in {time.perf_counter() - started:.0f} s")
     try:
         scorer = DirectScorer(engine.index)
         queries = []
@@ -161,6 +172,8 @@ def score_runs(task, runs: dict[str, object], workdir: Path, jobs: int = 2, log:
                       else map(_ranks_of, distinct.values()))
             for done, (key, ranks) in enumerate(zip(distinct, mapped), start=1):
                 ranks_by_key[key] = ranks
+                if on_result is not None:
+                    on_result(key, ranks)
                 log(f"    {done}/{len(distinct)} {key} ({time.perf_counter() - started:.0f} s)")
         finally:
             if pool is not None:
@@ -171,7 +184,8 @@ def score_runs(task, runs: dict[str, object], workdir: Path, jobs: int = 2, log:
     finally:
         _STATE.clear()
         engine.close()
-        shutil.rmtree(path, ignore_errors=True)
+        if cached is None:
+            shutil.rmtree(path, ignore_errors=True)
     results = {}
     for label, ranks in zip(labels, all_ranks):
         mrr, half = metrics.mean_ci95([1.0 / r if r else 0.0 for r in ranks.values()])

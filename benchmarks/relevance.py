@@ -269,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tune", action="store_true",
                         help="score every ranking run and the sweep of ranking_sweep.py on diplosearch's index")
     parser.add_argument("--peers", metavar="JSON", help="with --tune: an earlier run's JSON whose peers to compare with")
+    parser.add_argument("--index-cache", metavar="DIR",
+                        help="with --tune: keep each task's index in DIR/<task> and reuse it when there")
+    parser.add_argument("--only", metavar="LABELS", help="with --tune: only these run labels, separated by | (as printed)")
     args = parser.parse_args(argv)
     if args.tables:
         import json
@@ -333,6 +336,10 @@ def load_task(name: str, root: Path, args: argparse.Namespace) -> Task:
 def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[str, object]) -> int:
     """The ranking runs and the sweep, every one on the same index per task (see ranking_sweep)."""
     runs = {**ranking_sweep.ablation_runs(), **ranking_sweep.sweep_runs()}
+    if args.only:
+        wanted = [label.strip() for label in args.only.split("|")]
+        by_label = {label.strip(): ranking for label, ranking in runs.items()}
+        runs = {label: by_label[label] for label in wanted if label in by_label}  # in the order asked
     peers = ranking_sweep.load_peers(args.peers, tasks)
     workdir = common.fresh_dir("tune")
     payload: dict[str, object] = {"environment": env, "args": vars(args), "tasks": {}}
@@ -340,7 +347,16 @@ def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[s
     for name in tasks:
         task = load_task(name, root, args)
         print(f"\n{name}: {len(task.queries):,} queries, {len(task.docs):,} documents")
-        per_task[name] = ranking_sweep.score_runs(task, runs, workdir, jobs=args.jobs)
+        partial: dict[str, dict] = {}
+
+        def keep_partial(key: str, ranks: dict, name: str = name) -> None:
+            # written as each ranking is done, so a long run that is stopped keeps what it measured
+            partial[key] = {"rank_of_relevant": ranks}
+            common.write_json(f"tune-partial-{name}.json", partial)
+
+        cache = Path(args.index_cache) if args.index_cache else None
+        per_task[name] = ranking_sweep.score_runs(task, runs, workdir, jobs=args.jobs, index_cache=cache,
+                                                  on_result=keep_partial)
         payload["tasks"][name] = {"info": task.info, "results": per_task[name]}  # type: ignore[index]
         common.write_json(args.output if args.output != "relevance.json" else "tune.json", payload)
     reference = next(iter(ranking_sweep.ablation_runs()))

@@ -180,3 +180,21 @@ def test_default_ranking_names_every_text_field() -> None:
     assert set(DEFAULT_RANKING.boosts) == set(TEXT_FIELDS)
     assert WHOOSH_RANKING.weight("lead") == 0.0
     assert all(w in WORDS for w in ("kota", "laut"))
+
+
+def test_an_index_of_format_1_is_told_to_rebuild_and_can_be(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from diplosearch.errors import IndexVersionError
+
+    path = tmp_path / "ix"
+    with diplosearch.open_index(path, create=True) as index:
+        index.add(Document(id="a", body="Gunung meletus pagi ini. Warga mengungsi."))
+    manifest = json.loads((path / "diplosearch.json").read_text())
+    (path / "diplosearch.json").write_text(json.dumps({**manifest, "format": 1}))
+    with pytest.raises(IndexVersionError, match="diplosearch rebuild --index"):
+        diplosearch.open_index(path)
+    assert diplosearch.rebuild_index(path) == 1
+    with diplosearch.open_index(path) as rebuilt:
+        assert rebuilt.get("a").body.startswith("Gunung")
+    assert json.loads((path / "diplosearch.json").read_text())["format"] == 2

@@ -21,8 +21,10 @@ from .analysis.analyzer import IndonesianAnalyzer
 from .documents import Document, Quote
 from .ingest.article import first_sentences
 
-#: Fields searched when a query names none, and how much a match in each counts.
-DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "lead": 2.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
+#: Fields searched when a query names none, and the weights of diplosearch 1.0's
+#: Whoosh search over them (1.0 had no ``lead``: weight 0 keeps its scores). The
+#: default ranking's weights are ``scoring.DEFAULT_RANKING.boosts``.
+DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "lead": 0.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
 TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
 #: Sentences of the body that make up the ``lead`` field.
 LEAD_SENTENCES = 2

@@ -56,6 +56,10 @@ _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 _IDF_CACHE_LIMIT = 200_000
 
 
+#: The default weight of each text field (``Ranking.boosts``).
+FIELD_WEIGHTS: Mapping[str, float] = {"title": 3.0, "lead": 2.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
+
+
 @attrs.frozen
 class Ranking:
     """How documents are scored and ordered (see the module docstring).
@@ -66,7 +70,7 @@ class Ranking:
 
     k1: float = 0.9
     b: float = 0.75
-    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(FIELD_WEIGHTS))
     """Weight of each field; a field not named weighs 1."""
     coordination: Literal["strict", "off", "soft"] = attrs.field(
         default="soft", validator=attrs.validators.in_(("strict", "off", "soft")))
@@ -81,8 +85,7 @@ class Ranking:
 #: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) with 1.0's field weights
 #: (1.0 had no ``lead`` field: weight 0 keeps its scores) and strict coordination.
 WHOOSH_RANKING = Ranking(
-    k1=1.2, b=0.75, boosts={"title": 3.0, "lead": 0.0, "quotes": 2.0, "captions": 1.5, "body": 1.0},
-    coordination="strict", model="per_field",
+    k1=1.2, b=0.75, boosts=dict(DEFAULT_FIELD_BOOSTS), coordination="strict", model="per_field",
 )
 #: The ranking a search uses unless told otherwise.
 DEFAULT_RANKING = Ranking()
