@@ -26,8 +26,11 @@ Two ranking models (:class:`Ranking`):
   ``df`` counting documents holding the term in any of the term's fields.
 
 Coordination: ``"strict"`` ranks documents matching more distinct positive terms
-first, then by score (1.0's rule); ``"off"`` by score alone; ``"soft"`` by
-``score * (matched / query terms) ** soft_power``. Ties go to the lower doc number.
+first, then by score (1.0's rule); ``"off"`` by score alone; ``"soft"`` (the default)
+by ``score * (matched / query terms) ** soft_power``. Ties go to the lower doc number.
+
+:data:`DEFAULT_RANKING` is the BM25F model with soft coordination; :data:`WHOOSH_RANKING`
+gives diplosearch 1.0's scores.
 
 Identical children of one ``AnyOf``/``AllOf`` count once, as in 1.0 (Whoosh's
 normalisation drops them): ``kota kota`` scores as ``kota``.
@@ -68,7 +71,7 @@ class Ranking:
     with ``attrs.evolve(DEFAULT_RANKING, k1=1.2)`` or ``Ranking(k1=1.2)``.
     """
 
-    k1: float = 0.9
+    k1: float = 1.2
     b: float = 0.75
     boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(FIELD_WEIGHTS))
     """Weight of each field; a field not named weighs 1."""
@@ -87,7 +90,9 @@ class Ranking:
 WHOOSH_RANKING = Ranking(
     k1=1.2, b=0.75, boosts=dict(DEFAULT_FIELD_BOOSTS), coordination="strict", model="per_field",
 )
-#: The ranking a search uses unless told otherwise.
+#: The ranking a search uses unless told otherwise: one BM25F (k1 1.2, b 0.75) over
+#: :data:`FIELD_WEIGHTS` (lead 2), soft coordination with power 0.5. Chosen on FacQA
+#: and all CLICK-ID titles (``benchmarks/relevance.py --tune``, benchmarks/README.md).
 DEFAULT_RANKING = Ranking()
 
 
