@@ -50,10 +50,10 @@ PEER_RUNS = ("whoosh-stock", "bm25s", "tantivy", "sqlite-fts5", "sastrawi-bm25s"
 RANKING_RUNS = {
     "diplosearch-1.0-ranking": "1.0 (per-field, strict, k1 1.2, no lead)",
     "diplosearch-lead-summed": "1.0 + lead 2 as a summed per-field field",
-    "diplosearch-nolead": "  point, no lead",
-    "diplosearch-strict": "  point, strict coordination",
-    "diplosearch-coord-off": "  point, coordination off",
-    "diplosearch-k1-1.2": "  point, k1 1.2",
+    "diplosearch-nolead": "  default, no lead",
+    "diplosearch-strict": "  default, strict coordination",
+    "diplosearch-coord-off": "  default, coordination off",
+    "diplosearch-per-field": "  default, per-field model (lead summed)",
 }
 ALL_RUNS = (
     "diplosearch", "diplosearch-bm25f", "diplosearch-hyphens", *RANKING_RUNS,
@@ -76,6 +76,7 @@ RUN_NOTES = {
     "tantivy": "tantivy, diplosearch tokens + PyStemmer stems",
     "sqlite-fts5": "FTS5 bm25(), diplosearch tokens + PyStemmer stems",
     "sastrawi-bm25s": "bm25s, diplosearch tokens + Sastrawi stems",
+    **{name: f"ranking: {label.strip()}" for name, label in RANKING_RUNS.items()},
 }
 
 
