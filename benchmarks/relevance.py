@@ -340,7 +340,8 @@ def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[s
     if args.only:
         wanted = [label.strip() for label in args.only.split("|")]
         by_label = {label.strip(): ranking for label, ranking in runs.items()}
-        runs = {label: by_label[label] for label in wanted if label in by_label}  # in the order asked
+        reference = next(iter(ranking_sweep.ablation_runs()))  # the tables compare with it
+        runs = {label: by_label[label] for label in [reference, *wanted] if label in by_label}
     peers = ranking_sweep.load_peers(args.peers, tasks)
     workdir = common.fresh_dir("tune")
     payload: dict[str, object] = {"environment": env, "args": vars(args), "tasks": {}}
