@@ -205,8 +205,9 @@ class DiplosearchEngine(Engine):
 
                 self._direct = ranking_sweep.DirectScorer(self.index)
             return self._direct.ranked_ids(self._direct.parse(query), ranking, k)
-        coordination = self.coordination if coordination is None else coordination
-        res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=coordination, **options)
+        if ranking is None:  # a ranking carries its own coordination rule
+            options["coordination"] = self.coordination if coordination is None else coordination
+        res = self.index.search(query, limit=k, snippets=2 if snippets else 0, **options)
         return [hit.id for hit in res.hits]
 
     def _takes_ranking(self) -> bool:
