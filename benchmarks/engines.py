@@ -151,6 +151,8 @@ class DiplosearchEngine(Engine):
         self.reduplication = reduplication
         self.coordination = coordination
         self.index = None
+        self._direct = None  # a ranking_sweep.DirectScorer, made on first use
+        self._ranking_accepted: bool | None = None
 
     def analyzer(self):  # type: ignore[no-untyped-def]
         from diplosearch import IndonesianAnalyzer
@@ -191,10 +193,29 @@ class DiplosearchEngine(Engine):
     def search(
         self, query: str, k: int = 10, snippets: bool = False, coordination: bool | None = None, **options: object
     ) -> list[str]:
-        """Ranked ids; ``options`` go to ``Index.search`` as they are (filters, sort, facets)."""
-        coordination = self.coordination if coordination is None else coordination
-        res = self.index.search(query, limit=k, snippets=2 if snippets else 0, coordination=coordination, **options)
+        """Ranked ids; ``options`` go to ``Index.search`` as they are (filters, sort, facets).
+
+        ``ranking=`` (a ``diplosearch.scoring.Ranking``) is scored directly over the
+        columns (``ranking_sweep.DirectScorer``) while ``Index.search`` does not take it.
+        """
+        ranking = options.get("ranking")
+        if ranking is not None and not self._takes_ranking():
+            if self._direct is None:
+                import ranking_sweep
+
+                self._direct = ranking_sweep.DirectScorer(self.index)
+            return self._direct.ranked_ids(self._direct.parse(query), ranking, k)
+        if ranking is None:  # a ranking carries its own coordination rule
+            options["coordination"] = self.coordination if coordination is None else coordination
+        res = self.index.search(query, limit=k, snippets=2 if snippets else 0, **options)
         return [hit.id for hit in res.hits]
+
+    def _takes_ranking(self) -> bool:
+        if self._ranking_accepted is None:
+            import diplosearch
+
+            self._ranking_accepted = "ranking" in inspect.signature(diplosearch.Index.search).parameters
+        return self._ranking_accepted
 
     def accepts(self, **options: object) -> bool:
         """Whether this diplosearch's ``Index.search`` takes the keyword ``options``.
@@ -221,6 +242,7 @@ class DiplosearchEngine(Engine):
         self.index.add_many((self.to_document(d) for d in docs), **options)
 
     def close(self) -> None:
+        self._direct = None
         if self.index is not None:
             self.index.close()
             self.index = None

@@ -14,8 +14,10 @@ joined by spaces) and the top 100 ids are scored: MRR@10, Recall@10, Recall@100.
     python benchmarks/relevance.py --jobs 2           # everything (about 3.5 hours on 2 cores)
     python benchmarks/relevance.py --sample 5000 --jobs 2   # 5,000 known-item queries, fixed seed (about 1 hour)
     python benchmarks/relevance.py --tasks facqa --runs diplosearch,bm25s
+    python benchmarks/relevance.py --tune --peers benchmarks/results/relevance-peers.json
+        # every ranking run and the sweep (ranking_sweep.py) on one index per task (about 25 min)
 
-Prints one table per task and writes benchmarks/results/relevance.json.
+Prints one table per task and writes benchmarks/results/relevance.json (or tune.json).
 """
 
 from __future__ import annotations
@@ -37,14 +39,24 @@ import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
 import data  # noqa: E402
 import engines  # noqa: E402
 import metrics  # noqa: E402
+import ranking_sweep  # noqa: E402
 from data import BenchDoc  # noqa: E402
 
 DEPTH = 100
 
 ABLATIONS = ("nostem", "pystemmer", "nostop", "noredup")
 PEER_RUNS = ("whoosh-stock", "bm25s", "tantivy", "sqlite-fts5", "sastrawi-bm25s")
+#: Rankings on diplosearch's own index (each piece of the default switched off in turn).
+RANKING_RUNS = {
+    "diplosearch-1.0-ranking": "1.0 (per-field, strict, k1 1.2, no lead)",
+    "diplosearch-lead-summed": "1.0 + lead 2 as a summed per-field field",
+    "diplosearch-nolead": "  default, no lead",
+    "diplosearch-strict": "  default, strict coordination",
+    "diplosearch-coord-off": "  default, coordination off",
+    "diplosearch-per-field": "  default, per-field model (lead summed)",
+}
 ALL_RUNS = (
-    "diplosearch", "diplosearch-bm25f", "diplosearch-hyphens",
+    "diplosearch", "diplosearch-bm25f", "diplosearch-hyphens", *RANKING_RUNS,
     *(f"diplosearch-{a}" for a in ABLATIONS), *PEER_RUNS,
 )
 
@@ -64,6 +76,7 @@ RUN_NOTES = {
     "tantivy": "tantivy, diplosearch tokens + PyStemmer stems",
     "sqlite-fts5": "FTS5 bm25(), diplosearch tokens + PyStemmer stems",
     "sastrawi-bm25s": "bm25s, diplosearch tokens + Sastrawi stems",
+    **{name: f"ranking: {label.strip()}" for name, label in RANKING_RUNS.items()},
 }
 
 
@@ -80,6 +93,8 @@ def build_runs(names: Sequence[str]) -> dict[str, tuple[str, dict[str, object]]]
             runs[name] = ("diplosearch", {"coordination": False})
         elif name == "diplosearch-hyphens":
             runs[name] = ("diplosearch", {"hyphens": "keep"})
+        elif name in RANKING_RUNS:
+            runs[name] = ("diplosearch", {"ranking": ranking_sweep.ablation_runs()[RANKING_RUNS[name]]})
         else:  # the ablations and the peers: an index of their own
             runs[name] = (name, {})
     return runs
@@ -252,6 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the committed code of HEAD (exported to benchmarks/work/), not the working tree")
     parser.add_argument("--tables", metavar="JSON", help="only print the tables of an earlier run's JSON file")
+    parser.add_argument("--tune", action="store_true",
+                        help="score every ranking run and the sweep of ranking_sweep.py on diplosearch's index")
+    parser.add_argument("--peers", metavar="JSON", help="with --tune: an earlier run's JSON whose peers to compare with")
+    parser.add_argument("--index-cache", metavar="DIR",
+                        help="with --tune: keep each task's index in DIR/<task> and reuse it when there")
+    parser.add_argument("--only", metavar="LABELS", help="with --tune: only these run labels, separated by | (as printed)")
     args = parser.parse_args(argv)
     if args.tables:
         import json
@@ -280,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     env = common.environment()
     print(f"diplosearch analysis {env['diplosearch_analysis_version']}; {env['cpu']}, {env['nproc']} cores")
+    if args.tune:
+        return tune(args, tasks, root, env)
     run_specs = build_runs(runs)
     workdir = common.fresh_dir("relevance")
     payload: dict[str, object] = {
@@ -287,13 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     started = time.perf_counter()
     for name in tasks:
-        if name == "facqa":
-            task = facqa_task(data.load_facqa(root))
-        else:
-            articles = data.load_clickid(root)
-            if args.max_docs:
-                articles = data.sample(articles, args.max_docs, args.seed)
-            task = clickid_task(articles, args.sample, args.seed)
+        task = load_task(name, root, args)
         print(f"\n{name}: {task.info}")
         results = run_task(task, run_specs, workdir, jobs=args.jobs, keep=args.keep)
         payload["tasks"][name] = {"info": task.info, "results": results}  # type: ignore[index]
@@ -305,6 +322,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload["seconds"] = round(time.perf_counter() - started, 1)
     out = common.write_json(args.output, payload)
     print(f"\nwrote {out} ({payload['seconds']} s)")
+    return 0
+
+
+def load_task(name: str, root: Path, args: argparse.Namespace) -> Task:
+    if name == "facqa":
+        return facqa_task(data.load_facqa(root))
+    articles = data.load_clickid(root)
+    if args.max_docs:
+        articles = data.sample(articles, args.max_docs, args.seed)
+    return clickid_task(articles, args.sample, args.seed)
+
+
+def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[str, object]) -> int:
+    """The ranking runs and the sweep, every one on the same index per task (see ranking_sweep)."""
+    runs = {**ranking_sweep.ablation_runs(), **ranking_sweep.sweep_runs()}
+    if args.only:
+        wanted = [label.strip() for label in args.only.split("|")]
+        by_label = {label.strip(): ranking for label, ranking in runs.items()}
+        reference = next(iter(ranking_sweep.ablation_runs()))  # the tables compare with it
+        runs = {label: by_label[label] for label in [reference, *wanted] if label in by_label}
+    peers = ranking_sweep.load_peers(args.peers, tasks)
+    workdir = common.fresh_dir("tune")
+    payload: dict[str, object] = {"environment": env, "args": vars(args), "tasks": {}}
+    per_task = {}
+    for name in tasks:
+        task = load_task(name, root, args)
+        print(f"\n{name}: {len(task.queries):,} queries, {len(task.docs):,} documents")
+        partial: dict[str, dict] = {}
+
+        def keep_partial(key: str, ranks: dict, name: str = name) -> None:
+            # written as each ranking is done, so a long run that is stopped keeps what it measured
+            partial[key] = {"rank_of_relevant": ranks}
+            common.write_json(f"tune-partial-{name}.json", partial)
+
+        cache = Path(args.index_cache) if args.index_cache else None
+        per_task[name] = ranking_sweep.score_runs(task, runs, workdir, jobs=args.jobs, index_cache=cache,
+                                                  on_result=keep_partial)
+        payload["tasks"][name] = {"info": task.info, "results": per_task[name]}  # type: ignore[index]
+        common.write_json(args.output if args.output != "relevance.json" else "tune.json", payload)
+    reference = next(iter(ranking_sweep.ablation_runs()))
+    print("\n" + ranking_sweep.table(per_task, reference, peers))
+    if peers:
+        print("\n" + ranking_sweep.peer_table(per_task, "default (scoring.DEFAULT_RANKING)", peers))
+    shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -15,7 +15,9 @@ from whoosh.matching import NullMatcherClass, UnionMatcher, WrappingMatcher
 from whoosh.searching import SearchContext
 
 from diplosearch.analysis.normalize import clean_text
-from diplosearch.schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
+# 1.0's fields and weights (it had no lead field)
+TEXT_FIELDS = ("title", "quotes", "captions", "body")
+DEFAULT_FIELD_BOOSTS = {"title": 3.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
 
 # Coordination is folded into Whoosh's single score as ``matched * SCALE + bm25f``.
 _COORDINATION_SCALE = 1_000_000.0

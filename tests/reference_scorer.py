@@ -16,9 +16,10 @@ import attrs
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from diplosearch import query as q
+from diplosearch.schema import lead_text
 from diplosearch.scoring import Ranking
 
-TEXT_FIELDS = ("title", "quotes", "captions", "body")
+TEXT_FIELDS = ("title", "lead", "quotes", "captions", "body")
 
 
 @attrs.define
@@ -31,6 +32,12 @@ class RefDoc:
 
 
 def _field_text(stored: dict[str, object], field: str) -> str:
+    """The text indexed in ``field``: a derived title is stored for display only, and
+    the lead (not stored) is the body's first two sentences."""
+    if field == "title" and stored.get("title_is_derived"):
+        return ""
+    if field == "lead":
+        return lead_text(str(stored.get("body") or ""))
     value = stored.get(field)
     if isinstance(value, list):  # quotes and captions are stored as lists, indexed joined
         return "\n".join(str(v) for v in value)

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import threading
 
+import attrs
 import numpy as np
 import pytest
 from reference_scorer import ReferenceIndex
@@ -132,7 +133,7 @@ def test_random_trees_equal_the_reference(corpus, seed: int) -> None:  # type: i
         root = maker.tree()
         offset = maker.rng.choice((0, 0, 0, 5))
         expected_total, expected = reference.rank(root, WHOOSH_RANKING, PAGE, offset)
-        assert_same_page(rank(commit, root, limit=PAGE, offset=offset), expected_total, expected)
+        assert_same_page(rank(commit, root, ranking=WHOOSH_RANKING, limit=PAGE, offset=offset), expected_total, expected)
         matched_somewhere += expected_total > 0
     assert matched_somewhere > 15  # the trees are not vacuous
 
@@ -140,12 +141,12 @@ def test_random_trees_equal_the_reference(corpus, seed: int) -> None:  # type: i
 @pytest.mark.parametrize(
     "ranking",
     [
-        Ranking(coordination="off"),
-        Ranking(coordination="soft", soft_power=0.5),
+        attrs.evolve(WHOOSH_RANKING, coordination="off"),
+        attrs.evolve(WHOOSH_RANKING, coordination="soft", soft_power=0.5),
         Ranking(model="bm25f", k1=0.9, coordination="off"),
         Ranking(model="bm25f", k1=0.9, b=0.5, coordination="soft",
                 boosts={"title": 3.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}),
-        Ranking(k1=2.0, b=0.3, boosts={"title": 1.0, "body": 2.5}),
+        Ranking(k1=2.0, b=0.3, boosts={"title": 1.0, "body": 2.5}, model="per_field", coordination="strict"),
     ],
     ids=["off", "soft", "bm25f", "bm25f-soft", "per-field-tuned"],
 )
@@ -165,15 +166,15 @@ def test_plain_words_equal_whoosh_1_0(corpus) -> None:  # type: ignore[no-untype
         words = maker.plain_words()
         coordination = maker.rng.random() < 0.75
         with index.reading() as searcher:
-            parsed = parse_query(" ".join(words), searcher.schema)
+            parsed = parse_query(" ".join(words), searcher.schema, FIELDS)  # 1.0's fields: no lead
             runnable = CoordinatedQuery(parsed) if coordination else parsed
             found = searcher.search(runnable, limit=PAGE, terms=not coordination)
             expected = [(hit.docnum, *_bm25f_and_matched(hit, coordination)) for hit in found]
             expected_total = len(found)
-        ranking = WHOOSH_RANKING if coordination else Ranking(coordination="off")
+        ranking = WHOOSH_RANKING if coordination else attrs.evolve(WHOOSH_RANKING, coordination="off")
         assert_same_page(rank(commit, plain_tree(words), ranking=ranking, limit=PAGE), expected_total, expected)
         # and through 1.0's public search(): same ids in the same order, same total
-        results = search(index, " ".join(words), limit=PAGE, snippets=0, coordination=coordination)
+        results = search(index, " ".join(words), limit=PAGE, snippets=0, coordination=coordination, fields=FIELDS)
         page = rank(commit, plain_tree(words), ranking=ranking, limit=PAGE)
         with index.reading() as searcher:
             ids = [searcher.stored_fields(int(d))["id"] for d in page.docnums]
@@ -192,10 +193,10 @@ def test_phrases_and_conjunctions_equal_whoosh_1_0(corpus) -> None:  # type: ign
         cases.append((f"{first} AND {second}", q.AllOf((q.Term(first, FIELDS), q.Term(second, FIELDS)))))
     for text, root in cases:
         with index.reading() as searcher:
-            found = searcher.search(CoordinatedQuery(parse_query(text, searcher.schema)), limit=PAGE)
+            found = searcher.search(CoordinatedQuery(parse_query(text, searcher.schema, FIELDS)), limit=PAGE)
             expected = [(hit.docnum, *_bm25f_and_matched(hit, True)) for hit in found]
             expected_total = len(found)
-        assert_same_page(rank(commit, root, limit=PAGE), expected_total, expected)
+        assert_same_page(rank(commit, root, ranking=WHOOSH_RANKING, limit=PAGE), expected_total, expected)
 
 
 def test_an_excluded_word_never_lets_a_document_through(corpus) -> None:  # type: ignore[no-untyped-def]
@@ -271,7 +272,7 @@ def test_newest_and_facets_follow_the_match_mask(corpus) -> None:  # type: ignor
 
 def test_more_matched_words_rank_first_when_strict(corpus) -> None:  # type: ignore[no-untyped-def]
     _index, commit, _reference = corpus
-    page = rank(commit, q.AnyOf(tuple(q.Term(w, FIELDS) for w in WORDS[:8])), limit=200)
+    page = rank(commit, q.AnyOf(tuple(q.Term(w, FIELDS) for w in WORDS[:8])), ranking=WHOOSH_RANKING, limit=200)
     matched = page.matched_terms.tolist()
     assert matched == sorted(matched, reverse=True)
     assert len(set(matched)) > 1

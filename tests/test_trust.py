@@ -165,7 +165,11 @@ def test_a_planted_manifest_is_not_a_security_boundary(canary):
     # ... but with a manifest that matches, Whoosh unpickles the TOC and the code runs.
     from diplosearch.analysis.analyzer import IndonesianAnalyzer
 
-    (index / "diplosearch.json").write_text(json.dumps({"format": 1, "analysis_version": IndonesianAnalyzer().version}))
+    from diplosearch.store.manifest import INDEX_FORMAT
+
+    (index / "diplosearch.json").write_text(
+        json.dumps({"format": INDEX_FORMAT, "analysis_version": IndonesianAnalyzer().version})
+    )
     subprocess.run(
         [sys.executable, "-c", "import sys, diplosearch; diplosearch.open_index(sys.argv[1])", str(index)],
         capture_output=True, timeout=120,

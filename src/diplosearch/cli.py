@@ -66,7 +66,7 @@ def _use_colour(choice: str, stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def _format_hit(hit: Hit, colour: bool) -> list[str]:
+def _format_hit(hit: Hit, colour: bool, explain: bool = False) -> list[str]:
     bold, reset = _ANSI_TITLE if colour else ("", "")
     doc = hit.document
     lines = ["", f"{hit.rank:>3}. {bold}{one_line(hit.title) or '(untitled)'}{reset}"]
@@ -81,10 +81,12 @@ def _format_hit(hit: Hit, colour: bool) -> list[str]:
         lines.append(f"     {doc.url}")
     for snippet in hit.snippets:
         lines.append(f"     … {one_line(snippet)} …")
+    if explain:
+        lines.extend(f"     {line}" for line in hit.explain().lines())
     return lines
 
 
-def format_results(results: Results, colour: bool) -> str:
+def format_results(results: Results, colour: bool, explain: bool = False) -> str:
     """Human-readable results: rank, score, title, source/date, snippets."""
     if not results.hits:
         return explain_no_hits(results.query, results.total, results.offset)
@@ -93,7 +95,7 @@ def format_results(results: Results, colour: bool) -> str:
         f"showing {results.offset + 1}-{results.offset + len(results.hits)}"
     ]
     for hit in results.hits:
-        lines.extend(_format_hit(hit, colour))
+        lines.extend(_format_hit(hit, colour, explain))
     return "\n".join(lines)
 
 
@@ -130,7 +132,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         if args.limit is not None and args.limit <= _PAGE_LIMIT:
             results = ix.search(args.query, limit=args.limit, offset=args.offset, **options)
-            _write_page(results, output, colour, out, err)
+            _write_page(results, output, colour, out, err, explain=args.explain and args.sort == "relevance")
             return EXIT_OK
         # Every hit (or more than one page holds): streamed, so that the first
         # rows go out at once and an export never sits in memory whole.
@@ -141,11 +143,17 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _write_page(results: Results, output: str, colour: bool, out: TextIO, err: TextIO) -> None:
+def _write_page(
+    results: Results, output: str, colour: bool, out: TextIO, err: TextIO, explain: bool = False
+) -> None:
     if output == "text":
-        out.write(format_results(results, colour) + "\n" + format_explore(results))
+        out.write(format_results(results, colour, explain) + "\n" + format_explore(results))
     elif output == "json":
-        json.dump({**results_to_json(results), **_explore_json(results)}, out, ensure_ascii=False, indent=2)
+        page = {**results_to_json(results), **_explore_json(results)}
+        if explain:
+            for hit, shown in zip(results.hits, page["hits"]):  # type: ignore[call-overload]
+                shown["explain"] = hit.explain().lines()
+        json.dump(page, out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
         _write_export(results.hits, output, out)

@@ -125,6 +125,9 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         help="rank by BM25F alone, not first by how many query words a document has",
     )
     search.add_argument(
+        "--explain", action="store_true", help="show how each hit's score came about (per term and field)"
+    )
+    search.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
     )
 

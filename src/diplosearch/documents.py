@@ -148,11 +148,14 @@ class Document:
     already there replaces it. ``body`` is the article text; ``quotes`` and ``captions``
     are passages of it that are also indexed in their own, more heavily weighted fields.
     ``category`` and ``sub_category`` are the publisher's sections, as a feed names
-    them (CLICK-ID: ``News`` / ``Regional``), or None.
+    them (CLICK-ID: ``News`` / ``Regional``), or None. ``title_is_derived`` marks a
+    title made up from the text (the lead sentence) for a document that had none: it
+    is shown but not indexed as a title, since it is not the headline.
     """
 
     id: str = attrs.field(converter=str)
     title: str = ""
+    title_is_derived: bool = attrs.field(default=False, converter=bool, kw_only=True)
     body: str = ""
     quotes: tuple[Quote, ...] = attrs.field(default=(), converter=_to_quotes)
     captions: tuple[str, ...] = attrs.field(default=(), converter=tuple)

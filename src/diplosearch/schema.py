@@ -1,6 +1,11 @@
 """What an index holds for a document: field names, default boosts, the Whoosh schema,
 the mapping between a :class:`Document` and its stored fields, and fingerprints.
 
+Two indexed texts differ from what is stored: ``lead`` (the first two sentences of
+the body, :func:`lead_text`) is indexed but not stored, being derived from the body;
+a title made up from the text (``Document.title_is_derived``) is stored for display
+but indexed as an empty title.
+
 Both the store (which writes documents) and search (which reads hits back) use this
 room; it knows nothing about directories, locks or queries.
 """
@@ -14,10 +19,16 @@ from whoosh import fields as wf
 
 from .analysis.analyzer import IndonesianAnalyzer
 from .documents import Document, Quote
+from .ingest.article import first_sentences
 
-#: Fields searched when a query names none, and how much a match in each counts.
-DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
+#: Fields searched when a query names none, and how much a match in each counts by
+#: default (``scoring.DEFAULT_RANKING``; tuned in benchmarks/README.md).
+DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "lead": 2.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
+#: diplosearch 1.0's weights (it had no ``lead`` field: weight 0 keeps its scores).
+FIELD_BOOSTS_1_0: dict[str, float] = {**DEFAULT_FIELD_BOOSTS, "lead": 0.0}
 TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
+#: Sentences of the body that make up the ``lead`` field.
+LEAD_SENTENCES = 2
 #: Stored fields a search can filter and facet on (exact values, compared case-folded).
 FILTER_FIELDS: tuple[str, ...] = ("source", "category", "sub_category")
 #: The field name of the publication date in queries (``date:2019-09``).
@@ -37,6 +48,7 @@ def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
     return wf.Schema(
         id=wf.ID(stored=True, unique=True),
         title=wf.TEXT(analyzer=analyzer, stored=True),
+        lead=wf.TEXT(analyzer=analyzer, stored=False),
         quotes=wf.TEXT(analyzer=analyzer, stored=True),
         captions=wf.TEXT(analyzer=analyzer, stored=True),
         body=wf.TEXT(analyzer=analyzer, stored=True),
@@ -47,13 +59,22 @@ def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
         path=wf.STORED(),
         category=wf.STORED(),
         sub_category=wf.STORED(),
+        title_is_derived=wf.STORED(),
         fingerprint=wf.STORED(),
     )
 
 
+def lead_text(body: str) -> str:
+    """What the ``lead`` field indexes: the first :data:`LEAD_SENTENCES` sentences of ``body``
+    (news puts the gist there, so words in it count more than the rest of the body)."""
+    return first_sentences(body, LEAD_SENTENCES)
+
+
 def document_fingerprint(doc: Document) -> str:
     """A hash of everything stored about ``doc``: equal hashes mean re-adding changes nothing."""
-    payload = json.dumps(stored_fields(doc, fingerprint=""), sort_keys=True, ensure_ascii=False)
+    fields = stored_fields(doc, fingerprint="")
+    del fields["lead"]  # not stored: it follows from the body
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     # surrogatepass: a lone surrogate (from JSON such as "\ud800") is stored as it is.
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -62,7 +83,8 @@ def stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
     """The fields an index stores (and indexes) for ``doc``, ``fingerprint`` included."""
     fields: dict[str, object] = {
         "id": doc.id,
-        "title": doc.title,
+        "title": "" if doc.title_is_derived else doc.title,
+        "lead": lead_text(doc.body),
         "quotes": "\n".join(q.text for q in doc.quotes),
         "captions": "\n".join(doc.captions),
         "body": doc.body,
@@ -83,6 +105,9 @@ def stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
         value = getattr(doc, name)
         if value is not None:
             fields[name] = value
+    if doc.title_is_derived:
+        fields["_stored_title"] = doc.title
+        fields["title_is_derived"] = True
     return fields
 
 
@@ -119,6 +144,7 @@ def document_from_stored(stored: dict[str, object]) -> Document:
     return Document(
         id=str(stored["id"]),
         title=str(stored.get("title") or ""),
+        title_is_derived=bool(stored.get("title_is_derived")),
         body=str(stored.get("body") or ""),
         quotes=tuple(Quote(text, speaker) for text, speaker in zip(quote_texts, speakers)),
         captions=captions,

@@ -4,7 +4,8 @@
 every segment of one Whoosh commit, with each segment's doc-number offset and deletions
 (from the table of contents) and the commit's global statistics. :func:`rank` evaluates
 a tree over it and returns one page; :func:`match_masks`, :func:`newest` and
-:func:`facet_counts` serve filters, the date sort and facets.
+:func:`facet_counts` serve filters, the date sort and facets; :func:`explain` says
+how one document's score came about (:mod:`diplosearch.scoring_explain`).
 
 Every node is evaluated per segment into dense arrays over the segment's documents
 (a match mask, a score, and per positive term the documents where it counts as
@@ -25,8 +26,11 @@ Two ranking models (:class:`Ranking`):
   ``df`` counting documents holding the term in any of the term's fields.
 
 Coordination: ``"strict"`` ranks documents matching more distinct positive terms
-first, then by score (1.0's rule); ``"off"`` by score alone; ``"soft"`` by
-``score * (matched / query terms) ** soft_power``. Ties go to the lower doc number.
+first, then by score (1.0's rule); ``"off"`` by score alone; ``"soft"`` (the default)
+by ``score * (matched / query terms) ** soft_power``. Ties go to the lower doc number.
+
+:data:`DEFAULT_RANKING` is the BM25F model with soft coordination; :data:`WHOOSH_RANKING`
+gives diplosearch 1.0's scores.
 
 Identical children of one ``AnyOf``/``AllOf`` count once, as in 1.0 (Whoosh's
 normalisation drops them): ``kota kota`` scores as ``kota``.
@@ -35,7 +39,7 @@ normalisation drops them): ``kota kota`` scores as ``kota``.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -43,10 +47,13 @@ from whoosh.util.numeric import byte_to_length
 
 from . import query as q
 from .errors import QueryError
-from .schema import DEFAULT_FIELD_BOOSTS
+from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
 from .spelling import Neighbour, expansions
+
+if TYPE_CHECKING:
+    from .scoring_explain import Explanation
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
@@ -55,28 +62,41 @@ _IDF_CACHE_LIMIT = 200_000
 FUZZY_BOOST = 0.5
 
 
+#: The default weight of each text field (``Ranking.boosts``).
+FIELD_WEIGHTS: Mapping[str, float] = DEFAULT_FIELD_BOOSTS
+
+
 @attrs.frozen
 class Ranking:
-    """How documents are scored and ordered (see the module docstring)."""
+    """How documents are scored and ordered (see the module docstring).
+
+    ``Ranking()`` is diplosearch's default (:data:`DEFAULT_RANKING`); change one piece
+    with ``attrs.evolve(DEFAULT_RANKING, k1=1.2)`` or ``Ranking(k1=1.2)``.
+    """
 
     k1: float = 1.2
     b: float = 0.75
-    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(FIELD_WEIGHTS))
     """Weight of each field; a field not named weighs 1."""
     coordination: Literal["strict", "off", "soft"] = attrs.field(
-        default="strict", validator=attrs.validators.in_(("strict", "off", "soft")))
+        default="soft", validator=attrs.validators.in_(("strict", "off", "soft")))
     soft_power: float = 0.5
     model: Literal["per_field", "bm25f"] = attrs.field(
-        default="per_field", validator=attrs.validators.in_(("per_field", "bm25f")))
+        default="bm25f", validator=attrs.validators.in_(("per_field", "bm25f")))
 
     def weight(self, field: str) -> float:
         return float(self.boosts.get(field, 1.0))
 
 
-#: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) and strict coordination.
-WHOOSH_RANKING = Ranking()
-#: The ranking a search uses unless told otherwise.
-DEFAULT_RANKING = WHOOSH_RANKING
+#: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) with 1.0's field weights
+#: (1.0 had no ``lead`` field: weight 0 keeps its scores) and strict coordination.
+WHOOSH_RANKING = Ranking(
+    k1=1.2, b=0.75, boosts=dict(FIELD_BOOSTS_1_0), coordination="strict", model="per_field",
+)
+#: The ranking a search uses unless told otherwise: one BM25F (k1 1.2, b 0.75) over
+#: :data:`FIELD_WEIGHTS` (lead 2), soft coordination with power 0.5. Chosen on FacQA
+#: and all CLICK-ID titles (``benchmarks/relevance.py --tune``, benchmarks/README.md).
+DEFAULT_RANKING = Ranking()
 
 
 @attrs.frozen(eq=False)
@@ -462,7 +482,7 @@ def match_masks(commit: CommitColumns, root: q.Node) -> list[np.ndarray]:
     return [match.mask for _view, match in _segment_matches(commit, root, WHOOSH_RANKING)]
 
 
-def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = WHOOSH_RANKING, limit: int = 10,
+def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANKING, limit: int = 10,
          offset: int = 0) -> ScoredPage:
     """The page ``[offset, offset + limit)`` of the live documents matching ``root``, best first.
 
@@ -502,6 +522,18 @@ def _best(primary: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
     combined = primary * scale + scores
     threshold = np.partition(combined, len(combined) - depth)[len(combined) - depth]
     return np.flatnonzero(combined >= threshold)
+
+
+def explain(commit: CommitColumns, root: q.Node, docnum: int, ranking: Ranking = DEFAULT_RANKING) -> "Explanation":
+    """How live document ``docnum`` (commit-wide) scored for ``root``: per term, per field
+    the term frequency, length and weight, the idf and the term's contribution; its
+    ``score`` equals the score :func:`rank` gives the document.
+
+    :raises InvalidArgumentError: ``docnum`` is not a live document, or ``root`` does not match it.
+    """
+    from .scoring_explain import explain_document  # it builds on this module
+
+    return explain_document(commit, root, docnum, ranking)
 
 
 def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, limit: int = 10,

@@ -9,9 +9,10 @@ matchers: Whoosh is the index on disk and the place stored fields are read from.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
-from typing import TYPE_CHECKING, Iterator, Literal, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping, Sequence, Union
 
 import attrs
 
@@ -21,10 +22,11 @@ from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_sni
 from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .query_syntax import parse_date_value
-from .schema import DATE_FIELD, DEFAULT_FIELD_BOOSTS, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
+from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
 
 if TYPE_CHECKING:
     from .scoring import Ranking
+    from .scoring_explain import Explanation
     from .store.index import Index
 
 __all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "search", "similar"]
@@ -55,6 +57,18 @@ class Hit:
     snippets: list[str]
     """Passages of the stored text around the best matches, matches wrapped in markers."""
     document: Document
+    _explainer: "Callable[[], Explanation] | None" = attrs.field(default=None, eq=False, repr=False, alias="explainer")
+
+    def explain(self) -> "Explanation":
+        """How this hit's score came about: per query term and field the term frequency,
+        field length and average, weight and idf, and each term's contribution
+        (``.lines()`` gives it as text). Computed on demand from the commit searched.
+
+        :raises QueryError: the hit was not ranked by relevance (a date sort, similar articles).
+        """
+        if self._explainer is None:
+            raise QueryError("this hit was not ranked by relevance, so there is no score to explain")
+        return self._explainer()
 
 
 @attrs.frozen
@@ -94,7 +108,7 @@ def _check_page(limit: object, offset: object) -> None:
 
 
 def _field_weights(boosts: Mapping[str, float] | None) -> dict[str, float]:
-    weights = dict(DEFAULT_FIELD_BOOSTS)
+    weights: dict[str, float] = {}
     if boosts is None:
         return weights
     if not isinstance(boosts, Mapping):
@@ -203,9 +217,17 @@ def _suggestion(query: str, parsed: ParsedQuery, commit: object) -> str | None:
     return text if text != query else None
 
 
+def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Callable[[], Explanation]":
+    """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched."""
+    from . import scoring
+
+    return lambda: scoring.explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
+
+
 def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
           terms: set[str], offset: int, snippets: int, snippet_chars: int,
-          markers: tuple[str, str], snippet_format: "SnippetFormat" = "text") -> list[Hit]:
+          markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
+          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
     try:
         stored = [snapshot.stored_fields(docnum) for docnum in docnums]  # type: ignore[attr-defined]
     except DiplosearchError:
@@ -215,7 +237,9 @@ def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[flo
             f"{index.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
         ) from exc
     hits = []
-    for position, (score, count, fields_stored) in enumerate(zip(scores, matched, stored), start=offset + 1):
+    for position, (docnum, score, count, fields_stored) in enumerate(
+        zip(docnums, scores, matched, stored), start=offset + 1
+    ):
         document = document_from_stored(fields_stored)
         hits.append(
             Hit(
@@ -236,6 +260,7 @@ def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[flo
                 if snippets > 0 and terms
                 else [],
                 document=document,
+                explainer=explainer(docnum) if explainer is not None else None,
             )
         )
     return hits
@@ -359,8 +384,9 @@ def search(
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
         terms = set(parsed.terms) | set(fuzzy_terms(commit, root))
+        explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
         hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
-                     snippet_format)
+                     snippet_format, explainer)
         counted = count_facets(commit, root, list(facets)) if facets else {}
         suggestion = _suggestion(query, parsed, commit) if parsed.words else None
     return attrs.evolve(empty, total=total, hits=hits, facets=counted, suggestion=suggestion)

@@ -4,7 +4,7 @@
 :class:`~diplosearch.documents.Document`; quotations come from
 :mod:`diplosearch.ingest.quotes`. The sentence and title helpers here
 (:func:`collapse_spaces`, :func:`lead_title`, :func:`path_stem`) serve the JSON
-records reader too.
+records reader too, and :func:`first_sentences` the index's ``lead`` field.
 
 Decisions worth knowing (each is tested in ``tests/test_ingest_article.py``):
 
@@ -13,7 +13,8 @@ Decisions worth knowing (each is tested in ``tests/test_ingest_article.py``):
   with a capital or digit, not ending in ``.``, ``,``, ``;`` or ``:``, not two
   sentences, and not a dateline (``JAKARTA, KOMPAS.com - ...``). Otherwise the
   title is the lead sentence, cut at a word boundary to about 100 characters
-  with ``…``; the lead sentence then stays in the body.
+  with ``…``; the lead sentence then stays in the body. Such a title is marked
+  ``title_is_derived``: it is shown, not indexed as a title.
 * **Captions** (lines with ``(Foto: ...)``, ``(Foto/...)``, ``(ANTARA FOTO/...)``,
   ``Foto: ...``) are moved out of the body into ``captions``, without the photo
   credit: they describe a picture, not the story, and are indexed in their own
@@ -33,7 +34,7 @@ from ..documents import Document, content_id
 from ..errors import DocumentError
 from .quotes import extract_quotes
 
-__all__ = ["collapse_spaces", "lead_title", "parse_article", "path_stem"]
+__all__ = ["collapse_spaces", "first_sentences", "lead_title", "parse_article", "path_stem"]
 
 _SPACES_RE = re.compile(r"[ \t\f\v]+")
 _SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[^\W_])")
@@ -63,6 +64,21 @@ def _sentence_end(text: str, marks: str = ".!?…") -> int | None:
             continue
         return match.end()
     return None
+
+
+def first_sentences(text: str, count: int) -> str:
+    """The first ``count`` sentences of ``text`` (a paragraph break also ends one),
+    as they stand in ``text`` apart from the spaces between them."""
+    sentences: list[str] = []
+    for paragraph in text.split("\n"):
+        rest = paragraph.strip()
+        while rest and len(sentences) < count:
+            end = _sentence_end(rest)
+            sentence, rest = (rest, "") if end is None else (rest[:end], rest[end:].lstrip())
+            sentences.append(sentence.strip())
+        if len(sentences) >= count:
+            break
+    return " ".join(sentences)
 
 
 def _shorten(text: str, limit: int = 100) -> str:
@@ -257,9 +273,9 @@ def parse_article(
     if not paragraphs and not captions:
         raise DocumentError(f"{path or id or 'article'}: no article text (empty or only boilerplate)")
 
-    title = ""
+    title, derived = "", True
     if paragraphs and (paragraphs[0] == markdown_title or _looks_like_title(paragraphs[0])):
-        title = paragraphs.pop(0)
+        title, derived = paragraphs.pop(0), False
         # Some scrapes repeat the headline as the first line of the story.
         while paragraphs and paragraphs[0].casefold() == title.casefold():
             paragraphs.pop(0)
@@ -282,6 +298,7 @@ def parse_article(
     return Document(
         id=id,
         title=title,
+        title_is_derived=derived,
         body=body,
         quotes=extract_quotes(paragraphs),
         captions=tuple(captions),

@@ -124,7 +124,8 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
     sub_category = _section(_text_field(record, "sub_category", origin))
     if not title and not body:
         raise _record_error(origin, "record has neither a title nor a body ('content')")
-    if not title:
+    derived = not title
+    if derived:
         title = lead_title(body.split("\n", 1)[0])
 
     published = None
@@ -146,6 +147,7 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
     return Document(
         id=doc_id or content_id(title, body),
         title=title,
+        title_is_derived=derived,
         body=body,
         quotes=quotes,
         captions=captions,

@@ -55,7 +55,7 @@ from ..schema import (
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
 from .locking import WriteSession, take_write_lock
-from .manifest import MANIFEST_NAME, new_manifest, read_manifest, write_manifest
+from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
 from .parallel import Helpers
 from .snapshot import SnapshotHolder, Using
@@ -168,6 +168,11 @@ class Index:
                 f"{path} was built with analysis {manifest.get('analysis_version')}, but this "
                 f"diplosearch analyses text as {analyzer.version}; rebuild it with "
                 f"`diplosearch rebuild --index {path}`"
+            )
+        if check_version and manifest["format"] != INDEX_FORMAT:
+            raise IndexVersionError(
+                f"{path} has index format {manifest['format']}, this diplosearch writes format "
+                f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
             )
         try:
             storage = IndexStorage(str(path), durable=bool(options.get("durable", True)), checksums=CommitChecksums())

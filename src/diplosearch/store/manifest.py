@@ -17,8 +17,11 @@ from ..errors import CorruptIndexError, IndexNotFoundError, IndexVersionError, N
 from .durable import INDEX_NAME, write_json_atomically
 
 MANIFEST_NAME = "diplosearch.json"
-#: The layout of index directories this diplosearch reads and writes.
-INDEX_FORMAT = 1
+#: The layout of index directories this diplosearch writes.
+#: 2: a ``lead`` field, and titles derived from the text no longer indexed as titles.
+INDEX_FORMAT = 2
+#: Formats this diplosearch can open to rebuild (an older one is refused for searching).
+READABLE_FORMATS = (1, 2)
 
 _MAX_MANIFEST_BYTES = 64 * 1024
 
@@ -73,7 +76,7 @@ def read_manifest(path: Path) -> dict[str, object]:
         raise CorruptIndexError(f"{path}: {MANIFEST_NAME} is not a diplosearch manifest")
     if not any(path.glob(f"_{INDEX_NAME}_*.toc")):
         raise CorruptIndexError(f"{path}: the index has no committed table of contents")
-    if manifest["format"] != INDEX_FORMAT:
+    if manifest["format"] not in READABLE_FORMATS:
         raise IndexVersionError(
             f"{path} has index format {manifest['format']}; this diplosearch reads format {INDEX_FORMAT}"
         )
