@@ -15,7 +15,8 @@ from diplosearch.documents import Document
 from diplosearch.errors import InvalidArgumentError
 from diplosearch.ingest import document_from_record, parse_article
 from diplosearch.schema import TEXT_FIELDS, document_fingerprint, lead_text, stored_fields
-from diplosearch.scoring import DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, explain, rank
+from diplosearch.scoring import DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, rank
+from diplosearch.scoring_explain import explain
 
 
 @pytest.fixture(scope="module")

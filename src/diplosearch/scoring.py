@@ -4,8 +4,8 @@
 every segment of one Whoosh commit, with each segment's doc-number offset and deletions
 (from the table of contents) and the commit's global statistics. :func:`rank` evaluates
 a tree over it and returns one page; :func:`match_masks`, :func:`newest` and
-:func:`facet_counts` serve filters, the date sort and facets; :func:`explain` says
-how one document's score came about (:mod:`diplosearch.scoring_explain`).
+:func:`facet_counts` serve filters, the date sort and facets;
+:func:`diplosearch.scoring_explain.explain` says how one document's score came about.
 
 Every node is evaluated per segment into dense arrays over the segment's documents
 (a match mask, a score, and per positive term the documents where it counts as
@@ -39,7 +39,7 @@ normalisation drops them): ``kota kota`` scores as ``kota``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -52,8 +52,6 @@ from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
 from .spelling import Neighbour, expansions
 
-if TYPE_CHECKING:
-    from .scoring_explain import Explanation
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
@@ -522,18 +520,6 @@ def _best(primary: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:
     combined = primary * scale + scores
     threshold = np.partition(combined, len(combined) - depth)[len(combined) - depth]
     return np.flatnonzero(combined >= threshold)
-
-
-def explain(commit: CommitColumns, root: q.Node, docnum: int, ranking: Ranking = DEFAULT_RANKING) -> "Explanation":
-    """How live document ``docnum`` (commit-wide) scored for ``root``: per term, per field
-    the term frequency, length and weight, the idf and the term's contribution; its
-    ``score`` equals the score :func:`rank` gives the document.
-
-    :raises InvalidArgumentError: ``docnum`` is not a live document, or ``root`` does not match it.
-    """
-    from .scoring_explain import explain_document  # it builds on this module
-
-    return explain_document(commit, root, docnum, ranking)
 
 
 def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, limit: int = 10,

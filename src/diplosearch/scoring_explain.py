@@ -1,4 +1,4 @@
-"""Why a document scored what it did: :func:`explain_document` (behind ``scoring.explain``).
+"""Why a document scored what it did: :func:`explain` (what ``Hit.explain()`` shows).
 
 It walks the query tree for one document as :mod:`diplosearch.scoring` evaluates it
 (which nodes match decides which terms count, boosts multiply down the tree) and
@@ -16,7 +16,7 @@ import numpy as np
 
 from . import query as q
 from .errors import InvalidArgumentError
-from .scoring import CommitColumns, Ranking, _distinct, _SegmentEvaluation, positive_terms
+from .scoring import DEFAULT_RANKING, CommitColumns, Ranking, _distinct, _SegmentEvaluation, positive_terms
 
 
 @attrs.frozen
@@ -85,7 +85,7 @@ class Explanation:
         return out
 
 
-def explain_document(commit: CommitColumns, root: q.Node, docnum: int, ranking: Ranking) -> Explanation:
+def explain(commit: CommitColumns, root: q.Node, docnum: int, ranking: Ranking = DEFAULT_RANKING) -> Explanation:
     """The :class:`Explanation` of live document ``docnum`` for the query ``root``.
 
     :raises InvalidArgumentError: ``docnum`` is not a live document of ``commit``, or

@@ -219,9 +219,9 @@ def _suggestion(query: str, parsed: ParsedQuery, commit: object) -> str | None:
 
 def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Callable[[], Explanation]":
     """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched."""
-    from . import scoring
+    from .scoring_explain import explain
 
-    return lambda: scoring.explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
+    return lambda: explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
 
 
 def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
