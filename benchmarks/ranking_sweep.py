@@ -32,9 +32,9 @@ RANK_DEPTH = 10
 
 
 def _base():  # type: ignore[no-untyped-def]
-    from diplosearch.scoring import DEFAULT_RANKING
+    from diplosearch.scoring import BM25F_RANKING
 
-    return DEFAULT_RANKING
+    return BM25F_RANKING
 
 
 def _with(ranking, **changes):  # type: ignore[no-untyped-def]
@@ -56,7 +56,7 @@ def ablation_runs() -> dict[str, object]:
         "1.0 + lead 2 as a summed per-field field": _with(WHOOSH_RANKING, lead=2.0),
         "1.0, coordination off": _with(WHOOSH_RANKING, coordination="off"),
         "1.0, soft coordination p 0.5": _with(WHOOSH_RANKING, coordination="soft", soft_power=0.5),
-        "default (scoring.DEFAULT_RANKING)": default,
+        "default (scoring.BM25F_RANKING)": default,
         "  default, no lead": _with(default, lead=0.0),
         "  default, strict coordination": _with(default, coordination="strict"),
         "  default, coordination off": _with(default, coordination="off"),

@@ -276,19 +276,19 @@ def test_copies_make_ids_unique_and_phrases_take_adjacent_content_words() -> Non
 def test_ranking_runs_name_rankings_the_sweep_defines(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import ranking_sweep
 
-    from diplosearch.scoring import DEFAULT_RANKING, WHOOSH_RANKING
+    from diplosearch.scoring import BM25F_RANKING, WHOOSH_RANKING
 
     ablations = ranking_sweep.ablation_runs()
     assert all(label in ablations for label in relevance.RANKING_RUNS.values())
     runs = relevance.build_runs(list(relevance.RANKING_RUNS))
     assert runs["diplosearch-1.0-ranking"] == ("diplosearch", {"ranking": WHOOSH_RANKING})
-    assert ablations["default (scoring.DEFAULT_RANKING)"] == DEFAULT_RANKING
-    assert ranking_sweep.describe(DEFAULT_RANKING).startswith("bm25f k1=1.2 b=0.75 soft p=0.5")
+    assert ablations["default (scoring.BM25F_RANKING)"] == BM25F_RANKING
+    assert ranking_sweep.describe(BM25F_RANKING).startswith("bm25f k1=1.2 b=0.75 soft p=0.5")
     # the direct scorer ranks an index built through the public API
     engine = engines.make_engine("diplosearch", tmp_path / "ix")
     engine.build([data.BenchDoc(id="a", title="", body="Gunung meletus. Warga mengungsi."),
                   data.BenchDoc(id="b", title="", body="Pasar dibuka. Pedagang senang.")])
     try:
-        assert engine.search("gunung meletus", 10, ranking=DEFAULT_RANKING) == ["a"]
+        assert engine.search("gunung meletus", 10, ranking=BM25F_RANKING) == ["a"]
     finally:
         engine.close()

@@ -168,16 +168,18 @@ def test_a_reader_that_stops_early_is_not_an_error(isolated_index_home, tmp_path
 def test_no_coordination_ranks_by_bm25f_alone(tmp_path: Path, isolated_index_home):
     docs = tmp_path / "docs.jsonl"
     docs.write_text(
-        json.dumps({"id": "many", "title": "Diplomasi Diplomasi", "body": "diplomasi " * 30}) + "\n"
-        + json.dumps({"id": "both", "title": "Catatan", "body": "Pertemuan panjang. " * 20 + "diplomasi dan ekonomi."})
-        + "\n",
+        json.dumps({"id": "many", "title": "Kedutaan Kedutaan", "body": "kedutaan " * 30}) + "\n"
+        + json.dumps({"id": "both", "title": "Catatan", "body": "Pertemuan panjang. " * 20 + "kedutaan dan ekonomi."})
+        + "\n"
+        # a third document, so that neither query word is in every document (idf > 0)
+        + json.dumps({"id": "other", "title": "Pasar", "body": "ekonomi pasar " * 5}) + "\n",
         encoding="utf-8",
     )
     index = tmp_path / "ix"
     assert run(isolated_index_home, "index", "--index", str(index), str(docs)).returncode == 0
 
     def first(*options: str) -> tuple[str, int]:
-        result = run(isolated_index_home, "diplomasi ekonomi", "--index", str(index), "--json", *options)
+        result = run(isolated_index_home, "kedutaan ekonomi", "--index", str(index), "--json", *options)
         assert result.returncode == 0, result.stderr
         hit = json.loads(result.stdout)["hits"][0]
         return hit["id"], hit["matched_terms"]

@@ -394,7 +394,12 @@ def test_parallel_indexing_gives_the_same_index_as_serial(tmp_path, parallel_fro
         assert other_docs == docs
         # Scores depend on segment layout only through float rounding.
         for query, hits in ranked.items():
-            assert {i for i, _ in other_ranked[query]} == {i for i, _ in hits}, query
+            # Documents tied at the last score of a full page may swap in and out of it
+            # (ties go by doc number, which depends on the segment layout).
+            last = hits[-1][1] if len(hits) == 20 else float("-inf")
+            assert {i for i, s in other_ranked[query] if s > last * (1 + 1e-3)} == {
+                i for i, s in hits if s > last * (1 + 1e-3)
+            }, query
             assert [s for _, s in other_ranked[query]] == pytest.approx([s for _, s in hits], rel=1e-3)
 
 

@@ -29,6 +29,7 @@ from diplosearch.query import (
 )
 from diplosearch.query_parser import MAX_GROUP_DEPTH, MAX_QUERY_CHARS, ParsedQuery, parse_query
 from legacy_search import parse_query as parse_query_1_0
+from legacy_search import TEXT_FIELDS as LEGACY_FIELDS
 from legacy_search import positive_terms
 
 from query_oracle import QueryGenerator, canon_terms, corpus_words, tree_canon, whoosh_canon
@@ -375,12 +376,12 @@ def test_same_meaning_as_1_0_on_generated_queries(seed: int, generator_words) ->
     schema = build_schema(ANALYZER)
     # Field weights 1 make 1.0's Whoosh boosts the query's own boosts (field weights
     # are not in the new tree: they belong to the search call).
-    unit_weights = {field: 1.0 for field in TEXT_FIELDS}
+    unit_weights = {field: 1.0 for field in LEGACY_FIELDS}
     generator = QueryGenerator(words, content_words, seed)
     for _ in range(150):
         text = generator.query()
         old = parse_query_1_0(text, schema, boosts=unit_weights)
-        new = parse(text)
+        new = parse(text, default_fields=LEGACY_FIELDS)  # 1.0 had no lead field
         assert tree_canon(new.root) == whoosh_canon(old), text
         assert new.terms == positive_terms(old), text
         assert canon_terms(tree_canon(new.root)) == canon_terms(whoosh_canon(old)), text

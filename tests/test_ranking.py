@@ -15,7 +15,7 @@ from diplosearch.documents import Document
 from diplosearch.errors import InvalidArgumentError
 from diplosearch.ingest import document_from_record, parse_article
 from diplosearch.schema import TEXT_FIELDS, document_fingerprint, lead_text, stored_fields
-from diplosearch.scoring import DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, rank
+from diplosearch.scoring import BM25F_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, rank
 from diplosearch.scoring_explain import explain
 
 
@@ -41,9 +41,9 @@ def plain_tree(words: list[str]) -> q.Node:
 
 
 RANKINGS = [
-    DEFAULT_RANKING,
-    attrs.evolve(DEFAULT_RANKING, coordination="strict"),
-    attrs.evolve(DEFAULT_RANKING, boosts={**DEFAULT_RANKING.boosts, "lead": 4.0}, b=0.5),
+    BM25F_RANKING,
+    attrs.evolve(BM25F_RANKING, coordination="strict"),
+    attrs.evolve(BM25F_RANKING, boosts={**BM25F_RANKING.boosts, "lead": 4.0}, b=0.5),
     attrs.evolve(WHOOSH_RANKING, boosts={**WHOOSH_RANKING.boosts, "lead": 2.0}),
 ]
 
@@ -58,7 +58,7 @@ def test_rankings_with_the_lead_equal_the_reference(corpus, ranking: Ranking) ->
         assert_same_page(rank(commit, root, ranking=ranking, limit=PAGE), expected_total, expected)
 
 
-@pytest.mark.parametrize("ranking", [DEFAULT_RANKING, WHOOSH_RANKING, RANKINGS[1]], ids=["default", "1.0", "strict"])
+@pytest.mark.parametrize("ranking", [BM25F_RANKING, WHOOSH_RANKING, RANKINGS[1]], ids=["default", "1.0", "strict"])
 def test_explain_adds_up_to_the_hit_score(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
     _index, commit, reference = corpus
     maker = AllFieldsTreeMaker(57, reference)
@@ -79,16 +79,16 @@ def test_explain_shows_each_field_of_a_term(corpus) -> None:  # type: ignore[no-
     _index, commit, reference = corpus
     doc = next(d for d in reference.docs if d.live and d.positions["lead"] and d.positions["title"])
     word = next(iter(doc.positions["lead"]))
-    explanation = explain(commit, plain_tree([word]), doc.docnum, DEFAULT_RANKING)
+    explanation = explain(commit, plain_tree([word]), doc.docnum, BM25F_RANKING)
     (term,) = explanation.terms
     shown = {part.field: part for part in term.fields}
     assert {"lead", "body"} <= set(shown)
     assert shown["lead"].tf == len(doc.positions["lead"][word])
-    assert shown["lead"].weight == DEFAULT_RANKING.weight("lead")
+    assert shown["lead"].weight == BM25F_RANKING.weight("lead")
     assert term.idf is not None and term.contribution > 0
     assert any(word in line for line in explanation.lines())
     with pytest.raises(InvalidArgumentError):
-        explain(commit, q.Term("zzzabsent", TEXT_FIELDS), doc.docnum, DEFAULT_RANKING)
+        explain(commit, q.Term("zzzabsent", TEXT_FIELDS), doc.docnum, BM25F_RANKING)
 
 
 def test_soft_coordination_puts_more_matched_words_first_when_weights_are_near(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -178,7 +178,7 @@ def test_a_derived_title_is_shown_but_not_indexed_as_a_title(tmp_path) -> None: 
 
 
 def test_default_ranking_names_every_text_field() -> None:
-    assert set(DEFAULT_RANKING.boosts) == set(TEXT_FIELDS)
+    assert set(BM25F_RANKING.boosts) == set(TEXT_FIELDS)
     assert WHOOSH_RANKING.weight("lead") == 0.0
     assert all(w in WORDS for w in ("kota", "laut"))
 

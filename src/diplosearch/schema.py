@@ -21,11 +21,12 @@ from .analysis.analyzer import IndonesianAnalyzer
 from .documents import Document, Quote
 from .ingest.article import first_sentences
 
-#: Fields searched when a query names none, and how much a match in each counts by
-#: default (``scoring.DEFAULT_RANKING``; tuned in benchmarks/README.md).
-DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "lead": 2.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
-#: diplosearch 1.0's weights (it had no ``lead`` field: weight 0 keeps its scores).
-FIELD_BOOSTS_1_0: dict[str, float] = {**DEFAULT_FIELD_BOOSTS, "lead": 0.0}
+#: Fields searched when a query names none, and how much a match in each counts in the
+#: default ranking (``scoring.DEFAULT_RANKING``, 1.0's: the ``lead`` field, new in 2.0,
+#: weighs 0 there so that 1.0's scores stay). ``scoring.BM25F_RANKING`` weighs it 2.
+DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "lead": 0.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
+#: diplosearch 1.0's weights (the same as the default's).
+FIELD_BOOSTS_1_0: dict[str, float] = dict(DEFAULT_FIELD_BOOSTS)
 TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
 #: Sentences of the body that make up the ``lead`` field.
 LEAD_SENTENCES = 2
@@ -121,8 +122,10 @@ def cap_indexed_text(fields: dict[str, object]) -> list[tuple[str, int]]:
         if not isinstance(text, str) or len(text) <= MAX_INDEXED_CHARS:
             continue
         end = text.rfind(" ", MAX_INDEXED_CHARS - 1000, MAX_INDEXED_CHARS + 1)
-        fields.setdefault(f"_stored_{name}", text)  # quotes and captions already store lists
         fields[name] = text[: end if end > 0 else MAX_INDEXED_CHARS]
+        if name == "lead":  # derived from the body (whose cut is reported) and not stored
+            continue
+        fields.setdefault(f"_stored_{name}", text)  # quotes and captions already store lists
         cut.append((name, len(text)))
     return cut
 
