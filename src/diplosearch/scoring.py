@@ -47,7 +47,7 @@ from whoosh.util.numeric import byte_to_length
 
 from . import query as q
 from .errors import QueryError
-from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
+from .schema import FIELD_BOOSTS_1_0
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
 from .spelling import Neighbour, expansions
