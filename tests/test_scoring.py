@@ -15,11 +15,11 @@ from scoring_corpus import DELETED, WORDS, build_fixture_index
 
 from diplosearch import query as q
 from diplosearch.errors import QueryError
+from diplosearch.facets import count_facets
 from diplosearch.scoring import (
     WHOOSH_RANKING,
     CommitColumns,
     Ranking,
-    facet_counts,
     match_masks,
     newest,
     positive_terms,
@@ -263,11 +263,11 @@ def test_newest_and_facets_follow_the_match_mask(corpus) -> None:  # type: ignor
         source = doc.stored.get("source")
         if source:
             counts[source.casefold()] = counts.get(source.casefold(), 0) + 1
-    facets = facet_counts(commit, root, "source")
+    facets = count_facets(commit, root, ["source"])["source"]
     assert {label.casefold(): n for label, n in facets} == counts
     assert [n for _label, n in facets] == sorted(counts.values(), reverse=True)
     with pytest.raises(QueryError):
-        facet_counts(commit, root, "body")
+        count_facets(commit, root, ["body"])
 
 
 def test_more_matched_words_rank_first_when_strict(corpus) -> None:  # type: ignore[no-untyped-def]
@@ -308,5 +308,5 @@ def test_an_empty_index_scores_nothing(tmp_path) -> None:  # type: ignore[no-unt
     assert commit.doc_count_all == 0
     page = rank(commit, q.AnyOf((q.Term("kota", FIELDS), q.Phrase(("kota", "laut"), FIELDS))), limit=10)
     assert page.total == 0 and len(page.docnums) == 0
-    assert facet_counts(commit, q.MatchAll(), "source") == []
+    assert count_facets(commit, q.MatchAll(), ["source"]) == {"source": []}
     index.close()

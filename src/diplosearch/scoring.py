@@ -4,7 +4,7 @@
 every segment of one Whoosh commit, with each segment's doc-number offset and deletions
 (from the table of contents) and the commit's global statistics. :func:`rank` evaluates
 a tree over it and returns one page; :func:`match_masks`, :func:`newest` and
-:func:`facet_counts` serve filters, the date sort and facets;
+:mod:`diplosearch.facets` serve filters, the date sort and facets;
 :func:`diplosearch.scoring_explain.explain` says how one document's score came about.
 
 Every node is evaluated per segment into dense arrays over the segment's documents
@@ -563,25 +563,6 @@ def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> 
         for where in match.terms.values():
             counts[inside] += where[local]
     return counts
-
-
-def facet_counts(commit: CommitColumns, root: q.Node, field: str) -> list[tuple[str, int]]:
-    """(label, matching live documents) of each value of ``field`` among the documents
-    ``root`` matches, most frequent first (ties by label); documents without a value
-    are not counted."""
-    if field not in VALUE_FIELDS:
-        raise QueryError(f"no facets for {field!r}; facet fields are {', '.join(VALUE_FIELDS)}")
-    counts: dict[str, int] = {}
-    labels: dict[str, str] = {}
-    for view, mask in zip(commit.segments, match_masks(commit, root)):
-        column = view.columns.values[field]
-        ids = column.ids[mask]
-        per_key = np.bincount(ids[ids >= 0], minlength=len(column.keys))
-        for key, label, count in zip(column.keys, column.labels, per_key.tolist()):
-            if count:
-                counts[key] = counts.get(key, 0) + count
-                labels.setdefault(key, label)
-    return sorted(((labels[k], c) for k, c in counts.items()), key=lambda item: (-item[1], item[0]))
 
 
 # ----------------------------------------------------------------------------- explore
