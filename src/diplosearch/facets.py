@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import query as q
+import diplosearch.query as q
 from .errors import QueryError
 from .scoring import CommitColumns, match_masks
 from .schema import DATE_FACETS, FACET_NAMES

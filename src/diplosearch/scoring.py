@@ -45,7 +45,7 @@ import attrs
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
-from . import query as q
+import diplosearch.query as q
 from .errors import QueryError
 from .schema import FIELD_BOOSTS_1_0
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns

@@ -14,7 +14,7 @@ import math
 import attrs
 import numpy as np
 
-from . import query as q
+import diplosearch.query as q
 from .errors import InvalidArgumentError
 from .scoring import DEFAULT_RANKING, CommitColumns, Ranking, _distinct, _SegmentEvaluation, positive_terms
 

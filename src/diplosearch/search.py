@@ -367,7 +367,7 @@ def search(
         return empty
     if not parsed.terms and sort == "relevance":
         sort = "newest"  # nothing to rank by: list what the filters keep, newest first
-    from . import scoring
+    import diplosearch.scoring as scoring
     from .facets import count_facets
     from .spelling import fuzzy_terms
 
@@ -417,7 +417,7 @@ def similar(
 
     :raises DocumentError: no document has ``doc_id``.
     """
-    from . import scoring
+    import diplosearch.scoring as scoring
 
     _check_page(limit, offset)
     with index.snapshot() as snapshot:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterable
 import attrs
 import numpy as np
 
-from . import query as q
+import diplosearch.query as q
 
 if TYPE_CHECKING:
     from .scoring import CommitColumns

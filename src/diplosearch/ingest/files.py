@@ -18,7 +18,7 @@ import attrs
 
 from ..documents import Document, InputProblem
 from ..errors import DocumentError
-from . import streams
+import diplosearch.ingest.streams as streams
 from .article import parse_article, path_stem
 from .records import given_id, record_item, type_name
 
