@@ -33,7 +33,7 @@ Every node carries ``boost`` (a multiplier on its score, default 1).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Union
+from typing import Iterator, Union
 
 import attrs
 
@@ -135,3 +135,27 @@ class MatchAll:
 
 
 Node = Union[Term, Phrase, Fuzzy, AnyOf, AllOf, Exclude, AndMaybe, Filter, DateRange, MatchNothing, MatchAll]
+
+
+def positive_leaves(node: Node) -> Iterator[Union[Term, Phrase, Fuzzy]]:
+    """The Term, Phrase and Fuzzy leaves a document can match to satisfy ``node``, in
+    tree order: an ``Exclude``'s negative side is skipped, and filters are not leaves."""
+    if isinstance(node, (Term, Phrase, Fuzzy)):
+        yield node
+    elif isinstance(node, (AnyOf, AllOf)):
+        for child in node.children:
+            yield from positive_leaves(child)
+    elif isinstance(node, Exclude):
+        yield from positive_leaves(node.positive)
+    elif isinstance(node, AndMaybe):
+        yield from positive_leaves(node.required)
+        yield from positive_leaves(node.optional)
+
+
+def leaf_terms(leaf: Union[Term, Phrase, Fuzzy]) -> tuple[str, ...]:
+    """The terms one positive leaf stands for (a Fuzzy: its analysed word)."""
+    if isinstance(leaf, Term):
+        return (leaf.text,)
+    if isinstance(leaf, Phrase):
+        return leaf.texts
+    return (leaf.word,)

@@ -90,6 +90,8 @@ from .query import (
     Node,
     Phrase,
     Term,
+    leaf_terms,
+    positive_leaves,
 )
 from .query_syntax import AUTO_EDITS, MAX_BOOST, Lexer, Token, is_plain, parse_date_value
 
@@ -525,23 +527,6 @@ class _Parser:
 # Reading the tree
 
 
-def _positive_terms(node: Node, found: set[str]) -> None:
-    if isinstance(node, Term):
-        found.add(node.text)
-    elif isinstance(node, Phrase):
-        found.update(node.texts)
-    elif isinstance(node, Fuzzy):
-        found.add(node.word)
-    elif isinstance(node, (AnyOf, AllOf)):
-        for child in node.children:
-            _positive_terms(child, found)
-    elif isinstance(node, Exclude):
-        _positive_terms(node.positive, found)
-    elif isinstance(node, AndMaybe):
-        _positive_terms(node.required, found)
-        _positive_terms(node.optional, found)
-
-
 def _has_filters(node: Node) -> bool:
     if isinstance(node, (Filter, DateRange)):
         return True
@@ -600,9 +585,7 @@ def parse_query(
         terms = frozenset(parser.admitted)
     else:
         root = parser.parse()
-        found: set[str] = set()
-        _positive_terms(root, found)
-        terms = frozenset(found)
+        terms = frozenset(term for leaf in positive_leaves(root) for term in leaf_terms(leaf))
     return ParsedQuery(
         root=root,
         terms=terms,

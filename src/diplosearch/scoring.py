@@ -451,26 +451,7 @@ def _expand_ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np
 def positive_terms(node: q.Node) -> tuple[str, ...]:
     """The distinct terms a document can match to satisfy ``node`` (excluded, filter and
     date values left out), in first-seen order."""
-    found: dict[str, None] = {}
-
-    def walk(n: q.Node) -> None:
-        if isinstance(n, q.Term):
-            found[n.text] = None
-        elif isinstance(n, q.Fuzzy):
-            found[n.word] = None
-        elif isinstance(n, q.Phrase):
-            found.update(dict.fromkeys(n.texts))
-        elif isinstance(n, (q.AnyOf, q.AllOf)):
-            for child in n.children:
-                walk(child)
-        elif isinstance(n, q.Exclude):
-            walk(n.positive)
-        elif isinstance(n, q.AndMaybe):
-            walk(n.required)
-            walk(n.optional)
-
-    walk(node)
-    return tuple(found)
+    return tuple(dict.fromkeys(term for leaf in q.positive_leaves(node) for term in q.leaf_terms(leaf)))
 
 
 def _segment_matches(commit: CommitColumns, root: q.Node, ranking: Ranking):  # type: ignore[no-untyped-def]

@@ -251,18 +251,7 @@ def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int =
 def fuzzy_terms(commit: "CommitColumns", root: "q.Node") -> tuple[str, ...]:
     """Every expansion of every ``Fuzzy`` in ``root`` (for highlighting)."""
     found: dict[str, None] = {}
-
-    def walk(n: q.Node) -> None:
-        if isinstance(n, q.Fuzzy):
-            found.update(dict.fromkeys(e.term for e in expansions(commit, n.word, n.max_edits)))
-        elif isinstance(n, (q.AnyOf, q.AllOf)):
-            for child in n.children:
-                walk(child)
-        elif isinstance(n, q.Exclude):
-            walk(n.positive)
-        elif isinstance(n, q.AndMaybe):
-            walk(n.required)
-            walk(n.optional)
-
-    walk(root)
+    for leaf in q.positive_leaves(root):
+        if isinstance(leaf, q.Fuzzy):
+            found.update(dict.fromkeys(e.term for e in expansions(commit, leaf.word, leaf.max_edits)))
     return tuple(found)
