@@ -339,15 +339,7 @@ def read_documents(
     :meth:`~diplosearch.Index.add_many`); an :class:`InputProblem` at the later one
     names the earlier one and says when cleaning made the ids equal.
     """
-    ids = _IdLedger()
-    for item in _read_paths(paths, follow_links):
-        if isinstance(item, InputProblem):
-            yield item
-            continue
-        repeat = ids.check(item)
-        if repeat is not None:
-            yield repeat
-        yield item.doc
+    yield from _reporting_repeats(_read_paths(paths, follow_links))
 
 
 def read_jsonl_stream(stream: BinaryIO, name: str = "stdin") -> Iterator[Document | InputProblem]:
@@ -357,8 +349,14 @@ def read_jsonl_stream(stream: BinaryIO, name: str = "stdin") -> Iterator[Documen
     name in problems and in the ids of records without one (``stdin:3``).
     The stream is read to its end and not closed.
     """
+    yield from _reporting_repeats(_read_jsonl_chunks(streams.handle_chunks(stream, as_available=True), name, name))
+
+
+def _reporting_repeats(items: Iterable["_Found | InputProblem"]) -> Iterator[Document | InputProblem]:
+    """The documents and problems of ``items``, with a problem before each document
+    whose (cleaned) id an earlier one of the same read already had."""
     ids = _IdLedger()
-    for item in _read_jsonl_chunks(streams.handle_chunks(stream, as_available=True), name, name):
+    for item in items:
         if isinstance(item, InputProblem):
             yield item
             continue
