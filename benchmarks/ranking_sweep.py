@@ -83,6 +83,21 @@ def sweep_runs() -> dict[str, object]:
     return runs
 
 
+def field_runs() -> dict[str, object]:
+    """Title and quotation weights around the default, for an index built the way
+    ``add_files`` builds one (``relevance.py --tune --ingest files``): article text
+    parsed into a document, its quotations found (and left in the body), a title derived
+    for display. The dev tasks' own documents have no quotes, so only this path can
+    measure the quotation weight."""
+    default = _base()
+    runs: dict[str, object] = {}
+    for quotes in (0.0, 0.5, 2.0, 3.0):
+        runs[f"quotes {quotes:g}"] = _with(default, quotes=quotes)
+    for title in (3.0, 5.0):
+        runs[f"title {title:g}"] = _with(default, title=title)
+    return runs
+
+
 class DirectScorer:
     """Scores parsed queries of one open index with any ranking, without ``Index.search``."""
 
@@ -122,18 +137,21 @@ def _ranks_of(ranking) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
 
 
 def score_runs(task, runs: dict[str, object], workdir: Path, jobs: int = 2, log: Callable[[str], None] = print,
-               index_cache: Path | None = None, on_result: Callable[[str, dict], None] | None = None
-               ) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+               index_cache: Path | None = None, on_result: Callable[[str, dict], None] | None = None,
+               engine_name: str = "diplosearch") -> dict[str, dict]:  # type: ignore[no-untyped-def]
     """Build the diplosearch index of ``task`` once and score every run on it; label ->
     {mrr@10, mrr@10_ci95, rank_of_relevant, ranking}.
 
     ``index_cache``: a folder where the index is kept between invocations (built there
     when absent, reused when present: it depends on the documents and the code only).
     ``on_result(key, ranks)`` is called as each distinct ranking is done.
+    ``engine_name``: ``"diplosearch-files"`` builds the index from documents parsed as
+    ``add_files`` parses article files (quotations found), see :func:`field_runs`.
     """
-    cached = index_cache / task.name if index_cache is not None else None
-    path = cached if cached is not None else workdir / f"{task.name}-diplosearch-sweep"
-    engine = engines.make_engine("diplosearch", path)
+    suffix = "" if engine_name == "diplosearch" else "-" + engine_name.removeprefix("diplosearch-")
+    cached = index_cache / (task.name + suffix) if index_cache is not None else None
+    path = cached if cached is not None else workdir / f"{task.name}{suffix}-diplosearch-sweep"
+    engine = engines.make_engine(engine_name, path)
     started = time.perf_counter()
     if cached is not None and (cached / "diplosearch.json").exists():
         engine.open()

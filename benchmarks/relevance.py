@@ -272,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peers", metavar="JSON", help="with --tune: an earlier run's JSON whose peers to compare with")
     parser.add_argument("--index-cache", metavar="DIR",
                         help="with --tune: keep each task's index in DIR/<task> and reuse it when there")
+    parser.add_argument("--ingest", choices=("documents", "files"), default="documents",
+                        help="with --tune: build diplosearch's index from Document(title=, body=) as given "
+                             "(default), or parse each body as add_files parses an article file "
+                             "(quotations found) and add the title and quotation weight runs")
     parser.add_argument("--only", metavar="LABELS", help="with --tune: only these run labels, separated by | (as printed)")
     args = parser.parse_args(argv)
     if args.tables:
@@ -337,6 +341,10 @@ def load_task(name: str, root: Path, args: argparse.Namespace) -> Task:
 def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[str, object]) -> int:
     """The ranking runs and the sweep, every one on the same index per task (see ranking_sweep)."""
     runs = {**ranking_sweep.ablation_runs(), **ranking_sweep.sweep_runs()}
+    engine_name = "diplosearch"
+    if args.ingest == "files":
+        engine_name = "diplosearch-files"
+        runs.update(ranking_sweep.field_runs())
     if args.only:
         wanted = [label.strip() for label in args.only.split("|")]
         by_label = {label.strip(): ranking for label, ranking in runs.items()}
@@ -358,7 +366,7 @@ def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[s
 
         cache = Path(args.index_cache) if args.index_cache else None
         per_task[name] = ranking_sweep.score_runs(task, runs, workdir, jobs=args.jobs, index_cache=cache,
-                                                  on_result=keep_partial)
+                                                  on_result=keep_partial, engine_name=engine_name)
         payload["tasks"][name] = {"info": task.info, "results": per_task[name]}  # type: ignore[index]
         common.write_json(args.output if args.output != "relevance.json" else "tune.json", payload)
     reference = next(iter(ranking_sweep.ablation_runs()))
