@@ -177,6 +177,18 @@ def test_a_derived_title_is_shown_but_not_indexed_as_a_title(tmp_path) -> None: 
             assert "banjir" not in set(searcher.reader().field_terms("title"))
 
 
+def test_a_match_in_the_lead_outranks_the_same_match_later_in_the_body(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    filler = "Pertemuan itu membahas perdagangan dan pariwisata."
+    with diplosearch.open_index(tmp_path / "ix", create=True) as index:
+        index.add_many([
+            Document(id="late", title="Satu", body=f"{filler} {filler} Gempa mengguncang kota itu."),
+            Document(id="lead", title="Dua", body=f"Gempa mengguncang kota itu. {filler} {filler}"),
+        ])
+        assert [h.id for h in index.search("gempa").hits] == ["lead", "late"]
+        # 1.0's ranking had no lead: the two documents score alike, the first added first
+        assert [h.id for h in index.search("gempa", ranking=WHOOSH_RANKING).hits] == ["late", "lead"]
+
+
 def test_default_ranking_names_every_text_field() -> None:
     assert set(BM25F_RANKING.boosts) == set(TEXT_FIELDS)
     assert WHOOSH_RANKING.weight("lead") == 0.0

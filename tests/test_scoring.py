@@ -174,7 +174,8 @@ def test_plain_words_equal_whoosh_1_0(corpus) -> None:  # type: ignore[no-untype
         ranking = WHOOSH_RANKING if coordination else attrs.evolve(WHOOSH_RANKING, coordination="off")
         assert_same_page(rank(commit, plain_tree(words), ranking=ranking, limit=PAGE), expected_total, expected)
         # and through 1.0's public search(): same ids in the same order, same total
-        results = search(index, " ".join(words), limit=PAGE, snippets=0, coordination=coordination, fields=FIELDS)
+        results = search(index, " ".join(words), limit=PAGE, snippets=0, coordination=coordination, fields=FIELDS,
+                         ranking=WHOOSH_RANKING)
         page = rank(commit, plain_tree(words), ranking=ranking, limit=PAGE)
         with index.reading() as searcher:
             ids = [searcher.stored_fields(int(d))["id"] for d in page.docnums]

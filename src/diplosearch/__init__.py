@@ -37,7 +37,7 @@ __version__ = "1.0.0"
 
 def __getattr__(name: str) -> object:
     # The ranking needs numpy; importing it only when asked keeps `import diplosearch` light.
-    if name in ("Ranking", "DEFAULT_RANKING", "BM25F_RANKING"):
+    if name in ("Ranking", "DEFAULT_RANKING", "BM25F_RANKING", "WHOOSH_RANKING"):
         from . import scoring
 
         return getattr(scoring, name)
@@ -69,6 +69,7 @@ __all__ = [
     "UnsafeIndexError",
     "Quote",
     "Ranking",
+    "WHOOSH_RANKING",
     "Results",
     "TEXT_FIELDS",
     "WriteReport",

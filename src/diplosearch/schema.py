@@ -22,11 +22,13 @@ from .documents import Document, Quote
 from .ingest.article import first_sentences
 
 #: Fields searched when a query names none, and how much a match in each counts in the
-#: default ranking (``scoring.DEFAULT_RANKING``, 1.0's: the ``lead`` field, new in 2.0,
-#: weighs 0 there so that 1.0's scores stay). ``scoring.BM25F_RANKING`` weighs it 2.
-DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "lead": 0.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
-#: diplosearch 1.0's weights (the same as the default's).
-FIELD_BOOSTS_1_0: dict[str, float] = dict(DEFAULT_FIELD_BOOSTS)
+#: default ranking (``scoring.DEFAULT_RANKING``). The lead and quotations are also in the
+#: body, so a word there counts lead + body or quotes + body; the title weighs more than
+#: a lead word (2 + 1), so a title match outranks the same match anywhere in the body.
+#: Why these values: README "Ranking" and benchmarks/README.md.
+DEFAULT_FIELD_BOOSTS: dict[str, float] = {"title": 4.0, "lead": 2.0, "quotes": 1.0, "captions": 1.5, "body": 1.0}
+#: diplosearch 1.0's weights (it had no ``lead`` field: weight 0 keeps its scores).
+FIELD_BOOSTS_1_0: dict[str, float] = {"title": 3.0, "lead": 0.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
 TEXT_FIELDS: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
 #: Sentences of the body that make up the ``lead`` field.
 LEAD_SENTENCES = 2

@@ -47,7 +47,7 @@ from whoosh.util.numeric import byte_to_length
 
 import diplosearch.query as q
 from .errors import QueryError
-from .schema import FIELD_BOOSTS_1_0
+from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
 from .spelling import Neighbour, expansions
@@ -60,10 +60,6 @@ _IDF_CACHE_LIMIT = 200_000
 FUZZY_BOOST = 0.5
 
 
-#: The default weight of each text field (``Ranking.boosts``).
-FIELD_WEIGHTS: Mapping[str, float] = {"title": 3.0, "lead": 2.0, "quotes": 2.0, "captions": 1.5, "body": 1.0}
-
-
 @attrs.frozen
 class Ranking:
     """How documents are scored and ordered (see the module docstring).
@@ -74,8 +70,9 @@ class Ranking:
 
     k1: float = 1.2
     b: float = 0.75
-    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(FIELD_WEIGHTS))
-    """Weight of each field; a field not named weighs 1."""
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
+    """Weight of each field (default :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`);
+    a field not named weighs 1."""
     coordination: Literal["strict", "off", "soft"] = attrs.field(
         default="soft", validator=attrs.validators.in_(("strict", "off", "soft")))
     soft_power: float = 0.5
@@ -91,15 +88,13 @@ class Ranking:
 WHOOSH_RANKING = Ranking(
     k1=1.2, b=0.75, boosts=dict(FIELD_BOOSTS_1_0), coordination="strict", model="per_field",
 )
-#: One BM25F (k1 1.2, b 0.75) over :data:`FIELD_WEIGHTS` (lead 2), soft coordination
-#: with power 0.5 (``Ranking()``). Chosen on FacQA and all CLICK-ID titles
-#: (``benchmarks/relevance.py --tune``, benchmarks/README.md): +0.026 MRR@10 on
-#: CLICK-ID over 1.0. Opt-in for now (``search(..., ranking=BM25F_RANKING)``): it
-#: changes orderings 1.0's users rely on (a match in the lead counts as much as one in
-#: the title) that have not been reviewed yet.
+#: One BM25F (k1 1.2, b 0.75) over :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`
+#: (lead 2), soft coordination with power 0.5 (``Ranking()``). Chosen on FacQA and all
+#: CLICK-ID titles (``benchmarks/relevance.py --tune``, benchmarks/README.md): +0.026
+#: MRR@10 on CLICK-ID over 1.0, +0.003 on FacQA.
 BM25F_RANKING = Ranking()
-#: The ranking a search uses unless told otherwise: 1.0's.
-DEFAULT_RANKING = WHOOSH_RANKING
+#: The ranking a search uses unless told otherwise.
+DEFAULT_RANKING = BM25F_RANKING
 
 
 @attrs.frozen(eq=False)
