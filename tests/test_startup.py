@@ -51,3 +51,57 @@ def test_build_mark_ranges_check_agrees() -> None:
         capture_output=True, text=True, env=subprocess_env(REPO),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# Modules only writing or reading input files needs: a process that searches loads none.
+WRITE_ONLY_MODULES = (
+    "diplosearch.ingest",
+    "diplosearch.ingest.article",
+    "diplosearch.ingest.files",
+    "diplosearch.store.parallel",
+    "diplosearch.store.locking",
+    "whoosh.writing",
+)
+
+
+def loaded_modules(code: str, *args: str) -> set[str]:
+    """The modules a new interpreter has loaded after running ``code``."""
+    script = code + "\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, env=subprocess_env(REPO), check=True,
+    )
+    return set(proc.stdout.split())
+
+
+def test_import_loads_neither_numpy_nor_writing_machinery() -> None:
+    loaded = loaded_modules("import diplosearch")
+    assert "numpy" not in loaded
+    assert loaded.isdisjoint(WRITE_ONLY_MODULES), loaded & set(WRITE_ONLY_MODULES)
+
+
+def test_lazy_names_resolve_to_their_modules() -> None:
+    import diplosearch
+    import diplosearch.ingest
+    import diplosearch.scoring
+
+    assert diplosearch.read_documents is diplosearch.ingest.read_documents
+    assert diplosearch.parse_article is diplosearch.ingest.parse_article
+    assert diplosearch.Ranking is diplosearch.scoring.Ranking
+    assert set(diplosearch.__all__) <= set(dir(diplosearch))
+    with pytest.raises(AttributeError):
+        diplosearch.no_such_name  # noqa: B018
+
+
+def test_searching_an_index_loads_no_writing_machinery(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    loaded = loaded_modules(
+        "import sys, diplosearch\n"
+        "hits = diplosearch.open_index(sys.argv[1]).search('diplomasi').hits\n"
+        "assert [h.id for h in hits] == ['a1'], hits",
+        str(tmp_path / "ix"),
+    )
+    assert "numpy" in loaded  # the scorer ran
+    assert loaded.isdisjoint(WRITE_ONLY_MODULES), loaded & set(WRITE_ONLY_MODULES)
