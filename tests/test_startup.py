@@ -6,7 +6,9 @@ they replace, and importing diplosearch must not load what a search does not nee
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -14,7 +16,9 @@ import unicodedata
 import pytest
 
 from conftest import REPO, subprocess_env
-from diplosearch.analysis import analyzer, marks
+from diplosearch.analysis import analyzer, lexicon, marks
+
+LEXICON_DIR = REPO / "src" / "diplosearch" / "data" / "lexicon"
 
 
 def test_recorded_mark_ranges_equal_a_fresh_scan() -> None:
@@ -51,6 +55,41 @@ def test_build_mark_ranges_check_agrees() -> None:
         capture_output=True, text=True, env=subprocess_env(REPO),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_shipped_compact_lexicon_equals_the_parsed_text() -> None:
+    text = (LEXICON_DIR / "roots.txt").read_text("utf-8")
+    compact = lexicon.lexicon_from_compact(json.loads((LEXICON_DIR / "roots.json").read_text("utf-8")), text)
+    assert compact is not None, "roots.json is stale: python scripts/build_lexicon.py --compact-only"
+    parsed = lexicon.parse_lexicon(text)
+    assert compact.roots == parsed.roots
+    assert compact.patterns == parsed.patterns
+    assert compact.digest == parsed.digest == lexicon.lexicon_digest()
+
+
+def test_build_script_writes_the_shipped_compact_lexicon(tmp_path) -> None:
+    shutil.copy(LEXICON_DIR / "roots.txt", tmp_path / "roots.txt")
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "build_lexicon.py"), "--compact-only", "--out", str(tmp_path)],
+        check=True, capture_output=True, env=subprocess_env(tmp_path),
+    )
+    assert (tmp_path / "roots.json").read_bytes() == (LEXICON_DIR / "roots.json").read_bytes()
+
+
+def test_compact_lexicon_of_other_text_or_format_is_not_used() -> None:
+    text = "kata\tMk\nrumah\n"
+    data = lexicon.compact_form(text)
+    assert lexicon.lexicon_from_compact(data, text) == lexicon.parse_lexicon(text)
+    assert lexicon.lexicon_from_compact(data, text + "meja\n") is None  # roots.txt changed since
+    assert lexicon.lexicon_from_compact({**data, "format": lexicon.COMPACT_FORMAT + 1}, text) is None
+    assert lexicon.lexicon_from_compact({**data, "roots": ["kata", "rumah"]}, text) is None
+    assert lexicon.lexicon_from_compact(None, text) is None
+
+
+def test_loaded_lexicon_is_the_parsed_text() -> None:
+    text = (LEXICON_DIR / "roots.txt").read_text("utf-8")
+    loaded, parsed = lexicon.load_lexicon(), lexicon.parse_lexicon(text)
+    assert (loaded.roots, loaded.patterns, loaded.digest) == (parsed.roots, parsed.patterns, parsed.digest)
 
 
 # Modules only writing or reading input files needs: a process that searches loads none.
