@@ -144,3 +144,17 @@ def test_searching_an_index_loads_no_writing_machinery(tmp_path) -> None:
     )
     assert "numpy" in loaded  # the scorer ran
     assert loaded.isdisjoint(WRITE_ONLY_MODULES), loaded & set(WRITE_ONLY_MODULES)
+
+
+def test_searching_does_not_load_the_explainer_until_a_hit_is_explained(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    code = (
+        "import sys, diplosearch\n"
+        "hit = diplosearch.open_index(sys.argv[1]).search('diplomasi').hits[0]\n"
+        "assert 'diplosearch.scoring_explain' not in sys.modules\n"
+        "assert abs(hit.explain().score - hit.score) < 1e-6\n"
+    )
+    assert "diplosearch.scoring_explain" in loaded_modules(code, str(tmp_path / "ix"))
