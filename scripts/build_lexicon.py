@@ -15,6 +15,11 @@ and writes, under ``src/diplosearch/data/lexicon/``:
     ``tuduh<TAB>DakoMakoPaoTao_a``: a prefix letter then the suffixes it occurs with.
     Entries are the .dic words lower-cased; entries that are not plain lower-case
     Latin words (optionally hyphenated, as in ``kura-kura``) are dropped.
+``roots.json``
+    The same lexicon in a form about five times faster to load (the roots as one
+    string, the patterns decoded, the sha256 of ``roots.txt``): see
+    ``diplosearch.analysis.lexicon``. ``--compact-only`` rewrites just this file from
+    the ``roots.txt`` already there.
 ``PROVENANCE``
     Source package, authors, licence, the transformation and the sha256 of the inputs.
 
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import json
 import re
 import sys
 import textwrap
@@ -39,6 +45,7 @@ if importlib.util.find_spec("diplosearch") is None:
     sys.path.insert(0, str(REPO / "src"))
 
 # The pattern letters and their text form are the format the stemmer reads: one definition.
+from diplosearch.analysis.lexicon import compact_form  # noqa: E402
 from diplosearch.analysis.morphology import (  # noqa: E402
     NO_PREFIX_LETTER,
     NO_SUFFIX_LETTER,
@@ -227,6 +234,7 @@ def build(hunspell_dir: Path, out_dir: Path, package_version: str, deb: Path | N
             kept += 1
             patterns = encode_patterns(derivation_patterns(word, entries[word], affixes))
             out.write(f"{word}\t{patterns}\n" if patterns else f"{word}\n")
+    write_compact(out_dir)
     (out_dir / "PROVENANCE").write_text(
         PROVENANCE.format(
             version=package_version,
@@ -293,6 +301,9 @@ Transformation (scripts/build_lexicon.py, deterministic)
 {derived_list}
   - duplicates (entries differing only in case) are merged; the result is sorted.
   {entries} entries. No other source was used.
+  roots.json is the same lexicon in a form faster to load (made from roots.txt by
+  the same script, under the same licence; used only while the sha256 of roots.txt
+  it records matches).
 
 To rebuild
   apt-get download hunspell-id && dpkg -x hunspell-id_*.deb /tmp/hunspell-id
@@ -302,15 +313,30 @@ To rebuild
 """
 
 
+def write_compact(out_dir: Path) -> Path:
+    """Write ``roots.json`` (the fast-loading form) from the ``roots.txt`` in ``out_dir``."""
+    text = (out_dir / "roots.txt").read_text("utf-8")
+    path = out_dir / "roots.json"
+    path.write_text(json.dumps(compact_form(text), ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("hunspell_dir", type=Path, help="directory holding id_ID.dic and id_ID.aff")
+    parser.add_argument("hunspell_dir", type=Path, nargs="?", help="directory holding id_ID.dic and id_ID.aff")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     parser.add_argument(
         "--package-version", default="1:7.5.0-1", help="the hunspell-id package version, for PROVENANCE"
     )
     parser.add_argument("--deb", type=Path, help="the downloaded .deb, to record its sha256 in PROVENANCE")
+    parser.add_argument("--compact-only", action="store_true",
+                        help="only rewrite roots.json from the roots.txt in --out (no Hunspell files needed)")
     args = parser.parse_args(argv)
+    if args.compact_only:
+        print(f"wrote {write_compact(args.out)}")
+        return 0
+    if args.hunspell_dir is None:
+        parser.error("the Hunspell directory is required (or --compact-only)")
     for name in ("id_ID.dic", "id_ID.aff"):
         if not (args.hunspell_dir / name).is_file():
             parser.error(f"{args.hunspell_dir / name} not found")

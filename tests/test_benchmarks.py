@@ -6,6 +6,7 @@ when not installed). No test asserts a time.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -14,8 +15,10 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
+import common  # noqa: E402
 import data  # noqa: E402  (puts src/ on the path through common)
 import engines  # noqa: E402
+import first_query  # noqa: E402
 import metrics  # noqa: E402
 import relevance  # noqa: E402
 import speed  # noqa: E402
@@ -222,6 +225,22 @@ def test_speed_children_build_query_and_add(tmp_path: Path) -> None:
     # Results written before CPU time and load were recorded still print.
     older = {**run, "build": {k: v for k, v in built.items() if k not in ("cpu_seconds", "load_average_before", "parallel")}}
     assert "| diplosearch" in speed.tables({"runs": [older], "query_count": 3})
+
+
+def test_first_query_times_each_step_of_new_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(diplosearch.Document(id=doc_id, title=doc_id.title(), body=body) for doc_id, body in CORPUS)
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    first_query.main(["--index", str(tmp_path / "ix"), "--runs", "2", "--query", "pajak kendaraan",
+                      "--src", f"here={common.REPO / 'src'}", "--output", "fq.json"])
+    result = json.loads((tmp_path / "results" / "fq.json").read_text("utf-8"))
+    runs = result["sources"]["here"]["runs"]
+    assert len(runs) == 2 and all(run["hits"] > 0 for run in runs)
+    for run in runs:
+        assert run["total"] == pytest.approx(sum(run[step] for step in ("interpreter", "import", "open", "search")), abs=0.5)
+    assert set(result["sources"]["here"]["summary"]) == set(first_query.STEPS)
 
 
 def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

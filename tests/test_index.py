@@ -223,17 +223,17 @@ def test_a_closed_index_refuses_work(tmp_path: Path):
 
 
 def test_update_does_not_recreate_a_document_deleted_before_it_takes_the_lock(ix, monkeypatch):
-    from diplosearch.store import index as store_index
+    from diplosearch.store import parallel
 
     ix.add(doc("a1", body="versi pertama"))
     other = open_index(ix.path)
-    real_helpers = store_index.Helpers
+    real_helpers = parallel.Helpers
 
     def deleting_first(*args, **kwargs):  # type: ignore[no-untyped-def]
         other.delete("a1")  # another writer deletes the document just before update writes
         return real_helpers(*args, **kwargs)
 
-    monkeypatch.setattr(store_index, "Helpers", deleting_first)
+    monkeypatch.setattr(parallel, "Helpers", deleting_first)
     with pytest.raises(diplosearch.DocumentError, match="a1"):
         ix.update(doc("a1", body="versi kedua"))
     other.close()

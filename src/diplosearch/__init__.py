@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
 from .documents import Document, InputProblem, Quote
-from .ingest import parse_article, read_documents, read_jsonl_stream
 from .errors import (
     CorruptIndexError,
     DiplosearchError,
@@ -32,16 +33,38 @@ from .store.index import Index
 from .store.integrity import CheckReport
 from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
+if TYPE_CHECKING:
+    from .ingest import parse_article, read_documents, read_jsonl_stream
+    from .scoring import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
+
 __version__ = "1.0.0"
+
+# Names imported on first use (PEP 562): a process that only searches never loads the
+# file and article parsers, and `import diplosearch` does not load numpy for the ranking.
+_LAZY = {
+    "parse_article": "ingest",
+    "read_documents": "ingest",
+    "read_jsonl_stream": "ingest",
+    "Ranking": "scoring",
+    "DEFAULT_RANKING": "scoring",
+    "BM25F_RANKING": "scoring",
+    "WHOOSH_RANKING": "scoring",
+}
 
 
 def __getattr__(name: str) -> object:
-    # The ranking needs numpy; importing it only when asked keeps `import diplosearch` light.
-    if name in ("Ranking", "DEFAULT_RANKING", "BM25F_RANKING", "WHOOSH_RANKING"):
-        from . import scoring
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'diplosearch' has no attribute {name!r}")
+    import importlib
 
-        return getattr(scoring, name)
-    raise AttributeError(f"module 'diplosearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once found, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

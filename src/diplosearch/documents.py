@@ -14,6 +14,7 @@ nothing from it.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import re
 
@@ -51,15 +52,20 @@ _MONTHS = {
 }  # fmt: skip
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _TIME_RE = r"(?:[T\s,|]+(?:pukul\s+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?)?"
-_DATE_PATTERNS = [
-    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})" + _TIME_RE, re.IGNORECASE),
-    re.compile(r"\b(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})\b" + _TIME_RE, re.IGNORECASE),
-    re.compile(
-        rf"\b(?P<d>\d{{1,2}})[\s/.-]*(?P<mon>{_MONTH_RE})\.?[\s/.,-]*(?P<y>\d{{4}}|\d{{2}})\b" + _TIME_RE,
-        re.IGNORECASE,
-    ),
-    re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})\b" + _TIME_RE, re.IGNORECASE),
-]
+
+
+@functools.cache
+def _date_patterns() -> tuple[re.Pattern[str], ...]:
+    # Compiled on first use: a process that only searches never parses a date this way.
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in _DATE_PATTERN_TEXTS)
+
+
+_DATE_PATTERN_TEXTS = (
+    r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})" + _TIME_RE,
+    r"\b(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})\b" + _TIME_RE,
+    rf"\b(?P<d>\d{{1,2}})[\s/.-]*(?P<mon>{_MONTH_RE})\.?[\s/.,-]*(?P<y>\d{{4}}|\d{{2}})\b" + _TIME_RE,
+    rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})\b" + _TIME_RE,
+)
 # Dates are searched for, not matched whole ("Senin, 17 Desember 2023 | 10:30 WIB"),
 # so a long string is an article rather than a date and is not searched.
 _MAX_DATE_TEXT = 80
@@ -103,7 +109,7 @@ def parse_date(text: str) -> _dt.datetime | None:
         return _naive(_dt.datetime.fromisoformat(text))
     except ValueError:
         pass
-    for pattern in _DATE_PATTERNS:
+    for pattern in _date_patterns():
         match = pattern.search(text)
         if match is None:
             continue

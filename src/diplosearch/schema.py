@@ -19,7 +19,6 @@ from whoosh import fields as wf
 
 from .analysis.analyzer import IndonesianAnalyzer
 from .documents import Document, Quote
-from .ingest.article import first_sentences
 
 #: Fields searched when a query names none, and how much a match in each counts in the
 #: default ranking (``scoring.DEFAULT_RANKING``). The lead and quotations are also in the
@@ -70,6 +69,8 @@ def build_schema(analyzer: IndonesianAnalyzer) -> wf.Schema:
 def lead_text(body: str) -> str:
     """What the ``lead`` field indexes: the first :data:`LEAD_SENTENCES` sentences of ``body``
     (news puts the gist there, so words in it count more than the rest of the body)."""
+    from .ingest.article import first_sentences  # only writers need the article parser
+
     return first_sentences(body, LEAD_SENTENCES)
 
 

@@ -219,9 +219,13 @@ def _suggestion(query: str, parsed: ParsedQuery, commit: object) -> str | None:
 
 def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Callable[[], Explanation]":
     """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched."""
-    from .scoring_explain import explain
 
-    return lambda: explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
+    def explain_hit() -> "Explanation":
+        from .scoring_explain import explain  # imported when a hit is explained, not per search
+
+        return explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
+
+    return explain_hit
 
 
 def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[float], matched: list[int],

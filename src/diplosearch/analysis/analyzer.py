@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import unicodedata
 from typing import Collection, Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 
 from .cache import CACHE_LIMIT, remember
+from .marks import mark_ranges
 from .normalize import LONE_SURROGATE, normalize_token
 from .reduplication import fold_reduplication
 from .stemmer import WordStemmer, default_stemmer
@@ -30,23 +30,18 @@ from .stopwords import default_stopwords
 PIPELINE_VERSION = "2"
 
 
-def _combining_marks(codes: range) -> str:
-    """A regex character class body matching every combining mark (Mn, Mc, Me) in ``codes``."""
-    ranges: list[list[int]] = []
-    for code in codes:
-        if unicodedata.category(chr(code))[0] == "M":
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
+def _character_class(ranges: list[tuple[int, int]]) -> str:
+    """A regex character class body matching the code points of ``ranges``."""
     return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
 
 
-# Marks exist below U+30000 and in U+E0100-E01EF only. re matches a class of
-# BMP characters with a bitmap but checks a class reaching beyond the BMP range by
-# range, so the two halves are kept apart for the fast test below.
-_BMP_MARKS = _combining_marks(range(0x10000))
-_ASTRAL_MARKS = _combining_marks(range(0x10000, 0x30000)) + _combining_marks(range(0xE0100, 0xE01F0))
+# Combining marks (see marks.py: listed per Unicode version, scanning for them costs a
+# process tens of ms). re matches a class of BMP characters with a bitmap but checks a
+# class reaching beyond the BMP range by range, so the two halves are kept apart for
+# the fast test below.
+_MARK_RANGES = mark_ranges()
+_BMP_MARKS = _character_class([r for r in _MARK_RANGES if r[1] < 0x10000])
+_ASTRAL_MARKS = _character_class([r for r in _MARK_RANGES if r[0] >= 0x10000])
 _MARKS = _BMP_MARKS + _ASTRAL_MARKS
 # A word: letters and digits, with combining marks inside it (decomposed accents
 # as macOS writes them, Devanagari vowel signs), which \w does not match.

@@ -35,7 +35,6 @@ from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
 from ..documents import Document, InputProblem, validate_document
-from ..ingest import read_documents
 from ..errors import (
     CorruptIndexError,
     DocumentError,
@@ -54,10 +53,8 @@ from ..schema import (
 )
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
-from .locking import WriteSession, take_write_lock
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
-from .parallel import Helpers
 from .snapshot import SnapshotHolder, Using
 from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
@@ -414,6 +411,10 @@ class Index:
         total = len(docs) if hasattr(docs, "__len__") else None  # type: ignore[arg-type]
         report = ReportBuilder(progress, total, report_repeats)
         pending = iter(docs)
+        # Writing machinery (helper processes, the write lock, file readers) is imported
+        # by the first write: a process that only searches never loads it.
+        from .parallel import Helpers
+
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
             while not self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing):
@@ -522,6 +523,8 @@ class Index:
         ``workers`` and ``progress`` (whose ``total`` is None here) are as for
         :meth:`add_many`.
         """
+        from ..ingest import read_documents
+
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         # read_documents reports each repeated id itself, naming both inputs.
@@ -547,6 +550,8 @@ class Index:
         # document written meanwhile is not lost with the old directory (a writer
         # waiting for the lock then writes into the new index). Only the lock: a
         # writer's clean-up would run on whatever directory is at ``path`` by then.
+        from .locking import take_write_lock
+
         lock = take_write_lock(self.path, time.monotonic() + self.writer_timeout, self.writer_timeout)
         try:
             docs = list(self.documents())
@@ -558,6 +563,8 @@ class Index:
         return len(docs)
 
     def _writer(self):  # type: ignore[no-untyped-def]
+        from .locking import WriteSession
+
         return WriteSession(self)
 
 
