@@ -247,8 +247,12 @@ def child_main(args: argparse.Namespace) -> int:
 def run_child(*arguments: str) -> tuple[dict[str, object], float]:
     """Run one measuring step in a new interpreter; returns its result and its start time."""
     command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    # An installed package has its bytecode compiled; with PYTHONDONTWRITEBYTECODE set
+    # (as on some CI machines) every child would compile every module again, and the
+    # time to first query would measure the compiler.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.time()
-    proc = subprocess.run(command, capture_output=True, text=True)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(arguments)} failed:\n{proc.stderr[-3000:]}")
     line = next(l for l in reversed(proc.stdout.splitlines()) if l.startswith("RESULT "))
