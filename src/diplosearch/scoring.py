@@ -143,6 +143,8 @@ class CommitColumns:
         self.segments: tuple[SegmentView, ...] = tuple(views)
         self.doc_count_all = sum(v.columns.doc_count for v in views)
         fields = {f for v in views for f in v.columns.fields}
+        #: Every text field some segment holds, sorted.
+        self.field_names: tuple[str, ...] = tuple(sorted(fields))
         # Whoosh: avg_field_length = total / doc_count_all, and 1 when that is 0
         self.average_lengths = {
             f: (sum(v.columns.fields[f].total_length for v in views if f in v.columns.fields)
