@@ -185,6 +185,19 @@ def test_the_deletion_index_finds_terms_within_the_edit_distance():
     assert edit_distance("banjir", "bantuan", 2) == 3
 
 
+def test_a_lookup_probes_with_the_keys_the_vocabulary_was_filed_under():
+    import numpy as np
+
+    from diplosearch.spelling import PREFIX_CHARS, _code_points, _deletion_keys, _probe_keys
+
+    words = ["ab", "abc", "presiden", "kebakaran", "aa", "aaaaaaaaa", "café", "ｐｒｅｓｉｄｅｎ", "\U0001d4d0bcd", "z" * 7]
+    for word in words:
+        for two_edits in (False, True):
+            length = min(len(word), PREFIX_CHARS)
+            filed, _rows = _deletion_keys(_code_points([word]), np.array([length]), np.array([two_edits]))
+            assert sorted(_probe_keys(word[:length], two_edits)) == sorted(filed.tolist()), (word, two_edits)
+
+
 def _full_table_distance(a: str, b: str) -> int:
     """Optimal string alignment distance by the whole textbook table (slow, plain)."""
     table = [[i + j if i == 0 or j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]

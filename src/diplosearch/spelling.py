@@ -149,6 +149,27 @@ def _deletion_keys(codes: np.ndarray, lengths: np.ndarray, two_edits: np.ndarray
     return np.concatenate(keys), np.concatenate(owners)
 
 
+_POWER_INTS = [int(power) for power in _POWERS]
+_WRAP = 2**64 - 1
+
+
+def _probe_keys(prefix: str, two_edits: bool) -> list[int]:
+    """The keys :func:`_deletion_keys` gives one word's ``prefix`` (at most
+    :data:`PREFIX_CHARS` characters), in plain Python: for the one word of a lookup,
+    a few dozen sums cost less than the array machinery made for the vocabulary."""
+    codes = [ord(character) for character in prefix]
+
+    def key(kept: list[int]) -> int:
+        return sum(code * power for code, power in zip(kept, _POWER_INTS)) & _WRAP
+
+    keys = [key(codes)]
+    for a in range(len(codes)):
+        keys.append(key(codes[:a] + codes[a + 1 :]))
+        if two_edits:
+            keys.extend(key(codes[:a] + codes[a + 1 : b] + codes[b + 1 :]) for b in range(a + 1, len(codes)))
+    return keys
+
+
 def _fileable(term: str) -> bool:
     return len(term) >= MIN_TERM_CHARS and term.isalpha()
 
@@ -195,7 +216,7 @@ class Neighbourhood:
             return []
         max_edits = min(max_edits, 2)
         length = min(len(word), PREFIX_CHARS)
-        probes, _rows = _deletion_keys(_code_points([word]), np.array([length]), np.array([max_edits >= 2]))
+        probes = np.array(_probe_keys(word[:length], max_edits >= 2), np.uint64)
         starts = np.searchsorted(self._hashes, probes, side="left")
         ends = np.searchsorted(self._hashes, probes, side="right")
         candidates = np.unique(np.concatenate([self._owners[a:b] for a, b in zip(starts, ends)] or [np.zeros(0, np.int32)]))
