@@ -288,6 +288,17 @@ def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tup
     rows = _postings(view, fields, text)
     if not rows:
         return _NO_DOCS, _NO_PARTS
+    if len(rows) == 1:  # one field (a phrase's word, a field: prefix): no gathering
+        field, fc, start, end = rows[0]
+        docs = fc.docs[start:end]
+        tf = fc.weights[start:end].astype(np.float64)
+        norm = commit.length_norm(view, field, ranking)[docs]
+        if ranking.model == "per_field":
+            parts = (commit.field_idf(field, text) * ((tf * (ranking.k1 + 1)) / (tf + norm))) * ranking.weight(field)
+        else:
+            parts = ranking.weight(field) * tf / norm
+        parts.flags.writeable = False
+        return docs, parts
     held = [field for field, *_rest in rows]
     counts = [end - start for _field, _fc, start, end in rows]
     docs = np.concatenate([fc.docs[start:end] for _field, fc, start, end in rows])
