@@ -38,6 +38,7 @@ normalisation drops them): ``kota kota`` scores as ``kota``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Literal, Mapping, Sequence
 
@@ -299,19 +300,25 @@ def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tup
             parts = ranking.weight(field) * tf / norm
         parts.flags.writeable = False
         return docs, parts
-    held = [field for field, *_rest in rows]
-    counts = [end - start for _field, _fc, start, end in rows]
     docs = np.concatenate([fc.docs[start:end] for _field, fc, start, end in rows])
     tf = np.concatenate([fc.weights[start:end] for _field, fc, start, end in rows]).astype(np.float64)
-    field_of = np.repeat(np.arange(len(rows)), counts)
-    norm = commit.field_norms(view, tuple(held), ranking)[field_of, docs]
-    weights = np.array([ranking.weight(field) for field in held])[field_of]
+    norm = np.concatenate([commit.length_norm(view, field, ranking).take(fc.docs[start:end])
+                           for field, fc, start, end in rows])
+    # Each field's idf and weight multiply its own run of postings, in place.
+    bounds = [0, *itertools.accumulate(end - start for _field, _fc, start, end in rows)]
     if ranking.model == "per_field":
         # whoosh.scoring.bm25, the same operations in the same order, then the weight
-        idf = np.array([commit.field_idf(field, text) for field in held])[field_of]
-        parts = (idf * ((tf * (ranking.k1 + 1)) / (tf + norm))) * weights
+        parts = (tf * (ranking.k1 + 1)) / (tf + norm)
+        for (field, *_rest), low, high in zip(rows, bounds, bounds[1:]):
+            run = parts[low:high]
+            np.multiply(commit.field_idf(field, text), run, out=run)
+            np.multiply(run, ranking.weight(field), out=run)
     else:
-        parts = weights * tf / norm
+        parts = tf
+        for (field, *_rest), low, high in zip(rows, bounds, bounds[1:]):
+            run = parts[low:high]
+            np.multiply(ranking.weight(field), run, out=run)
+        parts /= norm
     docs.flags.writeable = parts.flags.writeable = False
     return docs, parts
 
