@@ -134,15 +134,42 @@ def _reference_expand(text, words, start, end, max_chars):
     return new_start, new_end
 
 
+def _reference_windows(matches, max_chars, count):
+    """Choosing passages as the first snippet builder did: every window from scratch."""
+    candidates = []
+    for first in range(len(matches)):
+        end = first
+        while end + 1 < len(matches) and matches[end + 1].end - matches[first].start <= max_chars:
+            end += 1
+        window = matches[first : end + 1]
+        candidates.append((len({t.term for t in window}), len(window), -matches[first].start, first, end))
+    candidates.sort(reverse=True)
+    chosen = []
+    for *_ignored, first, end in candidates:
+        start_char, end_char = matches[first].start, matches[end].end
+        if all(end_char <= s or start_char >= e for s, e in chosen):
+            chosen.append((start_char, end_char))
+        if len(chosen) == count:
+            break
+    return sorted(chosen)
+
+
 def reference_snippets(document, terms, analyzer, count=2, max_chars=200, markers=("[[", "]]"), snippet_format="text"):
     """make_snippets the slow, straightforward way: analyse every token of every field
     and list every word, then choose, widen and mark passages as make_snippets does."""
     from diplosearch.analysis.analyzer import token_pattern_for
-    from diplosearch.highlight import HTML_MARKERS, _best_windows, _dedupe, _escape_html, _field_texts, _mark
+    from diplosearch.highlight import HTML_MARKERS, _dedupe, _escape_html, _mark
+    from diplosearch.schema import MAX_INDEXED_CHARS
 
     escape = _escape_html if snippet_format == "html" else (lambda text: text)
     markers = HTML_MARKERS if snippet_format == "html" else markers
-    texts = _field_texts(document)
+    texts = {
+        "body": document.body,
+        "quotes": "\n".join(q.text for q in document.quotes),
+        "captions": "\n".join(document.captions),
+        "title": document.title,
+    }
+    texts = {name: text[:MAX_INDEXED_CHARS] for name, text in texts.items()}
     for name in ("body", "quotes", "captions", "title"):
         text = texts[name]
         matches = [t for t in analyzer.tokens(text) if t.term in terms]
@@ -150,7 +177,7 @@ def reference_snippets(document, terms, analyzer, count=2, max_chars=200, marker
             continue
         words = [m.span() for m in token_pattern_for(text).finditer(text)]
         snippets = []
-        for start, end in _best_windows(matches, max_chars, count):
+        for start, end in _reference_windows(matches, max_chars, count):
             lo, hi = _reference_expand(text, words, start, end, max_chars)
             spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))

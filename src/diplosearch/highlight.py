@@ -23,9 +23,9 @@ from __future__ import annotations
 import functools
 import html
 import re
-from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
-from .analysis.analyzer import AnalyzedToken, token_pattern_for
+from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken, token_pattern_for
 from .errors import InvalidArgumentError
 from .schema import MAX_INDEXED_CHARS
 
@@ -42,36 +42,43 @@ SnippetFormat = Literal["text", "html"]
 # NamedTuple's own constructor is Python code; this builds the same object in C.
 _make_token = functools.partial(tuple.__new__, AnalyzedToken)
 
-# Fields a snippet may come from, best first: body prose reads best, the title
-# is already shown next to every hit.
-_SNIPPET_SOURCES = ("body", "quotes", "captions", "title")
-
-
-def _field_texts(document: "Document") -> dict[str, str]:
+def _field_texts(document: "Document") -> Iterator[tuple[str, str]]:
+    """(name, text) of each field a snippet may come from, best first, made only when
+    reached (most snippets come from the body)."""
     # Only the indexed part of a field can hold a match, so only it is looked at: a
     # snippet then costs at most MAX_INDEXED_CHARS of scanning, however long the
     # stored text (a 49 MB record made every query that hit it take 40 s).
-    texts = {
-        "body": document.body,
-        "quotes": "\n".join(q.text for q in document.quotes),
-        "captions": "\n".join(document.captions),
-        "title": document.title,
-    }
-    return {name: text[:MAX_INDEXED_CHARS] for name, text in texts.items()}
+    yield "body", document.body[:MAX_INDEXED_CHARS]
+    yield "quotes", "\n".join(q.text for q in document.quotes)[:MAX_INDEXED_CHARS]
+    yield "captions", "\n".join(document.captions)[:MAX_INDEXED_CHARS]
+    yield "title", document.title[:MAX_INDEXED_CHARS]
 
 
 def _best_windows(
     matches: Sequence[AnalyzedToken], max_chars: int, count: int
 ) -> list[tuple[int, int]]:
-    """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first."""
+    """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first.
+
+    The window from each match reaches the last match ending within ``max_chars`` of its
+    start; matches are in text order, so that last match only moves forward, and the
+    window's terms are counted as it slides."""
     candidates = []
+    held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
+    end = -1
     for first in range(len(matches)):
-        end = first
-        while end + 1 < len(matches) and matches[end + 1].end - matches[first].start <= max_chars:
+        if first:
+            left = matches[first - 1].term
+            held[left] -= 1
+            if not held[left]:
+                del held[left]
+        if end < first:
+            end = first
+            held[matches[first].term] = held.get(matches[first].term, 0) + 1
+        start = matches[first].start
+        while end + 1 < len(matches) and matches[end + 1].end - start <= max_chars:
             end += 1
-        window = matches[first : end + 1]
-        distinct = len({t.term for t in window})
-        candidates.append((distinct, len(window), -matches[first].start, first, end))
+            held[matches[end].term] = held.get(matches[end].term, 0) + 1
+        candidates.append((len(held), end - first + 1, -start, first, end))
     candidates.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for *_ignored, first, end in candidates:
@@ -126,20 +133,18 @@ def _places(text: str, cores: frozenset[str]) -> list[int]:
     return places
 
 
-def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyzer",
-                    pattern: "re.Pattern[str] | None" = None) -> list[AnalyzedToken]:
+def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyzer") -> list[AnalyzedToken]:
     """The tokens of ``text`` that yield one of ``terms``, one entry per such term, in
     text order, as :meth:`IndonesianAnalyzer.tokens` gives them (position -1).
 
     Only the runs of text between blanks that hold a place where a term could stand
     (see ``_places``) are tokenised and analysed. A token never holds white space, so
     tokenising such a run alone finds exactly the tokens a scan of the whole text finds
-    there. ``pattern``: ``token_pattern_for(text)``, when the caller has it.
+    there.
     """
     wanted = frozenset(terms)
     if not wanted:
         return []
-    finditer = (token_pattern_for(text) if pattern is None else pattern).finditer
     find, rfind, terms_of, end_of_text = text.find, text.rfind, analyzer.terms_of, len(text)
     runs: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}  # run -> its matching tokens
     found: list[AnalyzedToken] = []
@@ -156,19 +161,23 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
         tokens = runs.get(run)
         if tokens is None:
             tokens = runs[run] = []
-            for token in finditer(run):
-                hits = tuple(term for term in terms_of(token.group()) if term in wanted)
-                if hits:
-                    tokens.append((*token.span(), hits))
+            # the run's own pattern: both split text without combining marks alike
+            for token in token_pattern_for(run).finditer(run):
+                raw_terms = terms_of(token.group())
+                if not wanted.isdisjoint(raw_terms):
+                    tokens.append((*token.span(), tuple(term for term in raw_terms if term in wanted)))
         for start, end, hits in tokens:
             found.extend([_make_token((term, -1, first + start, first + end)) for term in hits])
         floor = last
     return found
 
 
-def _expand(text: str, pattern: "re.Pattern[str]", start: int, end: int, max_chars: int) -> tuple[int, int]:
+def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
     """Widen [start, end) with context to about ``max_chars``, cutting only between
-    words. ``start`` and ``end`` are a token's start and a token's end (or both 0)."""
+    words. ``start`` and ``end`` are a token's start and a token's end (or both 0).
+
+    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only.
+    """
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
     if start - before <= 0:
@@ -176,19 +185,27 @@ def _expand(text: str, pattern: "re.Pattern[str]", start: int, end: int, max_cha
     else:
         # the first word starting at or after start - before (``start`` itself at the latest)
         new_start = start
-        for word in pattern.finditer(text, _restart_point(text, start - before)):
+        for word in TOKEN_PATTERN.finditer(text, _restart_point(text, start - before)):
             if word.start() >= start - before:
                 new_start = min(word.start(), start)
                 break
     if end + after >= len(text):
         new_end = len(text)
     else:
-        # the last word ending at or before end + after; those before ``end`` end by it
+        # the last word ending at or before end + after; those before ``end`` end by it.
+        # Looked for from the run before the last blank before that edge (its words end
+        # before the edge), then, when that run holds none, from ``end``.
         new_end = end
-        for word in pattern.finditer(text, end):
-            if word.end() > end + after:
+        restart = _restart_point(text, end + after, end)
+        if restart > end:
+            restart = _restart_point(text, restart - 1, end)
+        for restart in dict.fromkeys((restart, end)):
+            for word in TOKEN_PATTERN.finditer(text, restart):
+                if word.end() > end + after:
+                    break
+                new_end = word.end()
+            if new_end > end:
                 break
-            new_end = word.end()
     # A snippet that would begin mid-sentence after a line break starts on the new line.
     line_start = text.rfind("\n", new_start, start)
     if line_start != -1:
@@ -256,25 +273,24 @@ def make_snippets(
     escape = _escape_html if snippet_format == "html" else _unchanged
     if snippet_format == "html":
         markers = HTML_MARKERS
-    texts = _field_texts(document)
-    for name in _SNIPPET_SOURCES:
-        text = texts[name]
+    lead = ""
+    for name, text in _field_texts(document):
+        if name == "body" or (name == "title" and not lead):
+            lead = text
         if not text:
             continue
-        pattern = token_pattern_for(text)
-        matches = matching_tokens(text, terms, analyzer, pattern)
+        matches = matching_tokens(text, terms, analyzer)
         if not matches:
             continue
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, pattern, start, end, max_chars)
+            lo, hi = _expand(text, start, end, max_chars)
             spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
-    lead = texts["body"] or texts["title"]
     if not lead:
         return []
-    _lo, hi = _expand(lead, token_pattern_for(lead), 0, 0, max_chars)
+    _lo, hi = _expand(lead, 0, 0, max_chars)
     passage = _mark(lead, 0, hi, [], markers, escape)
     return [passage] if passage else []
 
