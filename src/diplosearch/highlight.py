@@ -10,12 +10,12 @@ text as stored (markers are not escaped: do not put such snippets into HTML);
 ``"html"`` escapes the text (``<``, ``>``, ``&``, quotes) and wraps matches in
 ``<mark>``...``</mark>``, so a snippet can go into a web page as it is.
 
-The cost of a snippet does not grow with the document: the tokens that can yield a
-query term are found by one regular-expression search for the places they could
-stand (see :func:`matching_tokens`), and word boundaries are found by tokenising only
-near a passage's edges. The tokenizer can restart at any place that is not inside a
-token (after white space, at a token's start or end) and finds there exactly the
-tokens a scan of the whole text finds.
+The text is not tokenised as a whole: the places a query term could stand are
+found with ``str.find`` (see :func:`matching_tokens`), only the runs between blanks
+holding one are tokenised and analysed, and word boundaries are found by tokenising
+only near a passage's edges. The tokenizer can restart at any place that is not
+inside a token (after white space, at a token's start or end) and finds there
+exactly the tokens a scan of the whole text finds.
 """
 
 from __future__ import annotations

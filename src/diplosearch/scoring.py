@@ -158,7 +158,6 @@ class CommitColumns:
         # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
-        self._stacked: dict[tuple[Any, ...], np.ndarray] = {}
         self._term_parts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._cached_postings = 0
 
@@ -235,13 +234,9 @@ class CommitColumns:
 
     def term_parts(self, view: SegmentView, text: str, fields: tuple[str, ...],
                    ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-        """(docs, parts) of ``text`` in ``view``: the postings of each of ``fields`` in
-        turn, and each posting's weighted part of the score (per-field model: the
-        field's BM25 score; BM25F model: the weighted, length-normalised frequency).
-
-        Remembered per commit (query terms recur, and the parts depend only on the
-        commit and the ranking), up to :data:`_TERM_CACHE_POSTINGS` postings in all.
-        """
+        """(docs, parts) of ``text``'s postings in each of ``fields`` in turn: each one's
+        weighted part of the score (per-field model: the field's BM25 score; BM25F: the
+        weighted, normalised frequency). Remembered per commit and ranking (terms recur)."""
         weights = tuple(ranking.weight(field) for field in fields)
         key = (id(view), text, fields, weights, ranking.k1, ranking.b, ranking.model)
         found = self._term_parts.get(key)
@@ -253,17 +248,6 @@ class CommitColumns:
             self._term_parts[key] = found
             self._cached_postings += len(found[0])
         return found
-
-    def field_norms(self, view: SegmentView, fields: tuple[str, ...], ranking: Ranking) -> np.ndarray:
-        """:meth:`length_norm` of each of ``fields`` (held by ``view``), one row per field
-        in that order, so one fancy index reads the norms of a term's postings in all."""
-        key = (id(view), fields, ranking.k1, ranking.b, ranking.model)
-        norms = self._stacked.get(key)
-        if norms is None:
-            norms = np.stack([self.length_norm(view, field, ranking) for field in fields])
-            norms.flags.writeable = False
-            self._stacked[key] = norms
-        return norms
 
 
 def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
@@ -289,17 +273,6 @@ def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tup
     rows = _postings(view, fields, text)
     if not rows:
         return _NO_DOCS, _NO_PARTS
-    if len(rows) == 1:  # one field (a phrase's word, a field: prefix): no gathering
-        field, fc, start, end = rows[0]
-        docs = fc.docs[start:end]
-        tf = fc.weights[start:end].astype(np.float64)
-        norm = commit.length_norm(view, field, ranking)[docs]
-        if ranking.model == "per_field":
-            parts = (commit.field_idf(field, text) * ((tf * (ranking.k1 + 1)) / (tf + norm))) * ranking.weight(field)
-        else:
-            parts = ranking.weight(field) * tf / norm
-        parts.flags.writeable = False
-        return docs, parts
     docs = np.concatenate([fc.docs[start:end] for _field, fc, start, end in rows])
     tf = np.concatenate([fc.weights[start:end] for _field, fc, start, end in rows]).astype(np.float64)
     norm = np.concatenate([commit.length_norm(view, field, ranking).take(fc.docs[start:end])
@@ -359,12 +332,9 @@ class _SegmentEvaluation:
     # -- leaves -------------------------------------------------------------------
 
     def _term_scores(self, text: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(mask, scores) of one term over ``fields`` in this segment.
-
-        ``np.bincount`` sums each document's field parts in field order from 0, as
-        adding field after field into a zeroed array does, so the sums are the same to
-        the last bit.
-        """
+        """(mask, scores) of one term over ``fields`` in this segment. ``np.bincount``
+        adds a document's field parts in field order from 0, as adding field after field
+        into a zeroed array did: the sums are the same to the last bit."""
         commit, view, ranking, size = self.commit, self.view, self.ranking, self.size
         docs, parts = commit.term_parts(view, text, tuple(fields), ranking)
         mask = np.zeros(size, bool)
