@@ -185,6 +185,42 @@ def test_the_deletion_index_finds_terms_within_the_edit_distance():
     assert edit_distance("banjir", "bantuan", 2) == 3
 
 
+def test_a_lookup_probes_with_the_keys_the_vocabulary_was_filed_under():
+    import numpy as np
+
+    from diplosearch.spelling import PREFIX_CHARS, _code_points, _deletion_keys, _probe_keys
+
+    words = ["ab", "abc", "presiden", "kebakaran", "aa", "aaaaaaaaa", "café", "ｐｒｅｓｉｄｅｎ", "\U0001d4d0bcd", "z" * 7]
+    for word in words:
+        for two_edits in (False, True):
+            length = min(len(word), PREFIX_CHARS)
+            filed, _rows = _deletion_keys(_code_points([word]), np.array([length]), np.array([two_edits]))
+            assert sorted(_probe_keys(word[:length], two_edits)) == sorted(filed.tolist()), (word, two_edits)
+
+
+def _full_table_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance by the whole textbook table (slow, plain)."""
+    table = [[i + j if i == 0 or j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+    return table[-1][-1]
+
+
+@pytest.mark.parametrize("alphabet, longest", [("ab", 6), ("abc", 4)])
+def test_edit_distance_equals_the_full_table_for_every_short_word_pair(alphabet, longest):
+    import itertools
+
+    words = ["".join(letters) for size in range(longest + 1) for letters in itertools.product(alphabet, repeat=size)]
+    for a in words:
+        for b in words:
+            exact = _full_table_distance(a, b)
+            for limit in (0, 1, 2, 3):
+                assert edit_distance(a, b, limit) == min(exact, limit + 1), (a, b, limit)
+
+
 # ----------------------------------------------------------------------------- similar
 
 

@@ -110,3 +110,126 @@ def test_html_snippets_escape_the_text_and_mark_matches(tmp_path):
     with pytest.raises(diplosearch.QueryError, match="snippet_format"):
         ix.search("tidak-ada-kata-ini", snippet_format="markdown")
     ix.close()
+
+
+# ----------------------------------------------------------------------------- the fast path
+
+
+def _reference_expand(text, words, start, end, max_chars):
+    """Widening a passage as the first snippet builder did it: over every word of the text."""
+    room = max(0, max_chars - (end - start))
+    before, after = room // 3, room - room // 3
+    new_start = next((min(s, start) for s, _e in words if s >= start - before), start)
+    if start - before <= 0:
+        new_start = 0
+    new_end = next((max(e, end) for _s, e in reversed(words) if e <= end + after), end)
+    if end + after >= len(text):
+        new_end = len(text)
+    line_start = text.rfind("\n", new_start, start)
+    if line_start != -1:
+        new_start = line_start + 1
+    line_end = text.find("\n", end, new_end)
+    if line_end != -1:
+        new_end = line_end
+    return new_start, new_end
+
+
+def _reference_windows(matches, max_chars, count):
+    """Choosing passages as the first snippet builder did: every window from scratch."""
+    candidates = []
+    for first in range(len(matches)):
+        end = first
+        while end + 1 < len(matches) and matches[end + 1].end - matches[first].start <= max_chars:
+            end += 1
+        window = matches[first : end + 1]
+        candidates.append((len({t.term for t in window}), len(window), -matches[first].start, first, end))
+    candidates.sort(reverse=True)
+    chosen = []
+    for *_ignored, first, end in candidates:
+        start_char, end_char = matches[first].start, matches[end].end
+        if all(end_char <= s or start_char >= e for s, e in chosen):
+            chosen.append((start_char, end_char))
+        if len(chosen) == count:
+            break
+    return sorted(chosen)
+
+
+def reference_snippets(document, terms, analyzer, count=2, max_chars=200, markers=("[[", "]]"), snippet_format="text"):
+    """make_snippets the slow, straightforward way: analyse every token of every field
+    and list every word, then choose, widen and mark passages as make_snippets does."""
+    from diplosearch.analysis.analyzer import token_pattern_for
+    from diplosearch.highlight import HTML_MARKERS, _dedupe, _escape_html, _mark
+    from diplosearch.schema import MAX_INDEXED_CHARS
+
+    escape = _escape_html if snippet_format == "html" else (lambda text: text)
+    markers = HTML_MARKERS if snippet_format == "html" else markers
+    texts = {
+        "body": document.body,
+        "quotes": "\n".join(q.text for q in document.quotes),
+        "captions": "\n".join(document.captions),
+        "title": document.title,
+    }
+    texts = {name: text[:MAX_INDEXED_CHARS] for name, text in texts.items()}
+    for name in ("body", "quotes", "captions", "title"):
+        text = texts[name]
+        matches = [t for t in analyzer.tokens(text) if t.term in terms]
+        if not matches:
+            continue
+        words = [m.span() for m in token_pattern_for(text).finditer(text)]
+        snippets = []
+        for start, end in _reference_windows(matches, max_chars, count):
+            lo, hi = _reference_expand(text, words, start, end, max_chars)
+            spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
+            snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
+        return [s for s in snippets if s]
+    lead = texts["body"] or texts["title"]
+    if not lead:
+        return []
+    words = [m.span() for m in token_pattern_for(lead).finditer(lead)]
+    _lo, hi = _reference_expand(lead, words, 0, 0, max_chars)
+    passage = _mark(lead, 0, hi, [], markers, escape)
+    return [passage] if passage else []
+
+
+# Text the fast path could get wrong: no blanks for long stretches, non-ASCII and
+# combining marks inside words, NFKC forms, hyphens, apostrophes, numbers, line breaks.
+AWKWARD_TEXTS = [
+    "Ｐresiden (Jokowi)/menteri--perdagangan,diplomasi;PERAN-peranan 1.000,5 kali\nlalu\n\nKunjungan-kunjungan",
+    "Cafe\u0301 di Jum\u2019at: pe\u0301rundingan “diplomasi” – berkembang/perkembangan…memperkembangkan",
+    "x" * 150 + "diplomasi" + "/" * 90 + "perundingan" + "y" * 30 + " presiden " + "-" * 120 + " presiden",
+    "ＰＥＲＵＮＤＩＮＧＡＮ ｄｉｐｌｏｍａｓｉ İstanbul ſosial K\u212aelvin perkembangannya\tdan\r\nkerja-sama",
+]
+
+
+def test_matching_tokens_find_what_analysing_every_token_finds():
+    from diplosearch.highlight import matching_tokens
+    from diplosearch.store.home import bundled_corpus_files
+
+    texts = [path.read_text("utf-8") for path in bundled_corpus_files()] + AWKWARD_TEXTS
+    for text in texts:
+        every_term = sorted(set(IndonesianAnalyzer().terms(text)))
+        for chunk in range(0, len(every_term), 5):
+            terms = set(every_term[chunk : chunk + 5])
+            full = [(t.term, t.start, t.end) for t in IndonesianAnalyzer().tokens(text) if t.term in terms]
+            fast = [(t.term, t.start, t.end) for t in matching_tokens(text, terms, IndonesianAnalyzer())]
+            assert fast == full, terms
+
+
+@pytest.mark.parametrize("max_chars", [1, 40, 200])
+def test_snippets_equal_those_of_the_straightforward_builder(max_chars):
+    from diplosearch.store.home import bundled_corpus_files
+
+    texts = [path.read_text("utf-8") for path in bundled_corpus_files()] + AWKWARD_TEXTS
+    for number, text in enumerate(texts):
+        paragraphs = text.split("\n\n")
+        doc = Document(id=str(number), title=paragraphs[0][:120], body="\n\n".join(paragraphs[1:]) or text,
+                       captions=tuple(paragraphs[1:3]))
+        every_term = sorted(set(ANALYZER.terms(text)))
+        # a few terms at a time, from all over the text, plus one no document holds
+        for chunk in range(0, len(every_term), max(1, len(every_term) // 25)):
+            terms = set(every_term[chunk : chunk + 3]) | {"tidakada"}
+            for count, snippet_format in ((2, "text"), (3, "html")):
+                expected = reference_snippets(doc, terms, ANALYZER, count, max_chars, ("<", ">"), snippet_format)
+                assert make_snippets(doc, terms, ANALYZER, count, max_chars, ("<", ">"), snippet_format) == expected
+        lead = reference_snippets(doc, {"tidakada"}, ANALYZER, 2, max_chars)
+        assert make_snippets(doc, {"tidakada"}, ANALYZER, 2, max_chars) == lead

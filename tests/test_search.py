@@ -298,3 +298,43 @@ def test_search_iter_yields_every_hit_in_rank_order_across_pages(tmp_path):
             ix.search_iter("x" * 3000)
         with pytest.raises(diplosearch.QueryError, match="limit"):
             ix.search_iter("banjir", limit=5)
+
+
+# ----------------------------------------------------------------------------- what a search remembers
+
+
+def test_a_query_typed_again_is_analysed_by_each_index_own_analyzer(tmp_path):
+    from diplosearch.analysis.analyzer import IndonesianAnalyzer
+
+    doc = Document(id="a", title="Banjir besar", body=f"Banjir melanda kota. {FILLER}")
+    plain = open_index(tmp_path / "plain", create=True)
+    banjir_stopped = IndonesianAnalyzer(stopwords=IndonesianAnalyzer().stopwords | {"banjir"})
+    stopping = open_index(tmp_path / "stopping", create=True, analyzer=banjir_stopped)
+    try:
+        plain.add(doc)
+        stopping.add(doc)
+        for _ in range(2):  # the second round finds both trees remembered
+            assert ids(plain.search("banjir")) == ["a"] and plain.search("banjir").ignored == ()
+            assert stopping.search("banjir").total == 0 and stopping.search("banjir").ignored == ("banjir",)
+            assert plain.search("banjir", fields=["quotes"]).total == 0
+            assert ids(plain.search("banjir", fields=["title"])) == ["a"]
+    finally:
+        plain.close()
+        stopping.close()
+
+
+def test_documents_come_from_the_commit_searched_and_stay_in_page_order(ix, monkeypatch):
+    import diplosearch.store.snapshot as snapshot_module
+
+    monkeypatch.setattr(snapshot_module, "DOCUMENT_CACHE_SIZE", 2)  # evictions on every page
+    ix.add_many([Document(id=f"d{n}", title=f"Kabar banjir {n}", body=f"Banjir ke-{n}. {FILLER}") for n in range(5)])
+    with ix.snapshot() as snapshot:
+        first = snapshot.documents([3, 1, 3, 0])
+        again = snapshot.documents([0, 4, 3])
+        assert len(snapshot._documents) <= 2
+    assert [d.id for d in first] == ["d3", "d1", "d3", "d0"] and [d.id for d in again] == ["d0", "d4", "d3"]
+    assert {d.id: d.title for d in first + again} == {f"d{n}": f"Kabar banjir {n}" for n in (0, 1, 3, 4)}
+    before = {hit.id: hit.title for hit in ix.search("banjir", limit=5).hits}
+    ix.add(Document(id="d2", title="Kabar banjir diganti", body=f"Banjir lagi. {FILLER}"))
+    after = {hit.id: hit.title for hit in ix.search("banjir", limit=5).hits}
+    assert before["d2"] == "Kabar banjir 2" and after["d2"] == "Kabar banjir diganti"

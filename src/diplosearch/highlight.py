@@ -9,14 +9,23 @@ Two formats: ``"text"`` puts the caller's markers around matches and leaves the
 text as stored (markers are not escaped: do not put such snippets into HTML);
 ``"html"`` escapes the text (``<``, ``>``, ``&``, quotes) and wraps matches in
 ``<mark>``...``</mark>``, so a snippet can go into a web page as it is.
+
+The text is not tokenised as a whole: the places a query term could stand are
+found with ``str.find`` (see :func:`matching_tokens`), only the runs between blanks
+holding one are tokenised and analysed, and word boundaries are found by tokenising
+only near a passage's edges. The tokenizer can restart at any place that is not
+inside a token (after white space, at a token's start or end) and finds there
+exactly the tokens a scan of the whole text finds.
 """
 
 from __future__ import annotations
 
+import functools
 import html
-from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
+import re
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
-from .analysis.analyzer import AnalyzedToken, token_pattern_for
+from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken, token_pattern_for
 from .errors import InvalidArgumentError
 from .schema import MAX_INDEXED_CHARS
 
@@ -30,36 +39,46 @@ HTML_MARKERS = ("<mark>", "</mark>")
 SNIPPET_FORMATS: tuple[str, ...] = ("text", "html")
 SnippetFormat = Literal["text", "html"]
 
-# Fields a snippet may come from, best first: body prose reads best, the title
-# is already shown next to every hit.
-_SNIPPET_SOURCES = ("body", "quotes", "captions", "title")
+# NamedTuple's own constructor is Python code; this builds the same object in C.
+_make_token = functools.partial(tuple.__new__, AnalyzedToken)
 
-
-def _field_texts(document: "Document") -> dict[str, str]:
+def _field_texts(document: "Document") -> Iterator[tuple[str, str]]:
+    """(name, text) of each field a snippet may come from, best first, made only when
+    reached (most snippets come from the body)."""
     # Only the indexed part of a field can hold a match, so only it is looked at: a
     # snippet then costs at most MAX_INDEXED_CHARS of scanning, however long the
     # stored text (a 49 MB record made every query that hit it take 40 s).
-    texts = {
-        "body": document.body,
-        "quotes": "\n".join(q.text for q in document.quotes),
-        "captions": "\n".join(document.captions),
-        "title": document.title,
-    }
-    return {name: text[:MAX_INDEXED_CHARS] for name, text in texts.items()}
+    yield "body", document.body[:MAX_INDEXED_CHARS]
+    yield "quotes", "\n".join(q.text for q in document.quotes)[:MAX_INDEXED_CHARS]
+    yield "captions", "\n".join(document.captions)[:MAX_INDEXED_CHARS]
+    yield "title", document.title[:MAX_INDEXED_CHARS]
 
 
 def _best_windows(
     matches: Sequence[AnalyzedToken], max_chars: int, count: int
 ) -> list[tuple[int, int]]:
-    """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first."""
+    """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first.
+
+    The window from each match reaches the last match ending within ``max_chars`` of its
+    start; matches are in text order, so that last match only moves forward, and the
+    window's terms are counted as it slides."""
     candidates = []
+    held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
+    end = -1
     for first in range(len(matches)):
-        end = first
-        while end + 1 < len(matches) and matches[end + 1].end - matches[first].start <= max_chars:
+        if first:
+            left = matches[first - 1].term
+            held[left] -= 1
+            if not held[left]:
+                del held[left]
+        if end < first:
+            end = first
+            held[matches[first].term] = held.get(matches[first].term, 0) + 1
+        start = matches[first].start
+        while end + 1 < len(matches) and matches[end + 1].end - start <= max_chars:
             end += 1
-        window = matches[first : end + 1]
-        distinct = len({t.term for t in window})
-        candidates.append((distinct, len(window), -matches[first].start, first, end))
+            held[matches[end].term] = held.get(matches[end].term, 0) + 1
+        candidates.append((len(held), end - first + 1, -start, first, end))
     candidates.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for *_ignored, first, end in candidates:
@@ -71,29 +90,122 @@ def _best_windows(
     return sorted(chosen)
 
 
-def _word_spans(text: str) -> list[tuple[int, int]]:
-    """Where each word of ``text`` starts and ends (stop words included)."""
-    return [m.span() for m in token_pattern_for(text).finditer(text)]
+def _restart_point(text: str, position: int, floor: int = 0) -> int:
+    """A place at or before ``position`` (and not before ``floor``, itself such a place)
+    where the tokenizer finds exactly the tokens a whole-text scan finds: just after
+    the last blank before ``position``. A token never holds white space."""
+    return max(floor, text.rfind(" ", floor, position) + 1, text.rfind("\n", floor, position) + 1)
 
 
-def _expand(text: str, words: Sequence[tuple[int, int]], start: int, end: int, max_chars: int) -> tuple[int, int]:
-    """Widen [start, end) with context to about ``max_chars``, cutting only between ``words``."""
+# Places a query term could stand: where a term less its first letter occurs (the
+# nasal of meN-/peN- replaces only a root's first letter, and affixes wrap the root,
+# so a token yielding a term holds that core in its lower-cased form), and every
+# non-ASCII character (such a token is folded by NFKC first, which lower() does not
+# follow, so it is always analysed). Finding more places than needed only costs
+# time: the token at each place is analysed before it counts.
+_NON_ASCII = re.compile("[^\\x00-\\x7f]")
+
+
+@functools.lru_cache(maxsize=256)
+def _cores_pattern(cores: frozenset[str]) -> "re.Pattern[str]":
+    # every start, overlapping ones too (a lookahead consumes nothing)
+    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core in sorted(cores)) + "))")
+
+
+def _places(text: str, cores: frozenset[str]) -> list[int]:
+    """Where in ``text`` a token yielding a term with one of ``cores`` could stand, ascending."""
+    folded = text.lower()
+    places: list[int] = []
+    if len(folded) == len(text):
+        # str.find is far faster than a case-insensitive pattern, and lower() keeps the
+        # offsets unless a character's lower case is longer (U+0130 only)
+        find = folded.find
+        for core in cores:
+            at = find(core)
+            while at != -1:
+                places.append(at)
+                at = find(core, at + 1)
+    else:
+        places = [m.start() for m in _cores_pattern(cores).finditer(text)]
+    if not text.isascii():
+        places.extend(m.start() for m in _NON_ASCII.finditer(text))
+    places.sort()
+    return places
+
+
+def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyzer") -> list[AnalyzedToken]:
+    """The tokens of ``text`` that yield one of ``terms``, one entry per such term, in
+    text order, as :meth:`IndonesianAnalyzer.tokens` gives them (position -1).
+
+    Only the runs of text between blanks that hold a place where a term could stand
+    (see ``_places``) are tokenised and analysed. A token never holds white space, so
+    tokenising such a run alone finds exactly the tokens a scan of the whole text finds
+    there.
+    """
+    wanted = frozenset(terms)
+    if not wanted:
+        return []
+    find, rfind, terms_of, end_of_text = text.find, text.rfind, analyzer.terms_of, len(text)
+    runs: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}  # run -> its matching tokens
+    found: list[AnalyzedToken] = []
+    floor = 0  # where the run after the last one looked at starts at the earliest
+    for place in _places(text, frozenset(term[1:] if len(term) > 1 else term for term in wanted)):
+        if place < floor:
+            continue
+        first = max(floor, rfind(" ", floor, place) + 1, rfind("\n", floor, place) + 1)
+        last = find(" ", place)
+        last = end_of_text if last == -1 else last
+        newline = find("\n", place, last)
+        last = last if newline == -1 else newline
+        run = text[first:last]
+        tokens = runs.get(run)
+        if tokens is None:
+            tokens = runs[run] = []
+            # the run's own pattern: both split text without combining marks alike
+            for token in token_pattern_for(run).finditer(run):
+                raw_terms = terms_of(token.group())
+                if not wanted.isdisjoint(raw_terms):
+                    tokens.append((*token.span(), tuple(term for term in raw_terms if term in wanted)))
+        for start, end, hits in tokens:
+            found.extend([_make_token((term, -1, first + start, first + end)) for term in hits])
+        floor = last
+    return found
+
+
+def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
+    """Widen [start, end) with context to about ``max_chars``, cutting only between
+    words. ``start`` and ``end`` are a token's start and a token's end (or both 0).
+
+    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only.
+    """
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
-    new_start = start
-    for w_start, _w_end in words:
-        if w_start >= start - before:
-            new_start = min(w_start, start)
-            break
     if start - before <= 0:
         new_start = 0
-    new_end = end
-    for _w_start, w_end in reversed(words):
-        if w_end <= end + after:
-            new_end = max(w_end, end)
-            break
+    else:
+        # the first word starting at or after start - before (``start`` itself at the latest)
+        new_start = start
+        for word in TOKEN_PATTERN.finditer(text, _restart_point(text, start - before)):
+            if word.start() >= start - before:
+                new_start = min(word.start(), start)
+                break
     if end + after >= len(text):
         new_end = len(text)
+    else:
+        # the last word ending at or before end + after; those before ``end`` end by it.
+        # Looked for from the run before the last blank before that edge (its words end
+        # before the edge), then, when that run holds none, from ``end``.
+        new_end = end
+        restart = _restart_point(text, end + after, end)
+        if restart > end:
+            restart = _restart_point(text, restart - 1, end)
+        for restart in dict.fromkeys((restart, end)):
+            for word in TOKEN_PATTERN.finditer(text, restart):
+                if word.end() > end + after:
+                    break
+                new_end = word.end()
+            if new_end > end:
+                break
     # A snippet that would begin mid-sentence after a line break starts on the new line.
     line_start = text.rfind("\n", new_start, start)
     if line_start != -1:
@@ -161,25 +273,24 @@ def make_snippets(
     escape = _escape_html if snippet_format == "html" else _unchanged
     if snippet_format == "html":
         markers = HTML_MARKERS
-    texts = _field_texts(document)
-    for name in _SNIPPET_SOURCES:
-        text = texts[name]
+    lead = ""
+    for name, text in _field_texts(document):
+        if name == "body" or (name == "title" and not lead):
+            lead = text
         if not text:
             continue
-        matches = analyzer.matching_tokens(text, terms)
+        matches = matching_tokens(text, terms, analyzer)
         if not matches:
             continue
         snippets = []
-        words = _word_spans(text)  # once per field, shared by its snippets
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, words, start, end, max_chars)
+            lo, hi = _expand(text, start, end, max_chars)
             spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
-    lead = texts["body"] or texts["title"]
     if not lead:
         return []
-    _lo, hi = _expand(lead, _word_spans(lead), 0, 0, max_chars)
+    _lo, hi = _expand(lead, 0, 0, max_chars)
     passage = _mark(lead, 0, hi, [], markers, escape)
     return [passage] if passage else []
 

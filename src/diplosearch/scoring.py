@@ -38,6 +38,7 @@ normalisation drops them): ``kota kota`` scores as ``kota``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Literal, Mapping, Sequence
 
@@ -56,6 +57,8 @@ from .spelling import Neighbour, expansions
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 _IDF_CACHE_LIMIT = 200_000
+# Postings whose score parts a commit remembers (12 bytes each): about 12 MB.
+_TERM_CACHE_POSTINGS = 1_000_000
 #: Score factor of a fuzzy expansion per edit away from the typed word (exact matches rank first).
 FUZZY_BOOST = 0.5
 
@@ -138,6 +141,8 @@ class CommitColumns:
         self.segments: tuple[SegmentView, ...] = tuple(views)
         self.doc_count_all = sum(v.columns.doc_count for v in views)
         fields = {f for v in views for f in v.columns.fields}
+        #: Every text field some segment holds, sorted.
+        self.field_names: tuple[str, ...] = tuple(sorted(fields))
         # Whoosh: avg_field_length = total / doc_count_all, and 1 when that is 0
         self.average_lengths = {
             f: (sum(v.columns.fields[f].total_length for v in views if f in v.columns.fields)
@@ -148,6 +153,8 @@ class CommitColumns:
         # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
+        self._term_parts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._cached_postings = 0
 
     @classmethod
     def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
@@ -199,8 +206,8 @@ class CommitColumns:
             df = 0
             for view in self.segments:
                 holding = np.zeros(view.columns.doc_count, dtype=bool)
-                for field, docs in _postings(view, fields, text):
-                    holding[docs] = True
+                for _field, fc, start, end in _postings(view, fields, text):
+                    holding[fc.docs[start:end]] = True
                 df += int(holding.sum())
             n = self.doc_count_all
             value = math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -220,19 +227,73 @@ class CommitColumns:
             self._norms[key] = norm
         return norm
 
+    def term_parts(self, view: SegmentView, text: str, fields: tuple[str, ...],
+                   ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+        """(docs, parts) of ``text``'s postings in each of ``fields`` in turn: each one's
+        weighted part of the score (per-field model: the field's BM25 score; BM25F: the
+        weighted, normalised frequency). Remembered per commit and ranking (terms recur)."""
+        weights = tuple(ranking.weight(field) for field in fields)
+        key = (id(view), text, fields, weights, ranking.k1, ranking.b, ranking.model)
+        found = self._term_parts.get(key)
+        if found is None:
+            found = _term_parts(self, view, text, fields, ranking)
+            if self._cached_postings + len(found[0]) > _TERM_CACHE_POSTINGS:
+                self._term_parts.clear()
+                self._cached_postings = 0
+            self._term_parts[key] = found
+            self._cached_postings += len(found[0])
+        return found
 
-def _postings(view: SegmentView, fields: Sequence[str], text: str):  # type: ignore[no-untyped-def]
-    """(field, docs slice) for each of ``fields`` where ``text`` has postings in ``view``."""
+
+def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
+    """(field, its columns, start, end) for each of ``fields`` where ``text`` has
+    postings in ``view``: the posting rows a term costs the scorer."""
     term_id = view.columns.vocabulary.id_of(text)
     if term_id is None:
-        return
+        return []
+    rows = []
     for field in fields:
         fc = view.columns.fields.get(field)
         if fc is None:
             continue
         start, end = fc.row(term_id)
         if start < end:
-            yield field, fc.docs[start:end]
+            rows.append((field, fc, start, end))
+    return rows
+
+
+def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tuple[str, ...],
+                ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`CommitColumns.term_parts`, computed: all fields' postings at once."""
+    rows = _postings(view, fields, text)
+    if not rows:
+        return _NO_DOCS, _NO_PARTS
+    docs = np.concatenate([fc.docs[start:end] for _field, fc, start, end in rows])
+    tf = np.concatenate([fc.weights[start:end] for _field, fc, start, end in rows]).astype(np.float64)
+    norm = np.concatenate([commit.length_norm(view, field, ranking).take(fc.docs[start:end])
+                           for field, fc, start, end in rows])
+    # Each field's idf and weight multiply its own run of postings, in place.
+    bounds = [0, *itertools.accumulate(end - start for _field, _fc, start, end in rows)]
+    if ranking.model == "per_field":
+        # whoosh.scoring.bm25, the same operations in the same order, then the weight
+        parts = (tf * (ranking.k1 + 1)) / (tf + norm)
+        for (field, *_rest), low, high in zip(rows, bounds, bounds[1:]):
+            run = parts[low:high]
+            np.multiply(commit.field_idf(field, text), run, out=run)
+            np.multiply(run, ranking.weight(field), out=run)
+    else:
+        parts = tf
+        for (field, *_rest), low, high in zip(rows, bounds, bounds[1:]):
+            run = parts[low:high]
+            np.multiply(ranking.weight(field), run, out=run)
+        parts /= norm
+    docs.flags.writeable = parts.flags.writeable = False
+    return docs, parts
+
+
+_NO_DOCS = np.zeros(0, np.int32)
+_NO_PARTS = np.zeros(0)
+_NO_DOCS.flags.writeable = _NO_PARTS.flags.writeable = False
 
 
 @attrs.define
@@ -266,32 +327,17 @@ class _SegmentEvaluation:
     # -- leaves -------------------------------------------------------------------
 
     def _term_scores(self, text: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(mask, scores) of one term over ``fields`` in this segment."""
-        mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
-        commit, view, ranking = self.commit, self.view, self.ranking
-        term_id = view.columns.vocabulary.id_of(text)
-        if term_id is None:
-            return mask, scores
-        per_field = ranking.model == "per_field"
-        for field in fields:
-            fc = view.columns.fields.get(field)
-            if fc is None:
-                continue
-            start, end = fc.row(term_id)
-            if start == end:
-                continue
-            docs = fc.docs[start:end]
-            tf = fc.weights[start:end].astype(np.float64)
-            norm = commit.length_norm(view, field, ranking)[docs]
-            weight = ranking.weight(field)
-            if per_field:
-                # whoosh.scoring.bm25, the same operations in the same order, then the boost
-                part = commit.field_idf(field, text) * ((tf * (ranking.k1 + 1)) / (tf + norm))
-                scores[docs] += part * weight if weight != 1.0 else part
-            else:
-                scores[docs] += weight * tf / norm
-            mask[docs] = True
-        if not per_field and mask.any():
+        """(mask, scores) of one term over ``fields`` in this segment. ``np.bincount``
+        adds a document's field parts in field order from 0, as adding field after field
+        into a zeroed array did: the sums are the same to the last bit."""
+        commit, view, ranking, size = self.commit, self.view, self.ranking, self.size
+        docs, parts = commit.term_parts(view, text, tuple(fields), ranking)
+        mask = np.zeros(size, bool)
+        if not len(docs):
+            return mask, np.zeros(size)
+        scores = np.bincount(docs, weights=parts, minlength=size)
+        mask[docs] = True
+        if ranking.model != "per_field":
             saturated = scores[mask]
             scores[mask] = commit.term_idf(tuple(fields), text) * saturated / (saturated + ranking.k1)
         return mask, scores

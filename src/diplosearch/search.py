@@ -12,7 +12,10 @@ import datetime as _dt
 import functools
 import math
 import re
-from typing import TYPE_CHECKING, Callable, Iterator, Literal, Mapping, Sequence, Union
+import threading
+import weakref
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, Sequence, Union
 
 import attrs
 
@@ -25,6 +28,7 @@ from .query_syntax import parse_date_value
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
 
 if TYPE_CHECKING:
+    from .analysis.analyzer import IndonesianAnalyzer
     from .scoring import Ranking
     from .scoring_explain import Explanation
     from .store.index import Index
@@ -189,6 +193,50 @@ def filter_nodes(
     return nodes
 
 
+def _parse_now(query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None) -> ParsedQuery:
+    return parse_query(query, analyzer, text_fields=TEXT_FIELDS, default_fields=fields,
+                       filter_fields=FILTER_FIELDS, date_field=DATE_FIELD)
+
+
+class _RecentQueries:
+    """The trees of the queries parsed most recently, per analyzer object: a tree is
+    immutable and depends only on the text, the analyzer and the default fields.
+
+    Keyed by the analyzer's identity (hashing one digests its stop words) and held by a
+    weak reference, so a closed index's analyzer is not kept alive.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], ParsedQuery]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parse(self, query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None) -> ParsedQuery:
+        if not isinstance(query, str) or len(query) > _REMEMBERED_QUERY_CHARS:
+            return _parse_now(query, analyzer, fields)
+        key = (query, fields, id(analyzer))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0]() is analyzer:
+                self._entries.move_to_end(key)
+                return entry[1]
+        parsed = _parse_now(query, analyzer, fields)
+        try:
+            reference = weakref.ref(analyzer)
+        except TypeError:  # an analyzer without weak references is parsed every time
+            return parsed
+        with self._lock:
+            self._entries[key] = (reference, parsed)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return parsed
+
+
+# Longer queries are rarely typed twice.
+_REMEMBERED_QUERY_CHARS = 200
+_recent_queries = _RecentQueries(1024)
+
+
 def _fuzzy_everywhere(node: Node) -> Node:
     """``node`` with every word (not phrase) matched by its close spellings too."""
     if isinstance(node, Term):
@@ -233,7 +281,7 @@ def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[flo
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
           explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
     try:
-        stored = [snapshot.stored_fields(docnum) for docnum in docnums]  # type: ignore[attr-defined]
+        documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     except DiplosearchError:
         raise
     except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
@@ -241,10 +289,9 @@ def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[flo
             f"{index.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
         ) from exc
     hits = []
-    for position, (docnum, score, count, fields_stored) in enumerate(
-        zip(docnums, scores, matched, stored), start=offset + 1
+    for position, (docnum, score, count, document) in enumerate(
+        zip(docnums, scores, matched, documents), start=offset + 1
     ):
-        document = document_from_stored(fields_stored)
         hits.append(
             Hit(
                 rank=position,
@@ -349,14 +396,7 @@ def search(
         raise QueryError(f"facets must be a list of {', '.join(FACET_NAMES)}, not {facets!r}")
     chosen = _ranking(ranking, boosts, coordination)
     filters = filter_nodes(source=source, category=category, sub_category=sub_category, since=since, until=until)
-    parsed = parse_query(
-        query,
-        index.analyzer,
-        text_fields=TEXT_FIELDS,
-        default_fields=fields,
-        filter_fields=FILTER_FIELDS,
-        date_field=DATE_FIELD,
-    )
+    parsed = _recent_queries.parse(query, index.analyzer, tuple(fields) if fields is not None else None)
     root = parsed.root
     if fuzzy:
         root = _fuzzy_everywhere(root)

@@ -56,6 +56,39 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     edit), or ``limit + 1`` as soon as it must exceed ``limit``."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    if limit <= _SHORT_LIMIT:
+        return _short_distance(a, b, limit)
+    return _banded_distance(a, b, limit)
+
+
+# Limits up to this are searched edit by edit (at most 4**limit string comparisons),
+# which costs a few slices instead of a table; the fuzzy and suggestion limits are 1 and 2.
+_SHORT_LIMIT = 2
+
+
+def _short_distance(a: str, b: str, limit: int) -> int:
+    """:func:`edit_distance` by the recurrence from the front: after the common start,
+    the first difference is a substitution, a deletion, an insertion or a swap."""
+    if a == b:
+        return 0
+    if limit <= 0 or abs(len(a) - len(b)) > limit:
+        return limit + 1
+    start, shorter = 0, min(len(a), len(b))
+    while start < shorter and a[start] == b[start]:
+        start += 1
+    if start == shorter:  # one is the start of the other: the rest is inserted
+        return min(abs(len(a) - len(b)), limit + 1)
+    a, b = a[start:], b[start:]
+    rest = limit - 1
+    best = 1 + min(_short_distance(a[1:], b[1:], rest), _short_distance(a[1:], b, rest),
+                   _short_distance(a, b[1:], rest))
+    if len(a) > 1 and len(b) > 1 and a[0] == b[1] and a[1] == b[0]:
+        best = min(best, 1 + _short_distance(a[2:], b[2:], rest))
+    return min(best, limit + 1)
+
+
+def _banded_distance(a: str, b: str, limit: int) -> int:
+    """:func:`edit_distance` by the table, only its diagonal band (any limit)."""
     over = limit + 1
     # Only the diagonal band |i - j| <= limit can stay within the limit: cells outside
     # it count as ``over``.
@@ -116,6 +149,27 @@ def _deletion_keys(codes: np.ndarray, lengths: np.ndarray, two_edits: np.ndarray
     return np.concatenate(keys), np.concatenate(owners)
 
 
+_POWER_INTS = [int(power) for power in _POWERS]
+_WRAP = 2**64 - 1
+
+
+def _probe_keys(prefix: str, two_edits: bool) -> list[int]:
+    """The keys :func:`_deletion_keys` gives one word's ``prefix`` (at most
+    :data:`PREFIX_CHARS` characters), in plain Python: for the one word of a lookup,
+    a few dozen sums cost less than the array machinery made for the vocabulary."""
+    codes = [ord(character) for character in prefix]
+
+    def key(kept: list[int]) -> int:
+        return sum(code * power for code, power in zip(kept, _POWER_INTS)) & _WRAP
+
+    keys = [key(codes)]
+    for a in range(len(codes)):
+        keys.append(key(codes[:a] + codes[a + 1 :]))
+        if two_edits:
+            keys.extend(key(codes[:a] + codes[a + 1 : b] + codes[b + 1 :]) for b in range(a + 1, len(codes)))
+    return keys
+
+
 def _fileable(term: str) -> bool:
     return len(term) >= MIN_TERM_CHARS and term.isalpha()
 
@@ -162,7 +216,7 @@ class Neighbourhood:
             return []
         max_edits = min(max_edits, 2)
         length = min(len(word), PREFIX_CHARS)
-        probes, _rows = _deletion_keys(_code_points([word]), np.array([length]), np.array([max_edits >= 2]))
+        probes = np.array(_probe_keys(word[:length], max_edits >= 2), np.uint64)
         starts = np.searchsorted(self._hashes, probes, side="left")
         ends = np.searchsorted(self._hashes, probes, side="right")
         candidates = np.unique(np.concatenate([self._owners[a:b] for a, b in zip(starts, ends)] or [np.zeros(0, np.int32)]))
@@ -220,6 +274,13 @@ def expansions(commit: "CommitColumns", word: str, max_edits: int) -> list[Neigh
     return neighbourhood_of(commit).neighbours(word, max_edits, limit=MAX_EXPANSIONS)
 
 
+# Per commit, the answer for each (term, ratio, rare) asked: a commit never changes, and
+# query words recur. Emptied when it grows past _SUGGESTION_CACHE_LIMIT entries.
+_suggested: "weakref.WeakKeyDictionary[CommitColumns, dict[tuple[str, int, int], str | None]]" = (
+    weakref.WeakKeyDictionary())
+_SUGGESTION_CACHE_LIMIT = 50_000
+
+
 def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int = 10,
                   rare: int = 3) -> dict[str, str]:
     """Corrections of query terms the index barely knows: term -> a close term.
@@ -227,25 +288,37 @@ def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int =
     A term is corrected when it is in no document, or in at most ``rare`` documents
     while a term one edit away (two for long words) is in ``ratio`` times as many.
     """
-    # Most queries hold only well-known terms: they are checked against the columns
-    # alone, and the deletion index is built only for a query that needs it.
-    fields = {field for view in commit.segments for field in view.columns.fields}
-    rare_terms = {}
-    for term in dict.fromkeys(terms):
-        held = max((commit.document_frequency(field, term) for field in fields), default=0)
-        if held <= rare and _fileable(term):
-            rare_terms[term] = held
-    if not rare_terms:
-        return {}
-    neighbourhood = neighbourhood_of(commit)
+    known = _suggested.get(commit)
+    if known is None:
+        known = _suggested.setdefault(commit, {})
     corrected = {}
-    for term, held in rare_terms.items():
-        edits = 2 if len(term) >= 8 else 1
-        # As SymSpell: the closest spelling first, the most frequent among equals.
-        best = min(neighbourhood.neighbours(term, edits, limit=MAX_EXPANSIONS), key=lambda n: (n.distance, -n.documents), default=None)
-        if best is not None and best.documents >= max(held * ratio, 1):
-            corrected[term] = best.term
+    for term in dict.fromkeys(terms):
+        key = (term, ratio, rare)
+        try:
+            correction = known[key]
+        except KeyError:
+            correction = _correction(commit, term, ratio, rare)
+            if len(known) >= _SUGGESTION_CACHE_LIMIT:
+                known.clear()
+            known[key] = correction  # a race only stores the same answer twice
+        if correction is not None:
+            corrected[term] = correction
     return corrected
+
+
+def _correction(commit: "CommitColumns", term: str, ratio: int, rare: int) -> str | None:
+    # Most query terms are well known: they are checked against the columns alone, and
+    # the deletion index is built only for a query that needs it.
+    if not _fileable(term):
+        return None
+    held = max((commit.document_frequency(field, term) for field in commit.field_names), default=0)
+    if held > rare:
+        return None
+    edits = 2 if len(term) >= 8 else 1
+    # As SymSpell: the closest spelling first, the most frequent among equals.
+    best = min(neighbourhood_of(commit).neighbours(term, edits, limit=MAX_EXPANSIONS),
+               key=lambda n: (n.distance, -n.documents), default=None)
+    return best.term if best is not None and best.documents >= max(held * ratio, 1) else None
 
 
 def fuzzy_terms(commit: "CommitColumns", root: "q.Node") -> tuple[str, ...]:

@@ -5,7 +5,10 @@ fields, the table of contents' deletions) and the commit's column files, which t
 numpy scorer reads. Scoring touches only the memory-mapped, read-only columns, so
 any number of threads score at once without a lock. Whoosh's stored-field readers
 seek and read one shared file object, so reading stored fields takes the snapshot's
-own short lock (a page of hits, never a whole query's work).
+own short lock (a page of hits, never a whole query's work). A snapshot keeps the
+documents it decoded most recently (:data:`DOCUMENT_CACHE_SIZE`): a commit never
+changes them, and a page read again (a repeated query, a popular article) then skips
+Whoosh's decompression and unpickling.
 
 :class:`SnapshotHolder` hands out the current snapshot. Only checking for a newer
 commit and swapping in its snapshot take the holder's lock; a replaced snapshot is
@@ -18,12 +21,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import CorruptIndexError, DiplosearchError
+from ..schema import document_from_stored
+
+if TYPE_CHECKING:
+    from ..documents import Document
 
 _log = logging.getLogger("diplosearch")
+
+#: Decoded documents one snapshot keeps, the most recently read.
+DOCUMENT_CACHE_SIZE = 1024
 
 
 def directory_identity(path: Path) -> tuple[int, int] | None:
@@ -50,6 +61,7 @@ class Snapshot:
         self._columns_cache = columns_cache
         self._users = 0
         self._retired = False
+        self._documents: OrderedDict[int, Document] = OrderedDict()
 
     @property
     def columns(self):  # type: ignore[no-untyped-def]
@@ -89,6 +101,27 @@ class Snapshot:
         """The stored fields of the document at commit-wide ``docnum``."""
         with self.stored_lock:
             return dict(self.searcher.stored_fields(docnum))
+
+    def documents(self, docnums: Sequence[int]) -> list["Document"]:
+        """The documents at commit-wide ``docnums``, in that order (decoded once while
+        among the :data:`DOCUMENT_CACHE_SIZE` read most recently)."""
+        found: dict[int, Document] = {}
+        with self.stored_lock:
+            for docnum in docnums:
+                document = self._documents.get(docnum)
+                if document is not None:
+                    self._documents.move_to_end(docnum)
+                    found[docnum] = document
+            stored = [(docnum, dict(self.searcher.stored_fields(docnum)))
+                      for docnum in dict.fromkeys(docnums) if docnum not in found]
+        decoded = {docnum: document_from_stored(fields) for docnum, fields in stored}
+        if decoded:
+            with self.stored_lock:
+                self._documents.update(decoded)
+                while len(self._documents) > DOCUMENT_CACHE_SIZE:
+                    self._documents.popitem(last=False)
+            found.update(decoded)
+        return [found[docnum] for docnum in docnums]
 
     def up_to_date(self, directory: tuple[int, int] | None) -> bool:
         """Whether this is still the index's newest commit (reads only the folder listing)."""
