@@ -91,9 +91,22 @@ class Results:
     """Terms left out because the query had more distinct terms than a query may look up."""
     facets: dict[str, list[tuple[str, int]]] = attrs.field(factory=dict)
     """Per facet asked for (``facets=``), (label, documents) over every matching document."""
-    suggestion: str | None = None
-    """The query with its misspelt words corrected from the index's vocabulary, when
-    a word is in no document (or in a few, and a close spelling in many more)."""
+    _suggest: "Callable[[], str | None] | None" = attrs.field(default=None, eq=False, repr=False, alias="suggest")
+    _suggested: list[str | None] = attrs.field(factory=list, eq=False, repr=False, init=False)
+
+    @property
+    def suggestion(self) -> str | None:
+        """The query with its misspelt words corrected from the index's vocabulary, when
+        a word is in no document (or in a few, and a close spelling in many more).
+
+        Worked out when first read, from the commit searched: a caller that never asks
+        does not pay for the spelling index (built once per commit, about a second at
+        22k articles)."""
+        if self._suggest is None:
+            return None
+        if not self._suggested:
+            self._suggested.append(self._suggest())  # two threads racing store the same answer
+        return self._suggested[0]
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -432,8 +445,8 @@ def search(
         hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
                      snippet_format, explainer)
         counted = count_facets(commit, root, list(facets)) if facets else {}
-        suggestion = _suggestion(query, parsed, commit) if parsed.words else None
-    return attrs.evolve(empty, total=total, hits=hits, facets=counted, suggestion=suggestion)
+        suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
+    return attrs.evolve(empty, total=total, hits=hits, facets=counted, suggest=suggest)
 
 
 #: Most distinctive terms of an article that :func:`similar` searches for.
