@@ -39,7 +39,7 @@ def article(i: int, *, repeat: int = 0) -> Document:
         body=body + ("" if not repeat else f" koreksi {repeat}"),
         quotes=(Quote(f"kami {WORDS[i % 11]} kami", "Juru Bicara"),) if i % 3 == 0 else (),
         captions=(f"Foto {WORDS[i % 13]}",) if i % 4 == 0 else (),
-        source=("kompas", "Detik", "detik", None)[i % 4],
+        source=("kompas", "Detik", "kompas", "detik", None)[i % 5],  # one value in over 128 documents
         published=dt.date(2019, 1 + i % 12, 1 + i % 28) if i % 6 else None,
         category=("Politik", "ekonomi", None)[i % 3],
         sub_category="Nasional" if i % 2 else None,

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from itertools import chain
 from pickle import dumps
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -65,6 +66,9 @@ _TERM_BYTES = 200
 #: Fields whose stored values the column file keeps per document.
 _RECORDED_VALUES = ("published", *VALUE_FIELDS)
 _ONE_POSITION = pack_uint(1)
+# W3TermInfo's packed fields (flags, weight, doc frequency, length bytes, max weight, ids),
+# followed by the postings' offset and length when they are not inlined.
+_TERM_INFO = W3TermInfo._struct
 # Whoosh decodes a length byte this way when it reads lengths for block statistics.
 _DECODED_LENGTH: list[int | None] = [None] + [byte_to_length(code) for code in range(1, 256)]
 
@@ -301,12 +305,13 @@ class LeanSegmentWriter(SegmentWriter):
             counts = np.zeros(len(terms) + 1, np.int64)
             for text, postings in rows:
                 counts[term_ids[text] + 1] = len(postings)
-            flat = [posting for _text, postings in rows for posting in postings]
+            flat = list(chain.from_iterable(postings for _text, postings in rows))
+            docs, weights, values = zip(*flat) if flat else ((), (), ())
             columns[field] = field_columns(
                 counts,
-                np.fromiter((p[0] for p in flat), np.int32, len(flat)),
-                np.fromiter((p[1] for p in flat), np.float32, len(flat)),
-                [p[2] for p in flat],
+                np.array(docs, np.int32),
+                np.array(weights, np.float32),
+                list(values),
                 self._recorder.codes(field, doc_count),
                 int(total_lengths.get(field, 0)),
             )
@@ -406,58 +411,63 @@ class _GroupedPool:
 def _write_term(fieldwriter: Any, tbytes: bytes, postings: list[tuple[int, float, bytes]],
                 lengths: list[int | None] | None) -> None:
     """Write one term's postings in Whoosh's blocks, as ``W3FieldWriter.start_term``,
-    one ``add`` per posting and ``finish_term`` would, byte for byte."""
+    one ``add`` per posting and ``finish_term`` would, byte for byte (the blocks of
+    ``W3PostingsWriter._write_block``, the term info of ``W3TermInfo.to_bytes``)."""
     codec = fieldwriter._codec
     blocklimit, compression = codec._blocklimit, codec._compression
     fixed_size = fieldwriter._format.fixed_value_size()
     postfile = fieldwriter._postfile
-    info = W3TermInfo()
     start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
+    parts = [WHOOSH3_HEADER_MAGIC]
+    total_weight, min_length, max_length, max_weight = 0.0, None, 0, 0
     total = len(postings)
     for first in range(0, total, blocklimit):
-        block = postings[first : first + blocklimit]
-        ids = [posting[0] for posting in block]
-        raw_weights = [posting[1] for posting in block]
+        ids, raw_weights, raw_values = zip(*postings[first : first + blocklimit])
+        count = len(ids)
         weights = array("f", raw_weights)  # as W3PostingsWriter keeps them
-        max_weight = max(0, max(raw_weights))
-        min_length, max_length = None, 0
+        block_max_weight = max(0, max(raw_weights))
+        block_min_length, block_max_length = None, 0
         if lengths is not None:
-            known = [length for length in (lengths[i] for i in ids) if length]
+            known = [lengths[i] for i in ids]
+            if None in known:
+                known = [length for length in known if length]
             if known:
-                min_length, max_length = min(known), max(known)
+                block_min_length, block_max_length = min(known), max(known)
         # W3TermInfo.add_block
-        info._weight += sum(weights)
-        info._df += len(block)
-        info._minlength = min_length if info._minlength is None else min(info._minlength, min_length)
-        info._maxlength = max(info._maxlength, max_length)
-        info._maxweight = max(info._maxweight, max_weight)
-        if info._minid is None:
-            info._minid = ids[0]
-        info._maxid = ids[-1]
+        total_weight += sum(weights)
+        if min_length is None:
+            min_length = block_min_length
+        else:
+            min_length = min(min_length, block_min_length)  # type: ignore[type-var]
+        max_length = max(max_length, block_max_length)
+        max_weight = max(max_weight, block_max_weight)
         # W3PostingsWriter._mini_ids, _mini_weights, _mini_values
-        deltas = tuple([ids[0]] + [b - a for a, b in zip(ids, ids[1:])])
-        if all(w == 1.0 for w in weights):
+        deltas = (ids[0],) if count == 1 else (ids[0], *[b - a for a, b in zip(ids, ids[1:])])
+        if weights.count(1.0) == count:
             mini_weights: Any = None
-        elif all(w == weights[0] for w in weights):
+        elif weights.count(weights[0]) == count:
             mini_weights = weights[0]
         else:
             mini_weights = tuple(weights)
-        values = [posting[2] for posting in block if posting[2]]
         if fixed_size is None or fixed_size < 0:
-            mini_values: Any = tuple(values)
+            mini_values: Any = raw_values if all(raw_values) else tuple(v for v in raw_values if v)
         elif fixed_size == 0:
             mini_values = None
         else:
-            mini_values = b"".join(values)
+            mini_values = b"".join(v for v in raw_values if v)
         data = dumps((deltas, mini_weights, mini_values), 2)
         if compression:
             data = zlib.compress(data, compression)
-        head = dumps((len(ids), ids[-1], max_weight, compression,
-                      length_to_byte(min_length), length_to_byte(max_length)), 2)
+        head = dumps((count, ids[-1], block_max_weight, compression,
+                      length_to_byte(block_min_length), length_to_byte(block_max_length)), 2)
         size = len(head) + len(data)
-        postfile.write_int(-size if first + blocklimit >= total else size)
-        postfile.write(head)
-        postfile.write(data)
-    info.set_extent(start, postfile.tell() - start)
-    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, info.to_bytes())
+        parts.append(pack_int(-size if first + blocklimit >= total else size))
+        parts.append(head)
+        parts.append(data)
+    written = b"".join(parts)
+    postfile.write(written)
+    info = _TERM_INFO.pack(
+        0, total_weight, total, 0 if min_length is None else length_to_byte(min_length), length_to_byte(max_length),
+        max_weight, postings[0][0], postings[-1][0],
+    ) + pack_long(start) + pack_int(len(written))
+    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
