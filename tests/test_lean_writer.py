@@ -209,3 +209,23 @@ def test_delete_written_maps_running_numbers_onto_segments():
     assert [s.deleted for s in segments] == [{0, 2}, set(), {0, 3}]
     with pytest.raises(IndexError):
         delete_written(segments, [7])
+
+
+def test_positions_decoded_in_chunks_equal_positions_decoded_at_once(monkeypatch):
+    from whoosh.formats import Positions
+
+    from diplosearch.store import columns_upgrade
+
+    rng = np.random.default_rng(5)
+    lists = [sorted(set(rng.integers(0, 400, rng.integers(1, 6)).tolist())) for _ in range(250)]
+    fmt = Positions()
+    for wide_at in (None, 7, 240):  # no, an early, a late position past 65,535 (uint32)
+        if wide_at is not None:
+            lists[wide_at] = [3, 70_000]
+        encoded = [fmt.encode(p) for p in lists]
+        whole = columns_upgrade._decode_positions(encoded)
+        monkeypatch.setattr(columns_upgrade, "_DECODE_CHUNK", 32)
+        chunked = columns_upgrade._decode_positions_in_chunks(encoded)
+        monkeypatch.undo()
+        for a, b in zip(chunked, whole):
+            assert a.dtype == b.dtype and np.array_equal(a, b)

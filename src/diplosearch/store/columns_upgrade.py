@@ -178,7 +178,7 @@ def field_columns(
     :param docs, weights: every posting's document number and Whoosh weight, term by term.
     :param encoded_positions: every posting's Whoosh ``Positions`` value bytes, in the same order.
     """
-    position_pointers, positions = _decode_positions(encoded_positions)
+    position_pointers, positions = _decode_positions_in_chunks(encoded_positions)
     return FieldColumns(
         pointers=np.cumsum(counts),
         docs=np.asarray(docs).astype(np.int32),
@@ -188,6 +188,26 @@ def field_columns(
         length_codes=length_codes,
         total_length=total_length,
     )
+
+
+#: Postings decoded at once: the bulk decoder's temporary arrays take about 100 bytes
+#: per posting, so a field of millions of postings is decoded a slice at a time.
+_DECODE_CHUNK = 1 << 16
+
+
+def _decode_positions_in_chunks(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_decode_positions` of ``encoded``, computed a chunk of postings at a time."""
+    if len(encoded) <= _DECODE_CHUNK:
+        return _decode_positions(encoded)
+    pointer_parts, position_parts = [np.zeros(1, np.int64)], []
+    offset = 0
+    for start in range(0, len(encoded), _DECODE_CHUNK):
+        pointers, positions = _decode_positions(encoded[start : start + _DECODE_CHUNK])
+        pointer_parts.append(pointers[1:] + offset)
+        position_parts.append(positions)
+        offset += len(positions)
+    wide = any(part.dtype == np.uint32 for part in position_parts)
+    return np.concatenate(pointer_parts), np.concatenate(position_parts).astype(np.uint32 if wide else np.uint16)
 
 
 def value_or_none(value: object) -> str | None:
