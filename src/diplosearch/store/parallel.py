@@ -108,8 +108,12 @@ class JoiningWriter(LeanSegmentWriter):
 
 
 def write_missing_columns(storage, schema, segments) -> None:  # type: ignore[no-untyped-def]
-    """Write the column file of each of ``segments`` that has none yet (new segments,
-    merged ones, and those of an index an older version wrote), fsync'ed."""
+    """Write the column file of each of ``segments`` that has none yet, read back from
+    the segment, fsync'ed unless the storage is not durable.
+
+    New segments (merged documents included: Whoosh merges them into the writer's new
+    segment) already have theirs from the writer's postings; what is left are segments
+    of an index an older version wrote."""
     from whoosh.reading import SegmentReader
 
     for segment in segments:
