@@ -20,7 +20,7 @@ from diplosearch.analysis.analyzer import IndonesianAnalyzer
 from diplosearch.documents import Quote
 from diplosearch.schema import build_schema, stored_fields
 from diplosearch.store import lean_writer, parallel
-from diplosearch.store.columns import load_columns
+from diplosearch.store.columns import column_file_name, load_columns, write_columns
 from diplosearch.store.columns_upgrade import build_columns
 from diplosearch.store.lean_writer import LeanSegmentWriter, delete_written
 
@@ -144,15 +144,22 @@ def assert_same_columns(written, rebuilt) -> None:  # type: ignore[no-untyped-de
         assert np.array_equal(column.ids, other.ids), name
 
 
-def assert_column_files_match_segments(path: Path) -> list[object]:
+def assert_column_files_match_segments(path: Path, rebuilt_folder: Path) -> list[object]:
+    """Each committed segment's column file equals, array by array and byte for byte,
+    the one read back from the finished segment."""
     ix = whoosh.index.open_dir(str(path), indexname="MAIN")
     toc = ix._read_toc()
+    rebuilt_folder.mkdir()
     for segment in toc.segments:
         reader = SegmentReader(ix.storage, toc.schema, segment)
         try:
-            assert_same_columns(load_columns(path, segment), build_columns(reader, segment))
+            rebuilt = build_columns(reader, segment)
         finally:
             reader.close()
+        assert_same_columns(load_columns(path, segment), rebuilt)
+        name = column_file_name(segment.segment_id())
+        write_columns(rebuilt_folder, segment.segment_id(), rebuilt, durable=False)
+        assert (path / name).read_bytes() == (rebuilt_folder / name).read_bytes()
     return toc.segments
 
 
@@ -172,7 +179,7 @@ def test_column_files_from_the_pool_equal_columns_read_from_the_segment(tmp_path
                         workers=workers, commit_every=6)
         ix.delete("a5")
         ix.add_many([article(i, repeat=4) for i in range(10, 40)], workers=workers)  # replacements
-        segments = assert_column_files_match_segments(path)
+        segments = assert_column_files_match_segments(path, tmp_path / "rebuilt")
         assert sum(s.doc_count_all() for s in segments) > sum(s.doc_count() for s in segments)  # deletions
         assert ix.search("koreksi", limit=500, snippets=0).total == 30 + 2 + 10
         assert ix.search("berita", limit=500, snippets=0).total == 219
@@ -190,7 +197,7 @@ def test_helpers_and_rolled_segments_leave_each_retracted_document_deleted(tmp_p
         ix.add_many(batch, workers=2)
         assert ix.search("koreksi", limit=500, snippets=0).total == len(range(0, 200, 7))
         assert ix.stats().documents == 200
-        assert len(assert_column_files_match_segments(ix.path)) > 3
+        assert len(assert_column_files_match_segments(ix.path, tmp_path / "rebuilt")) > 3
 
 
 def test_delete_written_maps_running_numbers_onto_segments():

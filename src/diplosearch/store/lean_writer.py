@@ -300,7 +300,8 @@ class LeanSegmentWriter(SegmentWriter):
         for fieldname in COLUMN_TEXT_FIELDS:
             if fieldname not in columns:
                 columns[fieldname] = self._field_columns(fieldname, {}, term_ids, doc_count)
-        self._columns = self._segment_columns(Vocabulary.of(terms), columns, doc_count)
+        ordered = {fieldname: columns[fieldname] for fieldname in COLUMN_TEXT_FIELDS}  # the file's order
+        self._columns = self._segment_columns(Vocabulary.of(terms), ordered, doc_count)
 
     def _field_columns(self, fieldname: str, postings: dict[bytes, list[tuple[int, float, bytes]]],
                        term_ids: dict[str, int], doc_count: int) -> FieldColumns:
