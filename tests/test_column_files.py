@@ -100,8 +100,8 @@ def dying_write(folder, segment_id, cols, **options):
         handle.write(data[: len(data) // 3])
     os.kill(os.getpid(), signal.SIGKILL)
 
-from diplosearch.store import parallel
-parallel.write_columns = dying_write
+from diplosearch.store import lean_writer
+lean_writer.write_columns = dying_write  # where a new segment's columns are written
 ix = diplosearch.open_index(sys.argv[1])
 ix.add_many(docs(100, 20))
 """

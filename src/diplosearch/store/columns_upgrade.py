@@ -159,18 +159,60 @@ def _field_columns(
     counts = np.zeros(term_count + 1, np.int64)
     for text, (docs, _w, _v) in ordered:
         counts[term_ids[text] + 1] = len(docs)
-    docs = np.concatenate([r[0] for _t, r in ordered]).astype(np.int32) if ordered else np.zeros(0, np.int32)
+    docs = np.concatenate([r[0] for _t, r in ordered]) if ordered else np.zeros(0, np.int32)
     weights = np.concatenate([r[1] for _t, r in ordered]) if ordered else np.zeros(0, np.float32)
-    position_pointers, positions = _decode_positions([v for _t, r in ordered for v in r[2]])
+    return field_columns(counts, docs, weights, [v for _t, r in ordered for v in r[2]], length_codes, total_length)
+
+
+def field_columns(
+    counts: np.ndarray,
+    docs: np.ndarray,
+    weights: np.ndarray,
+    encoded_positions: list[bytes],
+    length_codes: np.ndarray,
+    total_length: int,
+) -> FieldColumns:
+    """One field's columns from its postings in vocabulary order.
+
+    :param counts: int64 [terms + 1]; ``counts[t + 1]`` is the number of postings of term id ``t``.
+    :param docs, weights: every posting's document number and Whoosh weight, term by term.
+    :param encoded_positions: every posting's Whoosh ``Positions`` value bytes, in the same order.
+    """
+    position_pointers, positions = _decode_positions_in_chunks(encoded_positions)
     return FieldColumns(
         pointers=np.cumsum(counts),
-        docs=docs,
-        weights=weights.astype(np.float32),
+        docs=np.asarray(docs).astype(np.int32),
+        weights=np.asarray(weights).astype(np.float32),
         position_pointers=position_pointers,
         positions=positions,
         length_codes=length_codes,
         total_length=total_length,
     )
+
+
+#: Postings decoded at once: the bulk decoder's temporary arrays take about 100 bytes
+#: per posting, so a field of millions of postings is decoded a slice at a time.
+_DECODE_CHUNK = 1 << 16
+
+
+def _decode_positions_in_chunks(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_decode_positions` of ``encoded``, computed a chunk of postings at a time."""
+    if len(encoded) <= _DECODE_CHUNK:
+        return _decode_positions(encoded)
+    pointer_parts, position_parts = [np.zeros(1, np.int64)], []
+    offset = 0
+    for start in range(0, len(encoded), _DECODE_CHUNK):
+        pointers, positions = _decode_positions(encoded[start : start + _DECODE_CHUNK])
+        pointer_parts.append(pointers[1:] + offset)
+        position_parts.append(positions)
+        offset += len(positions)
+    wide = any(part.dtype == np.uint32 for part in position_parts)
+    return np.concatenate(pointer_parts), np.concatenate(position_parts).astype(np.uint32 if wide else np.uint16)
+
+
+def value_or_none(value: object) -> str | None:
+    """A stored filter value as the column keeps it: a non-blank string, else None."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _decode_positions(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -275,6 +317,5 @@ def _document_values(leaf_reader: Any, doc_count: int) -> tuple[np.ndarray, dict
         stored = leaf_reader.stored_fields(docnum)
         published[docnum] = published_day(stored.get("published"))
         for name in VALUE_FIELDS:
-            value = stored.get(name)
-            raw[name][docnum] = value if isinstance(value, str) and value.strip() else None
+            raw[name][docnum] = value_or_none(stored.get(name))
     return published, {name: encode_values(raw[name]) for name in VALUE_FIELDS}

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Callable
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import SegmentWriter
 
 from ..analysis.analyzer import IndonesianAnalyzer
 from ..errors import DiplosearchError, InvalidArgumentError
@@ -38,19 +37,27 @@ from ..schema import build_schema
 from .columns import column_file_name, write_columns
 from .columns_upgrade import build_columns
 from .durable import INDEX_NAME, IndexStorage, pid_alive, restrict_mode
+from . import lean_writer
+from .lean_writer import LeanSegmentWriter, delete_written
 
 
-class JoiningWriter(SegmentWriter):
+class JoiningWriter(LeanSegmentWriter):
     """A Whoosh segment writer whose commit can take in segments written elsewhere
-    (by helper processes), and which a helper can finish without committing."""
+    (by helper processes), and which a helper can finish without committing.
+
+    It is a :class:`~diplosearch.store.lean_writer.LeanSegmentWriter`: each segment it
+    writes gets its column file from the writer's own postings when it is finished, and
+    past its memory bound it writes several segments, all joining the same commit.
+    """
 
     def _commit_toc(self, segments):  # type: ignore[no-untyped-def]
         # The storage records the checksums of these segments with the new TOC.
         self.storage.committing_segments = {segment.segment_id() for segment in segments}
         super()._commit_toc(segments)
 
-    #: Numbers, in this writer's new segment, of documents superseded later in the same
-    #: commit (a repeated id): Whoosh cannot delete them before the segment is finished.
+    #: Running numbers (``written_count()`` when added) of this writer's documents
+    #: superseded later in the same commit (a repeated id): Whoosh cannot delete them
+    #: before their segment is finished.
     retracted: set[int]
 
     def commit_joining(self, extra_segments: Callable[[], list[object]] | None = None) -> None:
@@ -65,30 +72,31 @@ class JoiningWriter(SegmentWriter):
         # column files added before the TOC.
         self._check_state()
         final = self._merge_segments(None, False, True)
+        own = list(self.finished_segments)
         if self._added:
-            own = self._finalize_segment()
-            for docnum in getattr(self, "retracted", ()):
-                own.delete_document(docnum)
-            final.append(own)
+            own.append(self._finalize_segment())  # merged documents join it, columns included
         else:
             self._close_segment()
+        delete_written(own, getattr(self, "retracted", ()))
+        final.extend(own)
         if extra_segments is not None:
             final.extend(extra_segments())
+        # Only segments of an index written before column files existed lack one here.
         write_missing_columns(self.storage, self.schema, final)
         self._commit_toc(final)
         self._finish()
 
-    def finish_segment(self):  # type: ignore[no-untyped-def]
-        """Finish this writer's segment (and its column file) without committing it;
-        the segment, or None when nothing was added. The writer is closed afterwards."""
-        segment = self._finalize_segment() if self._added else None
-        if segment is None:
-            self._close_segment()
+    def finish_segments(self) -> list[object]:
+        """Finish this writer's segments (with their column files) without committing
+        them; in write order, none when nothing was added. The writer is closed afterwards."""
+        segments = list(self.finished_segments)
+        if self._added:
+            segments.append(self._finalize_segment())
         else:
-            write_missing_columns(self.storage, self.schema, [segment])
+            self._close_segment()
         self._tempstorage.destroy()
         self.is_closed = True
-        return segment
+        return segments
 
     def close_segment(self) -> None:
         """Close the files of the segment being written (it is then abandoned)."""
@@ -100,8 +108,12 @@ class JoiningWriter(SegmentWriter):
 
 
 def write_missing_columns(storage, schema, segments) -> None:  # type: ignore[no-untyped-def]
-    """Write the column file of each of ``segments`` that has none yet (new segments,
-    merged ones, and those of an index an older version wrote), fsync'ed."""
+    """Write the column file of each of ``segments`` that has none yet, read back from
+    the segment, fsync'ed unless the storage is not durable.
+
+    New segments (merged documents included: Whoosh merges them into the writer's new
+    segment) already have theirs from the writer's postings; what is left are segments
+    of an index an older version wrote."""
     from whoosh.reading import SegmentReader
 
     for segment in segments:
@@ -192,7 +204,8 @@ class _Helper:
         self._lock = threading.Lock()
         threading.Thread(target=self._send_loop, daemon=True).start()
         threading.Thread(target=self._receive_loop, daemon=True).start()
-        self._outbox.put(("open", str(path), analyzer, durable))
+        # The helper's writer holds as much in memory as this process's may.
+        self._outbox.put(("open", str(path), analyzer, durable, lean_writer.DEFAULT_LIMIT_MB))
 
     def _send_loop(self) -> None:
         try:
@@ -237,7 +250,8 @@ class _Helper:
     def request_segment(self) -> None:
         self._outbox.put(("finish",))
 
-    def segment(self):  # type: ignore[no-untyped-def]
+    def segments(self) -> list[object]:
+        """The segments the helper wrote in this round, in write order."""
         kind, value = self._results.get()
         if kind == "error":
             raise DiplosearchError(f"parallel indexing failed in a helper process: {value}")
@@ -322,7 +336,7 @@ class Helpers:
             self._retracted.setdefault(where, set()).add(number)
 
     def _write_here(self, writer, token: int, fields: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
-        self._placed[token] = (None, writer.docnum)  # the number the writer gives it
+        self._placed[token] = (None, writer.written_count())  # the number the writer gives it
         writer.add_document(**fields)
 
     def _send(self, helper: _Helper, chunk: list[tuple[int, dict[str, object]]]) -> None:
@@ -360,11 +374,9 @@ class Helpers:
         def collect() -> list[object]:
             segments = []
             for helper in used:
-                segment = helper.segment()
-                if segment is not None:
-                    for number in retracted.get(helper, ()):
-                        segment.delete_document(number)
-                    segments.append(segment)
+                written = helper.segments()
+                delete_written(written, retracted.get(helper, ()))
+                segments.extend(written)
             return segments
 
         return collect
@@ -414,7 +426,8 @@ def helper_main() -> None:
             if message is None:
                 break  # the parent finished or died
             if message[0] == "open":
-                _kind, path, analyzer, durable = message
+                _kind, path, analyzer, durable, limit_mb = message
+                lean_writer.DEFAULT_LIMIT_MB = limit_mb
                 storage = _HelperStorage(path, durable=durable)
                 whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
             elif message[0] == "docs":
@@ -424,11 +437,11 @@ def helper_main() -> None:
                     writer.add_document(**fields)
                 _send_frame(outbox, ("ack",))
             elif message[0] == "finish":
-                segment = None
+                segments = []
                 if writer is not None:
-                    segment = writer.finish_segment()
+                    segments = writer.finish_segments()
                     writer = None
-                _send_frame(outbox, ("segment", segment))
+                _send_frame(outbox, ("segments", segments))
     except BaseException as exc:  # reported to the parent, which aborts its commit
         try:
             _send_frame(outbox, ("error", f"{type(exc).__name__}: {exc}"))
