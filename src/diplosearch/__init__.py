@@ -92,6 +92,8 @@ __all__ = [
     "UnsafeIndexError",
     "Quote",
     "Ranking",
+    "DEFAULT_RANKING",
+    "BM25F_RANKING",
     "WHOOSH_RANKING",
     "Results",
     "TEXT_FIELDS",
