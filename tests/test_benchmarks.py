@@ -207,7 +207,7 @@ def test_speed_children_build_query_and_add(tmp_path: Path) -> None:
     built = speed.child_build("diplosearch", docs_file, index)
     assert built["docs"] == len(docs) and built["peak_rss_mb"] > 0
     queried = speed.child_query("diplosearch", index, queries_file)
-    required = {"top10", "top10+snippets", "top10 bm25f"}
+    required = {"top10", "top10+snippets", "top10 bm25f", "top10 no lead"}
     # issue 12's modes run once Index.search accepts their options
     assert required <= set(queried["modes"]) <= required | {"filtered", "newest first", "two facets"}
     assert all(m["errors"] == 0 for m in queried["modes"].values())
