@@ -203,6 +203,7 @@ def child_query(engine_name: str, index_dir: Path, queries_file: Path) -> dict[s
             # Modes repeat the same queries: a fresh open, so that no mode is timed on
             # what an engine remembered from the one before (parsed queries, term scores).
             engine.close()
+            gc.collect()  # the closed index's reference cycles, or peak RSS adds up over the modes
             engine.open()
         modes[mode.name] = time_mode(engine, mode, phrases if mode.phrases else queries)
     engine.close()
