@@ -31,7 +31,6 @@ Without ``--index`` or ``--build``, the newest ``benchmarks/work/*/diplosearch-2
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
