@@ -568,3 +568,26 @@ def test_a_write_during_a_rebuild_waits_and_lands_in_the_new_index(tmp_path, mon
     with open_index(path) as ix:
         ids = {d.id for d in ix.documents()}
         assert "selama-rebuild" in ids and len(ids) == 101  # not lost with the old directory
+
+
+def test_closing_an_index_frees_its_column_files_without_the_garbage_collector(tmp_path):
+    import gc
+    import weakref
+
+    from diplosearch.store.columns import SegmentColumns
+
+    with open_index(tmp_path / "ix", create=True) as index:
+        index.add_many([Document(id=f"d{n}", title="Banjir", body=f"Banjir melanda desa {n}.") for n in range(5)])
+        assert index.search("banjir").total == 5
+    gc.collect()
+    gc.disable()  # an embedding app cannot count on a collection soon after close
+    try:
+        index = open_index(tmp_path / "ix")
+        assert index.search("banjir").total == 5
+        columns = [weakref.ref(o) for o in gc.get_objects() if isinstance(o, SegmentColumns)]
+        assert columns
+        index.close()
+        del index
+        assert all(ref() is None for ref in columns)
+    finally:
+        gc.enable()
