@@ -338,8 +338,17 @@ class _SegmentEvaluation:
         scores = np.bincount(docs, weights=parts, minlength=size)
         mask[docs] = True
         if ranking.model != "per_field":
-            saturated = scores[mask]
-            scores[mask] = commit.term_idf(tuple(fields), text) * saturated / (saturated + ranking.k1)
+            idf = commit.term_idf(tuple(fields), text)
+            if ranking.k1 > 0:
+                # Over the whole segment: a document without the term stays 0 (0 / k1),
+                # and three passes cost a third of gathering and scattering by ``mask``.
+                # ``idf * t / (t + k1)`` in the same operations, so the same bits.
+                denominator = scores + ranking.k1
+                np.multiply(scores, idf, out=scores)
+                np.divide(scores, denominator, out=scores)
+            else:
+                saturated = scores[mask]
+                scores[mask] = idf * saturated / (saturated + ranking.k1)
         return mask, scores
 
     def _Term(self, node: q.Term) -> _Match:
