@@ -20,8 +20,8 @@ from diplosearch.scoring import (
     WHOOSH_RANKING,
     CommitColumns,
     Ranking,
+    by_date,
     match_masks,
-    newest,
     positive_terms,
     rank,
 )
@@ -254,7 +254,7 @@ def test_newest_and_facets_follow_the_match_mask(corpus) -> None:  # type: ignor
         published = doc.stored.get("published")
         return (dt.date.fromisoformat(published[:10]) - dt.date(1970, 1, 1)).days if published else -(2**40)
 
-    total, docnums = newest(commit, root, limit=15)
+    total, docnums = by_date(commit, root, newest_first=True, limit=15)
     assert total == len(matching)
     expected = sorted(matching, key=lambda d: (-day(d), d.docnum))[:15]
     assert docnums.tolist() == [d.docnum for d in expected]

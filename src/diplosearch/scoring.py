@@ -51,7 +51,7 @@ from .errors import QueryError
 from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
 from .store.columns import MISSING_DAY, VALUE_FIELDS, SegmentColumns
 from .store.columns_upgrade import columns_for
-from .spelling import Neighbour, expansions
+from .spelling import expansions
 
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
@@ -408,7 +408,7 @@ class _SegmentEvaluation:
         # scores as a Term boosted by FUZZY_BOOST per edit. The word counts as one
         # matched term wherever any spelling of it matches.
         mask, scores = self._term_scores(node.word, node.fields)
-        for neighbour in fuzzy_expansions(self.commit, node):
+        for neighbour in expansions(self.commit, node.word, node.max_edits):
             found, found_scores = self._term_scores(neighbour.term, node.fields)
             mask |= found
             scores += found_scores * FUZZY_BOOST**neighbour.distance
@@ -577,12 +577,6 @@ def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, l
     return total, all_docs[order]
 
 
-def newest(commit: CommitColumns, root: q.Node, *, limit: int = 10, offset: int = 0) -> tuple[int, np.ndarray]:
-    """(total, doc numbers) of the matching live documents, newest ``published`` first,
-    documents without a date last, ties by doc number."""
-    return by_date(commit, root, newest_first=True, limit=limit, offset=offset)
-
-
 def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> np.ndarray:
     """How many distinct positive query terms each of ``docnums`` (matching documents) holds."""
     counts = np.zeros(len(docnums), np.int64)
@@ -594,13 +588,3 @@ def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> 
         for where in match.terms.values():
             counts[inside] += where[local]
     return counts
-
-
-# ----------------------------------------------------------------------------- explore
-
-
-def fuzzy_expansions(commit: CommitColumns, node: q.Fuzzy) -> list[Neighbour]:
-    """The close spellings a ``Fuzzy`` node stands for in ``commit`` (bounded, most
-    frequent first; the word itself not included)."""
-    return expansions(commit, node.word, node.max_edits)
-
