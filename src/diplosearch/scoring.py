@@ -38,9 +38,8 @@ normalisation drops them): ``kota kota`` scores as ``kota``.
 
 from __future__ import annotations
 
-import itertools
 import math
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Iterator, Literal, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -124,6 +123,7 @@ class SegmentView:
     """bool [documents]: False for documents deleted in this commit."""
     lengths: Mapping[str, np.ndarray]
     """float64 [documents] per field: decoded field lengths."""
+    has_deletions: bool = False
 
 
 class CommitColumns:
@@ -137,7 +137,7 @@ class CommitColumns:
             dead = np.fromiter(deleted or (), dtype=np.int64)
             live[dead[dead < columns.doc_count]] = False
             lengths = {f: _LENGTHS[fc.length_codes] for f, fc in columns.fields.items()}
-            views.append(SegmentView(columns, offset, live, lengths))
+            views.append(SegmentView(columns, offset, live, lengths, has_deletions=not live.all()))
         self.segments: tuple[SegmentView, ...] = tuple(views)
         self.doc_count_all = sum(v.columns.doc_count for v in views)
         fields = {f for v in views for f in v.columns.fields}
@@ -153,7 +153,7 @@ class CommitColumns:
         # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
-        self._term_parts: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._term_scores: dict[tuple[Any, ...], tuple[TermScores, ...]] = {}
         self._cached_postings = 0
 
     @classmethod
@@ -227,22 +227,77 @@ class CommitColumns:
             self._norms[key] = norm
         return norm
 
-    def term_parts(self, view: SegmentView, text: str, fields: tuple[str, ...],
-                   ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-        """(docs, parts) of ``text``'s postings in each of ``fields`` in turn: each one's
-        weighted part of the score (per-field model: the field's BM25 score; BM25F: the
-        weighted, normalised frequency). Remembered per commit and ranking (terms recur)."""
+    def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> tuple[TermScores, ...]:
+        """Per segment (in :attr:`segments` order), the documents holding ``text`` in any
+        of ``fields`` (deleted ones too, ascending) and the term's score in each: the
+        saturated BM25F score, or the sum of the per-field scores (per-field model).
+        Remembered per commit and ranking: terms recur across queries."""
         weights = tuple(ranking.weight(field) for field in fields)
-        key = (id(view), text, fields, weights, ranking.k1, ranking.b, ranking.model)
-        found = self._term_parts.get(key)
+        key = (text, fields, weights, ranking.k1, ranking.b, ranking.model)
+        found = self._term_scores.get(key)
         if found is None:
-            found = _term_parts(self, view, text, fields, ranking)
-            if self._cached_postings + len(found[0]) > _TERM_CACHE_POSTINGS:
-                self._term_parts.clear()
+            found = _score_term(self, text, fields, ranking)
+            size = sum(len(docs) for docs, _scores in found)
+            if self._cached_postings + size > _TERM_CACHE_POSTINGS:
+                self._term_scores.clear()
                 self._cached_postings = 0
-            self._term_parts[key] = found
-            self._cached_postings += len(found[0])
+            self._term_scores[key] = found
+            self._cached_postings += size
         return found
+
+
+def _sum_per_document(docs: np.ndarray, parts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``docs`` (ascending) and the sum of each one's ``parts``, added in
+    their order from 0 (``np.bincount``): over the segment's documents when the
+    postings are many, by sorting them when they are few (the same sums either way)."""
+    if len(docs) * 16 >= size:
+        summed = np.bincount(docs, weights=parts, minlength=size)
+        present = np.zeros(size, bool)
+        present[docs] = True
+        distinct = np.flatnonzero(present)
+        return distinct, summed[distinct]
+    order = np.argsort(docs, kind="stable")  # stable: a document's parts keep their order
+    ordered = docs[order]
+    starts = np.empty(len(docs), bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    slot = np.empty(len(docs), np.intp)
+    slot[order] = np.cumsum(starts) - 1
+    return ordered[starts], np.bincount(slot, weights=parts)
+
+
+#: One term in one segment: (doc numbers, ascending; the term's score in each).
+TermScores = tuple[np.ndarray, np.ndarray]
+
+
+def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...],
+                ranking: Ranking) -> tuple[TermScores, ...]:
+    """:meth:`CommitColumns.term_scores`, computed. A document's field parts are added in
+    field order from 0 (``np.bincount``), and the saturation is ``idf * t / (t + k1)`` in
+    the same operations as before, so the scores are the same to the last bit."""
+    holding: list[TermScores] = []
+    for view in commit.segments:
+        docs, parts = _term_parts(commit, view, text, fields, ranking)
+        if len(docs) > 1 and not bool((docs[1:] > docs[:-1]).all()):  # several fields' postings
+            docs, parts = _sum_per_document(docs, parts, view.columns.doc_count)
+        else:  # already one ascending entry per document
+            parts = parts + 0.0  # 0 + part, as the sum from 0 would be
+        holding.append((docs, parts))
+    if ranking.model != "per_field":
+        df = sum(len(docs) for docs, _parts in holding)
+        n = commit.doc_count_all
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        commit._remember_idf(("term", fields, text), idf)
+        for _docs, parts in holding:
+            if ranking.k1 > 0:
+                denominator = parts + ranking.k1
+                np.multiply(parts, idf, out=parts)
+                np.divide(parts, denominator, out=parts)
+            else:
+                parts[:] = idf * parts / (parts + ranking.k1)
+    for docs, parts in holding:
+        docs.flags.writeable = parts.flags.writeable = False
+    return tuple(holding)
 
 
 def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
@@ -264,29 +319,33 @@ def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple
 
 def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tuple[str, ...],
                 ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """:meth:`CommitColumns.term_parts`, computed: all fields' postings at once."""
+    """(docs, parts) of ``text``'s postings in each of ``fields`` in turn: each one's
+    weighted part of the score (per-field model: the field's BM25 score; BM25F: the
+    weighted, normalised frequency)."""
     rows = _postings(view, fields, text)
     if not rows:
         return _NO_DOCS, _NO_PARTS
-    docs = np.concatenate([fc.docs[start:end] for _field, fc, start, end in rows])
-    tf = np.concatenate([fc.weights[start:end] for _field, fc, start, end in rows]).astype(np.float64)
-    norm = np.concatenate([commit.length_norm(view, field, ranking).take(fc.docs[start:end])
-                           for field, fc, start, end in rows])
-    # Each field's idf and weight multiply its own run of postings, in place.
-    bounds = [0, *itertools.accumulate(end - start for _field, _fc, start, end in rows)]
-    if ranking.model == "per_field":
-        # whoosh.scoring.bm25, the same operations in the same order, then the weight
-        parts = (tf * (ranking.k1 + 1)) / (tf + norm)
-        for (field, *_rest), low, high in zip(rows, bounds, bounds[1:]):
-            run = parts[low:high]
-            np.multiply(commit.field_idf(field, text), run, out=run)
-            np.multiply(run, ranking.weight(field), out=run)
+    k1, per_field = ranking.k1, ranking.model == "per_field"
+    docs_runs, part_runs = [], []
+    for field, fc, start, end in rows:
+        docs = fc.docs[start:end]
+        tf = fc.weights[start:end].astype(np.float64)
+        norm = commit.length_norm(view, field, ranking).take(docs)
+        if per_field:
+            # whoosh.scoring.bm25, the same operations in the same order, then the weight
+            part = (tf * (k1 + 1)) / (tf + norm)
+            np.multiply(commit.field_idf(field, text), part, out=part)
+            np.multiply(part, ranking.weight(field), out=part)
+        else:
+            part = tf
+            np.multiply(ranking.weight(field), part, out=part)
+            np.divide(part, norm, out=part)
+        docs_runs.append(docs)
+        part_runs.append(part)
+    if len(rows) == 1:
+        docs, parts = docs_runs[0], part_runs[0]
     else:
-        parts = tf
-        for (field, *_rest), low, high in zip(rows, bounds, bounds[1:]):
-            run = parts[low:high]
-            np.multiply(ranking.weight(field), run, out=run)
-        parts /= norm
+        docs, parts = np.concatenate(docs_runs), np.concatenate(part_runs)
     docs.flags.writeable = parts.flags.writeable = False
     return docs, parts
 
@@ -308,9 +367,10 @@ class _Match:
 
 
 class _SegmentEvaluation:
-    def __init__(self, commit: CommitColumns, view: SegmentView, ranking: Ranking) -> None:
-        self.commit, self.view, self.ranking = commit, view, ranking
-        self.size = view.columns.doc_count
+    def __init__(self, commit: CommitColumns, position: int, ranking: Ranking) -> None:
+        self.commit, self.ranking, self.position = commit, ranking, position
+        self.view = commit.segments[position]
+        self.size = self.view.columns.doc_count
 
     def nothing(self) -> _Match:
         return _Match(np.zeros(self.size, bool), np.zeros(self.size), {})
@@ -327,28 +387,11 @@ class _SegmentEvaluation:
     # -- leaves -------------------------------------------------------------------
 
     def _term_scores(self, text: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(mask, scores) of one term over ``fields`` in this segment. ``np.bincount``
-        adds a document's field parts in field order from 0, as adding field after field
-        into a zeroed array did: the sums are the same to the last bit."""
-        commit, view, ranking, size = self.commit, self.view, self.ranking, self.size
-        docs, parts = commit.term_parts(view, text, tuple(fields), ranking)
-        mask = np.zeros(size, bool)
-        if not len(docs):
-            return mask, np.zeros(size)
-        scores = np.bincount(docs, weights=parts, minlength=size)
+        """(mask, scores) of one term over ``fields`` in this segment, dense."""
+        docs, values = self.commit.term_scores(text, tuple(fields), self.ranking)[self.position]
+        mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
         mask[docs] = True
-        if ranking.model != "per_field":
-            idf = commit.term_idf(tuple(fields), text)
-            if ranking.k1 > 0:
-                # Over the whole segment: a document without the term stays 0 (0 / k1),
-                # and three passes cost a third of gathering and scattering by ``mask``.
-                # ``idf * t / (t + k1)`` in the same operations, so the same bits.
-                denominator = scores + ranking.k1
-                np.multiply(scores, idf, out=scores)
-                np.divide(scores, denominator, out=scores)
-            else:
-                saturated = scores[mask]
-                scores[mask] = idf * saturated / (saturated + ranking.k1)
+        scores[docs] = values
         return mask, scores
 
     def _Term(self, node: q.Term) -> _Match:
@@ -505,8 +548,8 @@ def positive_terms(node: q.Node) -> tuple[str, ...]:
 
 
 def _segment_matches(commit: CommitColumns, root: q.Node, ranking: Ranking):  # type: ignore[no-untyped-def]
-    for view in commit.segments:
-        match = _SegmentEvaluation(commit, view, ranking).evaluate(root)
+    for position, view in enumerate(commit.segments):
+        match = _SegmentEvaluation(commit, position, ranking).evaluate(root)
         match.mask &= view.live
         yield view, match
 
@@ -524,16 +567,13 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     """
     depth = offset + limit
     query_terms = max(len(positive_terms(root)), 1)
+    words = _plain_words(root)
+    matches = _word_matches(commit, root, words, ranking) if words else _tree_matches(commit, root, ranking)
     parts, total = [], 0
-    for view, match in _segment_matches(commit, root, ranking):
-        candidates = np.flatnonzero(match.mask)
+    for view, candidates, scores, matched in matches:
         total += len(candidates)
         if not len(candidates) or depth <= 0:
             continue
-        matched = np.zeros(len(candidates), np.int64)
-        for where in match.terms.values():
-            matched += where[candidates]
-        scores = match.scores[candidates]
         if ranking.coordination == "soft":
             scores = scores * (matched / query_terms) ** ranking.soft_power
         primary = matched if ranking.coordination == "strict" else np.zeros(len(candidates), np.int64)
@@ -544,6 +584,71 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     docnums, primary, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
     order = np.lexsort((docnums, -scores, -primary))[offset:depth]
     return ScoredPage(total, docnums[order], scores[order], matched[order])
+
+
+_Candidates = tuple[SegmentView, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _tree_matches(commit: CommitColumns, root: q.Node, ranking: Ranking) -> Iterator[_Candidates]:
+    """Per segment: the live documents ``root`` matches, their scores and matched-term counts."""
+    for view, match in _segment_matches(commit, root, ranking):
+        candidates = np.flatnonzero(match.mask)
+        matched = np.zeros(len(candidates), np.int64)
+        for where in match.terms.values():
+            matched += where[candidates]
+        yield view, candidates, match.scores[candidates], matched
+
+
+def _plain_words(root: q.Node) -> list[q.Term] | None:
+    """The terms of a query of words alone (a ``Term``, or an ``AnyOf`` of ``Term``\\ s of
+    distinct texts): what most queries are, scored without dense per-node arrays."""
+    if isinstance(root, q.Term):
+        return [root]
+    if not isinstance(root, q.AnyOf) or not root.children:
+        return None
+    children = _distinct(root.children)
+    if not all(isinstance(child, q.Term) for child in children):
+        return None
+    terms: list[q.Term] = children  # type: ignore[assignment]
+    return terms if len({term.text for term in terms}) == len(terms) else None
+
+
+def _word_matches(commit: CommitColumns, root: q.Node, words: list[q.Term],
+                  ranking: Ranking) -> Iterator[_Candidates]:
+    """:func:`_tree_matches` of a query of plain words, from each term's remembered
+    scores: the same candidates and the same scores to the last bit (a document's
+    terms are added in query order from 0, then the boosts, as the tree evaluator does)."""
+    scored = [(commit.term_scores(term.text, term.fields, ranking), term.boost) for term in words]
+    outer = root.boost if isinstance(root, q.AnyOf) else 1.0
+    for position, view in enumerate(commit.segments):
+        docs, values = [], []
+        for per_segment, boost in scored:
+            term_docs, term_scores = per_segment[position]
+            if len(term_docs):
+                docs.append(term_docs)
+                values.append(term_scores * boost if boost != 1.0 else term_scores)
+        if not docs:
+            yield view, _NO_CANDIDATES, _NO_PARTS, _NO_CANDIDATES
+            continue
+        if len(docs) == 1:
+            candidates, scores = docs[0], values[0] + 0.0
+            matched = np.ones(len(candidates), np.int64)
+        else:
+            size = view.columns.doc_count
+            every_doc = np.concatenate(docs)
+            counts = np.bincount(every_doc, minlength=size)
+            summed = np.bincount(every_doc, weights=np.concatenate(values), minlength=size)
+            candidates = np.flatnonzero(counts)
+            scores, matched = summed[candidates], counts[candidates]
+        if outer != 1.0:
+            scores = scores * outer
+        if view.has_deletions:
+            keep = view.live[candidates]
+            candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
+        yield view, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
+
+
+_NO_CANDIDATES = np.zeros(0, np.int64)
 
 
 def _best(primary: np.ndarray, scores: np.ndarray, depth: int) -> np.ndarray:

@@ -91,7 +91,7 @@ def explain(commit: CommitColumns, root: q.Node, docnum: int, ranking: Ranking =
     :raises InvalidArgumentError: ``docnum`` is not a live document of ``commit``, or
         ``root`` does not match it.
     """
-    for view in commit.segments:
+    for position, view in enumerate(commit.segments):
         local = docnum - view.offset
         if 0 <= local < view.columns.doc_count:
             break
@@ -99,7 +99,7 @@ def explain(commit: CommitColumns, root: q.Node, docnum: int, ranking: Ranking =
         raise InvalidArgumentError(f"no document {docnum} in this index")
     if not view.live[local]:
         raise InvalidArgumentError(f"document {docnum} is deleted")
-    walker = _Walker(_SegmentEvaluation(commit, view, ranking), local)
+    walker = _Walker(_SegmentEvaluation(commit, position, ranking), local)
     match = walker.evaluation.evaluate(root)
     if not match.mask[local]:
         raise InvalidArgumentError(f"document {docnum} does not match the query")

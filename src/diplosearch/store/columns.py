@@ -93,7 +93,8 @@ class FieldColumns:
 
     def row(self, term_id: int) -> tuple[int, int]:
         """The ``[start, end)`` posting range of a vocabulary id."""
-        return int(self.pointers[term_id]), int(self.pointers[term_id + 1])
+        start, end = self.pointers[term_id : term_id + 2].tolist()  # one call, not two scalar reads
+        return start, end
 
 
 @attrs.frozen(eq=False)
@@ -122,6 +123,8 @@ class Vocabulary:
     def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
+        # Indexing a memoryview gives a Python int about 20x faster than a numpy scalar.
+        self._bounds = memoryview(np.ascontiguousarray(offsets, dtype=np.int64))
         self._ids: dict[str, int | None] = {}
 
     @classmethod
@@ -147,7 +150,7 @@ class Vocabulary:
             return self._ids[text]
         except KeyError:
             pass
-        key, blob, offsets = text.encode("utf-8"), self.blob, self.offsets
+        key, blob, offsets = text.encode("utf-8"), self.blob, self._bounds
         low, high = 0, len(self)
         while low < high:
             middle = (low + high) // 2
