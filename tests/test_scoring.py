@@ -311,3 +311,44 @@ def test_an_empty_index_scores_nothing(tmp_path) -> None:  # type: ignore[no-unt
     assert page.total == 0 and len(page.docnums) == 0
     assert count_facets(commit, q.MatchAll(), ["source"]) == {"source": []}
     index.close()
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [Ranking(), WHOOSH_RANKING, Ranking(k1=0.0, coordination="off"),
+     Ranking(coordination="strict", boosts={"title": 0.0, "body": 3.0})],
+    ids=["default", "whoosh", "k1-zero", "strict-zero-title"],
+)
+def test_plain_words_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    # Queries of words alone skip the dense per-node arrays; the page (deleted
+    # documents left out, boosts, coordination) must be what the tree evaluator gives.
+    import diplosearch.scoring as scoring
+
+    _index, commit, reference = corpus
+    maker = TreeMaker(300, reference)
+    roots: list[q.Node] = [q.Term("kota", FIELDS), q.Term("laut", ("title",), boost=2.0)]
+    for _ in range(60):
+        terms = tuple(q.Term(word, maker.fields(), maker.boost()) for word in maker.plain_words())
+        roots.append(q.AnyOf(terms, boost=maker.rng.choice((1.0, 1.0, 0.5))))
+    assert all(scoring._plain_words(root) for root in roots)
+    fast = [rank(commit, root, ranking=ranking, limit=PAGE, offset=3) for root in roots]
+    monkeypatch.setattr(scoring, "_plain_words", lambda root: None)
+    for root, got in zip(roots, fast):
+        tree = rank(commit, root, ranking=ranking, limit=PAGE, offset=3)
+        assert got.total == tree.total
+        assert got.docnums.tolist() == tree.docnums.tolist()
+        assert got.scores.tolist() == tree.scores.tolist()
+        assert got.matched_terms.tolist() == tree.matched_terms.tolist()
+    assert sum(page.total > 0 for page in fast) > 40
+
+
+def test_only_words_of_distinct_texts_take_the_plain_words_path() -> None:
+    import diplosearch.scoring as scoring
+
+    kota, laut = q.Term("kota", FIELDS), q.Term("laut", FIELDS)
+    assert scoring._plain_words(q.AnyOf((kota, laut, kota))) == [kota, laut]  # a repeat counts once
+    # the same text in other fields counts as one matched term: left to the tree evaluator
+    assert scoring._plain_words(q.AnyOf((kota, q.Term("kota", ("title",))))) is None
+    assert scoring._plain_words(q.AnyOf((kota, q.Phrase(("kota", "laut"), FIELDS)))) is None
+    assert scoring._plain_words(q.AllOf((kota, laut))) is None
+    assert scoring._plain_words(q.AnyOf(())) is None
