@@ -408,18 +408,27 @@ class _SegmentEvaluation:
             # its words' scores in that field, where the phrase stands.
             for field, docs in where.items():
                 if len(docs):
-                    field_scores = sum(self._term_scores(text, (field,))[1][docs] for text in node.texts)
-                    scores[docs] += field_scores
+                    scores[docs] += self._summed_scores(node.texts, (field,), docs)
                     mask[docs] = True
         else:
-            for docs in where.values():
+            found = [docs for docs in where.values() if len(docs)]
+            docs = found[0] if len(found) == 1 else _distinct_sorted(np.sort(np.concatenate(found))) if found else None
+            if docs is not None:
                 mask[docs] = True
-            if mask.any():
-                scores[mask] = sum(self._term_scores(text, node.fields)[1][mask] for text in node.texts)
+                scores[docs] = self._summed_scores(node.texts, node.fields, docs)
         return _Match(mask, scores, {text: mask for text in node.texts} if mask.any() else {})
 
+    def _summed_scores(self, texts: Sequence[str], fields: tuple[str, ...], docs: np.ndarray) -> Any:
+        """The sum of each of ``texts``' scores over ``fields`` at ``docs`` (ascending
+        documents holding every one of them), added in text order from 0."""
+        total: Any = 0
+        for text in texts:
+            holding, values = self.commit.term_scores(text, fields, self.ranking)[self.position]
+            total = total + values[np.searchsorted(holding, docs)]
+        return total
+
     def _phrase_docs(self, field: str, texts: Sequence[str]) -> np.ndarray:
-        """Doc numbers where ``texts`` stand at consecutive positions of ``field``."""
+        """Doc numbers (ascending) where ``texts`` stand at consecutive positions of ``field``."""
         fc = self.view.columns.fields.get(field)
         term_ids = [self.view.columns.vocabulary.id_of(t) for t in texts]
         empty = np.zeros(0, np.int64)
@@ -430,21 +439,22 @@ class _SegmentEvaluation:
             return empty
         candidates = fc.docs[rows[0][0] : rows[0][1]]
         for start, end in rows[1:]:
-            candidates = np.intersect1d(candidates, fc.docs[start:end], assume_unique=True)
-        if not len(candidates):
-            return empty
+            candidates = candidates[_members(candidates, fc.docs[start:end])]
+            if not len(candidates):
+                return empty
         # Key each position as (candidate index, position - word index): the phrase
-        # stands where a key is present for every word.
+        # stands where a key is present for every word. Keys come out ascending
+        # (candidates ascending, positions ascending in each posting).
         stride = np.int64(1) << 33
         starts = None
         for index, (start, end) in enumerate(rows):
             postings = start + np.searchsorted(fc.docs[start:end], candidates)
             flat, owner = _expand_ranges(fc.position_pointers[postings], fc.position_pointers[postings + 1])
             keys = owner * stride + (fc.positions[flat].astype(np.int64) - index)
-            starts = keys if starts is None else starts[np.isin(starts, keys, assume_unique=False)]
+            starts = keys if starts is None else starts[_members(starts, keys)]
             if not len(starts):
                 return empty
-        return candidates[np.unique(starts // stride)].astype(np.int64)
+        return candidates[_distinct_sorted(starts // stride)].astype(np.int64)
 
     def _Fuzzy(self, node: q.Fuzzy) -> _Match:
         # The word itself at full weight, each close spelling below it: an expansion
@@ -529,6 +539,25 @@ def _merge_terms(into: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> N
 def _restrict(terms: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
     restricted = {text: where & mask for text, where in terms.items()}
     return {text: where for text, where in restricted.items() if where.any()}
+
+
+def _members(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is in the ascending array ``ascending`` (``np.isin``
+    by binary search, without the import of ``numpy.ma`` that ``np.isin``'s kin make)."""
+    if not len(ascending):
+        return np.zeros(len(values), bool)
+    places = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return ascending[places] == values
+
+
+def _distinct_sorted(ascending: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array (``np.unique`` of sorted input)."""
+    if len(ascending) < 2:
+        return ascending
+    keep = np.empty(len(ascending), bool)
+    keep[0] = True
+    np.not_equal(ascending[1:], ascending[:-1], out=keep[1:])
+    return ascending[keep]
 
 
 def _expand_ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
