@@ -1,0 +1,321 @@
+"""What a term scores in each segment of one commit.
+
+:class:`Ranking` holds the knobs of the formula; :class:`CommitColumns` gathers the
+:class:`~diplosearch.store.columns.SegmentColumns` of every segment of one Whoosh commit,
+with each segment's doc-number offset and deletions (from the table of contents) and the
+commit's global statistics, and computes (then remembers) each term's score in every
+document holding it (:meth:`CommitColumns.term_scores`). :mod:`diplosearch.scoring`
+combines those scores over a query tree.
+
+Two ranking models (:class:`Ranking`):
+
+- ``"per_field"`` (diplosearch 1.0, Whoosh's ``BM25F``): each (field, term) leaf scores
+  ``idf_f * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen_f))`` with Whoosh's
+  ``idf_f = ln(N / (df_f + 1)) + 1``, times the field's weight; the leaves are summed.
+  ``N``, ``df`` and the average length count deleted documents, lengths are decoded from
+  Whoosh's one-byte codes, as Whoosh does, so scores equal 1.0's.
+- ``"bm25f"`` (Robertson and Zaragoza): per term, the field frequencies are combined
+  before saturation, ``t = sum_f w_f * tf_f / (1 - b + b * len_f / avglen_f)``, scored
+  ``idf * t / (t + k1)`` with one ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` per term,
+  ``df`` counting documents holding the term in any of the term's fields.
+
+Arrays are only read once made, so threads may score in parallel over one
+:class:`CommitColumns` (a race on a cache only computes the same value twice).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, Mapping, Sequence
+
+import attrs
+import numpy as np
+from whoosh.util.numeric import byte_to_length
+
+from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
+from .store.columns import SegmentColumns
+from .store.columns_upgrade import columns_for
+
+_LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
+_IDF_CACHE_LIMIT = 200_000
+# Term scores a commit remembers (a doc number and a score each, 12-16 bytes): 12-16 MB.
+_TERM_CACHE_POSTINGS = 1_000_000
+
+
+@attrs.frozen
+class Ranking:
+    """How documents are scored and ordered (see the module docstring).
+
+    ``Ranking()`` is diplosearch's default (:data:`DEFAULT_RANKING`); change one piece
+    with ``attrs.evolve(DEFAULT_RANKING, k1=1.2)`` or ``Ranking(k1=1.2)``.
+    """
+
+    k1: float = 1.2
+    b: float = 0.75
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
+    """Weight of each field (default :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`);
+    a field not named weighs 1."""
+    coordination: Literal["strict", "off", "soft"] = attrs.field(
+        default="soft", validator=attrs.validators.in_(("strict", "off", "soft")))
+    soft_power: float = 0.5
+    model: Literal["per_field", "bm25f"] = attrs.field(
+        default="bm25f", validator=attrs.validators.in_(("per_field", "bm25f")))
+
+    def weight(self, field: str) -> float:
+        return float(self.boosts.get(field, 1.0))
+
+
+#: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) with 1.0's field weights
+#: (1.0 had no ``lead`` field: weight 0 keeps its scores) and strict coordination.
+WHOOSH_RANKING = Ranking(
+    k1=1.2, b=0.75, boosts=dict(FIELD_BOOSTS_1_0), coordination="strict", model="per_field",
+)
+#: One BM25F (k1 1.2, b 0.75) over :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`
+#: (lead 2), soft coordination with power 0.5 (``Ranking()``). Chosen on FacQA and all
+#: CLICK-ID titles (``benchmarks/relevance.py --tune``, benchmarks/README.md): +0.026
+#: MRR@10 on CLICK-ID over 1.0, +0.003 on FacQA.
+BM25F_RANKING = Ranking()
+#: The ranking a search uses unless told otherwise.
+DEFAULT_RANKING = BM25F_RANKING
+
+
+@attrs.frozen(eq=False)
+class SegmentView:
+    """One segment of a commit: its columns, first doc number and live documents."""
+
+    columns: SegmentColumns
+    offset: int
+    live: np.ndarray
+    """bool [documents]: False for documents deleted in this commit."""
+    lengths: Mapping[str, np.ndarray]
+    """float64 [documents] per field: decoded field lengths."""
+    has_deletions: bool = False
+
+
+class CommitColumns:
+    """The columns of every segment of one commit, and the commit's global statistics."""
+
+    def __init__(self, segments: Sequence[tuple[SegmentColumns, int, Any]]) -> None:
+        """``segments``: (columns, first doc number, deleted doc numbers or None) each."""
+        views = []
+        for columns, offset, deleted in segments:
+            live = np.ones(columns.doc_count, dtype=bool)
+            dead = np.fromiter(deleted or (), dtype=np.int64)
+            live[dead[dead < columns.doc_count]] = False
+            lengths = {f: _LENGTHS[fc.length_codes] for f, fc in columns.fields.items()}
+            views.append(SegmentView(columns, offset, live, lengths, has_deletions=not live.all()))
+        self.segments: tuple[SegmentView, ...] = tuple(views)
+        self.doc_count_all = sum(v.columns.doc_count for v in views)
+        fields = {f for v in views for f in v.columns.fields}
+        #: Every text field some segment holds, sorted.
+        self.field_names: tuple[str, ...] = tuple(sorted(fields))
+        # Whoosh: avg_field_length = total / doc_count_all, and 1 when that is 0
+        self.average_lengths = {
+            f: (sum(v.columns.fields[f].total_length for v in views if f in v.columns.fields)
+                / (self.doc_count_all or 1)) or 1
+            for f in fields
+        }
+        # Caches filled on demand; a race only computes the same value twice. The idf
+        # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
+        self._idf: dict[tuple[Any, ...], float] = {}
+        self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
+        self._term_scores: dict[tuple[Any, ...], tuple[TermScores, ...]] = {}
+        self._cached_postings = 0
+
+    @classmethod
+    def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
+                      verify: bool = True, on_rebuild: Any = None) -> "CommitColumns":
+        """The columns of the commit ``searcher`` reads (loading, or building missing or
+        damaged column files: see ``columns_for`` for ``verify`` and ``on_rebuild``).
+        ``cache`` (segment id -> columns) reuses the columns of segments an earlier
+        commit already loaded."""
+        segments = []
+        for leaf, offset in searcher.reader().leaf_readers():
+            segment = getattr(leaf, "_segment", None)
+            if segment is None:  # Whoosh's EmptyReader of an index without segments
+                continue
+            columns = cache.get(segment.segment_id()) if cache is not None else None
+            if columns is None:
+                columns = columns_for(folder, leaf, segment, verify=verify, on_rebuild=on_rebuild)
+                if cache is not None:
+                    cache[segment.segment_id()] = columns
+            segments.append((columns, offset, segment.deleted_docs() if segment.has_deletions() else None))
+        return cls(segments)
+
+    @property
+    def live_count(self) -> int:
+        return sum(int(v.live.sum()) for v in self.segments)
+
+    def document_frequency(self, field: str, text: str) -> int:
+        """Postings of ``text`` in ``field`` over the commit, deleted documents included."""
+        return sum(v.columns.document_frequency(field, text) for v in self.segments)
+
+    def field_idf(self, field: str, text: str) -> float:
+        """Whoosh's idf of one (field, term): ``ln(N / (df + 1)) + 1``."""
+        key = ("field", field, text)
+        value = self._idf.get(key)
+        if value is None:
+            value = math.log(self.doc_count_all / (self.document_frequency(field, text) + 1)) + 1
+            self._remember_idf(key, value)
+        return value
+
+    def _remember_idf(self, key: tuple[Any, ...], value: float) -> None:
+        if len(self._idf) >= _IDF_CACHE_LIMIT:
+            self._idf.clear()
+        self._idf[key] = value
+
+    def term_idf(self, fields: tuple[str, ...], text: str) -> float:
+        """One idf per term over documents holding it in any of ``fields`` (BM25F model)."""
+        key = ("term", fields, text)
+        value = self._idf.get(key)
+        if value is None:
+            df = 0
+            for view in self.segments:
+                holding = np.zeros(view.columns.doc_count, dtype=bool)
+                for _field, fc, start, end in _postings(view, fields, text):
+                    holding[fc.docs[start:end]] = True
+                df += int(holding.sum())
+            n = self.doc_count_all
+            value = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            self._remember_idf(key, value)
+        return value
+
+    def length_norm(self, view: SegmentView, field: str, ranking: Ranking) -> np.ndarray:
+        """Per document of ``view``: ``1 - b + b * len / avglen`` (BM25F model) or
+        ``k1 * (1 - b + b * len / avglen)`` (per-field model, Whoosh's operation order)."""
+        key = (id(view), field, ranking.k1, ranking.b, ranking.model)
+        norm = self._norms.get(key)
+        if norm is None:
+            k1, b = ranking.k1, ranking.b
+            relative = view.lengths[field] / self.average_lengths[field]
+            norm = k1 * ((1 - b) + b * relative) if ranking.model == "per_field" else (1 - b) + b * relative
+            norm.flags.writeable = False
+            self._norms[key] = norm
+        return norm
+
+    def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> tuple[TermScores, ...]:
+        """Per segment (in :attr:`segments` order), the documents holding ``text`` in any
+        of ``fields`` (deleted ones too, ascending) and the term's score in each: the
+        saturated BM25F score, or the sum of the per-field scores (per-field model).
+        Remembered per commit and ranking: terms recur across queries."""
+        weights = tuple(ranking.weight(field) for field in fields)
+        key = (text, fields, weights, ranking.k1, ranking.b, ranking.model)
+        found = self._term_scores.get(key)
+        if found is None:
+            found = _score_term(self, text, fields, ranking)
+            size = sum(len(docs) for docs, _scores in found)
+            if self._cached_postings + size > _TERM_CACHE_POSTINGS:
+                self._term_scores.clear()
+                self._cached_postings = 0
+            self._term_scores[key] = found
+            self._cached_postings += size
+        return found
+
+
+def _sum_per_document(docs: np.ndarray, parts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``docs`` (ascending) and the sum of each one's ``parts``, added in
+    their order from 0 (``np.bincount``): over the segment's documents when the
+    postings are many, by sorting them when they are few (the same sums either way)."""
+    if len(docs) * 16 >= size:
+        summed = np.bincount(docs, weights=parts, minlength=size)
+        present = np.zeros(size, bool)
+        present[docs] = True
+        distinct = np.flatnonzero(present)
+        return distinct, summed[distinct]
+    order = np.argsort(docs, kind="stable")  # stable: a document's parts keep their order
+    ordered = docs[order]
+    starts = np.empty(len(docs), bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    slot = np.empty(len(docs), np.intp)
+    slot[order] = np.cumsum(starts) - 1
+    return ordered[starts], np.bincount(slot, weights=parts)
+
+
+#: One term in one segment: (doc numbers, ascending; the term's score in each).
+TermScores = tuple[np.ndarray, np.ndarray]
+
+
+def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...],
+                ranking: Ranking) -> tuple[TermScores, ...]:
+    """:meth:`CommitColumns.term_scores`, computed. A document's field parts are added in
+    field order from 0 (``np.bincount``), and the saturation is ``idf * t / (t + k1)`` in
+    the same operations as before, so the scores are the same to the last bit."""
+    holding: list[TermScores] = []
+    for view in commit.segments:
+        docs, parts = _term_parts(commit, view, text, fields, ranking)
+        if len(docs) > 1 and not bool((docs[1:] > docs[:-1]).all()):  # several fields' postings
+            docs, parts = _sum_per_document(docs, parts, view.columns.doc_count)
+        else:  # already one ascending entry per document
+            parts = parts + 0.0  # 0 + part, as the sum from 0 would be
+        holding.append((docs, parts))
+    if ranking.model != "per_field":
+        df = sum(len(docs) for docs, _parts in holding)
+        n = commit.doc_count_all
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        commit._remember_idf(("term", fields, text), idf)
+        for _docs, parts in holding:
+            if ranking.k1 > 0:
+                denominator = parts + ranking.k1
+                np.multiply(parts, idf, out=parts)
+                np.divide(parts, denominator, out=parts)
+            else:
+                parts[:] = idf * parts / (parts + ranking.k1)
+    for docs, parts in holding:
+        docs.flags.writeable = parts.flags.writeable = False
+    return tuple(holding)
+
+
+def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
+    """(field, its columns, start, end) for each of ``fields`` where ``text`` has
+    postings in ``view``: the posting rows a term costs the scorer."""
+    term_id = view.columns.vocabulary.id_of(text)
+    if term_id is None:
+        return []
+    rows = []
+    for field in fields:
+        fc = view.columns.fields.get(field)
+        if fc is None:
+            continue
+        start, end = fc.row(term_id)
+        if start < end:
+            rows.append((field, fc, start, end))
+    return rows
+
+
+def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tuple[str, ...],
+                ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """(docs, parts) of ``text``'s postings in each of ``fields`` in turn: each one's
+    weighted part of the score (per-field model: the field's BM25 score; BM25F: the
+    weighted, normalised frequency)."""
+    rows = _postings(view, fields, text)
+    if not rows:
+        return _NO_DOCS, _NO_PARTS
+    k1, per_field = ranking.k1, ranking.model == "per_field"
+    docs_runs, part_runs = [], []
+    for field, fc, start, end in rows:
+        docs = fc.docs[start:end]
+        tf = fc.weights[start:end].astype(np.float64)
+        norm = commit.length_norm(view, field, ranking).take(docs)
+        if per_field:
+            # whoosh.scoring.bm25, the same operations in the same order, then the weight
+            part = (tf * (k1 + 1)) / (tf + norm)
+            np.multiply(commit.field_idf(field, text), part, out=part)
+            np.multiply(part, ranking.weight(field), out=part)
+        else:
+            part = tf
+            np.multiply(ranking.weight(field), part, out=part)
+            np.divide(part, norm, out=part)
+        docs_runs.append(docs)
+        part_runs.append(part)
+    if len(rows) == 1:
+        docs, parts = docs_runs[0], part_runs[0]
+    else:
+        docs, parts = np.concatenate(docs_runs), np.concatenate(part_runs)
+    docs.flags.writeable = parts.flags.writeable = False
+    return docs, parts
+
+
+_NO_DOCS = np.zeros(0, np.int32)
+_NO_PARTS = np.zeros(0)
+_NO_DOCS.flags.writeable = _NO_PARTS.flags.writeable = False
