@@ -54,5 +54,11 @@ def _date_facet(commit: CommitColumns, masks: list[np.ndarray], unit: str) -> li
         return []
     periods = (np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]")).astype(
         "datetime64[Y]" if unit == "year" else "datetime64[M]")
-    values, counts = np.unique(periods, return_counts=True)
-    return [(str(value), int(count)) for value, count in zip(values, counts.tolist())]
+    # np.unique would import numpy.ma (about 20 ms) on a process's first facet query
+    periods = np.sort(periods)
+    first = np.empty(len(periods), bool)
+    first[0] = True
+    np.not_equal(periods[1:], periods[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(periods)))
+    return [(str(value), int(count)) for value, count in zip(periods[starts], counts.tolist())]
