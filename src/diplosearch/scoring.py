@@ -31,7 +31,7 @@ import diplosearch.query as q
 from .errors import QueryError
 from .store.columns import MISSING_DAY, VALUE_FIELDS
 from .spelling import expansions
-from .term_scores import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, SegmentView
+from .term_scores import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, sum_per_document
 
 __all__ = [
     "BM25F_RANKING", "DEFAULT_RANKING", "FUZZY_BOOST", "WHOOSH_RANKING", "CommitColumns", "Ranking",
@@ -90,7 +90,7 @@ class _SegmentEvaluation:
 
     def _term_scores(self, text: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(mask, scores) of one term over ``fields`` in this segment, dense."""
-        docs, values = self.commit.term_scores(text, tuple(fields), self.ranking)[self.position]
+        docs, values = self.commit.term_scores(text, tuple(fields), self.ranking).segment(self.position)
         mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
         mask[docs] = True
         scores[docs] = values
@@ -125,7 +125,7 @@ class _SegmentEvaluation:
         documents holding every one of them), added in text order from 0."""
         total: Any = 0
         for text in texts:
-            holding, values = self.commit.term_scores(text, fields, self.ranking)[self.position]
+            holding, values = self.commit.term_scores(text, fields, self.ranking).segment(self.position)
             total = total + values[np.searchsorted(holding, docs)]
         return total
 
@@ -304,7 +304,7 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     # power per candidate (the same values: the same operation on the same numbers)
     soft_factors = (np.arange(query_terms + 1) / query_terms) ** ranking.soft_power
     parts, total = [], 0
-    for view, candidates, scores, matched in matches:
+    for first_doc, candidates, scores, matched in matches:
         total += len(candidates)
         if not len(candidates) or depth <= 0:
             continue
@@ -317,7 +317,7 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
         keep = _best(primary, scores, depth)
         if primary is None:
             primary = np.zeros(len(candidates), np.int64)
-        parts.append((candidates[keep] + view.offset, primary[keep], scores[keep], matched[keep]))
+        parts.append((candidates[keep] + first_doc, primary[keep], scores[keep], matched[keep]))
     if not parts:
         return ScoredPage(total, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     docnums, primary, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
@@ -325,7 +325,9 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     return ScoredPage(total, docnums[order], scores[order], matched[order])
 
 
-_Candidates = tuple[SegmentView, np.ndarray, np.ndarray, np.ndarray]
+#: (the first doc number of the documents' range, candidates relative to it, their
+#: scores, their matched-term counts)
+_Candidates = tuple[int, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _tree_matches(commit: CommitColumns, root: q.Node, ranking: Ranking) -> Iterator[_Candidates]:
@@ -335,7 +337,7 @@ def _tree_matches(commit: CommitColumns, root: q.Node, ranking: Ranking) -> Iter
         matched = np.zeros(len(candidates), np.int64)
         for where in match.terms.values():
             matched += where[candidates]
-        yield view, candidates, match.scores[candidates], matched
+        yield view.offset, candidates, match.scores[candidates], matched
 
 
 def _plain_words(root: q.Node) -> list[q.Term] | None:
@@ -354,41 +356,35 @@ def _plain_words(root: q.Node) -> list[q.Term] | None:
 
 def _word_matches(commit: CommitColumns, root: q.Node, words: list[q.Term],
                   ranking: Ranking) -> Iterator[_Candidates]:
-    """:func:`_tree_matches` of a query of plain words, from each term's remembered
-    scores: the same candidates and the same scores to the last bit (a document's
-    terms are added in query order from 0, then the boosts, as the tree evaluator does)."""
-    scored = [(commit.term_scores(term.text, term.fields, ranking), term.boost) for term in words]
+    """:func:`_tree_matches` of a query of plain words, over the whole commit at once
+    from each term's remembered scores: the same candidates and the same scores to the
+    last bit (a document's terms are added in query order from 0, then the boosts, as
+    the tree evaluator does)."""
     outer = root.boost if isinstance(root, q.AnyOf) else 1.0
-    for position, view in enumerate(commit.segments):
-        docs, values = [], []
-        for per_segment, boost in scored:
-            term_docs, term_scores = per_segment[position]
-            if len(term_docs):
-                docs.append(term_docs)
-                values.append(term_scores * boost if boost != 1.0 else term_scores)
-        if not docs:
-            yield view, _NO_CANDIDATES, _NO_SCORES, _NO_CANDIDATES
-            continue
-        if len(docs) == 1:
-            candidates, scores = docs[0], values[0] + 0.0
-            matched = np.ones(len(candidates), np.int64)
-        else:
-            size = view.columns.doc_count
-            every_doc = np.concatenate(docs)
-            counts = np.bincount(every_doc, minlength=size)
-            summed = np.bincount(every_doc, weights=np.concatenate(values), minlength=size)
-            candidates = np.flatnonzero(counts > 0)  # over a bool array: 6x faster than over ints
-            scores, matched = summed[candidates], counts[candidates]
-        if outer != 1.0:
-            scores = scores * outer
-        if view.has_deletions:
-            keep = view.live[candidates]
-            candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
-        yield view, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
+    docs, values = [], []
+    for term in words:
+        found = commit.term_scores(term.text, term.fields, ranking)
+        if len(found.docs):
+            docs.append(found.docs)
+            values.append(found.scores * term.boost if term.boost != 1.0 else found.scores)
+    if not docs:
+        return
+    if len(docs) == 1:
+        candidates, scores = docs[0], values[0] + 0.0
+        matched = np.ones(len(candidates), np.int64)
+    else:
+        candidates, scores, counts = sum_per_document(np.concatenate(docs), np.concatenate(values),
+                                                      commit.doc_count_all)
+        assert counts is not None  # asked for (counted=True)
+        matched = counts
+    if outer != 1.0:
+        scores = scores * outer
+    if commit.live is not None:
+        keep = commit.live[candidates]
+        candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
+    yield 0, candidates, scores, matched.astype(np.int64, copy=False)
 
 
-_NO_CANDIDATES = np.zeros(0, np.int64)
-_NO_SCORES = np.zeros(0)
 
 
 def _best(primary: np.ndarray | None, scores: np.ndarray, depth: int) -> np.ndarray:

@@ -105,7 +105,12 @@ class CommitColumns:
             lengths = {f: _LENGTHS[fc.length_codes] for f, fc in columns.fields.items()}
             views.append(SegmentView(columns, offset, live, lengths, has_deletions=not live.all()))
         self.segments: tuple[SegmentView, ...] = tuple(views)
+        #: Each segment's first doc number.
+        self.offsets: tuple[int, ...] = tuple(v.offset for v in views)
         self.doc_count_all = sum(v.columns.doc_count for v in views)
+        #: bool [doc_count_all]: False for deleted documents (None when none is).
+        self.live: np.ndarray | None = (np.concatenate([v.live for v in views])
+                                        if any(v.has_deletions for v in views) else None)
         fields = {f for v in views for f in v.columns.fields}
         #: Every text field some segment holds, sorted.
         self.field_names: tuple[str, ...] = tuple(sorted(fields))
@@ -119,7 +124,8 @@ class CommitColumns:
         # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
-        self._term_scores: dict[tuple[Any, ...], tuple[TermScores, ...]] = {}
+        self._commit_norms: dict[tuple[str, float, float, str], np.ndarray] = {}
+        self._term_scores: dict[tuple[Any, ...], TermScores] = {}
         self._cached_postings = 0
 
     @classmethod
@@ -193,17 +199,27 @@ class CommitColumns:
             self._norms[key] = norm
         return norm
 
-    def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> tuple[TermScores, ...]:
-        """Per segment (in :attr:`segments` order), the documents holding ``text`` in any
-        of ``fields`` (deleted ones too, ascending) and the term's score in each: the
-        saturated BM25F score, or the sum of the per-field scores (per-field model).
-        Remembered per commit and ranking: terms recur across queries."""
+    def commit_norm(self, field: str, ranking: Ranking) -> np.ndarray:
+        """:meth:`length_norm` of every segment in turn: one value per commit-wide doc number."""
+        key = (field, ranking.k1, ranking.b, ranking.model)
+        norm = self._commit_norms.get(key)
+        if norm is None:
+            norm = np.concatenate([self.length_norm(view, field, ranking) if field in view.lengths
+                                   else np.ones(view.columns.doc_count) for view in self.segments]
+                                  or [np.zeros(0)])
+            norm.flags.writeable = False
+            self._commit_norms[key] = norm
+        return norm
+
+    def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
+        """The documents holding ``text`` in any of ``fields`` and the term's score in
+        each. Remembered per commit and ranking: terms recur across queries."""
         weights = tuple(ranking.weight(field) for field in fields)
         key = (text, fields, weights, ranking.k1, ranking.b, ranking.model)
         found = self._term_scores.get(key)
         if found is None:
             found = _score_term(self, text, fields, ranking)
-            size = sum(len(docs) for docs, _scores in found)
+            size = len(found.docs)
             if self._cached_postings + size > _TERM_CACHE_POSTINGS:
                 self._term_scores.clear()
                 self._cached_postings = 0
@@ -212,63 +228,117 @@ class CommitColumns:
         return found
 
 
-def _sum_per_document(docs: np.ndarray, parts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct ``docs`` (ascending) and the sum of each one's ``parts``, added in
-    their order from 0 (``np.bincount``): over the segment's documents when the
-    postings are many, by sorting them when they are few (the same sums either way)."""
+def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
+                     counted: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The distinct ``docs`` (ascending, each below ``size``), the sum of each one's
+    ``values`` added in their order from 0 (``np.bincount``), and how many entries each
+    had (None unless ``counted``): over every document number when the entries are
+    many, by sorting them when they are few (the same sums either way; measured faster
+    than inserting the few into the many)."""
     if len(docs) * 16 >= size:
-        summed = np.bincount(docs, weights=parts, minlength=size)
+        summed = np.bincount(docs, weights=values, minlength=size)
+        if counted:
+            counts = np.bincount(docs, minlength=size)
+            distinct = np.flatnonzero(counts > 0)  # over a bool array: 6x faster than over ints
+            return distinct, summed[distinct], counts[distinct]
         present = np.zeros(size, bool)
         present[docs] = True
         distinct = np.flatnonzero(present)
-        return distinct, summed[distinct]
-    order = np.argsort(docs, kind="stable")  # stable: a document's parts keep their order
+        return distinct, summed[distinct], None
+    order = np.argsort(docs, kind="stable")  # stable: a document's values keep their order
     ordered = docs[order]
     starts = np.empty(len(docs), bool)
     starts[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
     slot = np.empty(len(docs), np.intp)
     slot[order] = np.cumsum(starts) - 1
-    return ordered[starts], np.bincount(slot, weights=parts)
+    return ordered[starts], np.bincount(slot, weights=values), np.bincount(slot) if counted else None
 
 
-#: One term in one segment: (doc numbers, ascending; the term's score in each).
-TermScores = tuple[np.ndarray, np.ndarray]
+@attrs.frozen(eq=False)
+class TermScores:
+    """One term over one commit: the documents holding it in any of the term's fields
+    (deleted ones too) and its score in each."""
+
+    docs: np.ndarray
+    """int64: commit-wide doc numbers, ascending."""
+    scores: np.ndarray
+    """float64: the saturated BM25F score, or the sum of the per-field scores."""
+    bounds: tuple[int, ...]
+    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``."""
+    offsets: tuple[int, ...]
+    """Each segment's first doc number."""
+
+    def segment(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """(segment-local doc numbers, scores) of the documents in segment ``position``."""
+        low, high = self.bounds[position], self.bounds[position + 1]
+        return self.docs[low:high] - self.offsets[position], self.scores[low:high]
 
 
-def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...],
-                ranking: Ranking) -> tuple[TermScores, ...]:
-    """:meth:`CommitColumns.term_scores`, computed. A document's field parts are added in
-    field order from 0 (``np.bincount``), and the saturation is ``idf * t / (t + k1)`` in
-    the same operations as before, so the scores are the same to the last bit."""
-    holding: list[TermScores] = []
-    for view in commit.segments:
-        docs, parts = _term_parts(commit, view, text, fields, ranking)
-        if len(docs) > 1 and not bool((docs[1:] > docs[:-1]).all()):  # several fields' postings
-            docs, parts = _sum_per_document(docs, parts, view.columns.doc_count)
-        else:  # already one ascending entry per document
-            parts = parts + 0.0  # 0 + part, as the sum from 0 would be
-        holding.append((docs, parts))
+def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
+    """:meth:`CommitColumns.term_scores`, computed over all segments at once (a few numpy
+    operations per field, not per segment and field). A document's field parts are added
+    in field order from 0, and the saturation is ``idf * t / (t + k1)``, so the scores
+    are the same to the last bit as scoring segment by segment."""
+    ids = [(view, view.columns.vocabulary.id_of(text)) for view in commit.segments]
+    ids = [(view, term_id) for view, term_id in ids if term_id is not None]
+    field_docs, field_parts = [], []
+    for field in fields:
+        doc_runs, tf_runs = [], []
+        for view, term_id in ids:
+            fc = view.columns.fields.get(field)
+            if fc is None:
+                continue
+            start, end = fc.row(term_id)
+            if start < end:
+                doc_runs.append(np.add(fc.docs[start:end], view.offset, dtype=np.int64))
+                tf_runs.append(fc.weights[start:end])
+        if not doc_runs:
+            continue
+        docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
+        tf = (tf_runs[0] if len(tf_runs) == 1 else np.concatenate(tf_runs)).astype(np.float64)
+        norm = commit.commit_norm(field, ranking).take(docs)
+        if ranking.model == "per_field":
+            # whoosh.scoring.bm25, the same operations in the same order, then the weight
+            part = (tf * (ranking.k1 + 1)) / (tf + norm)
+            np.multiply(commit.field_idf(field, text), part, out=part)
+            np.multiply(part, ranking.weight(field), out=part)
+        else:
+            part = tf
+            np.multiply(ranking.weight(field), part, out=part)
+            np.divide(part, norm, out=part)
+        field_docs.append(docs)
+        field_parts.append(part)
+    if not field_docs:
+        docs, sums = _NO_DOCS, np.zeros(0)
+    elif len(field_docs) == 1:  # one field: already one ascending entry per document
+        docs, sums = field_docs[0], field_parts[0] + 0.0  # 0 + part, as the sum from 0 would be
+    else:
+        docs, sums, _counts = sum_per_document(np.concatenate(field_docs), np.concatenate(field_parts),
+                                               commit.doc_count_all, counted=False)
     if ranking.model != "per_field":
-        df = sum(len(docs) for docs, _parts in holding)
+        df = len(docs)
         n = commit.doc_count_all
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         commit._remember_idf(("term", fields, text), idf)
-        for _docs, parts in holding:
-            if ranking.k1 > 0:
-                denominator = parts + ranking.k1
-                np.multiply(parts, idf, out=parts)
-                np.divide(parts, denominator, out=parts)
-            else:
-                parts[:] = idf * parts / (parts + ranking.k1)
-    for docs, parts in holding:
-        docs.flags.writeable = parts.flags.writeable = False
-    return tuple(holding)
+        if ranking.k1 > 0:
+            denominator = sums + ranking.k1
+            np.multiply(sums, idf, out=sums)
+            np.divide(sums, denominator, out=sums)
+        else:
+            sums[:] = idf * sums / (sums + ranking.k1)
+    docs.flags.writeable = sums.flags.writeable = False
+    bounds = tuple(np.searchsorted(docs, [*commit.offsets, commit.doc_count_all]).tolist())
+    return TermScores(docs, sums, bounds, commit.offsets)
+
+
+_NO_DOCS = np.zeros(0, np.int64)
+_NO_DOCS.flags.writeable = False
 
 
 def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
     """(field, its columns, start, end) for each of ``fields`` where ``text`` has
-    postings in ``view``: the posting rows a term costs the scorer."""
+    postings in ``view``."""
     term_id = view.columns.vocabulary.id_of(text)
     if term_id is None:
         return []
@@ -281,41 +351,3 @@ def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple
         if start < end:
             rows.append((field, fc, start, end))
     return rows
-
-
-def _term_parts(commit: CommitColumns, view: SegmentView, text: str, fields: tuple[str, ...],
-                ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """(docs, parts) of ``text``'s postings in each of ``fields`` in turn: each one's
-    weighted part of the score (per-field model: the field's BM25 score; BM25F: the
-    weighted, normalised frequency)."""
-    rows = _postings(view, fields, text)
-    if not rows:
-        return _NO_DOCS, _NO_PARTS
-    k1, per_field = ranking.k1, ranking.model == "per_field"
-    docs_runs, part_runs = [], []
-    for field, fc, start, end in rows:
-        docs = fc.docs[start:end]
-        tf = fc.weights[start:end].astype(np.float64)
-        norm = commit.length_norm(view, field, ranking).take(docs)
-        if per_field:
-            # whoosh.scoring.bm25, the same operations in the same order, then the weight
-            part = (tf * (k1 + 1)) / (tf + norm)
-            np.multiply(commit.field_idf(field, text), part, out=part)
-            np.multiply(part, ranking.weight(field), out=part)
-        else:
-            part = tf
-            np.multiply(ranking.weight(field), part, out=part)
-            np.divide(part, norm, out=part)
-        docs_runs.append(docs)
-        part_runs.append(part)
-    if len(rows) == 1:
-        docs, parts = docs_runs[0], part_runs[0]
-    else:
-        docs, parts = np.concatenate(docs_runs), np.concatenate(part_runs)
-    docs.flags.writeable = parts.flags.writeable = False
-    return docs, parts
-
-
-_NO_DOCS = np.zeros(0, np.int32)
-_NO_PARTS = np.zeros(0)
-_NO_DOCS.flags.writeable = _NO_PARTS.flags.writeable = False
