@@ -233,3 +233,49 @@ def test_snippets_equal_those_of_the_straightforward_builder(max_chars):
                 assert make_snippets(doc, terms, ANALYZER, count, max_chars, ("<", ">"), snippet_format) == expected
         lead = reference_snippets(doc, {"tidakada"}, ANALYZER, 2, max_chars)
         assert make_snippets(doc, {"tidakada"}, ANALYZER, 2, max_chars) == lead
+
+
+def test_characters_counted_as_no_place_never_stand_in_a_token():
+    # They are skipped when looking for places a term could stand, so none of them may
+    # join two words into one token or be part of one.
+    from diplosearch.highlight import NON_TOKEN_CHARACTERS
+
+    ranges = re.findall(r"(.)(?:-(.))?", NON_TOKEN_CHARACTERS)
+    assert ranges
+    for low, high in ranges:
+        for code in range(ord(low), ord(high or low) + 1):
+            char = chr(code)
+            for word in ("a", "1", "ab"):
+                assert TOKEN_PATTERN.findall(word + char + word) == [word, word], hex(code)
+
+
+def test_the_run_cache_of_one_analyzer_is_not_used_by_another():
+    # Two analyzers that analyse the same word differently: each must see its own results,
+    # whichever of them looked at the text first.
+    from diplosearch.analysis.stemmer import NoStemmer
+    from diplosearch.highlight import matching_tokens
+
+    text = "Perkembangan diplomasi berkembang. Kunjungan-kunjungan"
+    stemming, plain = IndonesianAnalyzer(), IndonesianAnalyzer(stemmer=NoStemmer(), stopwords=frozenset())
+    for order in ((stemming, plain), (plain, stemming), (stemming, plain)):
+        for analyzer in order:
+            for terms in ({"kembang"}, {"perkembangan", "berkembang", "kunjungan-kunjungan", "kunjungan"}):
+                expected = [(t.term, t.start, t.end) for t in analyzer.tokens(text) if t.term in terms]
+                got = [(t.term, t.start, t.end) for t in matching_tokens(text, terms, analyzer)]
+                assert got == expected, (analyzer.stemmer, terms)
+    assert [t.term for t in matching_tokens(text, {"kembang"}, stemming)] == ["kembang", "kembang"]
+    assert [t.term for t in matching_tokens(text, {"kembang"}, plain)] == []
+
+
+def test_the_run_cache_goes_with_its_analyzer():
+    import gc
+
+    from diplosearch import highlight
+
+    analyzer = IndonesianAnalyzer()
+    highlight.matching_tokens("Diplomasi bambu", {"bambu"}, analyzer)
+    key = id(analyzer)
+    assert highlight._run_caches[key][1]
+    del analyzer
+    gc.collect()
+    assert key not in highlight._run_caches

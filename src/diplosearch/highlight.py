@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
 from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken, token_pattern_for
@@ -100,10 +101,17 @@ def _restart_point(text: str, position: int, floor: int = 0) -> int:
 # Places a query term could stand: where a term less its first letter occurs (the
 # nasal of meN-/peN- replaces only a root's first letter, and affixes wrap the root,
 # so a token yielding a term holds that core in its lower-cased form), and every
-# non-ASCII character (such a token is folded by NFKC first, which lower() does not
-# follow, so it is always analysed). Finding more places than needed only costs
-# time: the token at each place is analysed before it counts.
-_NON_ASCII = re.compile("[^\\x00-\\x7f]")
+# non-ASCII character that can be part of a token (such a token is folded by NFKC
+# first, which lower() does not follow, so it is always analysed). Finding more places
+# than needed only costs time: the token at each place is analysed before it counts.
+# Curly quotes, dashes, no-break spaces and the like are most of the non-ASCII
+# characters of news text and never stand in a token, so they are no places
+# (tests/test_highlight.py checks every character of NON_TOKEN_CHARACTERS).
+NON_TOKEN_CHARACTERS = (
+    "\u00a0-\u00a9\u00ab-\u00b1\u00b4\u00b6-\u00b8\u00bb\u00bf\u00d7\u00f7"
+    "\u2000-\u2018\u201a-\u206f\u2190-\u23ff\u2500-\u25ff\u3000-\u3003"
+)
+_NON_ASCII = re.compile(f"[^\\x00-\\x7f{NON_TOKEN_CHARACTERS}]")
 
 
 @functools.lru_cache(maxsize=256)
@@ -133,41 +141,84 @@ def _places(text: str, cores: frozenset[str]) -> list[int]:
     return places
 
 
+# What the runs of text between blanks analyse to, per analyzer (a run's tokens and
+# their terms depend on the run and the analyzer alone): a run seen before costs one
+# lookup, not a tokenising and a term lookup per token. Keyed by the analyzer's
+# identity, not equality, so that no analyzer ever sees another one's results.
+_RunTokens = tuple[tuple[int, int, tuple[str, ...]], ...]
+_RUN_CACHE_LIMIT = 200_000
+_LONGEST_CACHED_RUN = 200  # longer runs are URLs or garbage, rarely seen twice
+_run_caches: dict[int, tuple["weakref.ref[IndonesianAnalyzer]", dict[str, _RunTokens]]] = {}
+
+
+def _runs_of(analyzer: "IndonesianAnalyzer") -> dict[str, _RunTokens]:
+    """The run cache of ``analyzer`` (made on first use, dropped when it is)."""
+    key = id(analyzer)
+    entry = _run_caches.get(key)
+    if entry is not None and entry[0]() is analyzer:
+        return entry[1]
+
+    def forget(dead: "weakref.ref[IndonesianAnalyzer]") -> None:
+        current = _run_caches.get(key)
+        if current is not None and current[0] is dead:
+            del _run_caches[key]
+
+    cache: dict[str, _RunTokens] = {}
+    _run_caches[key] = (weakref.ref(analyzer, forget), cache)
+    return cache
+
+
+def _analyse_run(run: str, analyzer: "IndonesianAnalyzer", cache: dict[str, _RunTokens]) -> _RunTokens:
+    terms_of = analyzer.terms_of
+    tokens = []
+    # the run's own pattern: both split text without combining marks alike
+    for token in token_pattern_for(run).finditer(run):
+        terms = terms_of(token.group())
+        if terms:
+            tokens.append((*token.span(), terms))
+    analysed = tuple(tokens)
+    if len(run) <= _LONGEST_CACHED_RUN and len(cache) < _RUN_CACHE_LIMIT:
+        cache[run] = analysed
+    return analysed
+
+
 def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyzer") -> list[AnalyzedToken]:
     """The tokens of ``text`` that yield one of ``terms``, one entry per such term, in
     text order, as :meth:`IndonesianAnalyzer.tokens` gives them (position -1).
 
     Only the runs of text between blanks that hold a place where a term could stand
-    (see ``_places``) are tokenised and analysed. A token never holds white space, so
-    tokenising such a run alone finds exactly the tokens a scan of the whole text finds
-    there.
+    (see ``_places``) are looked at, each through the analyzer's run cache. A token
+    never holds white space, so tokenising such a run alone finds exactly the tokens a
+    scan of the whole text finds there.
     """
     wanted = frozenset(terms)
     if not wanted:
         return []
-    find, rfind, terms_of, end_of_text = text.find, text.rfind, analyzer.terms_of, len(text)
-    runs: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}  # run -> its matching tokens
+    find, rfind, end_of_text = text.find, text.rfind, len(text)
+    runs = _runs_of(analyzer)
+    known = runs.get
     found: list[AnalyzedToken] = []
     floor = 0  # where the run after the last one looked at starts at the earliest
     for place in _places(text, frozenset(term[1:] if len(term) > 1 else term for term in wanted)):
         if place < floor:
             continue
-        first = max(floor, rfind(" ", floor, place) + 1, rfind("\n", floor, place) + 1)
+        first = max(rfind(" ", floor, place), rfind("\n", floor, place)) + 1
+        if first < floor:
+            first = floor
         last = find(" ", place)
-        last = end_of_text if last == -1 else last
+        if last == -1:
+            last = end_of_text
         newline = find("\n", place, last)
-        last = last if newline == -1 else newline
+        if newline != -1:
+            last = newline
         run = text[first:last]
-        tokens = runs.get(run)
+        tokens = known(run)
         if tokens is None:
-            tokens = runs[run] = []
-            # the run's own pattern: both split text without combining marks alike
-            for token in token_pattern_for(run).finditer(run):
-                raw_terms = terms_of(token.group())
-                if not wanted.isdisjoint(raw_terms):
-                    tokens.append((*token.span(), tuple(term for term in raw_terms if term in wanted)))
-        for start, end, hits in tokens:
-            found.extend([_make_token((term, -1, first + start, first + end)) for term in hits])
+            tokens = _analyse_run(run, analyzer, runs)
+        for start, end, run_terms in tokens:
+            if not wanted.isdisjoint(run_terms):
+                found.extend([_make_token((term, -1, first + start, first + end))
+                              for term in run_terms if term in wanted])
         floor = last
     return found
 
