@@ -198,6 +198,12 @@ AWKWARD_TEXTS = [
     "Cafe\u0301 di Jum\u2019at: pe\u0301rundingan “diplomasi” – berkembang/perkembangan…memperkembangkan",
     "x" * 150 + "diplomasi" + "/" * 90 + "perundingan" + "y" * 30 + " presiden " + "-" * 120 + " presiden",
     "ＰＥＲＵＮＤＩＮＧＡＮ ｄｉｐｌｏｍａｓｉ İstanbul ſosial K\u212aelvin perkembangannya\tdan\r\nkerja-sama",
+    # the nasal of meN-/peN- in place of a root's first letter, reduplications folded
+    "Tolong-menolong, surat-menyurat; meniru-nirukan kemerah-merahan perundang-undangan bolak-balik "
+    "MENYAPU Pengiriman memukul menuduh mempengaruhi penganiayaan mengebom menyanyi-nyanyi pemrograman",
+    # folding builds a word the token does not hold: disia-siakan -> disiakan (a stem
+    # the stemmer leaves whole), menyia-nyiakannya -> menyiakan
+    "Waktu jangan disia-siakan, kesempatan itu menyia-nyiakannya.",
 ]
 
 

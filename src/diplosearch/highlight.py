@@ -98,12 +98,14 @@ def _restart_point(text: str, position: int, floor: int = 0) -> int:
     return max(floor, text.rfind(" ", floor, position) + 1, text.rfind("\n", floor, position) + 1)
 
 
-# Places a query term could stand: where a term less its first letter occurs (the
-# nasal of meN-/peN- replaces only a root's first letter, and affixes wrap the root,
-# so a token yielding a term holds that core in its lower-cased form), and every
-# non-ASCII character that can be part of a token (such a token is folded by NFKC
-# first, which lower() does not follow, so it is always analysed). Finding more places
-# than needed only costs time: the token at each place is analysed before it counts.
+# Places a query term could stand: where the term occurs or, the term less its first
+# letter (its core), after the last letter of a nasal (m, n, ng, ny). Affixes wrap a root and the
+# nasal of meN-/peN- replaces only a root's first letter (``menuduh`` -> tuduh,
+# ``memukul`` -> pukul, ``menyapu`` -> sapu, ``mengirim`` -> kirim), so a token yielding
+# a term holds its core so preceded in its lower-cased form. Every non-ASCII character
+# that can be part of a token is a place too (such a token is folded by NFKC first,
+# which lower() does not follow, so it is always analysed). Finding more places than
+# needed only costs time: the token at each place is analysed before it counts.
 # Curly quotes, dashes, no-break spaces and the like are most of the non-ASCII
 # characters of news text and never stand in a token, so they are no places
 # (tests/test_highlight.py checks every character of NON_TOKEN_CHARACTERS).
@@ -112,15 +114,36 @@ NON_TOKEN_CHARACTERS = (
     "\u2000-\u2018\u201a-\u206f\u2190-\u23ff\u2500-\u25ff\u3000-\u3003"
 )
 _NON_ASCII = re.compile(f"[^\\x00-\\x7f{NON_TOKEN_CHARACTERS}]")
+_NASAL_ENDS = "mngy"
+
+
+@functools.lru_cache(maxsize=1024)
+def _cores(terms: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """(core, letters that may stand before it) for ``terms``: a term less its first
+    letter may follow that letter or a nasal's last one; a one-letter term is its own
+    core and may follow anything (marked by no letters), and so may a hyphen."""
+    before: dict[str, str] = {}
+    for term in terms:
+        if len(term) > 1:
+            core = term[1:]
+            if before.get(core) != "":
+                before[core] = before.get(core, _NASAL_ENDS) + term[0]
+        else:
+            before[term] = ""
+    # Folding a reduplication can build a word the token does not hold (disia-siakan ->
+    # disiakan, which the stemmer leaves whole), so a hyphen is a place too.
+    before["-"] = ""
+    return tuple(before.items())
 
 
 @functools.lru_cache(maxsize=256)
-def _cores_pattern(cores: frozenset[str]) -> "re.Pattern[str]":
-    # every start, overlapping ones too (a lookahead consumes nothing)
-    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core in sorted(cores)) + "))")
+def _cores_pattern(cores: tuple[tuple[str, str], ...]) -> "re.Pattern[str]":
+    # every start, overlapping ones too (a lookahead consumes nothing); the letter
+    # before a core is not checked here (this is the path for rare text only)
+    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core, _before in sorted(cores)) + "))")
 
 
-def _places(text: str, cores: frozenset[str]) -> list[int]:
+def _places(text: str, cores: tuple[tuple[str, str], ...]) -> list[int]:
     """Where in ``text`` a token yielding a term with one of ``cores`` could stand, ascending."""
     folded = text.lower()
     places: list[int] = []
@@ -128,10 +151,17 @@ def _places(text: str, cores: frozenset[str]) -> list[int]:
         # str.find is far faster than a case-insensitive pattern, and lower() keeps the
         # offsets unless a character's lower case is longer (U+0130 only)
         find = folded.find
-        for core in cores:
+        append = places.append
+        for core, before in cores:
             at = find(core)
+            if not before:
+                while at != -1:
+                    append(at)
+                    at = find(core, at + 1)
+                continue
             while at != -1:
-                places.append(at)
+                if at and folded[at - 1] in before:
+                    append(at)
                 at = find(core, at + 1)
     else:
         places = [m.start() for m in _cores_pattern(cores).finditer(text)]
@@ -199,7 +229,7 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
     known = runs.get
     found: list[AnalyzedToken] = []
     floor = 0  # where the run after the last one looked at starts at the earliest
-    for place in _places(text, frozenset(term[1:] if len(term) > 1 else term for term in wanted)):
+    for place in _places(text, _cores(wanted)):
         if place < floor:
             continue
         first = max(rfind(" ", floor, place), rfind("\n", floor, place)) + 1
