@@ -6,14 +6,20 @@ both alike), and also times ``make_snippets`` alone for each page by wrapping th
 function the search module calls. Prints a table and writes JSON to benchmarks/results/.
 
     python benchmarks/snippet_speed.py INDEX_DIR QUERIES_JSON [--profile] [--limit N]
+        [--against OTHER/highlight.py]
 
 ``--profile`` runs cProfile over the snippet calls only and prints the top functions.
+``--against`` also times another version of highlight.py on the same pages, each call
+right after this one's, with an analyzer of its own (a copy, as cold as this one's),
+and checks that both give the same snippets: an A/B that machine load hits alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
+import pickle
 import json
 import pstats
 import statistics
@@ -39,6 +45,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--snippets", type=int, default=2)
+    parser.add_argument("--against", type=Path, help="another highlight.py to time on the same pages")
     args = parser.parse_args(argv)
     queries = json.loads(args.queries.read_text("utf-8"))["queries"]
 
@@ -46,30 +53,62 @@ def main(argv: list[str]) -> int:
     page_cost = [0.0]
     profiler = cProfile.Profile() if args.profile else None
 
-    def timed(*a, **k):  # type: ignore[no-untyped-def]
+    other = None
+    other_cost = [0.0]
+    other_analyzers: dict[int, object] = {}
+    if args.against is not None:
+        spec = importlib.util.spec_from_file_location("diplosearch._highlight_against", args.against)
+        assert spec is not None and spec.loader is not None
+        other_module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(other_module)
+        other = other_module.make_snippets
+
+    calls = [0]
+
+    def run_other(document, terms, analyzer, **k):  # type: ignore[no-untyped-def]
+        twin = other_analyzers.get(id(analyzer))
+        if twin is None:
+            twin = other_analyzers[id(analyzer)] = pickle.loads(pickle.dumps(analyzer))
+        began = time.perf_counter()
+        theirs = other(document, terms, twin, **k)
+        other_cost[0] += time.perf_counter() - began
+        return theirs
+
+    def timed(document, terms, analyzer, **k):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        # every other call the other version goes first: whichever runs second finds
+        # the document warm in the CPU caches
+        if other is not None and calls[0] % 2:
+            theirs = run_other(document, terms, analyzer, **k)
         began = time.perf_counter()
         if profiler is not None:
             profiler.enable()
         try:
-            return real(*a, **k)
+            ours = real(document, terms, analyzer, **k)
         finally:
             if profiler is not None:
                 profiler.disable()
             page_cost[0] += time.perf_counter() - began
+        if other is not None and not calls[0] % 2:
+            theirs = run_other(document, terms, analyzer, **k)
+        if other is not None and theirs != ours:
+            raise AssertionError(f"{args.against} differs on {document.id} for {sorted(terms)}")
+        return ours
 
     search_module.make_snippets = timed
     index = diplosearch.open_index(args.index)
-    with_snippets, without, snippet_only = [], [], []
+    with_snippets, without, snippet_only, other_only = [], [], [], []
     try:
         for query in queries:
             began = time.perf_counter()
             index.search(query, limit=args.limit, snippets=0)
             without.append(time.perf_counter() - began)
-            page_cost[0] = 0.0
+            page_cost[0] = other_cost[0] = 0.0
             began = time.perf_counter()
             index.search(query, limit=args.limit, snippets=args.snippets)
             with_snippets.append(time.perf_counter() - began)
             snippet_only.append(page_cost[0])
+            other_only.append(other_cost[0])
     finally:
         index.close()
         search_module.make_snippets = real
@@ -77,7 +116,8 @@ def main(argv: list[str]) -> int:
     rows = []
     summary: dict[str, dict[str, float]] = {}
     for name, values in (("search snippets=0", without), (f"search snippets={args.snippets}", with_snippets),
-                         ("make_snippets per page", snippet_only)):
+                         ("make_snippets per page", snippet_only),
+                         *([(f"{args.against} per page", other_only)] if other is not None else [])):
         ms = [v * 1000 for v in values]
         figures = {"p50": percentile(ms, 0.5), "p90": percentile(ms, 0.9), "p99": percentile(ms, 0.99),
                    "mean": statistics.fmean(ms)}

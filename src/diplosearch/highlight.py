@@ -63,31 +63,43 @@ def _best_windows(
     The window from each match reaches the last match ending within ``max_chars`` of its
     start; matches are in text order, so that last match only moves forward, and the
     window's terms are counted as it slides."""
+    starts = [match[2] for match in matches]
+    ends = [match[3] for match in matches]
+    if count and ends[-1] - starts[0] <= max_chars:
+        # One window holds every match: it wins, and every other window overlaps it.
+        return [(starts[0], ends[-1])]
+    terms = [match[0] for match in matches]
     candidates = []
     held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
+    last = len(matches) - 1
     end = -1
     for first in range(len(matches)):
         if first:
-            left = matches[first - 1].term
-            held[left] -= 1
-            if not held[left]:
+            left = terms[first - 1]
+            if held[left] == 1:
                 del held[left]
+            else:
+                held[left] -= 1
         if end < first:
             end = first
-            held[matches[first].term] = held.get(matches[first].term, 0) + 1
-        start = matches[first].start
-        while end + 1 < len(matches) and matches[end + 1].end - start <= max_chars:
+            held[terms[first]] = held.get(terms[first], 0) + 1
+        start = starts[first]
+        reach = start + max_chars
+        while end < last and ends[end + 1] <= reach:
             end += 1
-            held[matches[end].term] = held.get(matches[end].term, 0) + 1
+            held[terms[end]] = held.get(terms[end], 0) + 1
         candidates.append((len(held), end - first + 1, -start, first, end))
     candidates.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for *_ignored, first, end in candidates:
-        start_char, end_char = matches[first].start, matches[end].end
-        if all(end_char <= s or start_char >= e for s, e in chosen):
+        start_char, end_char = starts[first], ends[end]
+        for s, e in chosen:
+            if end_char > s and start_char < e:
+                break
+        else:
             chosen.append((start_char, end_char))
-        if len(chosen) == count:
-            break
+            if len(chosen) == count:
+                break
     return sorted(chosen)
 
 
@@ -224,7 +236,10 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
     wanted = frozenset(terms)
     if not wanted:
         return []
-    find, rfind, end_of_text = text.find, text.rfind, len(text)
+    # Runs end at blanks (space, line break); with line breaks as spaces, one search
+    # each way finds a run's ends (the copy keeps every offset).
+    spaced = text.replace("\n", " ") if "\n" in text else text
+    find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
     runs = _runs_of(analyzer)
     known = runs.get
     found: list[AnalyzedToken] = []
@@ -232,15 +247,12 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
     for place in _places(text, _cores(wanted)):
         if place < floor:
             continue
-        first = max(rfind(" ", floor, place), rfind("\n", floor, place)) + 1
+        first = rfind(" ", floor, place) + 1
         if first < floor:
             first = floor
         last = find(" ", place)
         if last == -1:
             last = end_of_text
-        newline = find("\n", place, last)
-        if newline != -1:
-            last = newline
         run = text[first:last]
         tokens = known(run)
         if tokens is None:
@@ -366,7 +378,7 @@ def make_snippets(
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
             lo, hi = _expand(text, start, end, max_chars)
-            spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
+            spans = [(t[2], t[3]) for t in matches if lo <= t[2] and t[3] <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
     if not lead:
