@@ -103,13 +103,6 @@ def _best_windows(
     return sorted(chosen)
 
 
-def _restart_point(text: str, position: int, floor: int = 0) -> int:
-    """A place at or before ``position`` (and not before ``floor``, itself such a place)
-    where the tokenizer finds exactly the tokens a whole-text scan finds: just after
-    the last blank before ``position``. A token never holds white space."""
-    return max(floor, text.rfind(" ", floor, position) + 1, text.rfind("\n", floor, position) + 1)
-
-
 # Places a query term could stand: where the term occurs or, the term less its first
 # letter (its core), after the last letter of a nasal (m, n, ng, ny). Affixes wrap a root and the
 # nasal of meN-/peN- replaces only a root's first letter (``menuduh`` -> tuduh,
@@ -236,20 +229,30 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
     wanted = frozenset(terms)
     if not wanted:
         return []
-    # Runs end at blanks (space, line break); with line breaks as spaces, one search
-    # each way finds a run's ends (the copy keeps every offset).
-    spaced = text.replace("\n", " ") if "\n" in text else text
+    return _matching(text, _spaced(text), wanted, analyzer)
+
+
+def _spaced(text: str) -> str:
+    # Runs end at blanks (space, line break); in this copy, with line breaks as spaces
+    # and every offset kept, one search each way finds a run's ends.
+    return text.replace("\n", " ") if "\n" in text else text
+
+
+def _matching(
+    text: str, spaced: str, wanted: frozenset[str], analyzer: "IndonesianAnalyzer"
+) -> list[AnalyzedToken]:
+    places = _places(text, _cores(wanted))
+    if not places:
+        return []
     find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
     runs = _runs_of(analyzer)
     known = runs.get
     found: list[AnalyzedToken] = []
     floor = 0  # where the run after the last one looked at starts at the earliest
-    for place in _places(text, _cores(wanted)):
+    for place in places:
         if place < floor:
             continue
-        first = rfind(" ", floor, place) + 1
-        if first < floor:
-            first = floor
+        first = rfind(" ", floor, place) + 1 or floor  # no blank: the run starts at floor
         last = find(" ", place)
         if last == -1:
             last = end_of_text
@@ -257,46 +260,56 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
         tokens = known(run)
         if tokens is None:
             tokens = _analyse_run(run, analyzer, runs)
+        floor = last
         for start, end, run_terms in tokens:
             if not wanted.isdisjoint(run_terms):
-                found.extend([_make_token((term, -1, first + start, first + end))
-                              for term in run_terms if term in wanted])
-        floor = last
+                for term in run_terms:
+                    if term in wanted:
+                        found.append(_make_token((term, -1, first + start, first + end)))
     return found
 
 
-def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
+def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None = None) -> tuple[int, int]:
     """Widen [start, end) with context to about ``max_chars``, cutting only between
-    words. ``start`` and ``end`` are a token's start and a token's end (or both 0).
+    words. ``start`` and ``end`` are a token's start and a token's end (or both 0);
+    ``spaced`` is ``text`` with line breaks as spaces (made when not given).
 
-    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only.
+    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only,
+    from just after a blank (the tokenizer finds there exactly the tokens a scan of
+    the whole text finds: a token never holds white space).
     """
+    if spaced is None:
+        spaced = _spaced(text)
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
-    if start - before <= 0:
+    edge = start - before
+    if edge <= 0:
         new_start = 0
     else:
-        # the first word starting at or after start - before (``start`` itself at the latest)
+        # the first word starting at or after the edge (``start`` itself at the latest)
         new_start = start
-        for word in TOKEN_PATTERN.finditer(text, _restart_point(text, start - before)):
-            if word.start() >= start - before:
-                new_start = min(word.start(), start)
+        for word in TOKEN_PATTERN.finditer(text, spaced.rfind(" ", 0, edge) + 1):
+            word_start = word.start()
+            if word_start >= edge:
+                new_start = word_start if word_start < start else start
                 break
-    if end + after >= len(text):
+    edge = end + after
+    if edge >= len(text):
         new_end = len(text)
     else:
-        # the last word ending at or before end + after; those before ``end`` end by it.
-        # Looked for from the run before the last blank before that edge (its words end
+        # the last word ending at or before the edge; those before ``end`` end by it.
+        # Looked for from the run before the last blank before the edge (its words end
         # before the edge), then, when that run holds none, from ``end``.
         new_end = end
-        restart = _restart_point(text, end + after, end)
+        restart = spaced.rfind(" ", end, edge) + 1 or end
         if restart > end:
-            restart = _restart_point(text, restart - 1, end)
-        for restart in dict.fromkeys((restart, end)):
+            restart = spaced.rfind(" ", end, restart - 1) + 1 or end
+        for restart in (restart, end) if restart != end else (end,):
             for word in TOKEN_PATTERN.finditer(text, restart):
-                if word.end() > end + after:
+                word_end = word.end()
+                if word_end > edge:
                     break
-                new_end = word.end()
+                new_end = word_end
             if new_end > end:
                 break
     # A snippet that would begin mid-sentence after a line break starts on the new line.
@@ -367,17 +380,19 @@ def make_snippets(
     if snippet_format == "html":
         markers = HTML_MARKERS
     lead = ""
+    wanted = frozenset(terms)
     for name, text in _field_texts(document):
         if name == "body" or (name == "title" and not lead):
             lead = text
-        if not text:
+        if not text or not wanted:
             continue
-        matches = matching_tokens(text, terms, analyzer)
+        spaced = _spaced(text)
+        matches = _matching(text, spaced, wanted, analyzer)
         if not matches:
             continue
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, start, end, max_chars)
+            lo, hi = _expand(text, start, end, max_chars, spaced)
             spans = [(t[2], t[3]) for t in matches if lo <= t[2] and t[3] <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
