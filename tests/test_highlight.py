@@ -203,7 +203,7 @@ AWKWARD_TEXTS = [
     "MENYAPU Pengiriman memukul menuduh mempengaruhi penganiayaan mengebom menyanyi-nyanyi pemrograman",
     # folding builds a word the token does not hold: disia-siakan -> disiakan (a stem
     # the stemmer leaves whole), menyia-nyiakannya -> menyiakan
-    "Waktu jangan disia-siakan, kesempatan itu menyia-nyiakannya.",
+    "Waktu jangan disia-siakan, kesempatan itu menyia-nyiakannya; meminum-minuman mengoyang-goyangkan.",
 ]
 
 
