@@ -285,3 +285,23 @@ def test_the_run_cache_goes_with_its_analyzer():
     del analyzer
     gc.collect()
     assert key not in highlight._run_caches
+
+
+def test_an_analyzer_without_weak_references_gets_matches_without_a_cache():
+    from diplosearch import highlight
+
+    class SlottedAnalyzer:
+        __slots__ = ("inner",)
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def terms_of(self, raw):
+            return self.inner.terms_of(raw)
+
+    analyzer = SlottedAnalyzer(IndonesianAnalyzer())
+    text = "Perkembangan diplomasi berkembang pesat."
+    for _twice in range(2):
+        got = [(t.term, t.start, t.end) for t in highlight.matching_tokens(text, {"kembang"}, analyzer)]
+        assert got == [("kembang", 0, 12), ("kembang", 23, 33)]
+    assert id(analyzer) not in highlight._run_caches

@@ -11,11 +11,12 @@ text as stored (markers are not escaped: do not put such snippets into HTML);
 ``<mark>``...``</mark>``, so a snippet can go into a web page as it is.
 
 The text is not tokenised as a whole: the places a query term could stand are
-found with ``str.find`` (see :func:`matching_tokens`), only the runs between blanks
-holding one are tokenised and analysed, and word boundaries are found by tokenising
-only near a passage's edges. The tokenizer can restart at any place that is not
-inside a token (after white space, at a token's start or end) and finds there
-exactly the tokens a scan of the whole text finds.
+found with ``str.find`` (see ``_places``), only the runs between blanks holding one
+are looked at, and word boundaries are found by tokenising only near a passage's
+edges. The tokenizer can restart at any place that is not inside a token (after white
+space, at a token's start or end) and finds there exactly the tokens a scan of the
+whole text finds. What a run analyses to depends on the run and the analyzer alone,
+so it is kept per analyzer: a run seen in an earlier hit costs one dict lookup.
 """
 
 from __future__ import annotations
@@ -181,7 +182,8 @@ def _places(text: str, cores: tuple[tuple[str, str], ...]) -> list[int]:
 # lookup, not a tokenising and a term lookup per token. Keyed by the analyzer's
 # identity, not equality, so that no analyzer ever sees another one's results.
 _RunTokens = tuple[tuple[int, int, tuple[str, ...]], ...]
-_RUN_CACHE_LIMIT = 200_000
+# A few hundred bytes an entry: the cap keeps a long-lived index's cache to tens of MB.
+_RUN_CACHE_LIMIT = 100_000
 _LONGEST_CACHED_RUN = 200  # longer runs are URLs or garbage, rarely seen twice
 _run_caches: dict[int, tuple["weakref.ref[IndonesianAnalyzer]", dict[str, _RunTokens]]] = {}
 
@@ -199,7 +201,10 @@ def _runs_of(analyzer: "IndonesianAnalyzer") -> dict[str, _RunTokens]:
             del _run_caches[key]
 
     cache: dict[str, _RunTokens] = {}
-    _run_caches[key] = (weakref.ref(analyzer, forget), cache)
+    try:
+        _run_caches[key] = (weakref.ref(analyzer, forget), cache)
+    except TypeError:
+        pass  # an analyzer no weak reference can point to gets no cache kept for it
     return cache
 
 
