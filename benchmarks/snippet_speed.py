@@ -6,12 +6,15 @@ both alike), and also times ``make_snippets`` alone for each page by wrapping th
 function the search module calls. Prints a table and writes JSON to benchmarks/results/.
 
     python benchmarks/snippet_speed.py INDEX_DIR QUERIES_JSON [--profile] [--limit N]
-        [--against OTHER/highlight.py]
+        [--against OTHER/highlight.py] [--passes N]
 
 ``--profile`` runs cProfile over the snippet calls only and prints the top functions.
 ``--against`` also times another version of highlight.py on the same pages, each call
 right after this one's, with an analyzer of its own (a copy, as cold as this one's),
 and checks that both give the same snippets: an A/B that machine load hits alike.
+``--passes 2`` runs the queries again on the same open index: the first pass is what a
+freshly opened index costs (no word of the stored text analysed yet), the second the
+steady state of a long-lived one. The table has a row per pass.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--snippets", type=int, default=2)
     parser.add_argument("--against", type=Path, help="another highlight.py to time on the same pages")
+    parser.add_argument("--passes", type=int, default=1)
     args = parser.parse_args(argv)
     queries = json.loads(args.queries.read_text("utf-8"))["queries"]
 
@@ -97,27 +101,31 @@ def main(argv: list[str]) -> int:
 
     search_module.make_snippets = timed
     index = diplosearch.open_index(args.index)
-    with_snippets, without, snippet_only, other_only = [], [], [], []
+    series: dict[str, list[float]] = {}
     try:
-        for query in queries:
-            began = time.perf_counter()
-            index.search(query, limit=args.limit, snippets=0)
-            without.append(time.perf_counter() - began)
-            page_cost[0] = other_cost[0] = 0.0
-            began = time.perf_counter()
-            index.search(query, limit=args.limit, snippets=args.snippets)
-            with_snippets.append(time.perf_counter() - began)
-            snippet_only.append(page_cost[0])
-            other_only.append(other_cost[0])
+        for number in range(1, args.passes + 1):
+            suffix = f" (pass {number})" if args.passes > 1 else ""
+            without = series.setdefault("search snippets=0" + suffix, [])
+            with_snippets = series.setdefault(f"search snippets={args.snippets}" + suffix, [])
+            snippet_only = series.setdefault("make_snippets per page" + suffix, [])
+            other_only = series.setdefault(f"{args.against} per page" + suffix, []) if other else []
+            for query in queries:
+                began = time.perf_counter()
+                index.search(query, limit=args.limit, snippets=0)
+                without.append(time.perf_counter() - began)
+                page_cost[0] = other_cost[0] = 0.0
+                began = time.perf_counter()
+                index.search(query, limit=args.limit, snippets=args.snippets)
+                with_snippets.append(time.perf_counter() - began)
+                snippet_only.append(page_cost[0])
+                other_only.append(other_cost[0])
     finally:
         index.close()
         search_module.make_snippets = real
 
     rows = []
     summary: dict[str, dict[str, float]] = {}
-    for name, values in (("search snippets=0", without), (f"search snippets={args.snippets}", with_snippets),
-                         ("make_snippets per page", snippet_only),
-                         *([(f"{args.against} per page", other_only)] if other is not None else [])):
+    for name, values in series.items():
         ms = [v * 1000 for v in values]
         figures = {"p50": percentile(ms, 0.5), "p90": percentile(ms, 0.9), "p99": percentile(ms, 0.99),
                    "mean": statistics.fmean(ms)}
@@ -127,6 +135,7 @@ def main(argv: list[str]) -> int:
     path = common.write_json(
         "snippet_speed.json",
         {"index": str(args.index), "queries": len(queries), "limit": args.limit, "snippets": args.snippets,
+         "passes": args.passes, "against": str(args.against) if args.against else None,
          "summary": summary, "environment": common.environment()},
     )
     print(f"written {path}")
