@@ -105,10 +105,10 @@ def _best_windows(
 
 
 # Places a query term could stand: where the term occurs or, the term less its first
-# letter (its core), after the last letter of a nasal (m, n, ng, ny). Affixes wrap a root and the
-# nasal of meN-/peN- replaces only a root's first letter (``menuduh`` -> tuduh,
-# ``memukul`` -> pukul, ``menyapu`` -> sapu, ``mengirim`` -> kirim), so a token yielding
-# a term holds its core so preceded in its lower-cased form. Every non-ASCII character
+# letter (its core), after the last letter of a nasal (m, n, ng, ny). Affixes wrap a
+# root and the nasal of meN-/peN- replaces only a root's first letter (``menuduh`` ->
+# tuduh, ``memukul`` -> pukul, ``menyapu`` -> sapu, ``mengirim`` -> kirim), so a token
+# yielding a term holds its core so preceded in its lower-cased form. Every non-ASCII character
 # that can be part of a token is a place too (such a token is folded by NFKC first,
 # which lower() does not follow, so it is always analysed). Finding more places than
 # needed only costs time: the token at each place is analysed before it counts.
