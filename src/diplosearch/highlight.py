@@ -389,12 +389,12 @@ def make_snippets(
     for name, text in _field_texts(document):
         if name == "body" or (name == "title" and not lead):
             lead = text
-        if not text or not wanted:
+        if not text:
             continue
-        spaced = _spaced(text)
-        matches = _matching(text, spaced, wanted, analyzer)
+        matches = matching_tokens(text, wanted, analyzer)
         if not matches:
             continue
+        spaced = _spaced(text)
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
             lo, hi = _expand(text, start, end, max_chars, spaced)
