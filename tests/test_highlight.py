@@ -198,6 +198,12 @@ AWKWARD_TEXTS = [
     "Cafe\u0301 di Jum\u2019at: pe\u0301rundingan “diplomasi” – berkembang/perkembangan…memperkembangkan",
     "x" * 150 + "diplomasi" + "/" * 90 + "perundingan" + "y" * 30 + " presiden " + "-" * 120 + " presiden",
     "ＰＥＲＵＮＤＩＮＧＡＮ ｄｉｐｌｏｍａｓｉ İstanbul ſosial K\u212aelvin perkembangannya\tdan\r\nkerja-sama",
+    # the nasal of meN-/peN- in place of a root's first letter, reduplications folded
+    "Tolong-menolong, surat-menyurat; meniru-nirukan kemerah-merahan perundang-undangan bolak-balik "
+    "MENYAPU Pengiriman memukul menuduh mempengaruhi penganiayaan mengebom menyanyi-nyanyi pemrograman",
+    # folding builds a word the token does not hold: disia-siakan -> disiakan (a stem
+    # the stemmer leaves whole), menyia-nyiakannya -> menyiakan
+    "Waktu jangan disia-siakan, kesempatan itu menyia-nyiakannya; meminum-minuman mengoyang-goyangkan.",
 ]
 
 
@@ -233,3 +239,69 @@ def test_snippets_equal_those_of_the_straightforward_builder(max_chars):
                 assert make_snippets(doc, terms, ANALYZER, count, max_chars, ("<", ">"), snippet_format) == expected
         lead = reference_snippets(doc, {"tidakada"}, ANALYZER, 2, max_chars)
         assert make_snippets(doc, {"tidakada"}, ANALYZER, 2, max_chars) == lead
+
+
+def test_characters_counted_as_no_place_never_stand_in_a_token():
+    # They are skipped when looking for places a term could stand, so none of them may
+    # join two words into one token or be part of one.
+    from diplosearch.highlight import NON_TOKEN_CHARACTERS
+
+    ranges = re.findall(r"(.)(?:-(.))?", NON_TOKEN_CHARACTERS)
+    assert ranges
+    for low, high in ranges:
+        for code in range(ord(low), ord(high or low) + 1):
+            char = chr(code)
+            for word in ("a", "1", "ab"):
+                assert TOKEN_PATTERN.findall(word + char + word) == [word, word], hex(code)
+
+
+def test_the_run_cache_of_one_analyzer_is_not_used_by_another():
+    # Two analyzers that analyse the same word differently: each must see its own results,
+    # whichever of them looked at the text first.
+    from diplosearch.analysis.stemmer import NoStemmer
+    from diplosearch.highlight import matching_tokens
+
+    text = "Perkembangan diplomasi berkembang. Kunjungan-kunjungan"
+    stemming, plain = IndonesianAnalyzer(), IndonesianAnalyzer(stemmer=NoStemmer(), stopwords=frozenset())
+    for order in ((stemming, plain), (plain, stemming), (stemming, plain)):
+        for analyzer in order:
+            for terms in ({"kembang"}, {"perkembangan", "berkembang", "kunjungan-kunjungan", "kunjungan"}):
+                expected = [(t.term, t.start, t.end) for t in analyzer.tokens(text) if t.term in terms]
+                got = [(t.term, t.start, t.end) for t in matching_tokens(text, terms, analyzer)]
+                assert got == expected, (analyzer.stemmer, terms)
+    assert [t.term for t in matching_tokens(text, {"kembang"}, stemming)] == ["kembang", "kembang"]
+    assert [t.term for t in matching_tokens(text, {"kembang"}, plain)] == []
+
+
+def test_the_run_cache_goes_with_its_analyzer():
+    import gc
+
+    from diplosearch import highlight
+
+    analyzer = IndonesianAnalyzer()
+    highlight.matching_tokens("Diplomasi bambu", {"bambu"}, analyzer)
+    key = id(analyzer)
+    assert highlight._run_caches[key][1]
+    del analyzer
+    gc.collect()
+    assert key not in highlight._run_caches
+
+
+def test_an_analyzer_without_weak_references_gets_matches_without_a_cache():
+    from diplosearch import highlight
+
+    class SlottedAnalyzer:
+        __slots__ = ("inner",)
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def terms_of(self, raw):
+            return self.inner.terms_of(raw)
+
+    analyzer = SlottedAnalyzer(IndonesianAnalyzer())
+    text = "Perkembangan diplomasi berkembang pesat."
+    for _twice in range(2):
+        got = [(t.term, t.start, t.end) for t in highlight.matching_tokens(text, {"kembang"}, analyzer)]
+        assert got == [("kembang", 0, 12), ("kembang", 23, 33)]
+    assert id(analyzer) not in highlight._run_caches

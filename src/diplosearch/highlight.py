@@ -11,11 +11,12 @@ text as stored (markers are not escaped: do not put such snippets into HTML);
 ``<mark>``...``</mark>``, so a snippet can go into a web page as it is.
 
 The text is not tokenised as a whole: the places a query term could stand are
-found with ``str.find`` (see :func:`matching_tokens`), only the runs between blanks
-holding one are tokenised and analysed, and word boundaries are found by tokenising
-only near a passage's edges. The tokenizer can restart at any place that is not
-inside a token (after white space, at a token's start or end) and finds there
-exactly the tokens a scan of the whole text finds.
+found with ``str.find`` (see ``_places``), only the runs between blanks holding one
+are looked at, and word boundaries are found by tokenising only near a passage's
+edges. The tokenizer can restart at any place that is not inside a token (after white
+space, at a token's start or end) and finds there exactly the tokens a scan of the
+whole text finds. What a run analyses to depends on the run and the analyzer alone,
+so it is kept per analyzer: a run seen in an earlier hit costs one dict lookup.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
 from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken, token_pattern_for
@@ -62,57 +64,92 @@ def _best_windows(
     The window from each match reaches the last match ending within ``max_chars`` of its
     start; matches are in text order, so that last match only moves forward, and the
     window's terms are counted as it slides."""
+    starts = [match[2] for match in matches]
+    ends = [match[3] for match in matches]
+    if count and ends[-1] - starts[0] <= max_chars:
+        # One window holds every match: it wins, and every other window overlaps it.
+        return [(starts[0], ends[-1])]
+    terms = [match[0] for match in matches]
     candidates = []
     held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
+    last = len(matches) - 1
     end = -1
     for first in range(len(matches)):
         if first:
-            left = matches[first - 1].term
-            held[left] -= 1
-            if not held[left]:
+            left = terms[first - 1]
+            if held[left] == 1:
                 del held[left]
+            else:
+                held[left] -= 1
         if end < first:
             end = first
-            held[matches[first].term] = held.get(matches[first].term, 0) + 1
-        start = matches[first].start
-        while end + 1 < len(matches) and matches[end + 1].end - start <= max_chars:
+            held[terms[first]] = held.get(terms[first], 0) + 1
+        start = starts[first]
+        reach = start + max_chars
+        while end < last and ends[end + 1] <= reach:
             end += 1
-            held[matches[end].term] = held.get(matches[end].term, 0) + 1
+            held[terms[end]] = held.get(terms[end], 0) + 1
         candidates.append((len(held), end - first + 1, -start, first, end))
     candidates.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for *_ignored, first, end in candidates:
-        start_char, end_char = matches[first].start, matches[end].end
-        if all(end_char <= s or start_char >= e for s, e in chosen):
+        start_char, end_char = starts[first], ends[end]
+        for s, e in chosen:
+            if end_char > s and start_char < e:
+                break
+        else:
             chosen.append((start_char, end_char))
-        if len(chosen) == count:
-            break
+            if len(chosen) == count:
+                break
     return sorted(chosen)
 
 
-def _restart_point(text: str, position: int, floor: int = 0) -> int:
-    """A place at or before ``position`` (and not before ``floor``, itself such a place)
-    where the tokenizer finds exactly the tokens a whole-text scan finds: just after
-    the last blank before ``position``. A token never holds white space."""
-    return max(floor, text.rfind(" ", floor, position) + 1, text.rfind("\n", floor, position) + 1)
+# Places a query term could stand: where the term occurs or, the term less its first
+# letter (its core), after the last letter of a nasal (m, n, ng, ny). Affixes wrap a
+# root and the nasal of meN-/peN- replaces only a root's first letter (``menuduh`` ->
+# tuduh, ``memukul`` -> pukul, ``menyapu`` -> sapu, ``mengirim`` -> kirim), so a token
+# yielding a term holds its core so preceded in its lower-cased form. Every non-ASCII character
+# that can be part of a token is a place too (such a token is folded by NFKC first,
+# which lower() does not follow, so it is always analysed). Finding more places than
+# needed only costs time: the token at each place is analysed before it counts.
+# Curly quotes, dashes, no-break spaces and the like are most of the non-ASCII
+# characters of news text and never stand in a token, so they are no places
+# (tests/test_highlight.py checks every character of NON_TOKEN_CHARACTERS).
+NON_TOKEN_CHARACTERS = (
+    "\u00a0-\u00a9\u00ab-\u00b1\u00b4\u00b6-\u00b8\u00bb\u00bf\u00d7\u00f7"
+    "\u2000-\u2018\u201a-\u206f\u2190-\u23ff\u2500-\u25ff\u3000-\u3003"
+)
+_NON_ASCII = re.compile(f"[^\\x00-\\x7f{NON_TOKEN_CHARACTERS}]")
+_NASAL_ENDS = "mngy"
 
 
-# Places a query term could stand: where a term less its first letter occurs (the
-# nasal of meN-/peN- replaces only a root's first letter, and affixes wrap the root,
-# so a token yielding a term holds that core in its lower-cased form), and every
-# non-ASCII character (such a token is folded by NFKC first, which lower() does not
-# follow, so it is always analysed). Finding more places than needed only costs
-# time: the token at each place is analysed before it counts.
-_NON_ASCII = re.compile("[^\\x00-\\x7f]")
+@functools.lru_cache(maxsize=1024)
+def _cores(terms: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """(core, letters that may stand before it) for ``terms``: a term less its first
+    letter may follow that letter or a nasal's last one; a one-letter term is its own
+    core and may follow anything (marked by no letters), and so may a hyphen."""
+    before: dict[str, str] = {}
+    for term in terms:
+        if len(term) > 1:
+            core = term[1:]
+            if before.get(core) != "":
+                before[core] = before.get(core, _NASAL_ENDS) + term[0]
+        else:
+            before[term] = ""
+    # Folding a reduplication can build a word the token does not hold (disia-siakan ->
+    # disiakan, which the stemmer leaves whole), so a hyphen is a place too.
+    before["-"] = ""
+    return tuple(before.items())
 
 
 @functools.lru_cache(maxsize=256)
-def _cores_pattern(cores: frozenset[str]) -> "re.Pattern[str]":
-    # every start, overlapping ones too (a lookahead consumes nothing)
-    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core in sorted(cores)) + "))")
+def _cores_pattern(cores: tuple[tuple[str, str], ...]) -> "re.Pattern[str]":
+    # every start, overlapping ones too (a lookahead consumes nothing); the letter
+    # before a core is not checked here (this is the path for rare text only)
+    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core, _before in sorted(cores)) + "))")
 
 
-def _places(text: str, cores: frozenset[str]) -> list[int]:
+def _places(text: str, cores: tuple[tuple[str, str], ...]) -> list[int]:
     """Where in ``text`` a token yielding a term with one of ``cores`` could stand, ascending."""
     folded = text.lower()
     places: list[int] = []
@@ -120,10 +157,17 @@ def _places(text: str, cores: frozenset[str]) -> list[int]:
         # str.find is far faster than a case-insensitive pattern, and lower() keeps the
         # offsets unless a character's lower case is longer (U+0130 only)
         find = folded.find
-        for core in cores:
+        append = places.append
+        for core, before in cores:
             at = find(core)
+            if not before:
+                while at != -1:
+                    append(at)
+                    at = find(core, at + 1)
+                continue
             while at != -1:
-                places.append(at)
+                if at and folded[at - 1] in before:
+                    append(at)
                 at = find(core, at + 1)
     else:
         places = [m.start() for m in _cores_pattern(cores).finditer(text)]
@@ -133,77 +177,144 @@ def _places(text: str, cores: frozenset[str]) -> list[int]:
     return places
 
 
+# What the runs of text between blanks analyse to, per analyzer (a run's tokens and
+# their terms depend on the run and the analyzer alone): a run seen before costs one
+# lookup, not a tokenising and a term lookup per token. Keyed by the analyzer's
+# identity, not equality, so that no analyzer ever sees another one's results.
+_RunTokens = tuple[tuple[int, int, tuple[str, ...]], ...]
+# A few hundred bytes an entry: the cap keeps a long-lived index's cache to tens of MB.
+_RUN_CACHE_LIMIT = 100_000
+_LONGEST_CACHED_RUN = 200  # longer runs are URLs or garbage, rarely seen twice
+_run_caches: dict[int, tuple["weakref.ref[IndonesianAnalyzer]", dict[str, _RunTokens]]] = {}
+
+
+def _runs_of(analyzer: "IndonesianAnalyzer") -> dict[str, _RunTokens]:
+    """The run cache of ``analyzer`` (made on first use, dropped when it is)."""
+    key = id(analyzer)
+    entry = _run_caches.get(key)
+    if entry is not None and entry[0]() is analyzer:
+        return entry[1]
+
+    def forget(dead: "weakref.ref[IndonesianAnalyzer]") -> None:
+        current = _run_caches.get(key)
+        if current is not None and current[0] is dead:
+            del _run_caches[key]
+
+    cache: dict[str, _RunTokens] = {}
+    try:
+        _run_caches[key] = (weakref.ref(analyzer, forget), cache)
+    except TypeError:
+        pass  # an analyzer no weak reference can point to gets no cache kept for it
+    return cache
+
+
+def _analyse_run(run: str, analyzer: "IndonesianAnalyzer", cache: dict[str, _RunTokens]) -> _RunTokens:
+    terms_of = analyzer.terms_of
+    tokens = []
+    # the run's own pattern: both split text without combining marks alike
+    for token in token_pattern_for(run).finditer(run):
+        terms = terms_of(token.group())
+        if terms:
+            tokens.append((*token.span(), terms))
+    analysed = tuple(tokens)
+    if len(run) <= _LONGEST_CACHED_RUN and len(cache) < _RUN_CACHE_LIMIT:
+        cache[run] = analysed
+    return analysed
+
+
 def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyzer") -> list[AnalyzedToken]:
     """The tokens of ``text`` that yield one of ``terms``, one entry per such term, in
     text order, as :meth:`IndonesianAnalyzer.tokens` gives them (position -1).
 
     Only the runs of text between blanks that hold a place where a term could stand
-    (see ``_places``) are tokenised and analysed. A token never holds white space, so
-    tokenising such a run alone finds exactly the tokens a scan of the whole text finds
-    there.
+    (see ``_places``) are looked at, each through the analyzer's run cache. A token
+    never holds white space, so tokenising such a run alone finds exactly the tokens a
+    scan of the whole text finds there.
     """
     wanted = frozenset(terms)
     if not wanted:
         return []
-    find, rfind, terms_of, end_of_text = text.find, text.rfind, analyzer.terms_of, len(text)
-    runs: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}  # run -> its matching tokens
+    return _matching(text, _spaced(text), wanted, analyzer)
+
+
+def _spaced(text: str) -> str:
+    # Runs end at blanks (space, line break); in this copy, with line breaks as spaces
+    # and every offset kept, one search each way finds a run's ends.
+    return text.replace("\n", " ") if "\n" in text else text
+
+
+def _matching(
+    text: str, spaced: str, wanted: frozenset[str], analyzer: "IndonesianAnalyzer"
+) -> list[AnalyzedToken]:
+    places = _places(text, _cores(wanted))
+    if not places:
+        return []
+    find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
+    runs = _runs_of(analyzer)
+    known = runs.get
     found: list[AnalyzedToken] = []
     floor = 0  # where the run after the last one looked at starts at the earliest
-    for place in _places(text, frozenset(term[1:] if len(term) > 1 else term for term in wanted)):
+    for place in places:
         if place < floor:
             continue
-        first = max(floor, rfind(" ", floor, place) + 1, rfind("\n", floor, place) + 1)
+        first = rfind(" ", floor, place) + 1 or floor  # no blank: the run starts at floor
         last = find(" ", place)
-        last = end_of_text if last == -1 else last
-        newline = find("\n", place, last)
-        last = last if newline == -1 else newline
+        if last == -1:
+            last = end_of_text
         run = text[first:last]
-        tokens = runs.get(run)
+        tokens = known(run)
         if tokens is None:
-            tokens = runs[run] = []
-            # the run's own pattern: both split text without combining marks alike
-            for token in token_pattern_for(run).finditer(run):
-                raw_terms = terms_of(token.group())
-                if not wanted.isdisjoint(raw_terms):
-                    tokens.append((*token.span(), tuple(term for term in raw_terms if term in wanted)))
-        for start, end, hits in tokens:
-            found.extend([_make_token((term, -1, first + start, first + end)) for term in hits])
+            tokens = _analyse_run(run, analyzer, runs)
         floor = last
+        for start, end, run_terms in tokens:
+            if not wanted.isdisjoint(run_terms):
+                for term in run_terms:
+                    if term in wanted:
+                        found.append(_make_token((term, -1, first + start, first + end)))
     return found
 
 
-def _expand(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
+def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None = None) -> tuple[int, int]:
     """Widen [start, end) with context to about ``max_chars``, cutting only between
-    words. ``start`` and ``end`` are a token's start and a token's end (or both 0).
+    words. ``start`` and ``end`` are a token's start and a token's end (or both 0);
+    ``spaced`` is ``text`` with line breaks as spaces (made when not given).
 
-    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only.
+    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only,
+    from just after a blank (the tokenizer finds there exactly the tokens a scan of
+    the whole text finds: a token never holds white space).
     """
+    if spaced is None:
+        spaced = _spaced(text)
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
-    if start - before <= 0:
+    edge = start - before
+    if edge <= 0:
         new_start = 0
     else:
-        # the first word starting at or after start - before (``start`` itself at the latest)
+        # the first word starting at or after the edge (``start`` itself at the latest)
         new_start = start
-        for word in TOKEN_PATTERN.finditer(text, _restart_point(text, start - before)):
-            if word.start() >= start - before:
-                new_start = min(word.start(), start)
+        for word in TOKEN_PATTERN.finditer(text, spaced.rfind(" ", 0, edge) + 1):
+            word_start = word.start()
+            if word_start >= edge:
+                new_start = word_start if word_start < start else start
                 break
-    if end + after >= len(text):
+    edge = end + after
+    if edge >= len(text):
         new_end = len(text)
     else:
-        # the last word ending at or before end + after; those before ``end`` end by it.
-        # Looked for from the run before the last blank before that edge (its words end
+        # the last word ending at or before the edge; those before ``end`` end by it.
+        # Looked for from the run before the last blank before the edge (its words end
         # before the edge), then, when that run holds none, from ``end``.
         new_end = end
-        restart = _restart_point(text, end + after, end)
+        restart = spaced.rfind(" ", end, edge) + 1 or end
         if restart > end:
-            restart = _restart_point(text, restart - 1, end)
-        for restart in dict.fromkeys((restart, end)):
+            restart = spaced.rfind(" ", end, restart - 1) + 1 or end
+        for restart in (restart, end) if restart != end else (end,):
             for word in TOKEN_PATTERN.finditer(text, restart):
-                if word.end() > end + after:
+                word_end = word.end()
+                if word_end > edge:
                     break
-                new_end = word.end()
+                new_end = word_end
             if new_end > end:
                 break
     # A snippet that would begin mid-sentence after a line break starts on the new line.
@@ -274,18 +385,20 @@ def make_snippets(
     if snippet_format == "html":
         markers = HTML_MARKERS
     lead = ""
+    wanted = frozenset(terms)
     for name, text in _field_texts(document):
         if name == "body" or (name == "title" and not lead):
             lead = text
         if not text:
             continue
-        matches = matching_tokens(text, terms, analyzer)
+        matches = matching_tokens(text, wanted, analyzer)
         if not matches:
             continue
+        spaced = _spaced(text)
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, start, end, max_chars)
-            spans = [(t.start, t.end) for t in matches if lo <= t.start and t.end <= hi]
+            lo, hi = _expand(text, start, end, max_chars, spaced)
+            spans = [(t[2], t[3]) for t in matches if lo <= t[2] and t[3] <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
     if not lead:
