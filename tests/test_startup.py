@@ -158,3 +158,51 @@ def test_searching_does_not_load_the_explainer_until_a_hit_is_explained(tmp_path
         "assert abs(hit.explain().score - hit.score) < 1e-6\n"
     )
     assert "diplosearch.scoring_explain" in loaded_modules(code, str(tmp_path / "ix"))
+
+
+# Loaded by Whoosh's imports for names a search never calls (see diplosearch.lean_whoosh).
+NETWORK_AND_EVENT_LOOP_MODULES = ("urllib.request", "http.client", "asyncio", "ssl", "socket")
+
+
+def test_searching_loads_no_network_or_event_loop_modules(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    loaded = loaded_modules(
+        "import sys, diplosearch\n"
+        "hits = diplosearch.open_index(sys.argv[1]).search('diplomasi').hits\n"
+        "assert [h.id for h in hits] == ['a1'], hits",
+        str(tmp_path / "ix"),
+    )
+    assert loaded.isdisjoint(NETWORK_AND_EVENT_LOOP_MODULES), loaded & set(NETWORK_AND_EVENT_LOOP_MODULES)
+
+
+def test_deferred_modules_still_work_when_used(tmp_path) -> None:
+    source = tmp_path / "page.txt"
+    source.write_text("isi", "utf-8")
+    code = (
+        "import asyncio, sys, urllib.request\n"
+        "import cached_property, whoosh.compat\n"
+        "assert sys.modules['asyncio'] is asyncio and sys.modules['urllib.request'] is urllib.request\n"
+        "assert asyncio.iscoroutinefunction.__module__.startswith('asyncio')\n"
+        "whoosh.compat.urlretrieve(sys.argv[1], sys.argv[2])\n"
+        "class Page:\n"
+        "    @cached_property.cached_property\n"
+        "    def size(self):\n"
+        "        return 3\n"
+        "    @cached_property.cached_property\n"
+        "    async def text(self):\n"
+        "        return 'isi'\n"
+        "async def main():\n"
+        "    page = Page()\n"
+        "    return page.size, await page.text, type(page.__dict__['text']).__name__\n"
+        "print(asyncio.run(main()))\n"
+    )
+    importing_diplosearch_first = "import diplosearch\n" + code
+    proc = subprocess.run(
+        [sys.executable, "-c", importing_diplosearch_first, source.as_uri(), str(tmp_path / "copy.txt")],
+        capture_output=True, text=True, env=subprocess_env(REPO), check=True,
+    )
+    assert proc.stdout.strip() == "(3, 'isi', 'Task')"
+    assert (tmp_path / "copy.txt").read_text("utf-8") == "isi"

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .lean_whoosh import prepare_whoosh_imports
+
+prepare_whoosh_imports()  # before anything imports Whoosh: see lean_whoosh
+
 from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
 from .documents import Document, InputProblem, Quote
 from .errors import (
