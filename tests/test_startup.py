@@ -162,9 +162,12 @@ def test_searching_does_not_load_the_explainer_until_a_hit_is_explained(tmp_path
 
 # Loaded by Whoosh's imports for names a search never calls (see diplosearch.lean_whoosh).
 NETWORK_AND_EVENT_LOOP_MODULES = ("urllib.request", "http.client", "asyncio", "ssl", "socket")
+# Whoosh's searcher and what it imports (query classes, highlighting, English
+# morphology): the numpy scorer reads the commit through a Whoosh reader only.
+WHOOSH_SEARCHER_MODULES = ("whoosh.searching", "whoosh.query", "whoosh.highlight", "whoosh.lang.morph_en")
 
 
-def test_searching_loads_no_network_or_event_loop_modules(tmp_path) -> None:
+def test_searching_loads_no_network_event_loop_or_whoosh_searcher_modules(tmp_path) -> None:
     import diplosearch
 
     with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
@@ -176,6 +179,19 @@ def test_searching_loads_no_network_or_event_loop_modules(tmp_path) -> None:
         str(tmp_path / "ix"),
     )
     assert loaded.isdisjoint(NETWORK_AND_EVENT_LOOP_MODULES), loaded & set(NETWORK_AND_EVENT_LOOP_MODULES)
+    assert loaded.isdisjoint(WHOOSH_SEARCHER_MODULES), loaded & set(WHOOSH_SEARCHER_MODULES)
+
+
+def test_lookups_by_id_still_get_a_whoosh_searcher(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+        assert [h.id for h in ix.search("diplomasi").hits] == ["a1"]
+        assert ix.get("a1").title == "Peranan pelopor diplomatik"
+        with ix.snapshot() as snapshot:
+            assert snapshot.searcher.document_number(id="a1") == 0
+            assert snapshot.searcher.up_to_date()
 
 
 def test_deferred_modules_still_work_when_used(tmp_path) -> None:

@@ -1,5 +1,5 @@
 """The :class:`Index` class: opening and creating an index directory, reading it
-(one shared, self-refreshing Whoosh searcher) and writing it (one commit per call,
+(one shared, self-refreshing Whoosh reader) and writing it (one commit per call,
 under the write lock), and replacing the whole directory for a rebuild.
 
 Layout of an index directory::
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import whoosh.index
-from whoosh import scoring
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
@@ -55,7 +54,7 @@ from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, 
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
-from .snapshot import SnapshotHolder, Using
+from .snapshot import OpenedCommit, SnapshotHolder, Using
 from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
@@ -65,6 +64,14 @@ _log = logging.getLogger("diplosearch")
 DEFAULT_WRITER_TIMEOUT = 30.0
 
 
+def _whoosh_bm25f():  # type: ignore[no-untyped-def]
+    """The weighting of a Whoosh searcher over a snapshot (Whoosh's scoring module is
+    imported only when a searcher is made)."""
+    from whoosh import scoring
+
+    return scoring.BM25F()
+
+
 class CreatedConcurrently(NotAnIndexError):
     """Another process created the index while this one was building it."""
 
@@ -72,7 +79,7 @@ class CreatedConcurrently(NotAnIndexError):
 class Index:
     """An open diplosearch index. Create one with :func:`diplosearch.open_index`.
 
-    Searching is thread-safe and reuses one Whoosh searcher, refreshed when another
+    Searching is thread-safe and reuses one Whoosh reader, refreshed when another
     writer (thread or process) has committed. Writing takes the index's write lock
     for the duration of one call; every call commits once, or not at all.
     """
@@ -94,7 +101,7 @@ class Index:
         self._whoosh = whoosh_index
         self._schema = build_schema(analyzer)
         self._write_lock = threading.Lock()
-        self._snapshots = SnapshotHolder(path, self._open_searcher)
+        self._snapshots = SnapshotHolder(path, self._open_commit)
         self._closed = False
         self._pid = os.getpid()
         #: Files a writer found equal to their checksums (see ``integrity.damaged_files``).
@@ -102,10 +109,11 @@ class Index:
         #: True for the default index, which diplosearch builds and rebuilds itself.
         self.managed = False
 
-    def _open_searcher(self):  # type: ignore[no-untyped-def]
-        """A Whoosh searcher of the newest commit, reading files without memory maps."""
+    def _open_commit(self) -> OpenedCommit:
+        """A Whoosh reader of the newest commit, reading files without memory maps."""
         storage = IndexStorage(str(self.path), durable=self.durable, memory_map=False)
-        return storage.open_index(INDEX_NAME, schema=self._schema).searcher(weighting=scoring.BM25F())
+        whoosh_index = storage.open_index(INDEX_NAME, schema=self._schema)
+        return OpenedCommit(whoosh_index, whoosh_index.reader(), _whoosh_bm25f)
 
     def _forget_parent_state(self) -> None:
         """In a child made by ``os.fork()`` (gunicorn, multiprocessing's default on

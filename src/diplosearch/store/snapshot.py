@@ -1,8 +1,10 @@
-"""What readers share: one commit's Whoosh searcher and columns, swapped when stale.
+"""What readers share: one commit's Whoosh reader and columns, swapped when stale.
 
-A :class:`Snapshot` is one commit as readers see it: Whoosh's searcher (stored
+A :class:`Snapshot` is one commit as readers see it: Whoosh's reader (stored
 fields, the table of contents' deletions) and the commit's column files, which the
-numpy scorer reads. Scoring touches only the memory-mapped, read-only columns, so
+numpy scorer reads. A Whoosh searcher over the reader (lookups by id) is made only
+when something asks for one: importing ``whoosh.searching`` loads Whoosh's query,
+highlighting and English morphology modules, which a search does not use. Scoring touches only the memory-mapped, read-only columns, so
 any number of threads score at once without a lock. Whoosh's stored-field readers
 seek and read one shared file object, so reading stored fields takes the snapshot's
 own short lock (a page of hits, never a whole query's work). A snapshot keeps the
@@ -23,7 +25,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from ..errors import CorruptIndexError, DiplosearchError
 from ..schema import document_from_stored
@@ -50,10 +52,14 @@ def directory_identity(path: Path) -> tuple[int, int] | None:
 class Snapshot:
     """One commit of an index as readers see it."""
 
-    def __init__(self, path: Path, searcher: Any, directory: tuple[int, int] | None,
+    def __init__(self, path: Path, opened: "OpenedCommit", directory: tuple[int, int] | None,
                  columns_cache: dict[str, Any]) -> None:
         self.path = path
-        self.searcher = searcher
+        self.reader = opened.reader
+        self._whoosh_index = opened.whoosh_index
+        self._weighting = opened.weighting
+        self._searcher: Any = None
+        self._searcher_lock = threading.Lock()
         self.directory = directory
         self.stored_lock = threading.Lock()
         self._columns = None
@@ -62,6 +68,19 @@ class Snapshot:
         self._users = 0
         self._retired = False
         self._documents: OrderedDict[int, Document] = OrderedDict()
+
+    @property
+    def searcher(self) -> Any:
+        """A Whoosh searcher over this commit's reader, made on first use (closing the
+        snapshot closes it)."""
+        if self._searcher is None:
+            with self._searcher_lock:
+                if self._searcher is None:
+                    from whoosh.searching import Searcher
+
+                    self._searcher = Searcher(self.reader, fromindex=self._whoosh_index,
+                                              weighting=self._weighting())
+        return self._searcher
 
     @property
     def columns(self):  # type: ignore[no-untyped-def]
@@ -83,7 +102,7 @@ class Snapshot:
         try:
             with self.stored_lock:  # building columns reads the segment through Whoosh
                 columns = CommitColumns.from_searcher(
-                    str(self.path), self.searcher, cache=self._columns_cache, on_rebuild=report
+                    str(self.path), _ReaderOnly(self.reader), cache=self._columns_cache, on_rebuild=report
                 )
         except DiplosearchError:
             raise
@@ -100,7 +119,7 @@ class Snapshot:
     def stored_fields(self, docnum: int) -> dict[str, object]:
         """The stored fields of the document at commit-wide ``docnum``."""
         with self.stored_lock:
-            return dict(self.searcher.stored_fields(docnum))
+            return dict(self.reader.stored_fields(docnum))
 
     def documents(self, docnums: Sequence[int]) -> list["Document"]:
         """The documents at commit-wide ``docnums``, in that order (decoded once while
@@ -112,7 +131,7 @@ class Snapshot:
                 if document is not None:
                     self._documents.move_to_end(docnum)
                     found[docnum] = document
-            stored = [(docnum, dict(self.searcher.stored_fields(docnum)))
+            stored = [(docnum, dict(self.reader.stored_fields(docnum)))
                       for docnum in dict.fromkeys(docnums) if docnum not in found]
         decoded = {docnum: document_from_stored(fields) for docnum, fields in stored}
         if decoded:
@@ -125,21 +144,44 @@ class Snapshot:
 
     def up_to_date(self, directory: tuple[int, int] | None) -> bool:
         """Whether this is still the index's newest commit (reads only the folder listing)."""
-        return directory == self.directory and self.searcher.up_to_date()
+        return (directory == self.directory
+                and self._whoosh_index.latest_generation() == self.reader.generation())
 
     def _close(self) -> None:
         try:
-            self.searcher.close()
+            # A searcher closes its reader.
+            (self._searcher if self._searcher is not None else self.reader).close()
         except Exception:
-            _log.debug("closing a searcher of %s failed", self.path, exc_info=True)
+            _log.debug("closing a reader of %s failed", self.path, exc_info=True)
+
+
+class OpenedCommit(NamedTuple):
+    """What :class:`SnapshotHolder`'s ``open_commit`` returns: the newest commit's
+    Whoosh reader, the Whoosh index it came from (for the newest generation), and the
+    weighting class of a searcher made over it."""
+
+    whoosh_index: Any
+    reader: Any
+    weighting: Callable[[], Any]
+
+
+class _ReaderOnly:
+    """What ``CommitColumns.from_searcher`` reads of a searcher (its reader), without
+    making one."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def reader(self) -> Any:
+        return self._reader
 
 
 class SnapshotHolder:
     """Hands out the newest committed snapshot of one index."""
 
-    def __init__(self, path: Path, open_searcher: Callable[[], Any]) -> None:
+    def __init__(self, path: Path, open_commit: Callable[[], OpenedCommit]) -> None:
         self._path = path
-        self._open_searcher = open_searcher
+        self._open_commit = open_commit
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._columns_cache: dict[str, Any] = {}
@@ -172,7 +214,7 @@ class SnapshotHolder:
                     current = self._current = None
                 if current is None:
                     current = self._current = Snapshot(
-                        self._path, self._open_searcher(), directory, self._columns_cache
+                        self._path, self._open_commit(), directory, self._columns_cache
                     )
             except DiplosearchError:
                 raise
@@ -197,7 +239,7 @@ class SnapshotHolder:
     def generation(self) -> int | None:
         """The commit generation of the snapshot readers hold now, if any."""
         with self._lock:
-            return None if self._current is None else self._current.searcher.reader().generation()
+            return None if self._current is None else self._current.reader.generation()
 
     def close(self) -> None:
         self._forget_parent_state()
@@ -206,7 +248,7 @@ class SnapshotHolder:
                 self._retire(self._current)
                 self._current = None
             self._closed = True
-            # The holder and its Index refer to each other (open_searcher is the Index's
+            # The holder and its Index refer to each other (open_commit is the Index's
             # method): dropping the columns here frees them at close, not whenever the
             # cyclic garbage collector next runs (about 65 MB at 22k articles).
             self._columns_cache = {}
