@@ -3,10 +3,13 @@ of contents), rebuilt when missing or damaged, and never in the way of stock Who
 
 from __future__ import annotations
 
+import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import whoosh.index
 from whoosh.qparser import QueryParser
@@ -79,6 +82,38 @@ def test_a_missing_or_damaged_column_file_is_rebuilt_with_the_same_results(tmp_p
     with caplog.at_level("WARNING", logger="diplosearch"), open_index(path) as ix:
         assert page(ix, "diplomasi presiden") == before
     assert any("building the search columns" in record.getMessage() for record in caplog.records)
+    assert column_file.read_bytes() == good  # rebuilt from the segment, identical
+
+
+def _flip_inside_array(column_file: Path, array: str) -> None:
+    """Flip one bit in the middle of ``array``'s data in a column file."""
+    data = bytearray(column_file.read_bytes())
+    header_length = struct.unpack_from("<I", data, 12)[0]
+    header = json.loads(bytes(data[20 : 20 + header_length]))
+    entry = header["arrays"][array]
+    size = np.dtype(entry["dtype"]).itemsize * int(np.prod(entry["shape"]))
+    assert size > 0, array
+    data_start = (20 + header_length + 63) // 64 * 64
+    data[data_start + entry["offset"] + size // 2] ^= 0x08
+    column_file.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("array", ["field.body.docs", "field.body.positions", "field.title.pointers"])
+def test_an_array_damaged_where_only_a_search_reads_it_is_found_then_rebuilt(tmp_path, array, caplog):
+    # Text fields' arrays are verified on their first read, not at open: the search
+    # that first reads the damaged one must neither use it nor fail.
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+        before = page(ix, 'diplomasi "presiden delegasi"')
+    column_file = path / f"{segments(path)[0]}.dcol"
+    good = column_file.read_bytes()
+    _flip_inside_array(column_file, array)
+    with caplog.at_level("WARNING", logger="diplosearch"), open_index(path) as ix:
+        assert page(ix, 'diplomasi "presiden delegasi"') == before
+        assert page(ix, 'diplomasi "presiden delegasi"') == before
+    assert any("building the search columns" in record.getMessage() and array in record.getMessage()
+               for record in caplog.records)
     assert column_file.read_bytes() == good  # rebuilt from the segment, identical
 
 

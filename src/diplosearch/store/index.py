@@ -35,6 +35,7 @@ from whoosh.index import EmptyIndexError
 from ..analysis.analyzer import IndonesianAnalyzer
 from ..documents import Document, InputProblem, validate_document
 from ..errors import (
+    ColumnsError,
     CorruptIndexError,
     DocumentError,
     IndexVersionError,
@@ -258,8 +259,21 @@ class Index:
         """Search the index; see :func:`diplosearch.search.search` for the options."""
         from ..search import search
 
-        with reported_as_damage(self.path, "search"):
-            return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        def run():  # type: ignore[no-untyped-def]
+            with reported_as_damage(self.path, "search"):
+                return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+
+        return self._repairing_columns(run)
+
+    def _repairing_columns(self, run: Callable[[], Any]) -> Any:
+        """``run()``; if it read a damaged column array (each is verified on its first
+        read), drop those columns and run it again, which rebuilds them first."""
+        try:
+            return run()
+        except ColumnsError:
+            if not self._snapshots.forget_damaged_columns():
+                raise
+            return run()
 
     def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
         """Every hit of ``query``, in rank order, as an iterator with a ``total``;
@@ -272,7 +286,9 @@ class Index:
         """Documents like the one with ``doc_id``; see :func:`diplosearch.search.similar`."""
         from ..search import similar
 
-        return similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        return self._repairing_columns(
+            lambda: similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        )
 
     def stats(self) -> IndexStats:
         """Counts and sizes of the current commit, documents per source and the date range.

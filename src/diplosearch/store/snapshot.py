@@ -64,6 +64,10 @@ class Snapshot:
         self.stored_lock = threading.Lock()
         self._columns = None
         self._columns_lock = threading.Lock()
+        # Column files are mapped with each text field's array verified on its first
+        # read; after one was found damaged, the columns reloaded verify all at once
+        # (so the damaged file is found and rebuilt: see forget_damaged_columns).
+        self._verify_columns_now = False
         self._columns_cache = columns_cache
         self._users = 0
         self._retired = False
@@ -95,14 +99,15 @@ class Snapshot:
     def _load_columns(self):  # type: ignore[no-untyped-def]
         from ..scoring import CommitColumns
 
-        def report(segment_id: str, reason: str) -> None:
-            _log.warning("%s: building the search columns of segment %s (%s); this happens once",
-                         self.path, segment_id, reason)
+        def report(problem: Exception, write_error: OSError | None) -> None:
+            _log.warning("%s: building the search columns (%s)%s; this happens once", self.path, problem,
+                         f", but they cannot be saved ({write_error})" if write_error is not None else "")
 
         try:
             with self.stored_lock:  # building columns reads the segment through Whoosh
                 columns = CommitColumns.from_searcher(
-                    str(self.path), _ReaderOnly(self.reader), cache=self._columns_cache, on_rebuild=report
+                    str(self.path), _ReaderOnly(self.reader), cache=self._columns_cache,
+                    verify=self._verify_columns_now, on_rebuild=report,
                 )
         except DiplosearchError:
             raise
@@ -115,6 +120,21 @@ class Snapshot:
             if segment_id not in live:
                 self._columns_cache.pop(segment_id, None)
         return columns
+
+    def forget_damaged_columns(self) -> bool:
+        """Drop loaded columns in which reading an array found damage, so that the next
+        use of :attr:`columns` verifies their files whole and rebuilds them; True if
+        there were any."""
+        with self._columns_lock:
+            columns = self._columns
+            damaged = {view.columns.segment_id for view in columns.segments if view.columns.damaged} if columns else set()
+            if not damaged:
+                return False
+            for segment_id in damaged:
+                self._columns_cache.pop(segment_id, None)
+            self._verify_columns_now = True
+            self._columns = None
+            return True
 
     def stored_fields(self, docnum: int) -> dict[str, object]:
         """The stored fields of the document at commit-wide ``docnum``."""
@@ -224,6 +244,12 @@ class SnapshotHolder:
                 ) from exc
             current._users += 1
             return current
+
+    def forget_damaged_columns(self) -> bool:
+        """:meth:`Snapshot.forget_damaged_columns` of the current snapshot."""
+        with self._lock:
+            current = self._current
+        return current is not None and current.forget_damaged_columns()
 
     def release(self, snapshot: Snapshot) -> None:
         with self._lock:
