@@ -4,6 +4,7 @@ of contents), rebuilt when missing or damaged, and never in the way of stock Who
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -161,3 +162,43 @@ def test_a_writer_killed_while_writing_columns_leaves_the_last_commit(tmp_path, 
     leftovers = [p.name for p in path.iterdir()
                  if p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK" and p.name.split(".")[0] not in committed]
     assert not leftovers
+
+
+def test_files_checked_in_the_background_are_handed_out_only_while_unchanged(tmp_path):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    column_file = path / f"{segments(path)[0]}.dcol"
+    column_files.check_in_background(path)
+    opened = column_files.take_opened(str(column_file))
+    assert opened is not None and all(opened.verified(name) for name in opened.arrays)
+    assert column_files.take_opened(str(column_file)) is None  # handed out once
+
+    column_files.check_in_background(path)
+    replacement = tmp_path / "replacement.dcol"
+    replacement.write_bytes(column_file.read_bytes())
+    later = column_file.stat().st_mtime_ns + 2_000_000_000
+    os.utime(replacement, ns=(later, later))
+    os.replace(replacement, column_file)  # same bytes, but replaced since: opened afresh
+    assert column_files.take_opened(str(column_file)) is None
+
+    column_files.check_in_background(path)
+    column_files.forget_opened(path)  # as Index.close does
+    assert column_files.take_opened(str(column_file)) is None
+
+
+def test_a_damaged_array_found_by_the_background_check_is_never_used(tmp_path):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    column_file = path / f"{segments(path)[0]}.dcol"
+    _flip_inside_array(column_file, "field.body.weights")
+    column_files.check_in_background(path)
+    opened = column_files.take_opened(str(column_file))
+    assert opened is not None
+    assert not opened.verified("field.body.weights")
+    assert opened.verified("field.body.docs")

@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import mmap
 import os
-import struct
 import uuid
 import zlib
 from collections import Counter
@@ -48,12 +46,18 @@ import numpy as np
 
 from ..errors import ColumnsError
 from ..schema import FILTER_FIELDS, TEXT_FIELDS
+from .column_files import (  # noqa: F401  (COLUMNS_EXTENSION, COLUMNS_FORMAT, column_file_name: this module's API too)
+    COLUMNS_EXTENSION,
+    COLUMNS_FORMAT,
+    MAGIC,
+    PREAMBLE,
+    MappedColumnFile,
+    aligned,
+    column_file_name,
+    take_opened,
+)
 from .durable import fsync_directory
 
-#: File name extension of a column file (``MAIN_<segid>.dcol``).
-COLUMNS_EXTENSION = ".dcol"
-#: Bumped whenever the layout or the meaning of an array changes.
-COLUMNS_FORMAT = 1
 #: Text fields whose postings are stored (the searchable fields of a diplosearch index).
 COLUMN_TEXT_FIELDS: tuple[str, ...] = TEXT_FIELDS
 #: Stored fields kept as dictionary-coded per-document values.
@@ -61,9 +65,6 @@ VALUE_FIELDS: tuple[str, ...] = FILTER_FIELDS
 #: ``published`` of a document without a date.
 MISSING_DAY = np.iinfo(np.int32).min
 
-_MAGIC = b"DSCOLS\r\n"  # the \r\n catches a file mangled by newline translation
-_PREAMBLE = struct.Struct("<8sIII")  # magic, format, header length, header crc32
-_ALIGN = 64
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _ALLOWED_DTYPES = frozenset({"|u1", "<i4", "<i8", "<f4", "<u2", "<u4"})
 
@@ -71,26 +72,23 @@ _ALLOWED_DTYPES = frozenset({"|u1", "<i4", "<i8", "<f4", "<u2", "<u4"})
 class CheckedArrays:
     """The arrays of one mapped column file, each checked against its CRC-32 the first
     time it is asked for (a first search reads a fraction of a file; checking it all
-    at open cost a new process tens of ms). A damaged array is never returned:
+    at open cost a new process tens of ms), or earlier by a background check (see
+    :mod:`~diplosearch.store.column_files`). A damaged array is never returned:
     :meth:`get` raises :class:`ColumnsError` and :attr:`damaged` names the array."""
 
-    def __init__(self, path: str, arrays: dict[str, np.ndarray], checksums: dict[str, int]) -> None:
-        self.path = path
+    def __init__(self, opened: MappedColumnFile, arrays: dict[str, np.ndarray]) -> None:
+        self.path = opened.path
+        self._opened = opened
         self._arrays = arrays
-        self._checksums = checksums
-        self._checked: set[str] = set()
         #: The name of an array found damaged, if any.
         self.damaged: str | None = None
 
     def get(self, name: str) -> np.ndarray:
         """Array ``name``, its checksum verified (once)."""
-        array = self._arrays[name]
-        if name not in self._checked:
-            if zlib.crc32(memoryview(array).cast("B")) != self._checksums[name]:
-                self.damaged = name
-                raise ColumnsError(f"{self.path}: array {name} is damaged (checksum mismatch)")
-            self._checked.add(name)  # a race only checks an array twice
-        return array
+        if not self._opened.verified(name):
+            self.damaged = name
+            raise ColumnsError(f"{self.path}: array {name} is damaged (checksum mismatch)")
+        return self._arrays[name]
 
     def check_all(self) -> None:
         """Verify every array now."""
@@ -256,11 +254,6 @@ class SegmentColumns:
         return end - start
 
 
-def column_file_name(segment_id: str) -> str:
-    """The column file of a segment: its id plus :data:`COLUMNS_EXTENSION`."""
-    return f"{segment_id}{COLUMNS_EXTENSION}"
-
-
 # ----------------------------------------------------------------------------- assembling
 
 
@@ -382,7 +375,7 @@ def write_columns(
             "offset": offset,
             "crc32": zlib.crc32(memoryview(array).cast("B")),
         }
-        offset += _aligned(array.nbytes)
+        offset += aligned(array.nbytes)
     header = {
         "segment_id": segment_id,
         "doc_count": columns.doc_count,
@@ -392,13 +385,13 @@ def write_columns(
         "arrays": table,
     }
     header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    data_start = _aligned(_PREAMBLE.size + len(header_bytes))
+    data_start = aligned(PREAMBLE.size + len(header_bytes))
     header["total_size"] = data_start + offset
     # total_size is part of the checksummed header, so it is fixed before the checksum;
     # its own digits can move data_start, so settle both.
     while True:
         header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        data_start = _aligned(_PREAMBLE.size + len(header_bytes))
+        data_start = aligned(PREAMBLE.size + len(header_bytes))
         if header["total_size"] == data_start + offset:
             break
         header["total_size"] = data_start + offset
@@ -407,12 +400,12 @@ def write_columns(
     try:
         # 0644 whatever the umask: an index refuses files that others can write.
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as handle:
-            handle.write(_PREAMBLE.pack(_MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
+            handle.write(PREAMBLE.pack(MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
             handle.write(header_bytes)
-            handle.write(b"\0" * (data_start - _PREAMBLE.size - len(header_bytes)))
+            handle.write(b"\0" * (data_start - PREAMBLE.size - len(header_bytes)))
             for array in arrays.values():
                 handle.write(memoryview(array).cast("B"))
-                handle.write(b"\0" * (_aligned(array.nbytes) - array.nbytes))
+                handle.write(b"\0" * (aligned(array.nbytes) - array.nbytes))
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -440,44 +433,17 @@ def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool =
     """
     segment_id = segment.segment_id()
     path = os.path.join(os.fspath(folder), column_file_name(segment_id))
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size < _PREAMBLE.size:
-                raise ColumnsError(f"{path}: truncated column file ({size} bytes)")
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except FileNotFoundError as exc:
-        raise ColumnsError(f"{path}: no column file") from exc
-    except (OSError, ValueError) as exc:
-        raise ColumnsError(f"{path}: cannot map the column file ({exc})") from exc
-    magic, version, header_length, header_crc = _PREAMBLE.unpack_from(mapped, 0)
-    if magic != _MAGIC:
-        raise ColumnsError(f"{path}: not a diplosearch column file")
-    if version != COLUMNS_FORMAT:
-        raise ColumnsError(f"{path}: column format {version}, this version reads {COLUMNS_FORMAT}")
-    header_bytes = mapped[_PREAMBLE.size : _PREAMBLE.size + header_length]
-    if len(header_bytes) != header_length or zlib.crc32(header_bytes) != header_crc:
-        raise ColumnsError(f"{path}: damaged header (checksum mismatch)")
-    header = json.loads(header_bytes)
+    opened = take_opened(path) or MappedColumnFile(path)
+    header = opened.header
     if header["segment_id"] != segment_id:
         raise ColumnsError(f"{path}: columns of segment {header['segment_id']!r}, not {segment_id!r}")
     if header["doc_count"] != segment.doc_count_all():
         raise ColumnsError(f"{path}: {header['doc_count']} documents, the segment has {segment.doc_count_all()}")
-    if header["total_size"] != size:
-        raise ColumnsError(f"{path}: {size} bytes, the header says {header['total_size']}")
-    data_start = _aligned(_PREAMBLE.size + header_length)
-    arrays, checksums = {}, {}
-    for name, entry in header["arrays"].items():
-        if entry["dtype"] not in _ALLOWED_DTYPES:
-            raise ColumnsError(f"{path}: array {name} has an unexpected type {entry['dtype']}")
-        dtype = np.dtype(entry["dtype"])
-        count = int(np.prod(entry["shape"], dtype=np.int64))
-        start = data_start + entry["offset"]
-        if start + count * dtype.itemsize > size:
-            raise ColumnsError(f"{path}: array {name} runs past the end of the file")
-        arrays[name] = np.frombuffer(mapped, dtype=dtype, count=count, offset=start).reshape(entry["shape"])
-        checksums[name] = entry["crc32"]
-    source = CheckedArrays(path, arrays, checksums)
+    arrays = {
+        name: np.frombuffer(opened.mapped, dtype=np.dtype(dtype), count=count, offset=start).reshape(shape)
+        for name, (dtype, shape, count, start, _nbytes) in opened.arrays.items()
+    }
+    source = CheckedArrays(opened, arrays)
     try:
         if verify:
             source.check_all()
@@ -524,8 +490,3 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         values=values,
         checked=source,
     )
-
-
-def _aligned(size: int) -> int:
-    return (size + _ALIGN - 1) // _ALIGN * _ALIGN
-

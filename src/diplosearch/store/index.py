@@ -51,6 +51,7 @@ from ..schema import (
     document_from_stored,
     stored_fields,
 )
+from .column_files import check_in_background, forget_opened
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
@@ -104,6 +105,7 @@ class Index:
         self._write_lock = threading.Lock()
         self._snapshots = SnapshotHolder(path, self._open_commit)
         self._closed = False
+        self._searched = False
         self._pid = os.getpid()
         #: Files a writer found equal to their checksums (see ``integrity.damaged_files``).
         self._verified_files: set[tuple[str, int, int, int]] = set()
@@ -193,6 +195,7 @@ class Index:
         """Release the searcher's files. The index cannot be used afterwards."""
         self._forget_parent_state()
         self._snapshots.close()
+        forget_opened(self.path)
         self._closed = True
 
     def __enter__(self) -> "Index":
@@ -258,6 +261,12 @@ class Index:
     def search(self, query: str, limit: int = 10, offset: int = 0, **options: object):  # type: ignore[no-untyped-def]
         """Search the index; see :func:`diplosearch.search.search` for the options."""
         from ..search import search
+
+        if not self._searched:
+            # The first search imports numpy and loads the columns; their files'
+            # checksums are checked meanwhile, on another core if there is one.
+            self._searched = True
+            check_in_background(self.path)
 
         def run():  # type: ignore[no-untyped-def]
             with reported_as_damage(self.path, "search"):
