@@ -222,3 +222,35 @@ def test_deferred_modules_still_work_when_used(tmp_path) -> None:
     )
     assert proc.stdout.strip() == "(3, 'isi', 'Task')"
     assert (tmp_path / "copy.txt").read_text("utf-8") == "isi"
+
+
+def test_document_converters_are_python_functions() -> None:
+    # For a builtin converter (str, bool, tuple) attrs asks inspect for its signature,
+    # which parses the builtin's text signature with tokenize and compiles its regex:
+    # ~10 ms of every `import diplosearch`.
+    import types
+
+    import attrs
+
+    from diplosearch.documents import Document, InputProblem, Quote
+
+    for cls in (Document, InputProblem, Quote):
+        for field in attrs.fields(cls):
+            if field.converter is not None:
+                assert isinstance(field.converter, types.FunctionType), (cls.__name__, field.name)
+
+
+def test_an_ascii_search_compiles_no_mark_aware_token_pattern(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    loaded_modules(
+        "import sys, diplosearch\n"
+        "from diplosearch.analysis import analyzer\n"
+        "assert [h.id for h in diplosearch.open_index(sys.argv[1]).search('diplomasi').hits] == ['a1']\n"
+        "assert analyzer._mark_aware_patterns.cache_info().currsize == 0\n"
+        "assert analyzer.token_pattern_for('Cafe\\u0301') is analyzer.TOKEN_PATTERN\n"
+        "assert analyzer._mark_aware_patterns.cache_info().currsize == 1\n",
+        str(tmp_path / "ix"),
+    )
