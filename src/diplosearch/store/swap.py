@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from glob import escape as glob_escape
 from pathlib import Path
 from typing import Callable
 
@@ -39,10 +38,16 @@ def _beside(path: Path, stage: str, tag: str) -> Path:
 
 def _leftovers(path: Path, stage: str) -> list[Path]:
     """Folders of ``stage`` beside ``path``, and the creating-folders of its builds."""
-    found = list(path.parent.glob(f".{glob_escape(path.name)}.{stage}-*"))
+    prefixes = (f".{path.name}.{stage}-",)
     if stage == "building":  # Index.create stages a build's own directory beside it
-        found += path.parent.glob(f"..{glob_escape(path.name)}.building-*")
-    return found
+        prefixes += (f"..{path.name}.building-",)
+    # A listing and a prefix test, not Path.glob: each glob pattern costs a regex
+    # compile, and every open_index sweeps four stages.
+    try:
+        with os.scandir(path.parent) as entries:
+            return [path.parent / entry.name for entry in entries if entry.name.startswith(prefixes)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _owner_alive(folder: Path, stage: str) -> bool:
