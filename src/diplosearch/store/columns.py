@@ -66,7 +66,6 @@ VALUE_FIELDS: tuple[str, ...] = FILTER_FIELDS
 MISSING_DAY = np.iinfo(np.int32).min
 
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
-_ALLOWED_DTYPES = frozenset({"|u1", "<i4", "<i8", "<f4", "<u2", "<u4"})
 
 
 class CheckedArrays:

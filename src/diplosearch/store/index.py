@@ -276,12 +276,12 @@ class Index:
 
     def _repairing_columns(self, run: Callable[[], Any]) -> Any:
         """``run()``; if it read a damaged column array (each is verified on its first
-        read), drop those columns and run it again, which rebuilds them first."""
+        read), drop those columns and run it once more, which rebuilds them first (or,
+        when another thread already did, uses the rebuilt ones)."""
         try:
             return run()
         except ColumnsError:
-            if not self._snapshots.forget_damaged_columns():
-                raise
+            self._snapshots.forget_damaged_columns()
             return run()
 
     def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]

@@ -4,10 +4,12 @@ A :class:`Snapshot` is one commit as readers see it: Whoosh's reader (stored
 fields, the table of contents' deletions) and the commit's column files, which the
 numpy scorer reads. A Whoosh searcher over the reader (lookups by id) is made only
 when something asks for one: importing ``whoosh.searching`` loads Whoosh's query,
-highlighting and English morphology modules, which a search does not use. Scoring touches only the memory-mapped, read-only columns, so
-any number of threads score at once without a lock. Whoosh's stored-field readers
-seek and read one shared file object, so reading stored fields takes the snapshot's
-own short lock (a page of hits, never a whole query's work). A snapshot keeps the
+highlighting and English morphology modules, which a search does not use.
+
+Scoring touches only the memory-mapped, read-only columns, so any number of threads
+score at once without a lock. Whoosh's stored-field readers seek and read one shared
+file object, so reading stored fields takes the snapshot's own short lock (a page of
+hits, never a whole query's work). A snapshot keeps the
 documents it decoded most recently (:data:`DOCUMENT_CACHE_SIZE`): a commit never
 changes them, and a page read again (a repeated query, a popular article) then skips
 Whoosh's decompression and unpickling.
