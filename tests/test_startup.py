@@ -99,6 +99,7 @@ WRITE_ONLY_MODULES = (
     "diplosearch.ingest.files",
     "diplosearch.store.parallel",
     "diplosearch.store.locking",
+    "diplosearch.store.reports",
     "whoosh.writing",
 )
 
@@ -126,6 +127,10 @@ def test_lazy_names_resolve_to_their_modules() -> None:
     assert diplosearch.read_documents is diplosearch.ingest.read_documents
     assert diplosearch.parse_article is diplosearch.ingest.parse_article
     assert diplosearch.Ranking is diplosearch.scoring.Ranking
+    import diplosearch.store.reports
+
+    assert diplosearch.WriteReport is diplosearch.store.reports.WriteReport
+    assert diplosearch.IndexStats is diplosearch.store.reports.IndexStats
     assert set(diplosearch.__all__) <= set(dir(diplosearch))
     with pytest.raises(AttributeError):
         diplosearch.no_such_name  # noqa: B018

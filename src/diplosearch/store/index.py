@@ -27,7 +27,7 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import whoosh.index
 from whoosh.index import EmptyIndexError
@@ -57,8 +57,12 @@ from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
 from .snapshot import OpenedCommit, SnapshotHolder, Using
-from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
+
+if TYPE_CHECKING:
+    # Reports are made by writes and stats(), imported there: a searching process
+    # never loads them (their attrs classes cost an import ~6 ms).
+    from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
 
 _log = logging.getLogger("diplosearch")
 
@@ -304,6 +308,8 @@ class Index:
 
         Reads every document's stored fields once (about a second at 20,000 articles).
         """
+        from .reports import IndexStats
+
         sources: dict[str, int] = {}
         dates: list[str] = []
         undated = 0
@@ -377,6 +383,8 @@ class Index:
     def delete_ids(self, doc_ids: Iterable[str]) -> DeleteReport:
         """Delete documents by id in one commit; says which ids were deleted and
         which were not in the index."""
+        from .reports import DeleteReport
+
         wanted = list(dict.fromkeys(str(doc_id) for doc_id in doc_ids))
         deleted: list[str] = []
         missing: list[str] = []
@@ -441,6 +449,8 @@ class Index:
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
         if progress is not None and not callable(progress):
             raise InvalidArgumentError(f"progress must be a callable, not {type(progress).__name__}")
+        from .reports import ReportBuilder
+
         total = len(docs) if hasattr(docs, "__len__") else None  # type: ignore[arg-type]
         report = ReportBuilder(progress, total, report_repeats)
         pending = iter(docs)
@@ -462,6 +472,8 @@ class Index:
         A repeated id within the commit is reported, and its last record wins: the
         earlier one, already handed to the writer, is retracted from the new segment.
         """
+        from .reports import WrittenDocument
+
         written_here: dict[str, WrittenDocument] = {}
         exhausted = True
         writing = self._writer()
