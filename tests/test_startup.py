@@ -253,3 +253,20 @@ def test_ascii_text_needs_no_mark_aware_token_pattern() -> None:
     assert analyzer._mark_aware_patterns.cache_info().currsize == 0
     assert analyzer.token_pattern_for("Cafe\u0301 baru") is analyzer.TOKEN_PATTERN
     assert analyzer.TOKEN_PATTERN.findall("Cafe\u0301 baru") == ["Cafe\u0301", "baru"]
+
+
+def test_a_search_loads_no_logging_until_something_is_logged(tmp_path, caplog) -> None:
+    import diplosearch
+    from diplosearch.store.lazy_log import LOG
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    loaded = loaded_modules(
+        "import sys, diplosearch\n"
+        "assert [h.id for h in diplosearch.open_index(sys.argv[1]).search('diplomasi').hits] == ['a1']\n",
+        str(tmp_path / "ix"),
+    )
+    assert "logging" not in loaded
+    with caplog.at_level("WARNING", logger="diplosearch"):
+        LOG.warning("kolom %s dibangun ulang", "MAIN_x")
+    assert [record.getMessage() for record in caplog.records] == ["kolom MAIN_x dibangun ulang"]

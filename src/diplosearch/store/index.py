@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import logging
 import os
 import shutil
 import stat
@@ -54,6 +53,7 @@ from ..schema import (
 from .column_files import check_in_background, forget_opened
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
+from .lazy_log import LOG
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
 from .snapshot import OpenedCommit, SnapshotHolder, Using
@@ -62,9 +62,9 @@ from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftove
 if TYPE_CHECKING:
     # Reports are made by writes and stats(), imported there: a searching process
     # never loads them (their attrs classes cost an import ~6 ms).
-    from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
+    from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport
 
-_log = logging.getLogger("diplosearch")
+_log = LOG
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0

@@ -22,7 +22,6 @@ a running search.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections import OrderedDict
@@ -31,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from ..errors import CorruptIndexError, DiplosearchError
 from ..schema import document_from_stored
+from .lazy_log import LOG
 
 if TYPE_CHECKING:
     from ..documents import Document
 
-_log = logging.getLogger("diplosearch")
+_log = LOG
 
 #: Decoded documents one snapshot keeps, the most recently read.
 DOCUMENT_CACHE_SIZE = 1024

@@ -18,16 +18,16 @@ atomic and only one of several processes racing to do it succeeds, so no lock is
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Callable
 
 from .durable import fsync_directory, make_directory, pid_alive
+from .lazy_log import LOG
 from .manifest import has_manifest
 
-_log = logging.getLogger("diplosearch")
+_log = LOG
 
 _STAGES = ("creating", "building", "ready", "retired")
 
