@@ -202,3 +202,16 @@ def test_a_damaged_array_found_by_the_background_check_is_never_used(tmp_path):
     assert opened is not None
     assert not opened.verified("field.body.weights")
     assert opened.verified("field.body.docs")
+
+
+def test_column_files_opened_ahead_are_let_go_once_the_columns_are_loaded(tmp_path):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    stray = path / "MAIN_deadsegment0000.dcol"  # a dead segment's file not yet cleaned up
+    stray.write_bytes((path / f"{segments(path)[0]}.dcol").read_bytes())
+    with open_index(path) as ix:
+        assert page(ix, "diplomasi")
+        assert not [p for p in column_files._opened_ahead if p.startswith(str(path))]

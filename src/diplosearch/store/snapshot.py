@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from ..errors import CorruptIndexError, DiplosearchError
 from ..schema import document_from_stored
+from .column_files import forget_opened
 from .lazy_log import LOG
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ class Snapshot:
             raise CorruptIndexError(
                 f"{self.path}: cannot read the index's columns ({type(exc).__name__}: {exc})"
             ) from exc
+        # Column files opened ahead but not taken (a dead segment's, not yet cleaned up)
+        # would otherwise stay mapped for as long as the process lives.
+        forget_opened(self.path)
         live = {view.columns.segment_id for view in columns.segments}
         for segment_id in list(self._columns_cache):
             if segment_id not in live:
