@@ -19,10 +19,8 @@ as it was, and the next writer removes what the failed one left.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import os
 import shutil
-import stat
 import threading
 import time
 from pathlib import Path
@@ -34,7 +32,6 @@ from whoosh.index import EmptyIndexError
 from ..analysis.analyzer import IndonesianAnalyzer
 from ..documents import Document, InputProblem, validate_document
 from ..errors import (
-    ColumnsError,
     CorruptIndexError,
     DocumentError,
     IndexVersionError,
@@ -43,39 +40,24 @@ from ..errors import (
 )
 from ..schema import (
     MAX_INDEXED_CHARS,
-    TEXT_FIELDS,
     build_schema,
     cap_indexed_text,
     document_fingerprint,
     document_from_stored,
     stored_fields,
 )
-from .column_files import check_in_background, forget_opened
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
-from .lazy_log import LOG
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
 from .snapshot import OpenedCommit, SnapshotHolder, Using
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
-if TYPE_CHECKING:
-    # Reports are made by writes and stats(), imported there: a searching process
-    # never loads them (their attrs classes cost an import ~6 ms).
+if TYPE_CHECKING:  # imported by the writes and stats() that make reports: a search never loads them
     from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport
-
-_log = LOG
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0
-
-
-def _whoosh_bm25f():  # type: ignore[no-untyped-def]
-    """The weighting of a Whoosh searcher over a snapshot (Whoosh's scoring module is
-    imported only when a searcher is made)."""
-    from whoosh import scoring
-
-    return scoring.BM25F()
 
 
 class CreatedConcurrently(NotAnIndexError):
@@ -109,7 +91,6 @@ class Index:
         self._write_lock = threading.Lock()
         self._snapshots = SnapshotHolder(path, self._open_commit)
         self._closed = False
-        self._searched = False
         self._pid = os.getpid()
         #: Files a writer found equal to their checksums (see ``integrity.damaged_files``).
         self._verified_files: set[tuple[str, int, int, int]] = set()
@@ -120,7 +101,7 @@ class Index:
         """A Whoosh reader of the newest commit, reading files without memory maps."""
         storage = IndexStorage(str(self.path), durable=self.durable, memory_map=False)
         whoosh_index = storage.open_index(INDEX_NAME, schema=self._schema)
-        return OpenedCommit(whoosh_index, whoosh_index.reader(), _whoosh_bm25f)
+        return OpenedCommit(whoosh_index, whoosh_index.reader())
 
     def _forget_parent_state(self) -> None:
         """In a child made by ``os.fork()`` (gunicorn, multiprocessing's default on
@@ -199,7 +180,6 @@ class Index:
         """Release the searcher's files. The index cannot be used afterwards."""
         self._forget_parent_state()
         self._snapshots.close()
-        forget_opened(self.path)
         self._closed = True
 
     def __enter__(self) -> "Index":
@@ -266,27 +246,11 @@ class Index:
         """Search the index; see :func:`diplosearch.search.search` for the options."""
         from ..search import search
 
-        if not self._searched:
-            # The first search imports numpy and loads the columns; their files'
-            # checksums are checked meanwhile, on another core if there is one.
-            self._searched = True
-            check_in_background(self.path)
-
         def run():  # type: ignore[no-untyped-def]
             with reported_as_damage(self.path, "search"):
                 return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
 
-        return self._repairing_columns(run)
-
-    def _repairing_columns(self, run: Callable[[], Any]) -> Any:
-        """``run()``; if it read a damaged column array (each is verified on its first
-        read), drop those columns and run it once more, which rebuilds them first (or,
-        when another thread already did, uses the rebuilt ones)."""
-        try:
-            return run()
-        except ColumnsError:
-            self._snapshots.forget_damaged_columns()
-            return run()
+        return self._snapshots.reading_columns(run)
 
     def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
         """Every hit of ``query``, in rank order, as an iterator with a ``total``;
@@ -299,7 +263,7 @@ class Index:
         """Documents like the one with ``doc_id``; see :func:`diplosearch.search.similar`."""
         from ..search import similar
 
-        return self._repairing_columns(
+        return self._snapshots.reading_columns(
             lambda: similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
         )
 
@@ -308,47 +272,9 @@ class Index:
 
         Reads every document's stored fields once (about a second at 20,000 articles).
         """
-        from .reports import IndexStats
+        from .index_stats import index_stats
 
-        sources: dict[str, int] = {}
-        dates: list[str] = []
-        undated = 0
-        with reported_as_damage(self.path), self.reading() as searcher:
-            reader = searcher.reader()
-            terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
-            documents = searcher.doc_count()
-            segments = len(reader.leaf_readers())
-            for stored in reader.all_stored_fields():
-                source = stored.get("source")
-                if source:
-                    sources[source] = sources.get(source, 0) + 1
-                published = stored.get("published")
-                if published:
-                    dates.append(str(published)[:10])
-                else:
-                    undated += 1
-        # A concurrent commit may delete files between listing and stat: skip those.
-        size = sum(info.st_size for info in _stats(self.path.iterdir()) if stat.S_ISREG(info.st_mode))
-        toc_times = [info.st_mtime for info in _stats(self.path.glob("*.toc"))]
-        last = (
-            _dt.datetime.fromtimestamp(max(toc_times), _dt.timezone.utc).isoformat(timespec="seconds")
-            if toc_times
-            else None
-        )
-        return IndexStats(
-            path=str(self.path),
-            documents=documents,
-            size_bytes=size,
-            segments=segments,
-            analysis_version=str(self.manifest.get("analysis_version")),
-            created=self.manifest.get("created"),  # type: ignore[arg-type]
-            last_commit=last,
-            terms_per_field=terms,
-            sources=dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
-            earliest=min(dates) if dates else None,
-            latest=max(dates) if dates else None,
-            undated=undated,
-        )
+        return index_stats(self)
 
     def check(self) -> CheckReport:
         """Verify every file of the current commit against the checksums recorded at
@@ -613,14 +539,6 @@ class Index:
         return WriteSession(self)
 
 
-
-
-def _stats(paths: Iterable[Path]) -> Iterator[os.stat_result]:
-    for path in paths:
-        try:
-            yield path.stat()
-        except FileNotFoundError:
-            continue
 
 
 def replace_index_directory(

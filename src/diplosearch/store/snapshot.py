@@ -26,17 +26,19 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence, TypeVar
 
-from ..errors import CorruptIndexError, DiplosearchError
+from ..errors import ColumnsError, CorruptIndexError, DiplosearchError
 from ..schema import document_from_stored
-from .column_files import forget_opened
+from .column_files import check_in_background, forget_opened
 from .lazy_log import LOG
 
 if TYPE_CHECKING:
     from ..documents import Document
 
 _log = LOG
+
+T = TypeVar("T")
 
 #: Decoded documents one snapshot keeps, the most recently read.
 DOCUMENT_CACHE_SIZE = 1024
@@ -60,7 +62,6 @@ class Snapshot:
         self.path = path
         self.reader = opened.reader
         self._whoosh_index = opened.whoosh_index
-        self._weighting = opened.weighting
         self._searcher: Any = None
         self._searcher_lock = threading.Lock()
         self.directory = directory
@@ -83,10 +84,10 @@ class Snapshot:
         if self._searcher is None:
             with self._searcher_lock:
                 if self._searcher is None:
+                    from whoosh.scoring import BM25F
                     from whoosh.searching import Searcher
 
-                    self._searcher = Searcher(self.reader, fromindex=self._whoosh_index,
-                                              weighting=self._weighting())
+                    self._searcher = Searcher(self.reader, fromindex=self._whoosh_index, weighting=BM25F())
         return self._searcher
 
     @property
@@ -183,12 +184,10 @@ class Snapshot:
 
 class OpenedCommit(NamedTuple):
     """What :class:`SnapshotHolder`'s ``open_commit`` returns: the newest commit's
-    Whoosh reader, the Whoosh index it came from (for the newest generation), and the
-    weighting class of a searcher made over it."""
+    Whoosh reader and the Whoosh index it came from (for the newest generation)."""
 
     whoosh_index: Any
     reader: Any
-    weighting: Callable[[], Any]
 
 
 class _ReaderOnly:
@@ -212,6 +211,7 @@ class SnapshotHolder:
         self._current: Snapshot | None = None
         self._columns_cache: dict[str, Any] = {}
         self._closed = False
+        self._checked_ahead = False
         self._pid = os.getpid()
 
     def _forget_parent_state(self) -> None:
@@ -251,11 +251,26 @@ class SnapshotHolder:
             current._users += 1
             return current
 
-    def forget_damaged_columns(self) -> bool:
-        """:meth:`Snapshot.forget_damaged_columns` of the current snapshot."""
-        with self._lock:
-            current = self._current
-        return current is not None and current.forget_damaged_columns()
+    def reading_columns(self, run: Callable[[], T]) -> T:
+        """``run()``, a search that reads the current snapshot's columns.
+
+        The first starts checking the column files' checksums in the background (see
+        :mod:`~diplosearch.store.column_files`): meanwhile it imports numpy and parses.
+        If ``run`` reads a damaged column array (each is verified on its first read),
+        the damaged columns are dropped and ``run`` runs once more, which rebuilds them
+        first (or, when another thread already did, uses the rebuilt ones).
+        """
+        if not self._checked_ahead:
+            self._checked_ahead = True
+            check_in_background(self._path)
+        try:
+            return run()
+        except ColumnsError:
+            with self._lock:
+                current = self._current
+            if current is not None:
+                current.forget_damaged_columns()
+            return run()
 
     def release(self, snapshot: Snapshot) -> None:
         with self._lock:
@@ -284,6 +299,7 @@ class SnapshotHolder:
             # method): dropping the columns here frees them at close, not whenever the
             # cyclic garbage collector next runs (about 65 MB at 22k articles).
             self._columns_cache = {}
+        forget_opened(self._path)
 
 
 class Using:
