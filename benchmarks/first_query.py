@@ -23,6 +23,10 @@ sources in the same run, interleaved, so a before/after comparison shares the lo
     python benchmarks/first_query.py --build 22k      # build one under benchmarks/work first
     python benchmarks/first_query.py --src before=git:main~3 --src after=src --importtime
 
+``--importtime`` also lists the slowest imports of one run and the imports that
+``open_index`` and the first search make (what is left of the search step is its own
+work: reading the index, parsing, scoring).
+
 Without ``--index`` or ``--build``, the newest ``benchmarks/work/*/diplosearch-21965``
 (``speed.py --keep``) or ``first-query-*`` index is used. The JSON
 (benchmarks/results/first_query.json by default) holds every run and the load average.
@@ -111,9 +115,9 @@ def bare_interpreter() -> float:
     return 1000 * (time.perf_counter() - spawned)
 
 
-def slowest_imports(index: Path, query: str, snippets: int, src: Path, count: int = 25) -> list[tuple[str, float, float]]:
-    """``-X importtime`` of one run: the ``count`` modules with the largest own import time
-    (name, own ms, cumulative ms)."""
+def import_times(index: Path, query: str, snippets: int, src: Path) -> list[tuple[str, int, float, float]]:
+    """``-X importtime`` of one run, in import order: (name, nesting depth, own ms,
+    cumulative ms) of every module imported after the interpreter's start."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", CHILD, str(index), query, str(snippets)],
         capture_output=True, text=True, env=child_env(src), check=True,
@@ -122,9 +126,24 @@ def slowest_imports(index: Path, query: str, snippets: int, src: Path, count: in
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        own, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
-        rows.append((name, int(own) / 1000, int(cumulative) / 1000))
-    return sorted(rows, key=lambda row: -row[1])[:count]
+        own, cumulative, name = (part for part in line[len("import time:"):].split("|"))
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        rows.append((name.strip(), depth, int(own) / 1000, int(cumulative) / 1000))
+    started = max((i + 1 for i, row in enumerate(rows) if row[:2] == ("site", 0)), default=0)
+    return rows[started:]
+
+
+def slowest_imports(rows: Sequence[tuple[str, int, float, float]], count: int = 25) -> list[tuple[str, float, float]]:
+    """The ``count`` modules with the largest own import time (name, own ms, cumulative ms)."""
+    return [(name, own, cumulative) for name, _depth, own, cumulative in sorted(rows, key=lambda row: -row[2])[:count]]
+
+
+def imports_after_import(rows: Sequence[tuple[str, int, float, float]]) -> list[tuple[str, float]]:
+    """The top-level imports that open_index and the first search make (after
+    ``import diplosearch``): name, cumulative ms. What is left of the search step is
+    its own work (reading the index, parsing, scoring)."""
+    after = next((i + 1 for i, row in enumerate(rows) if row[:2] == ("diplosearch", 0)), len(rows))
+    return [(name, cumulative) for name, depth, _own, cumulative in rows[after:] if depth == 0]
 
 
 def find_index() -> Path | None:
@@ -256,10 +275,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.importtime:
         label, src = next(reversed(sources.items()))
-        slow = slowest_imports(index, args.query, snippets, src)
+        rows = import_times(index, args.query, snippets, src)
+        slow = slowest_imports(rows)
         print(f"\nslowest imports of one run of {label} (own time):")
         print(common.format_table(["module", "own ms", "cumulative ms"], [[n, round(o, 1), round(c, 1)] for n, o, c in slow]))
+        late = imports_after_import(rows)
+        print(f"\nimports made by open_index and the first search of that run ({sum(c for _n, c in late):.1f} ms):")
+        print(common.format_table(["module", "cumulative ms"], [[n, round(c, 1)] for n, c in late if c >= 0.5]))
         payload["slowest_imports"] = [{"module": n, "own_ms": round(o, 2), "cumulative_ms": round(c, 2)} for n, o, c in slow]
+        payload["imports_after_import"] = [{"module": n, "cumulative_ms": round(c, 2)} for n, c in late]
     print(f"\nwritten: {common.write_json(args.output, payload)}")
     return 0
 

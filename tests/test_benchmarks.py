@@ -234,13 +234,17 @@ def test_first_query_times_each_step_of_new_processes(tmp_path: Path, monkeypatc
         ix.add_many(diplosearch.Document(id=doc_id, title=doc_id.title(), body=body) for doc_id, body in CORPUS)
     monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
     first_query.main(["--index", str(tmp_path / "ix"), "--runs", "2", "--query", "pajak kendaraan",
-                      "--src", f"here={common.REPO / 'src'}", "--output", "fq.json"])
+                      "--src", f"here={common.REPO / 'src'}", "--output", "fq.json", "--importtime"])
     result = json.loads((tmp_path / "results" / "fq.json").read_text("utf-8"))
     runs = result["sources"]["here"]["runs"]
     assert len(runs) == 2 and all(run["hits"] > 0 for run in runs)
     for run in runs:
         assert run["total"] == pytest.approx(sum(run[step] for step in ("interpreter", "import", "open", "search")), abs=0.5)
     assert set(result["sources"]["here"]["summary"]) == set(first_query.STEPS)
+    assert result["slowest_imports"]
+    # The scorer (and numpy with it) is imported by the first search, not by `import diplosearch`.
+    late = {row["module"] for row in result["imports_after_import"]}
+    assert "diplosearch.scoring" in late and "diplosearch" not in late
 
 
 def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

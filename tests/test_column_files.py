@@ -3,10 +3,14 @@ of contents), rebuilt when missing or damaged, and never in the way of stock Who
 
 from __future__ import annotations
 
+import json
+import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import whoosh.index
 from whoosh.qparser import QueryParser
@@ -82,6 +86,38 @@ def test_a_missing_or_damaged_column_file_is_rebuilt_with_the_same_results(tmp_p
     assert column_file.read_bytes() == good  # rebuilt from the segment, identical
 
 
+def _flip_inside_array(column_file: Path, array: str) -> None:
+    """Flip one bit in the middle of ``array``'s data in a column file."""
+    data = bytearray(column_file.read_bytes())
+    header_length = struct.unpack_from("<I", data, 12)[0]
+    header = json.loads(bytes(data[20 : 20 + header_length]))
+    entry = header["arrays"][array]
+    size = np.dtype(entry["dtype"]).itemsize * int(np.prod(entry["shape"]))
+    assert size > 0, array
+    data_start = (20 + header_length + 63) // 64 * 64
+    data[data_start + entry["offset"] + size // 2] ^= 0x08
+    column_file.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("array", ["field.body.docs", "field.body.positions", "field.title.pointers"])
+def test_an_array_damaged_where_only_a_search_reads_it_is_found_then_rebuilt(tmp_path, array, caplog):
+    # Text fields' arrays are verified on their first read, not at open: the search
+    # that first reads the damaged one must neither use it nor fail.
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+        before = page(ix, 'diplomasi "presiden delegasi"')
+    column_file = path / f"{segments(path)[0]}.dcol"
+    good = column_file.read_bytes()
+    _flip_inside_array(column_file, array)
+    with caplog.at_level("WARNING", logger="diplosearch"), open_index(path) as ix:
+        assert page(ix, 'diplomasi "presiden delegasi"') == before
+        assert page(ix, 'diplomasi "presiden delegasi"') == before
+    assert any("building the search columns" in record.getMessage() and array in record.getMessage()
+               for record in caplog.records)
+    assert column_file.read_bytes() == good  # rebuilt from the segment, identical
+
+
 # Dies (SIGKILL) while the column file of its new segment is half written.
 KILLED_WHILE_WRITING_COLUMNS = r"""
 import os, signal, sys
@@ -126,3 +162,56 @@ def test_a_writer_killed_while_writing_columns_leaves_the_last_commit(tmp_path, 
     leftovers = [p.name for p in path.iterdir()
                  if p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK" and p.name.split(".")[0] not in committed]
     assert not leftovers
+
+
+def test_files_checked_in_the_background_are_handed_out_only_while_unchanged(tmp_path):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    column_file = path / f"{segments(path)[0]}.dcol"
+    column_files.check_in_background(path)
+    opened = column_files.take_opened(str(column_file))
+    assert opened is not None and all(opened.verified(name) for name in opened.arrays)
+    assert column_files.take_opened(str(column_file)) is None  # handed out once
+
+    column_files.check_in_background(path)
+    replacement = tmp_path / "replacement.dcol"
+    replacement.write_bytes(column_file.read_bytes())
+    later = column_file.stat().st_mtime_ns + 2_000_000_000
+    os.utime(replacement, ns=(later, later))
+    os.replace(replacement, column_file)  # same bytes, but replaced since: opened afresh
+    assert column_files.take_opened(str(column_file)) is None
+
+    column_files.check_in_background(path)
+    column_files.forget_opened(path)  # as Index.close does
+    assert column_files.take_opened(str(column_file)) is None
+
+
+def test_a_damaged_array_found_by_the_background_check_is_never_used(tmp_path):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    column_file = path / f"{segments(path)[0]}.dcol"
+    _flip_inside_array(column_file, "field.body.weights")
+    column_files.check_in_background(path)
+    opened = column_files.take_opened(str(column_file))
+    assert opened is not None
+    assert not opened.verified("field.body.weights")
+    assert opened.verified("field.body.docs")
+
+
+def test_column_files_opened_ahead_are_let_go_once_the_columns_are_loaded(tmp_path):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    stray = path / "MAIN_deadsegment0000.dcol"  # a dead segment's file not yet cleaned up
+    stray.write_bytes((path / f"{segments(path)[0]}.dcol").read_bytes())
+    with open_index(path) as ix:
+        assert page(ix, "diplomasi")
+        assert not [p for p in column_files._opened_ahead if p.startswith(str(path))]

@@ -4,6 +4,7 @@ damaged, and removed with their segment by Whoosh's own clean-up."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import struct
 from pathlib import Path
@@ -147,6 +148,27 @@ def test_damage_is_detected_and_rebuilt(fixture_index, case: str) -> None:  # ty
         load_columns(fixture_index.path, segment)
     _assert_same(columns_for(fixture_index.path, leaf, segment), good)
     _assert_same(load_columns(fixture_index.path, segment), good)  # the file was rewritten
+
+
+def test_a_field_array_loaded_unverified_is_verified_on_its_first_read(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    leaf, segment = _leaves(fixture_index)[-1]
+    path = _written(fixture_index, leaf, segment)
+    good = build_columns(leaf, segment)
+    data = bytearray(path.read_bytes())
+    header_length = struct.unpack_from("<I", data, 12)[0]
+    header = json.loads(bytes(data[20 : 20 + header_length]))
+    entry = header["arrays"]["field.body.weights"]
+    data[(20 + header_length + 63) // 64 * 64 + entry["offset"]] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ColumnsError, match="field.body.weights"):
+        load_columns(fixture_index.path, segment)  # verify=True checks every array now
+    lazily = load_columns(fixture_index.path, segment, verify=False)
+    assert not lazily.damaged
+    assert np.array_equal(lazily.fields["body"].docs, good.fields["body"].docs)  # intact arrays read fine
+    for _ in range(2):  # never handed out, however often asked for
+        with pytest.raises(ColumnsError, match="field.body.weights"):
+            lazily.fields["body"].weights  # noqa: B018
+    assert lazily.damaged
 
 
 def test_missing_file_is_built_and_written(fixture_index) -> None:  # type: ignore[no-untyped-def]

@@ -99,6 +99,7 @@ WRITE_ONLY_MODULES = (
     "diplosearch.ingest.files",
     "diplosearch.store.parallel",
     "diplosearch.store.locking",
+    "diplosearch.store.reports",
     "whoosh.writing",
 )
 
@@ -126,6 +127,10 @@ def test_lazy_names_resolve_to_their_modules() -> None:
     assert diplosearch.read_documents is diplosearch.ingest.read_documents
     assert diplosearch.parse_article is diplosearch.ingest.parse_article
     assert diplosearch.Ranking is diplosearch.scoring.Ranking
+    import diplosearch.store.reports
+
+    assert diplosearch.WriteReport is diplosearch.store.reports.WriteReport
+    assert diplosearch.IndexStats is diplosearch.store.reports.IndexStats
     assert set(diplosearch.__all__) <= set(dir(diplosearch))
     with pytest.raises(AttributeError):
         diplosearch.no_such_name  # noqa: B018
@@ -158,3 +163,110 @@ def test_searching_does_not_load_the_explainer_until_a_hit_is_explained(tmp_path
         "assert abs(hit.explain().score - hit.score) < 1e-6\n"
     )
     assert "diplosearch.scoring_explain" in loaded_modules(code, str(tmp_path / "ix"))
+
+
+# Loaded by Whoosh's imports for names a search never calls (see diplosearch.lean_whoosh).
+NETWORK_AND_EVENT_LOOP_MODULES = ("urllib.request", "http.client", "asyncio", "ssl", "socket")
+# Whoosh's searcher and what it imports (query classes, highlighting, English
+# morphology): the numpy scorer reads the commit through a Whoosh reader only.
+WHOOSH_SEARCHER_MODULES = ("whoosh.searching", "whoosh.query", "whoosh.highlight", "whoosh.lang.morph_en")
+
+
+def test_searching_loads_no_network_event_loop_or_whoosh_searcher_modules(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    loaded = loaded_modules(
+        "import sys, diplosearch\n"
+        "hits = diplosearch.open_index(sys.argv[1]).search('diplomasi').hits\n"
+        "assert [h.id for h in hits] == ['a1'], hits",
+        str(tmp_path / "ix"),
+    )
+    assert loaded.isdisjoint(NETWORK_AND_EVENT_LOOP_MODULES), loaded & set(NETWORK_AND_EVENT_LOOP_MODULES)
+    assert loaded.isdisjoint(WHOOSH_SEARCHER_MODULES), loaded & set(WHOOSH_SEARCHER_MODULES)
+
+
+def test_lookups_by_id_still_get_a_whoosh_searcher(tmp_path) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+        assert [h.id for h in ix.search("diplomasi").hits] == ["a1"]
+        assert ix.get("a1").title == "Peranan pelopor diplomatik"
+        with ix.snapshot() as snapshot:
+            assert snapshot.searcher.document_number(id="a1") == 0
+            assert snapshot.searcher.up_to_date()
+
+
+def test_deferred_modules_still_work_when_used(tmp_path) -> None:
+    source = tmp_path / "page.txt"
+    source.write_text("isi", "utf-8")
+    code = (
+        "import asyncio, sys, urllib.request\n"
+        "import cached_property, whoosh.compat\n"
+        "assert sys.modules['asyncio'] is asyncio and sys.modules['urllib.request'] is urllib.request\n"
+        "assert asyncio.iscoroutinefunction.__module__.startswith('asyncio')\n"
+        "whoosh.compat.urlretrieve(sys.argv[1], sys.argv[2])\n"
+        "class Page:\n"
+        "    @cached_property.cached_property\n"
+        "    def size(self):\n"
+        "        return 3\n"
+        "    @cached_property.cached_property\n"
+        "    async def text(self):\n"
+        "        return 'isi'\n"
+        "async def main():\n"
+        "    page = Page()\n"
+        "    return page.size, await page.text, type(page.__dict__['text']).__name__\n"
+        "print(asyncio.run(main()))\n"
+    )
+    importing_diplosearch_first = "import diplosearch\n" + code
+    proc = subprocess.run(
+        [sys.executable, "-c", importing_diplosearch_first, source.as_uri(), str(tmp_path / "copy.txt")],
+        capture_output=True, text=True, env=subprocess_env(REPO), check=True,
+    )
+    assert proc.stdout.strip() == "(3, 'isi', 'Task')"
+    assert (tmp_path / "copy.txt").read_text("utf-8") == "isi"
+
+
+def test_document_converters_are_python_functions() -> None:
+    # For a builtin converter (str, bool, tuple) attrs asks inspect for its signature,
+    # which parses the builtin's text signature with tokenize and compiles its regex:
+    # ~10 ms of every `import diplosearch`.
+    import types
+
+    import attrs
+
+    from diplosearch.documents import Document, InputProblem, Quote
+
+    for cls in (Document, InputProblem, Quote):
+        for field in attrs.fields(cls):
+            if field.converter is not None:
+                assert isinstance(field.converter, types.FunctionType), (cls.__name__, field.name)
+
+
+def test_ascii_text_needs_no_mark_aware_token_pattern() -> None:
+    # (diplosearch.highlight still reads TOKEN_PATTERN at import, so a process compiles
+    # it today; the analyzer itself no longer does.)
+    analyzer._mark_aware_patterns.cache_clear()
+    assert analyzer.token_pattern_for("Diplomasi era baru, 1.000 orang") is analyzer._UNMARKED_TOKEN_PATTERN
+    assert analyzer._mark_aware_patterns.cache_info().currsize == 0
+    assert analyzer.token_pattern_for("Cafe\u0301 baru") is analyzer.TOKEN_PATTERN
+    assert analyzer.TOKEN_PATTERN.findall("Cafe\u0301 baru") == ["Cafe\u0301", "baru"]
+
+
+def test_a_search_loads_no_logging_until_something_is_logged(tmp_path, caplog) -> None:
+    import diplosearch
+    from diplosearch.store.lazy_log import LOG
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
+    loaded = loaded_modules(
+        "import sys, diplosearch\n"
+        "assert [h.id for h in diplosearch.open_index(sys.argv[1]).search('diplomasi').hits] == ['a1']\n",
+        str(tmp_path / "ix"),
+    )
+    assert "logging" not in loaded
+    with caplog.at_level("WARNING", logger="diplosearch"):
+        LOG.warning("kolom %s dibangun ulang", "MAIN_x")
+    assert [record.getMessage() for record in caplog.records] == ["kolom MAIN_x dibangun ulang"]

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .lean_whoosh import prepare_whoosh_imports
+
+prepare_whoosh_imports()  # before anything imports Whoosh: see lean_whoosh
+
 from .analysis.analyzer import IndonesianAnalyzer, analyze, stem
 from .documents import Document, InputProblem, Quote
 from .errors import (
@@ -31,17 +35,22 @@ from .paging import HitStream
 from .store.home import check_index, index_home, open_index, rebuild_index
 from .store.index import Index
 from .store.integrity import CheckReport
-from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
 if TYPE_CHECKING:
     from .ingest import parse_article, read_documents, read_jsonl_stream
     from .scoring import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
+    from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
 __version__ = "1.0.0"
 
 # Names imported on first use (PEP 562): a process that only searches never loads the
-# file and article parsers, and `import diplosearch` does not load numpy for the ranking.
+# file and article parsers or the write reports, and `import diplosearch` does not
+# load numpy for the ranking.
 _LAZY = {
+    "DeleteReport": "store.reports",
+    "IndexStats": "store.reports",
+    "Progress": "store.reports",
+    "WriteReport": "store.reports",
     "parse_article": "ingest",
     "read_documents": "ingest",
     "read_jsonl_stream": "ingest",

@@ -17,6 +17,7 @@ import datetime as _dt
 import functools
 import hashlib
 import re
+from typing import Iterable
 
 import attrs
 
@@ -142,6 +143,21 @@ class Quote:
     speaker: str | None = None
 
 
+# Converters are Python functions, not the builtins str/bool/tuple: attrs reads each
+# converter's signature, and for a builtin inspect parses its text form with tokenize,
+# whose first use compiles a large regex (about 10 ms of every process's import).
+def _as_str(value: object) -> str:
+    return str(value)
+
+
+def _as_bool(value: object) -> bool:
+    return bool(value)
+
+
+def _as_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 def _to_quotes(values: object) -> tuple[Quote, ...]:
     return tuple(v if isinstance(v, Quote) else Quote(str(v)) for v in (values or ()))  # type: ignore[union-attr]
 
@@ -159,12 +175,12 @@ class Document:
     is shown but not indexed as a title, since it is not the headline.
     """
 
-    id: str = attrs.field(converter=str)
+    id: str = attrs.field(converter=_as_str)
     title: str = ""
-    title_is_derived: bool = attrs.field(default=False, converter=bool, kw_only=True)
+    title_is_derived: bool = attrs.field(default=False, converter=_as_bool, kw_only=True)
     body: str = ""
     quotes: tuple[Quote, ...] = attrs.field(default=(), converter=_to_quotes)
-    captions: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    captions: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
     source: str | None = None
     url: str | None = None
     published: _dt.datetime | None = attrs.field(default=None, converter=to_datetime)
@@ -182,7 +198,7 @@ class InputProblem:
     ``path: message``) on one line, ready to print.
     """
 
-    path: str = attrs.field(converter=str)
+    path: str = attrs.field(converter=_as_str)
     line: int | None
     message: str = attrs.field(converter=one_line)
 

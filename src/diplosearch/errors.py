@@ -24,6 +24,13 @@ class CorruptIndexError(DiplosearchError):
     """The index exists but cannot be read."""
 
 
+class ColumnsError(CorruptIndexError):
+    """A column file (``MAIN_<segid>.dcol``, what the scorer reads) is missing, damaged,
+    or belongs to another segment or format; diplosearch rebuilds it from the segment.
+    Defined here, not in :mod:`diplosearch.store.columns`, so that catching it does not
+    import numpy."""
+
+
 class IndexVersionError(DiplosearchError):
     """The index was built with another analysis version or index format."""
 

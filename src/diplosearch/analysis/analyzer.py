@@ -47,22 +47,35 @@ _MARKS = _BMP_MARKS + _ASTRAL_MARKS
 # as macOS writes them, Devanagari vowel signs), which \w does not match.
 _WORD = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
 # Words joined by hyphens or apostrophes stay one token (negara-negara, Jum'at);
-# numbers keep their separators (1.000, 2,5).
-TOKEN_PATTERN = re.compile(rf"\d+(?:[.,]\d+)+|{_WORD}(?:[-'\u2019]{_WORD})*")
+# numbers keep their separators (1.000, 2,5). TOKEN_PATTERN (read as a module
+# attribute, see __getattr__) is compiled on first use: its mark classes take a new
+# process ~6 ms to compile, and ASCII text (most queries) never needs them.
+_TOKEN_REGEX = rf"\d+(?:[.,]\d+)+|{_WORD}(?:[-'\u2019]{_WORD})*"
 # The same tokens for text without combining marks (nearly all text), at about
 # twice the speed: the mark-aware alternatives cost a failed attempt at every word end.
 _UNMARKED_TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:[-'\u2019][^\W_]+)*")
-_HAS_BMP_MARK = re.compile(f"[{_BMP_MARKS}]")
 _HAS_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_HAS_ASTRAL_MARK = re.compile(f"[{_ASTRAL_MARKS}]")
+
+
+@functools.cache
+def _mark_aware_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """TOKEN_PATTERN and the tests for a BMP and an astral combining mark."""
+    return re.compile(_TOKEN_REGEX), re.compile(f"[{_BMP_MARKS}]"), re.compile(f"[{_ASTRAL_MARKS}]")
+
+
+def __getattr__(name: str) -> object:
+    if name == "TOKEN_PATTERN":
+        return _mark_aware_patterns()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def token_pattern_for(text: str) -> re.Pattern[str]:
     """The fastest pattern that splits ``text`` exactly as :data:`TOKEN_PATTERN` does."""
     if text.isascii():
         return _UNMARKED_TOKEN_PATTERN
-    if _HAS_BMP_MARK.search(text) or (_HAS_ASTRAL.search(text) and _HAS_ASTRAL_MARK.search(text)):
-        return TOKEN_PATTERN
+    token_pattern, has_bmp_mark, has_astral_mark = _mark_aware_patterns()
+    if has_bmp_mark.search(text) or (_HAS_ASTRAL.search(text) and has_astral_mark.search(text)):
+        return token_pattern
     return _UNMARKED_TOKEN_PATTERN
 
 

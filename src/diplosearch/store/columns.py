@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import mmap
 import os
-import struct
 import uuid
 import zlib
 from collections import Counter
@@ -46,14 +44,20 @@ from typing import Any, Mapping, Sequence
 import attrs
 import numpy as np
 
-from ..errors import CorruptIndexError
+from ..errors import ColumnsError
 from ..schema import FILTER_FIELDS, TEXT_FIELDS
+from .column_files import (  # noqa: F401  (COLUMNS_EXTENSION, COLUMNS_FORMAT, column_file_name: this module's API too)
+    COLUMNS_EXTENSION,
+    COLUMNS_FORMAT,
+    MAGIC,
+    PREAMBLE,
+    MappedColumnFile,
+    aligned,
+    column_file_name,
+    take_opened,
+)
 from .durable import fsync_directory
 
-#: File name extension of a column file (``MAIN_<segid>.dcol``).
-COLUMNS_EXTENSION = ".dcol"
-#: Bumped whenever the layout or the meaning of an array changes.
-COLUMNS_FORMAT = 1
 #: Text fields whose postings are stored (the searchable fields of a diplosearch index).
 COLUMN_TEXT_FIELDS: tuple[str, ...] = TEXT_FIELDS
 #: Stored fields kept as dictionary-coded per-document values.
@@ -61,35 +65,92 @@ VALUE_FIELDS: tuple[str, ...] = FILTER_FIELDS
 #: ``published`` of a document without a date.
 MISSING_DAY = np.iinfo(np.int32).min
 
-_MAGIC = b"DSCOLS\r\n"  # the \r\n catches a file mangled by newline translation
-_PREAMBLE = struct.Struct("<8sIII")  # magic, format, header length, header crc32
-_ALIGN = 64
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
-_ALLOWED_DTYPES = frozenset({"|u1", "<i4", "<i8", "<f4", "<u2", "<u4"})
 
 
-class ColumnsError(CorruptIndexError):
-    """A column file is missing, damaged, or belongs to another segment or format."""
+class CheckedArrays:
+    """The arrays of one mapped column file, each checked against its CRC-32 the first
+    time it is asked for (a first search reads a fraction of a file; checking it all
+    at open cost a new process tens of ms), or earlier by a background check (see
+    :mod:`~diplosearch.store.column_files`). A damaged array is never returned:
+    :meth:`get` raises :class:`ColumnsError` and :attr:`damaged` names the array."""
+
+    def __init__(self, opened: MappedColumnFile, arrays: dict[str, np.ndarray]) -> None:
+        self.path = opened.path
+        self._opened = opened
+        self._arrays = arrays
+        #: The name of an array found damaged, if any.
+        self.damaged: str | None = None
+
+    def get(self, name: str) -> np.ndarray:
+        """Array ``name``, its checksum verified (once)."""
+        if not self._opened.verified(name):
+            self.damaged = name
+            raise ColumnsError(f"{self.path}: array {name} is damaged (checksum mismatch)")
+        return self._arrays[name]
+
+    def check_all(self) -> None:
+        """Verify every array now."""
+        for name in self._arrays:
+            self.get(name)
 
 
-@attrs.frozen(eq=False)
+class _CheckedOnFirstRead:
+    """A :class:`FieldColumns` array read from a :class:`CheckedArrays`, verified the
+    first time it is read; the verified array then sits in the instance's ``__dict__``,
+    so later reads are plain attribute reads."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return self
+        array = instance._source.get(instance._prefix + self.name)
+        instance.__dict__[self.name] = array
+        return array
+
+
+#: The arrays of a text field in a column file (``field.<name>.<array>``).
+FIELD_ARRAYS = ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes")
+
+
 class FieldColumns:
     """The postings and lengths of one text field in one segment (read-only arrays)."""
 
-    pointers: np.ndarray
+    pointers: np.ndarray = _CheckedOnFirstRead()  # type: ignore[assignment]
     """int64 [terms + 1]: row bounds of each vocabulary id in ``docs``/``weights``."""
-    docs: np.ndarray
+    docs: np.ndarray = _CheckedOnFirstRead()  # type: ignore[assignment]
     """int32 [postings]: segment-local doc numbers, ascending within a row."""
-    weights: np.ndarray
+    weights: np.ndarray = _CheckedOnFirstRead()  # type: ignore[assignment]
     """float32 [postings]: Whoosh's posting weight (term frequency x field boost)."""
-    position_pointers: np.ndarray
+    position_pointers: np.ndarray = _CheckedOnFirstRead()  # type: ignore[assignment]
     """int64 [postings + 1]: bounds of each posting's positions in ``positions``."""
-    positions: np.ndarray
+    positions: np.ndarray = _CheckedOnFirstRead()  # type: ignore[assignment]
     """uint16 or uint32 [sum of frequencies]: token positions, ascending per posting."""
-    length_codes: np.ndarray
+    length_codes: np.ndarray = _CheckedOnFirstRead()  # type: ignore[assignment]
     """uint8 [documents]: Whoosh's one-byte field length code of each document."""
     total_length: int
     """The field's total length in tokens over all documents (deleted ones included)."""
+
+    def __init__(self, *, pointers: np.ndarray, docs: np.ndarray, weights: np.ndarray,
+                 position_pointers: np.ndarray, positions: np.ndarray, length_codes: np.ndarray,
+                 total_length: int) -> None:
+        self.__dict__.update(pointers=pointers, docs=docs, weights=weights, position_pointers=position_pointers,
+                             positions=positions, length_codes=length_codes)
+        self.total_length = total_length
+
+    @classmethod
+    def checked_on_first_read(cls, source: CheckedArrays, field: str, total_length: int) -> "FieldColumns":
+        """The columns of ``field`` whose arrays ``source`` verifies as each is first read."""
+        columns = cls.__new__(cls)
+        columns._source = source
+        columns._prefix = f"field.{field}."
+        columns.total_length = total_length
+        return columns
+
+    def __repr__(self) -> str:
+        return f"<FieldColumns of {self.total_length} tokens>"
 
     def row(self, term_id: int) -> tuple[int, int]:
         """The ``[start, end)`` posting range of a vocabulary id."""
@@ -178,6 +239,13 @@ class SegmentColumns:
     published_days: np.ndarray
     """int32 [documents]: days since 1970-01-01, :data:`MISSING_DAY` when unknown."""
     values: Mapping[str, ValueColumn]
+    checked: CheckedArrays | None = attrs.field(default=None, repr=False)
+    """The file's arrays when the fields' arrays are verified on first read, else None."""
+
+    @property
+    def damaged(self) -> bool:
+        """Whether reading an array of these columns found it damaged."""
+        return self.checked is not None and self.checked.damaged is not None
 
     def document_frequency(self, field: str, text: str) -> int:
         """Postings of ``text`` in ``field`` (deleted documents included, as Whoosh counts)."""
@@ -186,11 +254,6 @@ class SegmentColumns:
             return 0
         start, end = self.fields[field].row(term_id)
         return end - start
-
-
-def column_file_name(segment_id: str) -> str:
-    """The column file of a segment: its id plus :data:`COLUMNS_EXTENSION`."""
-    return f"{segment_id}{COLUMNS_EXTENSION}"
 
 
 # ----------------------------------------------------------------------------- assembling
@@ -289,7 +352,7 @@ def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
         "vocabulary_offsets": columns.vocabulary.offsets,
     }
     for field, fc in columns.fields.items():
-        for name in ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes"):
+        for name in FIELD_ARRAYS:
             arrays[f"field.{field}.{name}"] = getattr(fc, name)
     arrays["published_days"] = columns.published_days
     for name, column in columns.values.items():
@@ -314,7 +377,7 @@ def write_columns(
             "offset": offset,
             "crc32": zlib.crc32(memoryview(array).cast("B")),
         }
-        offset += _aligned(array.nbytes)
+        offset += aligned(array.nbytes)
     header = {
         "segment_id": segment_id,
         "doc_count": columns.doc_count,
@@ -324,13 +387,13 @@ def write_columns(
         "arrays": table,
     }
     header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    data_start = _aligned(_PREAMBLE.size + len(header_bytes))
+    data_start = aligned(PREAMBLE.size + len(header_bytes))
     header["total_size"] = data_start + offset
     # total_size is part of the checksummed header, so it is fixed before the checksum;
     # its own digits can move data_start, so settle both.
     while True:
         header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        data_start = _aligned(_PREAMBLE.size + len(header_bytes))
+        data_start = aligned(PREAMBLE.size + len(header_bytes))
         if header["total_size"] == data_start + offset:
             break
         header["total_size"] = data_start + offset
@@ -339,12 +402,12 @@ def write_columns(
     try:
         # 0644 whatever the umask: an index refuses files that others can write.
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as handle:
-            handle.write(_PREAMBLE.pack(_MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
+            handle.write(PREAMBLE.pack(MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
             handle.write(header_bytes)
-            handle.write(b"\0" * (data_start - _PREAMBLE.size - len(header_bytes)))
+            handle.write(b"\0" * (data_start - PREAMBLE.size - len(header_bytes)))
             for array in arrays.values():
                 handle.write(memoryview(array).cast("B"))
-                handle.write(b"\0" * (_aligned(array.nbytes) - array.nbytes))
+                handle.write(b"\0" * (aligned(array.nbytes) - array.nbytes))
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -363,76 +426,55 @@ def write_columns(
 def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool = True) -> SegmentColumns:
     """Map the column file of ``segment`` (a Whoosh segment object) from ``folder``.
 
-    :param verify: also check every array's CRC-32 (reads the whole file once); the
-        header, its checksum, the sizes and the array bounds are always checked.
+    :param verify: check every array's CRC-32 now (reads the whole file once); when
+        False, the text fields' arrays are checked each on its first read (reading it
+        then raises :class:`ColumnsError` if it is damaged) and the others now. The
+        header, its checksum, the sizes and the array bounds are always checked now.
     :raises ColumnsError: the file is missing, truncated, of another format or segment,
         or fails a checksum.
     """
     segment_id = segment.segment_id()
     path = os.path.join(os.fspath(folder), column_file_name(segment_id))
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size < _PREAMBLE.size:
-                raise ColumnsError(f"{path}: truncated column file ({size} bytes)")
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except FileNotFoundError as exc:
-        raise ColumnsError(f"{path}: no column file") from exc
-    except (OSError, ValueError) as exc:
-        raise ColumnsError(f"{path}: cannot map the column file ({exc})") from exc
-    magic, version, header_length, header_crc = _PREAMBLE.unpack_from(mapped, 0)
-    if magic != _MAGIC:
-        raise ColumnsError(f"{path}: not a diplosearch column file")
-    if version != COLUMNS_FORMAT:
-        raise ColumnsError(f"{path}: column format {version}, this version reads {COLUMNS_FORMAT}")
-    header_bytes = mapped[_PREAMBLE.size : _PREAMBLE.size + header_length]
-    if len(header_bytes) != header_length or zlib.crc32(header_bytes) != header_crc:
-        raise ColumnsError(f"{path}: damaged header (checksum mismatch)")
-    header = json.loads(header_bytes)
+    opened = take_opened(path) or MappedColumnFile(path)
+    header = opened.header
     if header["segment_id"] != segment_id:
         raise ColumnsError(f"{path}: columns of segment {header['segment_id']!r}, not {segment_id!r}")
     if header["doc_count"] != segment.doc_count_all():
         raise ColumnsError(f"{path}: {header['doc_count']} documents, the segment has {segment.doc_count_all()}")
-    if header["total_size"] != size:
-        raise ColumnsError(f"{path}: {size} bytes, the header says {header['total_size']}")
-    data_start = _aligned(_PREAMBLE.size + header_length)
-    arrays = {}
-    for name, entry in header["arrays"].items():
-        if entry["dtype"] not in _ALLOWED_DTYPES:
-            raise ColumnsError(f"{path}: array {name} has an unexpected type {entry['dtype']}")
-        dtype = np.dtype(entry["dtype"])
-        count = int(np.prod(entry["shape"], dtype=np.int64))
-        start = data_start + entry["offset"]
-        if start + count * dtype.itemsize > size:
-            raise ColumnsError(f"{path}: array {name} runs past the end of the file")
-        array = np.frombuffer(mapped, dtype=dtype, count=count, offset=start).reshape(entry["shape"])
-        if verify and zlib.crc32(memoryview(array).cast("B")) != entry["crc32"]:
-            raise ColumnsError(f"{path}: array {name} is damaged (checksum mismatch)")
-        arrays[name] = array
+    arrays = {
+        name: np.frombuffer(opened.mapped, dtype=np.dtype(dtype), count=count, offset=start).reshape(shape)
+        for name, (dtype, shape, count, start, _nbytes) in opened.arrays.items()
+    }
+    source = CheckedArrays(opened, arrays)
     try:
-        return _columns_from_arrays(header, arrays)
+        if verify:
+            source.check_all()
+        else:
+            for name in arrays:
+                if not name.startswith("field."):
+                    source.get(name)
+        return _columns_from_arrays(header, arrays, source)
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         raise ColumnsError(f"{path}: inconsistent column file ({type(exc).__name__}: {exc})") from exc
 
 
-def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> SegmentColumns:
+def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], source: CheckedArrays) -> SegmentColumns:
     doc_count, term_count = header["doc_count"], header["term_count"]
     blob, offsets = bytes(arrays["vocabulary"]), arrays["vocabulary_offsets"]
     if len(offsets) != term_count + 1 or int(offsets[0]) != 0 or int(offsets[-1]) != len(blob):
         raise ValueError(f"the vocabulary does not hold the {term_count} terms the header says")
     fields = {}
     for field, meta in header["fields"].items():
-        fc = FieldColumns(
-            **{name: arrays[f"field.{field}.{name}"] for name in
-               ("pointers", "docs", "weights", "position_pointers", "positions", "length_codes")},
-            total_length=int(meta["total_length"]),
-        )
-        postings = len(fc.docs)
-        if (len(fc.pointers) != term_count + 1 or int(fc.pointers[-1]) != postings or len(fc.weights) != postings
-                or len(fc.position_pointers) != postings + 1 or int(fc.position_pointers[-1]) != len(fc.positions)
-                or len(fc.length_codes) != doc_count):
+        # The sizes are checked on the arrays as mapped, not yet verified: a damaged
+        # size only refuses the file, and what a search reads is verified first.
+        raw = {name: arrays[f"field.{field}.{name}"] for name in FIELD_ARRAYS}
+        postings = len(raw["docs"])
+        if (len(raw["pointers"]) != term_count + 1 or int(raw["pointers"][-1]) != postings
+                or len(raw["weights"]) != postings or len(raw["position_pointers"]) != postings + 1
+                or int(raw["position_pointers"][-1]) != len(raw["positions"])
+                or len(raw["length_codes"]) != doc_count):
             raise ValueError(f"field {field}: array sizes disagree")
-        fields[field] = fc
+        fields[field] = FieldColumns.checked_on_first_read(source, field, int(meta["total_length"]))
     values = {}
     for name, meta in header["values"].items():
         ids = arrays[f"value.{name}.ids"]
@@ -448,9 +490,5 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) 
         fields=fields,
         published_days=arrays["published_days"],
         values=values,
+        checked=source,
     )
-
-
-def _aligned(size: int) -> int:
-    return (size + _ALIGN - 1) // _ALIGN * _ALIGN
-

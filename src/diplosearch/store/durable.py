@@ -11,7 +11,6 @@ at all, and :func:`remove_uncommitted_files` removes what a failed writer left.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import shutil
@@ -22,8 +21,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
 
 from ..errors import DiplosearchError
+from .lazy_log import LOG
 
-_log = logging.getLogger("diplosearch")
+_log = LOG
 
 #: The name of the Whoosh index inside every index directory (``_MAIN_<n>.toc``...).
 INDEX_NAME = "MAIN"

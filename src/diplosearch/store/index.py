@@ -1,5 +1,5 @@
 """The :class:`Index` class: opening and creating an index directory, reading it
-(one shared, self-refreshing Whoosh searcher) and writing it (one commit per call,
+(one shared, self-refreshing Whoosh reader) and writing it (one commit per call,
 under the write lock), and replacing the whole directory for a rebuild.
 
 Layout of an index directory::
@@ -19,18 +19,14 @@ as it was, and the next writer removes what the failed one left.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import logging
 import os
 import shutil
-import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import whoosh.index
-from whoosh import scoring
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
@@ -44,7 +40,6 @@ from ..errors import (
 )
 from ..schema import (
     MAX_INDEXED_CHARS,
-    TEXT_FIELDS,
     build_schema,
     cap_indexed_text,
     document_fingerprint,
@@ -55,11 +50,11 @@ from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, 
 from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
 from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
 from .ownership import refuse_unsafe
-from .snapshot import SnapshotHolder, Using
-from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport, WrittenDocument
+from .snapshot import OpenedCommit, SnapshotHolder, Using
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
-_log = logging.getLogger("diplosearch")
+if TYPE_CHECKING:  # imported by the writes and stats() that make reports: a search never loads them
+    from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0
@@ -72,7 +67,7 @@ class CreatedConcurrently(NotAnIndexError):
 class Index:
     """An open diplosearch index. Create one with :func:`diplosearch.open_index`.
 
-    Searching is thread-safe and reuses one Whoosh searcher, refreshed when another
+    Searching is thread-safe and reuses one Whoosh reader, refreshed when another
     writer (thread or process) has committed. Writing takes the index's write lock
     for the duration of one call; every call commits once, or not at all.
     """
@@ -94,7 +89,7 @@ class Index:
         self._whoosh = whoosh_index
         self._schema = build_schema(analyzer)
         self._write_lock = threading.Lock()
-        self._snapshots = SnapshotHolder(path, self._open_searcher)
+        self._snapshots = SnapshotHolder(path, self._open_commit)
         self._closed = False
         self._pid = os.getpid()
         #: Files a writer found equal to their checksums (see ``integrity.damaged_files``).
@@ -102,10 +97,11 @@ class Index:
         #: True for the default index, which diplosearch builds and rebuilds itself.
         self.managed = False
 
-    def _open_searcher(self):  # type: ignore[no-untyped-def]
-        """A Whoosh searcher of the newest commit, reading files without memory maps."""
+    def _open_commit(self) -> OpenedCommit:
+        """A Whoosh reader of the newest commit, reading files without memory maps."""
         storage = IndexStorage(str(self.path), durable=self.durable, memory_map=False)
-        return storage.open_index(INDEX_NAME, schema=self._schema).searcher(weighting=scoring.BM25F())
+        whoosh_index = storage.open_index(INDEX_NAME, schema=self._schema)
+        return OpenedCommit(whoosh_index, whoosh_index.reader())
 
     def _forget_parent_state(self) -> None:
         """In a child made by ``os.fork()`` (gunicorn, multiprocessing's default on
@@ -250,8 +246,11 @@ class Index:
         """Search the index; see :func:`diplosearch.search.search` for the options."""
         from ..search import search
 
-        with reported_as_damage(self.path, "search"):
-            return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        def run():  # type: ignore[no-untyped-def]
+            with reported_as_damage(self.path, "search"):
+                return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+
+        return self._snapshots.reading_columns(run)
 
     def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
         """Every hit of ``query``, in rank order, as an iterator with a ``total``;
@@ -264,52 +263,18 @@ class Index:
         """Documents like the one with ``doc_id``; see :func:`diplosearch.search.similar`."""
         from ..search import similar
 
-        return similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        return self._snapshots.reading_columns(
+            lambda: similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        )
 
     def stats(self) -> IndexStats:
         """Counts and sizes of the current commit, documents per source and the date range.
 
         Reads every document's stored fields once (about a second at 20,000 articles).
         """
-        sources: dict[str, int] = {}
-        dates: list[str] = []
-        undated = 0
-        with reported_as_damage(self.path), self.reading() as searcher:
-            reader = searcher.reader()
-            terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
-            documents = searcher.doc_count()
-            segments = len(reader.leaf_readers())
-            for stored in reader.all_stored_fields():
-                source = stored.get("source")
-                if source:
-                    sources[source] = sources.get(source, 0) + 1
-                published = stored.get("published")
-                if published:
-                    dates.append(str(published)[:10])
-                else:
-                    undated += 1
-        # A concurrent commit may delete files between listing and stat: skip those.
-        size = sum(info.st_size for info in _stats(self.path.iterdir()) if stat.S_ISREG(info.st_mode))
-        toc_times = [info.st_mtime for info in _stats(self.path.glob("*.toc"))]
-        last = (
-            _dt.datetime.fromtimestamp(max(toc_times), _dt.timezone.utc).isoformat(timespec="seconds")
-            if toc_times
-            else None
-        )
-        return IndexStats(
-            path=str(self.path),
-            documents=documents,
-            size_bytes=size,
-            segments=segments,
-            analysis_version=str(self.manifest.get("analysis_version")),
-            created=self.manifest.get("created"),  # type: ignore[arg-type]
-            last_commit=last,
-            terms_per_field=terms,
-            sources=dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
-            earliest=min(dates) if dates else None,
-            latest=max(dates) if dates else None,
-            undated=undated,
-        )
+        from .index_stats import index_stats
+
+        return index_stats(self)
 
     def check(self) -> CheckReport:
         """Verify every file of the current commit against the checksums recorded at
@@ -344,6 +309,8 @@ class Index:
     def delete_ids(self, doc_ids: Iterable[str]) -> DeleteReport:
         """Delete documents by id in one commit; says which ids were deleted and
         which were not in the index."""
+        from .reports import DeleteReport
+
         wanted = list(dict.fromkeys(str(doc_id) for doc_id in doc_ids))
         deleted: list[str] = []
         missing: list[str] = []
@@ -408,6 +375,8 @@ class Index:
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
         if progress is not None and not callable(progress):
             raise InvalidArgumentError(f"progress must be a callable, not {type(progress).__name__}")
+        from .reports import ReportBuilder
+
         total = len(docs) if hasattr(docs, "__len__") else None  # type: ignore[arg-type]
         report = ReportBuilder(progress, total, report_repeats)
         pending = iter(docs)
@@ -429,6 +398,8 @@ class Index:
         A repeated id within the commit is reported, and its last record wins: the
         earlier one, already handed to the writer, is retracted from the new segment.
         """
+        from .reports import WrittenDocument
+
         written_here: dict[str, WrittenDocument] = {}
         exhausted = True
         writing = self._writer()
@@ -568,14 +539,6 @@ class Index:
         return WriteSession(self)
 
 
-
-
-def _stats(paths: Iterable[Path]) -> Iterator[os.stat_result]:
-    for path in paths:
-        try:
-            yield path.stat()
-        except FileNotFoundError:
-            continue
 
 
 def replace_index_directory(

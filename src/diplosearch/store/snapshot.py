@@ -1,11 +1,15 @@
-"""What readers share: one commit's Whoosh searcher and columns, swapped when stale.
+"""What readers share: one commit's Whoosh reader and columns, swapped when stale.
 
-A :class:`Snapshot` is one commit as readers see it: Whoosh's searcher (stored
+A :class:`Snapshot` is one commit as readers see it: Whoosh's reader (stored
 fields, the table of contents' deletions) and the commit's column files, which the
-numpy scorer reads. Scoring touches only the memory-mapped, read-only columns, so
-any number of threads score at once without a lock. Whoosh's stored-field readers
-seek and read one shared file object, so reading stored fields takes the snapshot's
-own short lock (a page of hits, never a whole query's work). A snapshot keeps the
+numpy scorer reads. A Whoosh searcher over the reader (lookups by id) is made only
+when something asks for one: importing ``whoosh.searching`` loads Whoosh's query,
+highlighting and English morphology modules, which a search does not use.
+
+Scoring touches only the memory-mapped, read-only columns, so any number of threads
+score at once without a lock. Whoosh's stored-field readers seek and read one shared
+file object, so reading stored fields takes the snapshot's own short lock (a page of
+hits, never a whole query's work). A snapshot keeps the
 documents it decoded most recently (:data:`DOCUMENT_CACHE_SIZE`): a commit never
 changes them, and a page read again (a repeated query, a popular article) then skips
 Whoosh's decompression and unpickling.
@@ -18,20 +22,23 @@ a running search.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence, TypeVar
 
-from ..errors import CorruptIndexError, DiplosearchError
+from ..errors import ColumnsError, CorruptIndexError, DiplosearchError
 from ..schema import document_from_stored
+from .column_files import check_in_background, forget_opened
+from .lazy_log import LOG
 
 if TYPE_CHECKING:
     from ..documents import Document
 
-_log = logging.getLogger("diplosearch")
+_log = LOG
+
+T = TypeVar("T")
 
 #: Decoded documents one snapshot keeps, the most recently read.
 DOCUMENT_CACHE_SIZE = 1024
@@ -50,18 +57,38 @@ def directory_identity(path: Path) -> tuple[int, int] | None:
 class Snapshot:
     """One commit of an index as readers see it."""
 
-    def __init__(self, path: Path, searcher: Any, directory: tuple[int, int] | None,
+    def __init__(self, path: Path, opened: "OpenedCommit", directory: tuple[int, int] | None,
                  columns_cache: dict[str, Any]) -> None:
         self.path = path
-        self.searcher = searcher
+        self.reader = opened.reader
+        self._whoosh_index = opened.whoosh_index
+        self._searcher: Any = None
+        self._searcher_lock = threading.Lock()
         self.directory = directory
         self.stored_lock = threading.Lock()
         self._columns = None
         self._columns_lock = threading.Lock()
+        # Column files are mapped with each text field's array verified on its first
+        # read; after one was found damaged, the columns reloaded verify all at once
+        # (so the damaged file is found and rebuilt: see forget_damaged_columns).
+        self._verify_columns_now = False
         self._columns_cache = columns_cache
         self._users = 0
         self._retired = False
         self._documents: OrderedDict[int, Document] = OrderedDict()
+
+    @property
+    def searcher(self) -> Any:
+        """A Whoosh searcher over this commit's reader, made on first use (closing the
+        snapshot closes it)."""
+        if self._searcher is None:
+            with self._searcher_lock:
+                if self._searcher is None:
+                    from whoosh.scoring import BM25F
+                    from whoosh.searching import Searcher
+
+                    self._searcher = Searcher(self.reader, fromindex=self._whoosh_index, weighting=BM25F())
+        return self._searcher
 
     @property
     def columns(self):  # type: ignore[no-untyped-def]
@@ -76,14 +103,15 @@ class Snapshot:
     def _load_columns(self):  # type: ignore[no-untyped-def]
         from ..scoring import CommitColumns
 
-        def report(segment_id: str, reason: str) -> None:
-            _log.warning("%s: building the search columns of segment %s (%s); this happens once",
-                         self.path, segment_id, reason)
+        def report(problem: Exception, write_error: OSError | None) -> None:
+            _log.warning("%s: building the search columns (%s)%s; this happens once", self.path, problem,
+                         f", but they cannot be saved ({write_error})" if write_error is not None else "")
 
         try:
             with self.stored_lock:  # building columns reads the segment through Whoosh
                 columns = CommitColumns.from_searcher(
-                    str(self.path), self.searcher, cache=self._columns_cache, on_rebuild=report
+                    str(self.path), _ReaderOnly(self.reader), cache=self._columns_cache,
+                    verify=self._verify_columns_now, on_rebuild=report,
                 )
         except DiplosearchError:
             raise
@@ -91,16 +119,34 @@ class Snapshot:
             raise CorruptIndexError(
                 f"{self.path}: cannot read the index's columns ({type(exc).__name__}: {exc})"
             ) from exc
+        # Column files opened ahead but not taken (a dead segment's, not yet cleaned up)
+        # would otherwise stay mapped for as long as the process lives.
+        forget_opened(self.path)
         live = {view.columns.segment_id for view in columns.segments}
         for segment_id in list(self._columns_cache):
             if segment_id not in live:
                 self._columns_cache.pop(segment_id, None)
         return columns
 
+    def forget_damaged_columns(self) -> bool:
+        """Drop loaded columns in which reading an array found damage, so that the next
+        use of :attr:`columns` verifies their files whole and rebuilds them; True if
+        there were any."""
+        with self._columns_lock:
+            columns = self._columns
+            damaged = {view.columns.segment_id for view in columns.segments if view.columns.damaged} if columns else set()
+            if not damaged:
+                return False
+            for segment_id in damaged:
+                self._columns_cache.pop(segment_id, None)
+            self._verify_columns_now = True
+            self._columns = None
+            return True
+
     def stored_fields(self, docnum: int) -> dict[str, object]:
         """The stored fields of the document at commit-wide ``docnum``."""
         with self.stored_lock:
-            return dict(self.searcher.stored_fields(docnum))
+            return dict(self.reader.stored_fields(docnum))
 
     def documents(self, docnums: Sequence[int]) -> list["Document"]:
         """The documents at commit-wide ``docnums``, in that order (decoded once while
@@ -112,7 +158,7 @@ class Snapshot:
                 if document is not None:
                     self._documents.move_to_end(docnum)
                     found[docnum] = document
-            stored = [(docnum, dict(self.searcher.stored_fields(docnum)))
+            stored = [(docnum, dict(self.reader.stored_fields(docnum)))
                       for docnum in dict.fromkeys(docnums) if docnum not in found]
         decoded = {docnum: document_from_stored(fields) for docnum, fields in stored}
         if decoded:
@@ -125,25 +171,47 @@ class Snapshot:
 
     def up_to_date(self, directory: tuple[int, int] | None) -> bool:
         """Whether this is still the index's newest commit (reads only the folder listing)."""
-        return directory == self.directory and self.searcher.up_to_date()
+        return (directory == self.directory
+                and self._whoosh_index.latest_generation() == self.reader.generation())
 
     def _close(self) -> None:
         try:
-            self.searcher.close()
+            # A searcher closes its reader.
+            (self._searcher if self._searcher is not None else self.reader).close()
         except Exception:
-            _log.debug("closing a searcher of %s failed", self.path, exc_info=True)
+            _log.debug("closing a reader of %s failed", self.path, exc_info=True)
+
+
+class OpenedCommit(NamedTuple):
+    """What :class:`SnapshotHolder`'s ``open_commit`` returns: the newest commit's
+    Whoosh reader and the Whoosh index it came from (for the newest generation)."""
+
+    whoosh_index: Any
+    reader: Any
+
+
+class _ReaderOnly:
+    """What ``CommitColumns.from_searcher`` reads of a searcher (its reader), without
+    making one."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def reader(self) -> Any:
+        return self._reader
 
 
 class SnapshotHolder:
     """Hands out the newest committed snapshot of one index."""
 
-    def __init__(self, path: Path, open_searcher: Callable[[], Any]) -> None:
+    def __init__(self, path: Path, open_commit: Callable[[], OpenedCommit]) -> None:
         self._path = path
-        self._open_searcher = open_searcher
+        self._open_commit = open_commit
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._columns_cache: dict[str, Any] = {}
         self._closed = False
+        self._checked_ahead = False
         self._pid = os.getpid()
 
     def _forget_parent_state(self) -> None:
@@ -172,7 +240,7 @@ class SnapshotHolder:
                     current = self._current = None
                 if current is None:
                     current = self._current = Snapshot(
-                        self._path, self._open_searcher(), directory, self._columns_cache
+                        self._path, self._open_commit(), directory, self._columns_cache
                     )
             except DiplosearchError:
                 raise
@@ -182,6 +250,27 @@ class SnapshotHolder:
                 ) from exc
             current._users += 1
             return current
+
+    def reading_columns(self, run: Callable[[], T]) -> T:
+        """``run()``, a search that reads the current snapshot's columns.
+
+        The first starts checking the column files' checksums in the background (see
+        :mod:`~diplosearch.store.column_files`): meanwhile it imports numpy and parses.
+        If ``run`` reads a damaged column array (each is verified on its first read),
+        the damaged columns are dropped and ``run`` runs once more, which rebuilds them
+        first (or, when another thread already did, uses the rebuilt ones).
+        """
+        if not self._checked_ahead:
+            self._checked_ahead = True
+            check_in_background(self._path)
+        try:
+            return run()
+        except ColumnsError:
+            with self._lock:
+                current = self._current
+            if current is not None:
+                current.forget_damaged_columns()
+            return run()
 
     def release(self, snapshot: Snapshot) -> None:
         with self._lock:
@@ -197,7 +286,7 @@ class SnapshotHolder:
     def generation(self) -> int | None:
         """The commit generation of the snapshot readers hold now, if any."""
         with self._lock:
-            return None if self._current is None else self._current.searcher.reader().generation()
+            return None if self._current is None else self._current.reader.generation()
 
     def close(self) -> None:
         self._forget_parent_state()
@@ -206,10 +295,11 @@ class SnapshotHolder:
                 self._retire(self._current)
                 self._current = None
             self._closed = True
-            # The holder and its Index refer to each other (open_searcher is the Index's
+            # The holder and its Index refer to each other (open_commit is the Index's
             # method): dropping the columns here frees them at close, not whenever the
             # cyclic garbage collector next runs (about 65 MB at 22k articles).
             self._columns_cache = {}
+        forget_opened(self._path)
 
 
 class Using:

@@ -18,17 +18,16 @@ atomic and only one of several processes racing to do it succeeds, so no lock is
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-from glob import escape as glob_escape
 from pathlib import Path
 from typing import Callable
 
 from .durable import fsync_directory, make_directory, pid_alive
+from .lazy_log import LOG
 from .manifest import has_manifest
 
-_log = logging.getLogger("diplosearch")
+_log = LOG
 
 _STAGES = ("creating", "building", "ready", "retired")
 
@@ -39,10 +38,16 @@ def _beside(path: Path, stage: str, tag: str) -> Path:
 
 def _leftovers(path: Path, stage: str) -> list[Path]:
     """Folders of ``stage`` beside ``path``, and the creating-folders of its builds."""
-    found = list(path.parent.glob(f".{glob_escape(path.name)}.{stage}-*"))
+    prefixes = (f".{path.name}.{stage}-",)
     if stage == "building":  # Index.create stages a build's own directory beside it
-        found += path.parent.glob(f"..{glob_escape(path.name)}.building-*")
-    return found
+        prefixes += (f"..{path.name}.building-",)
+    # A listing and a prefix test, not Path.glob: each glob pattern costs a regex
+    # compile, and every open_index sweeps four stages.
+    try:
+        with os.scandir(path.parent) as entries:
+            return [path.parent / entry.name for entry in entries if entry.name.startswith(prefixes)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _owner_alive(folder: Path, stage: str) -> bool:

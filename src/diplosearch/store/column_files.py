@@ -1,0 +1,207 @@
+"""Opening a column file and checking its arrays, with the standard library only.
+
+The layout is described in :mod:`diplosearch.store.columns`, which turns a
+:class:`MappedColumnFile` into numpy arrays. This part needs no numpy, so a search can
+start checking the arrays' CRC-32s (:func:`check_in_background`) before it has
+imported numpy: ``zlib.crc32`` lets go of the GIL, so on a machine with a free core the
+check of a 22k-article index (about 65 MB, 35-45 ms) overlaps the ~100 ms numpy import
+instead of following it. Whatever the background has not checked yet when an array is
+first read is checked then (:meth:`MappedColumnFile.verified`); an array is never used
+before its check.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+import threading
+import zlib
+from typing import Any, Iterable
+
+from ..errors import ColumnsError
+
+#: File name extension of a column file (``MAIN_<segid>.dcol``).
+COLUMNS_EXTENSION = ".dcol"
+#: Bumped whenever the layout or the meaning of an array changes.
+COLUMNS_FORMAT = 1
+
+MAGIC = b"DSCOLS\r\n"  # the \r\n catches a file mangled by newline translation
+PREAMBLE = struct.Struct("<8sIII")  # magic, format, header length, header crc32
+ALIGN = 64
+#: dtype -> item size in bytes.
+ALLOWED_DTYPES = {"|u1": 1, "<i4": 4, "<i8": 8, "<f4": 4, "<u2": 2, "<u4": 4}
+
+
+def aligned(size: int) -> int:
+    return (size + ALIGN - 1) // ALIGN * ALIGN
+
+
+def column_file_name(segment_id: str) -> str:
+    """The column file of a segment: its id plus :data:`COLUMNS_EXTENSION`."""
+    return f"{segment_id}{COLUMNS_EXTENSION}"
+
+
+class MappedColumnFile:
+    """A column file mapped read-only, its preamble, header checksum, size and array
+    bounds checked; each array's CRC-32 is checked by :meth:`verified`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            with open(path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if info.st_size < PREAMBLE.size:
+                    raise ColumnsError(f"{path}: truncated column file ({info.st_size} bytes)")
+                self.mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except FileNotFoundError as exc:
+            raise ColumnsError(f"{path}: no column file") from exc
+        except (OSError, ValueError) as exc:
+            raise ColumnsError(f"{path}: cannot map the column file ({exc})") from exc
+        #: Which file this is (a column file is never changed in place, only replaced).
+        self.identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        size = info.st_size
+        magic, version, header_length, header_crc = PREAMBLE.unpack_from(self.mapped, 0)
+        if magic != MAGIC:
+            raise ColumnsError(f"{path}: not a diplosearch column file")
+        if version != COLUMNS_FORMAT:
+            raise ColumnsError(f"{path}: column format {version}, this version reads {COLUMNS_FORMAT}")
+        header_bytes = self.mapped[PREAMBLE.size : PREAMBLE.size + header_length]
+        if len(header_bytes) != header_length or zlib.crc32(header_bytes) != header_crc:
+            raise ColumnsError(f"{path}: damaged header (checksum mismatch)")
+        try:
+            self.header: dict[str, Any] = json.loads(header_bytes)
+            self.arrays = self._array_table(header_length, size)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ColumnsError(f"{path}: inconsistent header ({type(exc).__name__}: {exc})") from exc
+        self._results: dict[str, bool] = {}
+        self._changed = threading.Condition()
+        self._checking: str | None = None  # the array the background thread is on
+        self._checker: threading.Thread | None = None
+
+    def _array_table(self, header_length: int, size: int) -> dict[str, tuple[str, list[int], int, int, int]]:
+        """name -> (dtype, shape, element count, start offset in the file, bytes)."""
+        path = self.path
+        if self.header["total_size"] != size:
+            raise ColumnsError(f"{path}: {size} bytes, the header says {self.header['total_size']}")
+        data_start = aligned(PREAMBLE.size + header_length)
+        arrays = {}
+        for name, entry in self.header["arrays"].items():
+            itemsize = ALLOWED_DTYPES.get(entry["dtype"])
+            if itemsize is None:
+                raise ColumnsError(f"{path}: array {name} has an unexpected type {entry['dtype']}")
+            count = 1
+            for extent in entry["shape"]:
+                count *= int(extent)
+            start = data_start + entry["offset"]
+            if count < 0 or start + count * itemsize > size:
+                raise ColumnsError(f"{path}: array {name} runs past the end of the file")
+            arrays[name] = (entry["dtype"], entry["shape"], count, start, count * itemsize)
+        return arrays
+
+    def _compute(self, name: str) -> bool:
+        _dtype, _shape, _count, start, nbytes = self.arrays[name]
+        with memoryview(self.mapped) as view:
+            return zlib.crc32(view[start : start + nbytes]) == self.header["arrays"][name]["crc32"]
+
+    def verified(self, name: str) -> bool:
+        """Whether array ``name`` matches its CRC-32 (computed once; if the background
+        check is on it right now, its answer is awaited rather than computed twice)."""
+        with self._changed:
+            while (self._checking == name and self._checker is not None and self._checker.is_alive()):
+                self._changed.wait(0.05)
+            known = self._results.get(name)
+        if known is not None:
+            return known
+        result = self._compute(name)
+        with self._changed:
+            self._results[name] = result
+        return result
+
+    def _check_all_in_background(self) -> None:
+        for name in self.arrays:
+            with self._changed:
+                if name in self._results:
+                    continue
+                self._checking = name
+            try:
+                result = self._compute(name)
+            except (ValueError, BufferError):  # the map was closed under us: stop quietly
+                result = None
+            with self._changed:
+                self._checking = None
+                if result is not None:
+                    self._results[name] = result
+                self._changed.notify_all()
+            if result is None:
+                return
+
+
+_checker_lock = threading.Lock()
+#: Column files opened ahead by :func:`check_in_background`, by path, until
+#: :func:`take_opened` hands them out.
+_opened_ahead: dict[str, MappedColumnFile] = {}
+
+
+def check_in_background(folder: str | os.PathLike[str]) -> None:
+    """Open the column files in ``folder`` and check their arrays' CRC-32s in one daemon
+    thread, for :func:`take_opened` to hand out (files that cannot be opened are left
+    for the loader to report)."""
+    folder = os.fspath(folder)
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(COLUMNS_EXTENSION))
+    except OSError:
+        return
+    files = []
+    with _checker_lock:
+        for name in names:
+            path = os.path.join(folder, name)
+            if path in _opened_ahead:
+                continue
+            try:
+                opened = MappedColumnFile(path)
+            except (ColumnsError, KeyError, TypeError, ValueError):
+                continue
+            _opened_ahead[path] = opened
+            files.append(opened)
+    if files:
+        _start_checker(files)
+
+
+def _start_checker(files: Iterable[MappedColumnFile]) -> None:
+    files = list(files)
+
+    def check_all() -> None:
+        for opened in files:
+            opened._check_all_in_background()
+
+    thread = threading.Thread(target=check_all, name="diplosearch-column-check", daemon=True)
+    for opened in files:
+        opened._checker = thread
+    thread.start()
+
+
+def take_opened(path: str) -> MappedColumnFile | None:
+    """The file at ``path`` if :func:`check_in_background` opened it and it is still
+    the file there now (else None: open it afresh)."""
+    with _checker_lock:
+        opened = _opened_ahead.pop(path, None)
+    if opened is None:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if opened.identity != (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns):
+        return None
+    return opened
+
+
+def forget_opened(folder: str | os.PathLike[str]) -> None:
+    """Drop the files opened ahead in ``folder`` that nothing took (an index closed
+    before searching)."""
+    prefix = os.path.join(os.fspath(folder), "")
+    with _checker_lock:
+        for path in [p for p in _opened_ahead if p.startswith(prefix)]:
+            del _opened_ahead[path]
