@@ -46,8 +46,7 @@ import numpy as np
 
 from ..errors import ColumnsError
 from ..schema import FILTER_FIELDS, TEXT_FIELDS
-from .column_files import (  # noqa: F401  (COLUMNS_EXTENSION, COLUMNS_FORMAT, column_file_name: this module's API too)
-    COLUMNS_EXTENSION,
+from .column_files import (  # noqa: F401  (COLUMNS_FORMAT, column_file_name: this module's API too)
     COLUMNS_FORMAT,
     MAGIC,
     PREAMBLE,
