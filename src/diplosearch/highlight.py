@@ -27,7 +27,8 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
-from .analysis.analyzer import TOKEN_PATTERN, AnalyzedToken, token_pattern_for
+from .analysis import analyzer as _analyzer
+from .analysis.analyzer import AnalyzedToken, token_pattern_for
 from .errors import InvalidArgumentError
 from .schema import MAX_INDEXED_CHARS
 
@@ -279,7 +280,8 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
     words. ``start`` and ``end`` are a token's start and a token's end (or both 0);
     ``spaced`` is ``text`` with line breaks as spaces (made when not given).
 
-    Words are found with :data:`TOKEN_PATTERN` (right for any text) near the edges only,
+    Words are found with :data:`TOKEN_PATTERN` (right for any text; compiled when first
+    read, so a search without snippets never pays for it) near the edges only,
     from just after a blank (the tokenizer finds there exactly the tokens a scan of
     the whole text finds: a token never holds white space).
     """
@@ -293,7 +295,7 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
     else:
         # the first word starting at or after the edge (``start`` itself at the latest)
         new_start = start
-        for word in TOKEN_PATTERN.finditer(text, spaced.rfind(" ", 0, edge) + 1):
+        for word in _analyzer.TOKEN_PATTERN.finditer(text, spaced.rfind(" ", 0, edge) + 1):
             word_start = word.start()
             if word_start >= edge:
                 new_start = word_start if word_start < start else start
@@ -310,7 +312,7 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
         if restart > end:
             restart = spaced.rfind(" ", end, restart - 1) + 1 or end
         for restart in (restart, end) if restart != end else (end,):
-            for word in TOKEN_PATTERN.finditer(text, restart):
+            for word in _analyzer.TOKEN_PATTERN.finditer(text, restart):
                 word_end = word.end()
                 if word_end > edge:
                     break
