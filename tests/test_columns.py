@@ -312,3 +312,22 @@ def test_a_rebuild_is_reported_and_survives_a_read_only_folder(fixture_index, mo
     assert columns.doc_count == leaf.doc_count_all()
     (problem, write_error), = reports
     assert isinstance(problem, ColumnsError) and isinstance(write_error, PermissionError)
+
+
+def test_a_page_reads_each_document_as_whoosh_public_reader_does(tmp_path: Path) -> None:
+    # Pages read stored fields straight from each segment's column (skipping Whoosh's
+    # copy filtered by the schema); over several segments and deletions every live
+    # document must decode as through Whoosh's public method.
+    from scoring_corpus import build_fixture_index
+
+    from diplosearch.schema import document_from_stored
+
+    index = build_fixture_index(tmp_path / "several")
+    try:
+        with index.snapshot() as snapshot:
+            docnums = sorted(snapshot.reader.all_doc_ids())
+            assert len(list(snapshot.reader.leaf_readers())) > 1
+            expected = [document_from_stored(dict(snapshot.reader.stored_fields(d))) for d in docnums]
+            assert snapshot.documents(list(reversed(docnums))) == list(reversed(expected))
+    finally:
+        index.close()
