@@ -382,7 +382,7 @@ def _word_matches(commit: CommitColumns, root: q.Node, words: list[q.Term],
     if commit.live is not None:
         keep = commit.live[candidates]
         candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
-    yield 0, candidates, scores, matched.astype(np.int64, copy=False)
+    yield 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
 
 
 

@@ -261,7 +261,7 @@ class TermScores:
     (deleted ones too) and its score in each."""
 
     docs: np.ndarray
-    """int64: commit-wide doc numbers, ascending."""
+    """int32 (int64 past 2**31 documents): commit-wide doc numbers, ascending."""
     scores: np.ndarray
     """float64: the saturated BM25F score, or the sum of the per-field scores."""
     bounds: tuple[int, ...]
@@ -283,6 +283,7 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
     ids = [(view, view.columns.vocabulary.id_of(text)) for view in commit.segments]
     ids = [(view, term_id) for view, term_id in ids if term_id is not None]
     field_docs, field_parts = [], []
+    wide = np.int64 if commit.doc_count_all >= 2**31 else None
     for field in fields:
         doc_runs, tf_runs = [], []
         for view, term_id in ids:
@@ -291,7 +292,11 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
                 continue
             start, end = fc.row(term_id)
             if start < end:
-                doc_runs.append(np.add(fc.docs[start:end], view.offset, dtype=np.int64))
+                docs = fc.docs[start:end]
+                if view.offset:
+                    # int32 holds every doc number of a commit under 2**31 documents
+                    docs = docs + view.offset if wide is None else np.add(docs, view.offset, dtype=np.int64)
+                doc_runs.append(docs)
                 tf_runs.append(fc.weights[start:end])
         if not doc_runs:
             continue
