@@ -352,3 +352,39 @@ def test_only_words_of_distinct_texts_take_the_plain_words_path() -> None:
     assert scoring._plain_words(q.AnyOf((kota, q.Phrase(("kota", "laut"), FIELDS)))) is None
     assert scoring._plain_words(q.AllOf((kota, laut))) is None
     assert scoring._plain_words(q.AnyOf(())) is None
+
+
+def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Words AND-ed with filters (what search(source=..., since=...) builds) are scored
+    # from the terms' remembered scores and the filters' masks; pages, the masks the
+    # date sort and facets use, and the date order must be the tree evaluator's.
+    import diplosearch.scoring as scoring
+
+    _index, commit, reference = corpus
+    maker = TreeMaker(400, reference)
+    filters = [q.Filter("source", ("kompas.com",)), q.Filter("source", ("Tempo", "detik")),
+               q.DateRange(dt.date(2019, 6, 1), None), q.DateRange(None, dt.date(2020, 3, 31))]
+    roots: list[q.Node] = []
+    for _ in range(40):
+        words = plain_tree(maker.plain_words())
+        chosen = tuple(maker.rng.sample(filters, maker.rng.randint(1, 2)))
+        roots.append(q.AllOf((words, *chosen) if maker.rng.random() < 0.5 else (*chosen, words),
+                             boost=maker.rng.choice((1.0, 2.0))))
+    assert all(scoring._plain_query(root) is not None for root in roots)
+    rankings = (Ranking(), WHOOSH_RANKING)
+    fast = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=2), match_masks(commit, root),
+             by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
+    monkeypatch.setattr(scoring, "_plain_query", lambda root: None)
+    tree = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=2), match_masks(commit, root),
+             by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
+    for (page, masks, dated), (want_page, want_masks, want_dated) in zip(fast, tree):
+        assert page.total == want_page.total
+        assert page.docnums.tolist() == want_page.docnums.tolist()
+        assert page.scores.tolist() == want_page.scores.tolist()
+        assert page.matched_terms.tolist() == want_page.matched_terms.tolist()
+        assert [m.tolist() for m in masks] == [m.tolist() for m in want_masks]
+        assert dated[0] == want_dated[0] and dated[1].tolist() == want_dated[1].tolist()
+    assert sum(page.total > 0 for page, _m, _d in fast) > 30
+    # a filter with no other words, or two groups of words, stays with the tree evaluator
+    assert scoring._plain_query(q.AllOf((q.MatchAll(), filters[0]))) is None
+    assert scoring._plain_query(q.AllOf((plain_tree(["kota"]), plain_tree(["laut"])))) is None

@@ -287,7 +287,20 @@ def _segment_matches(commit: CommitColumns, root: q.Node, ranking: Ranking):  # 
 
 def match_masks(commit: CommitColumns, root: q.Node) -> list[np.ndarray]:
     """Per segment of ``commit``, the live documents ``root`` matches (bool arrays)."""
-    return [match.mask for _view, match in _segment_matches(commit, root, WHOOSH_RANKING)]
+    plain = _plain_query(root)
+    if plain is None:
+        return [match.mask for _view, match in _segment_matches(commit, root, WHOOSH_RANKING)]
+    # Which documents match does not depend on the ranking; the default's term scores
+    # are the ones a search has most likely remembered already.
+    found = [candidates for _first, candidates, _scores, _matched in _word_matches(commit, plain, DEFAULT_RANKING)]
+    candidates = found[0] if found else np.zeros(0, np.int64)
+    bounds = np.searchsorted(candidates, [*commit.offsets, commit.doc_count_all]).tolist()
+    masks = []
+    for position, view in enumerate(commit.segments):
+        mask = np.zeros(view.columns.doc_count, bool)
+        mask[candidates[bounds[position] : bounds[position + 1]] - view.offset] = True
+        masks.append(mask)
+    return masks
 
 
 def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANKING, limit: int = 10,
@@ -298,8 +311,8 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     """
     depth = offset + limit
     query_terms = max(len(positive_terms(root)), 1)
-    words = _plain_words(root)
-    matches = _word_matches(commit, root, words, ranking) if words else _tree_matches(commit, root, ranking)
+    plain = _plain_query(root)
+    matches = _word_matches(commit, plain, ranking) if plain else _tree_matches(commit, root, ranking)
     # (matched / query terms) ** power for each possible count: a gather instead of a
     # power per candidate (the same values: the same operation on the same numbers)
     soft_factors = (np.arange(query_terms + 1) / query_terms) ** ranking.soft_power
@@ -354,15 +367,47 @@ def _plain_words(root: q.Node) -> list[q.Term] | None:
     return terms if len({term.text for term in terms}) == len(terms) else None
 
 
-def _word_matches(commit: CommitColumns, root: q.Node, words: list[q.Term],
-                  ranking: Ranking) -> Iterator[_Candidates]:
-    """:func:`_tree_matches` of a query of plain words, over the whole commit at once
-    from each term's remembered scores: the same candidates and the same scores to the
-    last bit (a document's terms are added in query order from 0, then the boosts, as
-    the tree evaluator does)."""
-    outer = root.boost if isinstance(root, q.AnyOf) else 1.0
+@attrs.frozen
+class _PlainQuery:
+    """A query of words alone, maybe AND-ed with filters: ``kota laut``, ``kota
+    source:kompas.com date:2019``, what most queries are."""
+
+    terms: list[q.Term]
+    boosts: tuple[float, ...]
+    """Multiplied into the terms' summed scores in turn (the tree's own order)."""
+    filters: tuple[q.Node, ...] = ()
+    """``Filter`` and ``DateRange`` nodes every match must pass."""
+
+
+_FILTER_NODES = (q.Filter, q.DateRange)
+
+
+def _plain_query(root: q.Node) -> _PlainQuery | None:
+    """``root`` as a :class:`_PlainQuery`, or None when it is another shape."""
+    words = _plain_words(root)
+    if words is not None:
+        return _PlainQuery(words, (root.boost,) if isinstance(root, q.AnyOf) else ())
+    if not isinstance(root, q.AllOf):
+        return None
+    children = _distinct(root.children)
+    filters = tuple(child for child in children if isinstance(child, _FILTER_NODES))
+    others = [child for child in children if not isinstance(child, _FILTER_NODES)]
+    if len(others) != 1 or not filters:
+        return None
+    words = _plain_words(others[0])
+    if words is None:
+        return None
+    inner = (others[0].boost,) if isinstance(others[0], q.AnyOf) else ()
+    return _PlainQuery(words, (*inner, root.boost), filters)
+
+
+def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -> Iterator[_Candidates]:
+    """:func:`_tree_matches` of a :class:`_PlainQuery`, over the whole commit at once from
+    each term's remembered scores: the same candidates and the same scores to the last
+    bit (a document's terms are added in query order from 0, then the boosts, as the
+    tree evaluator does; a filter adds 0)."""
     docs, values = [], []
-    for term in words:
+    for term in plain.terms:
         found = commit.term_scores(term.text, term.fields, ranking)
         if len(found.docs):
             docs.append(found.docs)
@@ -377,14 +422,25 @@ def _word_matches(commit: CommitColumns, root: q.Node, words: list[q.Term],
                                                       commit.doc_count_all)
         assert counts is not None  # asked for (counted=True)
         matched = counts
-    if outer != 1.0:
-        scores = scores * outer
-    if commit.live is not None:
-        keep = commit.live[candidates]
+    for boost in plain.boosts:
+        if boost != 1.0:
+            scores = scores * boost
+    keep = commit.live[candidates] if commit.live is not None else None
+    if plain.filters:
+        passing = _filter_mask(commit, plain.filters)[candidates]
+        keep = passing if keep is None else keep & passing
+    if keep is not None:
         candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
     yield 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
 
 
+def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
+    """bool [commit-wide doc numbers]: the documents every one of ``filters`` keeps."""
+    masks = []
+    for position in range(len(commit.segments)):
+        evaluation = _SegmentEvaluation(commit, position, WHOOSH_RANKING)
+        masks.append(np.logical_and.reduce([evaluation.evaluate(node).mask for node in filters]))
+    return np.concatenate(masks) if masks else np.zeros(0, bool)
 
 
 def _best(primary: np.ndarray | None, scores: np.ndarray, depth: int) -> np.ndarray:
