@@ -374,9 +374,14 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
     rankings = (Ranking(), WHOOSH_RANKING)
     fast = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=2), match_masks(commit, root),
              by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
+    each_root = [root for root in roots for _ranking in rankings]
+    fast_counts = [scoring.matched_counts(commit, root, dated[1]).tolist() for root, (_p, _m, dated) in zip(each_root, fast)]
     monkeypatch.setattr(scoring, "_plain_query", lambda root: None)
     tree = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=2), match_masks(commit, root),
              by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
+    assert [scoring.matched_counts(commit, root, dated[1]).tolist()
+            for root, (_p, _m, dated) in zip(each_root, tree)] == fast_counts
+    assert any(max(counts, default=0) > 1 for counts in fast_counts)
     for (page, masks, dated), (want_page, want_masks, want_dated) in zip(fast, tree):
         assert page.total == want_page.total
         assert page.docnums.tolist() == want_page.docnums.tolist()

@@ -459,6 +459,12 @@ def _best(primary: np.ndarray | None, scores: np.ndarray, depth: int) -> np.ndar
     return np.flatnonzero(combined >= threshold)
 
 
+# by_date packs (undated, day, doc) into one int64: doc numbers below 2**31, days within
+# 2**26 of 1970 (about 180,000 years; real dates are far inside).
+_DOC_LIMIT = 1 << 31
+_DAY_LIMIT = 1 << 26
+
+
 def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, limit: int = 10,
             offset: int = 0) -> tuple[int, np.ndarray]:
     """(total, doc numbers) of the matching live documents ordered by ``published``
@@ -474,14 +480,27 @@ def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, l
     all_docs, all_days = np.concatenate(docs), np.concatenate(days)
     undated = all_days == MISSING_DAY
     key = -all_days if newest_first else all_days
-    order = np.lexsort((all_docs, key, undated))[offset : offset + limit]
-    return total, all_docs[order]
+    depth = offset + limit
+    if len(all_docs) <= depth or all_docs[-1] >= _DOC_LIMIT or np.abs(key[~undated]).max(initial=0) >= _DAY_LIMIT:
+        order = np.lexsort((all_docs, key, undated))[offset:depth]
+        return total, all_docs[order]
+    # One int64 per document ordering as (undated, key, doc) does: the first ``depth``
+    # are found in linear time, and only they are sorted.
+    combined = (undated.astype(np.int64) << 58) | (np.where(undated, 0, key + _DAY_LIMIT) << 31) | all_docs
+    first = np.argpartition(combined, depth - 1)[:depth]
+    return total, all_docs[first[np.argsort(combined[first])]][offset:]
 
 
 def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> np.ndarray:
     """How many distinct positive query terms each of ``docnums`` (matching documents) holds."""
     counts = np.zeros(len(docnums), np.int64)
     if not len(docnums):
+        return counts
+    plain = _plain_query(root)
+    if plain is not None:
+        for _first, candidates, _scores, matched in _word_matches(commit, plain, DEFAULT_RANKING):
+            place = np.minimum(np.searchsorted(candidates, docnums), len(candidates) - 1)
+            counts[:] = np.where(candidates[place] == docnums, matched[place], 0)
         return counts
     for view, match in _segment_matches(commit, root, WHOOSH_RANKING):
         inside = (docnums >= view.offset) & (docnums < view.offset + view.columns.doc_count)
