@@ -64,14 +64,20 @@ def test_stock_whoosh_opens_and_searches_an_index_diplosearch_wrote(tmp_path):
         assert len(found) == expected > 0
 
 
-@pytest.mark.parametrize("damage", ["missing", "truncated", "flipped"])
-def test_a_missing_or_damaged_column_file_is_rebuilt_with_the_same_results(tmp_path, damage, caplog):
+def _thirty_documents(tmp_path: Path, query: str) -> tuple[Path, Path, bytes, object]:
+    """An index of 30 documents in one segment: (its path, the segment's column file,
+    that file's bytes, the page ``query`` gives)."""
     path = tmp_path / "ix"
     with open_index(path, create=True) as ix:
         ix.add_many(docs(0, 30))
-        before = page(ix, "diplomasi presiden")
+        before = page(ix, query)
     column_file = path / f"{segments(path)[0]}.dcol"
-    good = column_file.read_bytes()
+    return path, column_file, column_file.read_bytes(), before
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "flipped"])
+def test_a_missing_or_damaged_column_file_is_rebuilt_with_the_same_results(tmp_path, damage, caplog):
+    path, column_file, good, before = _thirty_documents(tmp_path, "diplomasi presiden")
     if damage == "missing":
         column_file.unlink()
     elif damage == "truncated":
@@ -103,12 +109,7 @@ def _flip_inside_array(column_file: Path, array: str) -> None:
 def test_an_array_damaged_where_only_a_search_reads_it_is_found_then_rebuilt(tmp_path, array, caplog):
     # Text fields' arrays are verified on their first read, not at open: the search
     # that first reads the damaged one must neither use it nor fail.
-    path = tmp_path / "ix"
-    with open_index(path, create=True) as ix:
-        ix.add_many(docs(0, 30))
-        before = page(ix, 'diplomasi "presiden delegasi"')
-    column_file = path / f"{segments(path)[0]}.dcol"
-    good = column_file.read_bytes()
+    path, column_file, good, before = _thirty_documents(tmp_path, 'diplomasi "presiden delegasi"')
     _flip_inside_array(column_file, array)
     with caplog.at_level("WARNING", logger="diplosearch"), open_index(path) as ix:
         assert page(ix, 'diplomasi "presiden delegasi"') == before

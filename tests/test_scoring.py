@@ -207,7 +207,7 @@ def test_an_excluded_word_never_lets_a_document_through(corpus) -> None:  # type
         excluded = maker.rng.choice(WORDS)
         root = q.Exclude(q.Phrase(texts, FIELDS), q.Term(excluded, FIELDS))
         page = rank(commit, root, limit=1000)
-        with index.reading() as searcher:
+        with index.reading():
             for docnum in page.docnums.tolist():
                 doc = next(d for d in reference.docs if d.docnum == docnum)
                 assert not any(excluded in doc.positions[f] for f in FIELDS)

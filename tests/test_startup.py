@@ -136,17 +136,22 @@ def test_lazy_names_resolve_to_their_modules() -> None:
         diplosearch.no_such_name  # noqa: B018
 
 
-def test_searching_an_index_loads_no_writing_machinery(tmp_path) -> None:
+def _modules_a_search_loads(tmp_path) -> set[str]:  # type: ignore[no-untyped-def]
+    """The modules a new process has loaded after opening a one-document index and searching it."""
     import diplosearch
 
     with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
         ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
-    loaded = loaded_modules(
+    return loaded_modules(
         "import sys, diplosearch\n"
         "hits = diplosearch.open_index(sys.argv[1]).search('diplomasi').hits\n"
         "assert [h.id for h in hits] == ['a1'], hits",
         str(tmp_path / "ix"),
     )
+
+
+def test_searching_an_index_loads_no_writing_machinery(tmp_path) -> None:
+    loaded = _modules_a_search_loads(tmp_path)
     assert "numpy" in loaded  # the scorer ran
     assert loaded.isdisjoint(WRITE_ONLY_MODULES), loaded & set(WRITE_ONLY_MODULES)
 
@@ -173,16 +178,7 @@ WHOOSH_SEARCHER_MODULES = ("whoosh.searching", "whoosh.query", "whoosh.highlight
 
 
 def test_searching_loads_no_network_event_loop_or_whoosh_searcher_modules(tmp_path) -> None:
-    import diplosearch
-
-    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
-        ix.add(diplosearch.Document(id="a1", title="Peranan pelopor diplomatik", body="Diplomasi era baru."))
-    loaded = loaded_modules(
-        "import sys, diplosearch\n"
-        "hits = diplosearch.open_index(sys.argv[1]).search('diplomasi').hits\n"
-        "assert [h.id for h in hits] == ['a1'], hits",
-        str(tmp_path / "ix"),
-    )
+    loaded = _modules_a_search_loads(tmp_path)
     assert loaded.isdisjoint(NETWORK_AND_EVENT_LOOP_MODULES), loaded & set(NETWORK_AND_EVENT_LOOP_MODULES)
     assert loaded.isdisjoint(WHOOSH_SEARCHER_MODULES), loaded & set(WHOOSH_SEARCHER_MODULES)
 
