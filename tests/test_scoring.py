@@ -393,3 +393,27 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
     # a filter with no other words, or two groups of words, stays with the tree evaluator
     assert scoring._plain_query(q.AllOf((q.MatchAll(), filters[0]))) is None
     assert scoring._plain_query(q.AllOf((plain_tree(["kota"]), plain_tree(["laut"])))) is None
+
+
+def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.term_scores as term_scores
+
+    index, _commit, _reference = corpus
+    with index.reading() as searcher:
+        commit = CommitColumns.from_searcher(str(index.path), searcher)
+    sizes = {word: len(commit.term_scores(word, FIELDS, Ranking()).docs) for word in WORDS}
+    bound = 3 * max(sizes.values())
+    monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS", bound)
+    computed = []
+    real = term_scores._score_term
+    monkeypatch.setattr(term_scores, "_score_term", lambda *args: computed.append(args[1]) or real(*args))
+    fresh = Ranking(k1=1.1)  # nothing remembered under it yet
+    for word in WORDS:
+        commit.term_scores("kota", FIELDS, fresh)  # used before every other word
+        commit.term_scores(word, FIELDS, fresh)
+        assert commit._cached_postings <= bound
+        assert commit._cached_postings == sum(len(found.docs) for found in commit._term_scores.values())
+    assert computed.count("kota") == 1  # never the least recently used, so never dropped
+    assert len(computed) == len(WORDS)
+    dropped = [word for word in WORDS if word != "kota" and not any(key[0] == word for key in commit._term_scores)]
+    assert dropped  # the bound did make room

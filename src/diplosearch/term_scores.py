@@ -26,6 +26,7 @@ Arrays are only read once made, so threads may score in parallel over one
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Literal, Mapping, Sequence
 
 import attrs
@@ -121,12 +122,14 @@ class CommitColumns:
             for f in fields
         }
         # Caches filled on demand; a race only computes the same value twice. The idf
-        # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked).
+        # cache is emptied when it grows past _IDF_CACHE_LIMIT (one entry per term asked);
+        # term scores keep the most recently used up to _TERM_CACHE_POSTINGS documents.
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
         self._commit_norms: dict[tuple[str, float, float, str], np.ndarray] = {}
         self._term_scores: dict[tuple[Any, ...], TermScores] = {}
         self._cached_postings = 0
+        self._term_lock = threading.Lock()
 
     @classmethod
     def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
@@ -216,15 +219,23 @@ class CommitColumns:
         each. Remembered per commit and ranking: terms recur across queries."""
         weights = tuple(ranking.weight(field) for field in fields)
         key = (text, fields, weights, ranking.k1, ranking.b, ranking.model)
-        found = self._term_scores.get(key)
-        if found is None:
-            found = _score_term(self, text, fields, ranking)
-            size = len(found.docs)
-            if self._cached_postings + size > _TERM_CACHE_POSTINGS:
-                self._term_scores.clear()
-                self._cached_postings = 0
-            self._term_scores[key] = found
-            self._cached_postings += size
+        remembered = self._term_scores
+        with self._term_lock:
+            found = remembered.pop(key, None)
+            if found is not None:
+                remembered[key] = found  # the most recently used last
+                return found
+        found = _score_term(self, text, fields, ranking)
+        with self._term_lock:
+            if key not in remembered:
+                remembered[key] = found
+                self._cached_postings += len(found.docs)
+                if self._cached_postings > _TERM_CACHE_POSTINGS:
+                    # The least recently used go, down to three quarters of the bound.
+                    for old_key in list(remembered):
+                        if self._cached_postings <= _TERM_CACHE_POSTINGS * 3 // 4 or old_key == key:
+                            break
+                        self._cached_postings -= len(remembered.pop(old_key).docs)
         return found
 
 
