@@ -417,3 +417,26 @@ def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, 
     assert len(computed) == len(WORDS)
     dropped = [word for word in WORDS if word != "kota" and not any(key[0] == word for key in commit._term_scores)]
     assert dropped  # the bound did make room
+
+
+@pytest.mark.parametrize("unit", ["year", "month"])
+def test_date_facets_count_as_a_sort_of_the_periods_would(unit: str) -> None:
+    # Periods are counted with one bincount over their span; odd dates (year 1, 9999,
+    # before 1970) must come out as sorting and counting them does.
+    from diplosearch.facets import _date_facet
+
+    rng = np.random.default_rng(5)
+    days = np.concatenate([rng.integers(17000, 18500, 300), [-719162, -800, -1, 0, 2932896]]).astype(np.int32)
+    periods = (np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]")).astype(
+        "datetime64[Y]" if unit == "year" else "datetime64[M]")
+    labels = sorted({str(p) for p in periods})
+    expected = [(label, sum(str(p) == label for p in periods)) for label in labels]
+
+    class View:
+        class columns:  # noqa: N801  (shaped as a SegmentView's columns)
+            published_days = days
+
+    class Commit:
+        segments = [View()]
+
+    assert _date_facet(Commit(), [np.ones(len(days), bool)], unit) == expected  # type: ignore[arg-type]

@@ -54,7 +54,14 @@ def _date_facet(commit: CommitColumns, masks: list[np.ndarray], unit: str) -> li
         return []
     periods = (np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]")).astype(
         "datetime64[Y]" if unit == "year" else "datetime64[M]")
-    # np.unique would import numpy.ma (about 20 ms) on a process's first facet query
+    codes = periods.astype(np.int64)  # years or months since 1970
+    low = int(codes.min())
+    if int(codes.max()) - low < _COUNTED_PERIODS:
+        # counted in one pass over the periods (np.unique would sort them, and import numpy.ma)
+        per_period = np.bincount(codes - low)
+        present = np.flatnonzero(per_period)
+        values = (present + low).astype(periods.dtype)
+        return [(str(value), int(count)) for value, count in zip(values, per_period[present].tolist())]
     periods = np.sort(periods)
     first = np.empty(len(periods), bool)
     first[0] = True
@@ -62,3 +69,7 @@ def _date_facet(commit: CommitColumns, masks: list[np.ndarray], unit: str) -> li
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, len(periods)))
     return [(str(value), int(count)) for value, count in zip(periods[starts], counts.tolist())]
+
+
+# Years or months a date facet counts in one array (wider spans, from odd dates, are sorted).
+_COUNTED_PERIODS = 1 << 20
