@@ -274,7 +274,7 @@ class Index:
         """
         from .index_stats import index_stats
 
-        return index_stats(self)
+        return index_stats(self.path, self.manifest, self.reading)
 
     def check(self) -> CheckReport:
         """Verify every file of the current commit against the checksums recorded at

@@ -11,23 +11,20 @@ import datetime as _dt
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Mapping
 
 from ..schema import TEXT_FIELDS
 from .integrity import reported_as_damage
 from .reports import IndexStats
 
-if TYPE_CHECKING:
-    from .index import Index
-
-
-def index_stats(index: "Index") -> IndexStats:
-    """The :class:`IndexStats` of ``index``'s current commit (reads every document's
-    stored fields once)."""
+def index_stats(path: Path, manifest: Mapping[str, Any], reading: Callable[[], ContextManager[Any]]) -> IndexStats:
+    """The :class:`IndexStats` of the index at ``path`` (its ``manifest``, and
+    ``reading()`` giving a Whoosh searcher of its current commit); reads every
+    document's stored fields once."""
     sources: dict[str, int] = {}
     dates: list[str] = []
     undated = 0
-    with reported_as_damage(index.path), index.reading() as searcher:
+    with reported_as_damage(path), reading() as searcher:
         reader = searcher.reader()
         terms = {name: sum(1 for _ in reader.lexicon(name)) for name in TEXT_FIELDS}
         documents = searcher.doc_count()
@@ -42,20 +39,20 @@ def index_stats(index: "Index") -> IndexStats:
             else:
                 undated += 1
     # A concurrent commit may delete files between listing and stat: skip those.
-    size = sum(info.st_size for info in _stats(index.path.iterdir()) if stat.S_ISREG(info.st_mode))
-    toc_times = [info.st_mtime for info in _stats(index.path.glob("*.toc"))]
+    size = sum(info.st_size for info in _stats(path.iterdir()) if stat.S_ISREG(info.st_mode))
+    toc_times = [info.st_mtime for info in _stats(path.glob("*.toc"))]
     last = (
         _dt.datetime.fromtimestamp(max(toc_times), _dt.timezone.utc).isoformat(timespec="seconds")
         if toc_times
         else None
     )
     return IndexStats(
-        path=str(index.path),
+        path=str(path),
         documents=documents,
         size_bytes=size,
         segments=segments,
-        analysis_version=str(index.manifest.get("analysis_version")),
-        created=index.manifest.get("created"),  # type: ignore[arg-type]
+        analysis_version=str(manifest.get("analysis_version")),
+        created=manifest.get("created"),
         last_commit=last,
         terms_per_field=terms,
         sources=dict(sorted(sources.items(), key=lambda item: (-item[1], item[0]))),
