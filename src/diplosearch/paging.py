@@ -7,13 +7,17 @@ on the hits (which may take long: an export to a slow pipe).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 from .errors import QueryError
-from .search import MAX_DEPTH, Hit
+from .search import MAX_DEPTH, Hit, Results
 
-if TYPE_CHECKING:
-    from .store.index import Index
+
+class PagedIndex(Protocol):
+    """What a :class:`HitStream` calls of an index (:class:`diplosearch.Index` is one)."""
+
+    def search(self, query: str, limit: int = ..., offset: int = ..., **options: Any) -> Results:
+        """One page of ``query``'s hits."""
 
 #: Hits fetched per page by default.
 DEFAULT_PAGE_SIZE = 200
@@ -30,7 +34,7 @@ class HitStream:
     current page is missed. Iterate a stable index for an exact export.
     """
 
-    def __init__(self, index: "Index", query: str, page_size: int = DEFAULT_PAGE_SIZE, **options: Any) -> None:
+    def __init__(self, index: PagedIndex, query: str, page_size: int = DEFAULT_PAGE_SIZE, **options: Any) -> None:
         self.query = query
         self._index = index
         self._options = options
@@ -66,7 +70,7 @@ class HitStream:
         return next(self._hits)
 
 
-def search_iter(index: "Index", query: str, *, page_size: int = DEFAULT_PAGE_SIZE, **options: Any) -> HitStream:
+def search_iter(index: PagedIndex, query: str, *, page_size: int = DEFAULT_PAGE_SIZE, **options: Any) -> HitStream:
     """Every hit of ``query`` in rank order (see :class:`HitStream`); ``options`` are
     those of :meth:`Index.search` except ``limit`` and ``offset``.
 

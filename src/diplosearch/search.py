@@ -15,7 +15,8 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, Sequence, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Literal, Mapping, Protocol, Sequence, Union
 
 import attrs
 
@@ -31,9 +32,20 @@ if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
     from .scoring import Ranking
     from .scoring_explain import Explanation
-    from .store.index import Index
 
-__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "search", "similar"]
+__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "SearchableIndex", "search", "similar"]
+
+
+class SearchableIndex(Protocol):
+    """What :func:`search` and :func:`similar` read of an index
+    (:class:`diplosearch.Index` is one): named here, so this module needs nothing
+    from the store's ``Index`` that calls it."""
+
+    path: Path
+    analyzer: "IndonesianAnalyzer"
+
+    def snapshot(self) -> ContextManager[Any]:
+        """The newest commit's snapshot (a reader, its columns, stored documents) for a block."""
 
 #: At most this many hits are collected for one page (``offset + limit``).
 MAX_DEPTH = 10_000
@@ -289,7 +301,7 @@ def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "
     return explain_hit
 
 
-def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
+def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
           terms: set[str], offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
           explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
@@ -331,7 +343,7 @@ def _hits(index: "Index", snapshot: object, docnums: list[int], scores: list[flo
 
 
 def search(
-    index: "Index",
+    index: SearchableIndex,
     query: str,
     limit: int = 10,
     offset: int = 0,
@@ -456,7 +468,7 @@ _SIMILAR_TITLE_WEIGHT = 3
 
 
 def similar(
-    index: "Index",
+    index: SearchableIndex,
     doc_id: str,
     limit: int = 10,
     offset: int = 0,

@@ -16,7 +16,8 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+import threading
+from typing import Any, Protocol
 
 from whoosh.util.filelock import FileLock
 
@@ -25,8 +26,24 @@ from .durable import INDEX_NAME, abort, commit, release_quietly, remove_uncommit
 from .integrity import corrupt_error, damaged_files, describe
 from .parallel import JoiningWriter, remove_dead_helper_folders
 
-if TYPE_CHECKING:
-    from .index import Index
+
+
+class LockableIndex(Protocol):
+    """The state of an index that its writes use (:class:`~diplosearch.store.index.Index`
+    is the one): named here, so this module, which ``Index`` calls, imports nothing of it."""
+
+    path: Path
+    writer_timeout: float
+    _whoosh: Any
+    """The Whoosh ``FileIndex`` writes go through."""
+    _schema: Any
+    _closed: bool
+    _write_lock: threading.Lock
+    """Held by the one writing thread of this process."""
+    _verified_files: Any
+
+    def _forget_parent_state(self) -> None:
+        """Drop locks and handles inherited from a parent process (after a fork)."""
 
 _log = logging.getLogger("diplosearch")
 
@@ -123,7 +140,7 @@ class WriteSession:
     finished segments written by helper processes, which join the same commit.
     """
 
-    def __init__(self, index: "Index") -> None:
+    def __init__(self, index: LockableIndex) -> None:
         self._index = index
         self._writer = None
         self.extra_segments = None
@@ -168,7 +185,7 @@ class WriteSession:
             self._thread_lock.release()
 
 
-def open_writer(index: "Index", deadline: float):  # type: ignore[no-untyped-def]
+def open_writer(index: LockableIndex, deadline: float):  # type: ignore[no-untyped-def]
     """Take the index's write lock (waiting until ``deadline``) and start a Whoosh writer."""
     lock = take_write_lock(index.path, deadline, index.writer_timeout)
     try:
@@ -194,7 +211,7 @@ def open_writer(index: "Index", deadline: float):  # type: ignore[no-untyped-def
     return writer
 
 
-def _refuse_damaged(index: "Index") -> None:
+def _refuse_damaged(index: LockableIndex) -> None:
     """Raise :class:`CorruptIndexError` if a file of the commit this writer starts from
     differs from its checksum: a commit on top would merge the damage into new
     segments and record it as good."""
@@ -206,7 +223,7 @@ def _refuse_damaged(index: "Index") -> None:
         )
 
 
-def _recover_after_dead_writer(index: "Index", note: str) -> None:
+def _recover_after_dead_writer(index: LockableIndex, note: str) -> None:
     """Clean up after a writer that died holding the lock (we hold it now).
 
     Its uncommitted segment files are not in any table of contents; they are
