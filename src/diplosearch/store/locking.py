@@ -14,9 +14,9 @@ import datetime as _dt
 import logging
 import os
 import socket
+import threading
 import time
 from pathlib import Path
-import threading
 from typing import Any, Protocol
 
 from whoosh.util.filelock import FileLock
