@@ -4,6 +4,7 @@ random trees) and, for plain words, against diplosearch 1.0's Whoosh search."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import threading
 
@@ -417,6 +418,50 @@ def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, 
     assert len(computed) == len(WORDS)
     dropped = [word for word in WORDS if word != "kota" and not any(key[0] == word for key in commit._term_scores)]
     assert dropped  # the bound did make room
+
+
+def _term_scores_one_field_and_segment_at_a_time(commit, text: str, fields: tuple[str, ...], ranking: Ranking):  # type: ignore[no-untyped-def]
+    """BM25F's term score written out per posting in plain Python floats: each field's
+    ``weight * tf / norm`` added from 0 in field order, then ``idf * t / (t + k1)``."""
+    parts: dict[int, list[float]] = {}
+    for field in fields:
+        norm = commit.commit_norm(field, ranking)
+        for view in commit.segments:
+            term_id, fc = view.columns.vocabulary.id_of(text), view.columns.fields.get(field)
+            if term_id is None or fc is None:
+                continue
+            start, end = fc.row(term_id)
+            for docnum, tf in zip(fc.docs[start:end].tolist(), fc.weights[start:end].tolist()):
+                doc = docnum + view.offset
+                parts.setdefault(doc, []).append(float(tf) * ranking.weight(field) / float(norm[doc]))
+    docs = sorted(parts)
+    df, n = len(docs), commit.doc_count_all
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    scores = []
+    for doc in docs:
+        pseudo = 0.0
+        for part in parts[doc]:
+            pseudo += part
+        scores.append(pseudo * idf / (pseudo + ranking.k1))
+    return docs, scores
+
+
+@pytest.mark.parametrize("ranking", [Ranking(), Ranking(k1=0.9, b=0.3, boosts={"title": 3.5, "body": 1.0})])
+def test_term_scores_over_all_fields_at_once_equal_one_field_and_segment_at_a_time(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    from diplosearch.term_scores import _score_term
+
+    _index, commit, _reference = corpus
+    assert len(commit.segments) > 1  # runs from several segments are put together
+    for fields in (FIELDS, ("body",), ("title", "body"), ("captions", "quotes"), ("body", "title", "captions")):
+        for word in (*WORDS, *ABSENT):
+            found = _score_term(commit, word, fields, ranking)
+            docs, scores = _term_scores_one_field_and_segment_at_a_time(commit, word, fields, ranking)
+            assert found.docs.tolist() == docs, (word, fields)
+            assert found.scores.tolist() == scores, (word, fields)  # the same bits, not merely close
+            assert found.docs.dtype == np.int32
+            for position in range(len(commit.segments)):
+                local, _scores = found.segment(position)
+                assert ((local >= 0) & (local < commit.segments[position].columns.doc_count)).all()
 
 
 @pytest.mark.parametrize("unit", ["year", "month"])

@@ -25,6 +25,7 @@ Arrays are only read once made, so threads may score in parallel over one
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from typing import Any, Literal, Mapping, Sequence
@@ -126,7 +127,7 @@ class CommitColumns:
         # term scores keep the most recently used up to _TERM_CACHE_POSTINGS documents.
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
-        self._commit_norms: dict[tuple[str, float, float, str], np.ndarray] = {}
+        self._commit_norms: dict[tuple[Any, ...], np.ndarray] = {}
         self._term_scores: dict[tuple[Any, ...], TermScores] = {}
         self._cached_postings = 0
         self._term_lock = threading.Lock()
@@ -154,6 +155,12 @@ class CommitColumns:
     @property
     def live_count(self) -> int:
         return sum(int(v.live.sum()) for v in self.segments)
+
+    def id_and_title(self, docnum: int) -> tuple[str, str]:
+        """The stored ``id`` and title of the document at commit-wide ``docnum``."""
+        view = self.segments[bisect.bisect_right(self.offsets, docnum) - 1]
+        local = docnum - view.offset
+        return view.columns.doc_ids[local], view.columns.titles[local]
 
     def document_frequency(self, field: str, text: str) -> int:
         """Postings of ``text`` in ``field`` over the commit, deleted documents included."""
@@ -213,6 +220,17 @@ class CommitColumns:
             norm.flags.writeable = False
             self._commit_norms[key] = norm
         return norm
+
+    def stacked_norms(self, fields: tuple[str, ...], ranking: Ranking) -> np.ndarray:
+        """:meth:`commit_norm` of each of ``fields`` one after another: the norm of
+        ``fields[i]`` for doc number ``d`` is at ``i * doc_count_all + d``."""
+        key = (fields, ranking.k1, ranking.b, ranking.model)
+        stacked = self._commit_norms.get(key)
+        if stacked is None:
+            stacked = np.concatenate([self.commit_norm(field, ranking) for field in fields] or [np.zeros(0)])
+            stacked.flags.writeable = False
+            self._commit_norms[key] = stacked
+        return stacked
 
     def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
         """The documents holding ``text`` in any of ``fields`` and the term's score in
@@ -293,6 +311,9 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
     are the same to the last bit as scoring segment by segment."""
     ids = [(view, view.columns.vocabulary.id_of(text)) for view in commit.segments]
     ids = [(view, term_id) for view, term_id in ids if term_id is not None]
+    if ranking.model != "per_field":
+        docs, sums = _summed_field_parts(commit, ids, fields, ranking)
+        return _saturated(commit, text, fields, ranking, docs, sums)
     field_docs, field_parts = [], []
     wide = np.int64 if commit.doc_count_all >= 2**31 else None
     for field in fields:
@@ -332,6 +353,65 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
     else:
         docs, sums, _counts = sum_per_document(np.concatenate(field_docs), np.concatenate(field_parts),
                                                commit.doc_count_all, counted=False)
+    return _saturated(commit, text, fields, ranking, docs, sums)
+
+
+def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],
+                        ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """BM25F's pseudo term frequency of one term: per document holding it, the sum over
+    ``fields`` of ``weight * tf / norm``, added in field order from 0.
+
+    Every (field, segment) run of postings goes into one set of arrays at once, the
+    length norms read from all fields' norms side by side: a dozen numpy calls a term
+    whatever the number of fields and segments (one field at a time took five times
+    as many, which is most of the cost of a rare term). The operations per posting are
+    the ones made one field at a time, in the same order, so the sums are the same to
+    the last bit."""
+    size = commit.doc_count_all
+    doc_runs, tf_runs, run_weights, run_offsets, run_bases = [], [], [], [], []
+    for position, field in enumerate(fields):
+        weight = ranking.weight(field)
+        for view, term_id in ids:
+            fc = view.columns.fields.get(field)
+            if fc is None:
+                continue
+            start, end = fc.row(term_id)
+            if start < end:
+                doc_runs.append(fc.docs[start:end])
+                tf_runs.append(fc.weights[start:end])
+                run_weights.append(weight)
+                run_offsets.append(view.offset)
+                run_bases.append(position * size)
+    if not doc_runs:
+        return _NO_DOCS, np.zeros(0)
+    # int32 holds every doc number of a commit under 2**31 documents, and every place in
+    # the norms side by side under 2**31 places
+    index_type = np.int64 if len(fields) * size >= 2**31 else np.int32
+    if len(doc_runs) == 1:
+        docs = doc_runs[0].astype(index_type, copy=False)
+        docs = docs + run_offsets[0] if run_offsets[0] else docs
+        part = tf_runs[0].astype(np.float64)
+        places = docs + run_bases[0] if run_bases[0] else docs
+        np.multiply(part, run_weights[0], out=part)
+    else:
+        lengths = [len(run) for run in doc_runs]
+        docs = np.concatenate(doc_runs).astype(index_type, copy=False)
+        if any(run_offsets):
+            docs += np.repeat(np.array(run_offsets, index_type), lengths)
+        places = docs + np.repeat(np.array(run_bases, index_type), lengths) if any(run_bases) else docs
+        part = np.concatenate(tf_runs).astype(np.float64)
+        np.multiply(part, np.repeat(run_weights, lengths), out=part)
+    np.divide(part, commit.stacked_norms(fields, ranking).take(places), out=part)
+    if all(base == run_bases[0] for base in run_bases):  # one field: one ascending entry per document
+        if docs.dtype != np.int32 and size < 2**31:
+            docs = docs.astype(np.int32)
+        return docs, part + 0.0  # 0 + part, as the sum from 0 would be
+    docs, sums, _counts = sum_per_document(docs, part, size, counted=False)
+    return (docs.astype(np.int32) if size < 2**31 else docs), sums
+
+
+def _saturated(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking,
+               docs: np.ndarray, sums: np.ndarray) -> TermScores:
     if ranking.model != "per_field":
         df = len(docs)
         n = commit.doc_count_all
@@ -348,7 +428,7 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
     return TermScores(docs, sums, bounds, commit.offsets)
 
 
-_NO_DOCS = np.zeros(0, np.int64)
+_NO_DOCS = np.zeros(0, np.int32)
 _NO_DOCS.flags.writeable = False
 
 
