@@ -62,6 +62,9 @@ def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
     for name, column in a.values.items():
         assert column.keys == b.values[name].keys and column.labels == b.values[name].labels
         assert np.array_equal(column.ids, b.values[name].ids)
+    for name in ("doc_ids", "titles"):
+        assert np.array_equal(getattr(a, name).offsets, getattr(b, name).offsets), name
+        assert bytes(getattr(a, name).blob) == bytes(getattr(b, name).blob), name
 
 
 def test_columns_hold_what_whoosh_holds(fixture_index) -> None:  # type: ignore[no-untyped-def]
@@ -102,6 +105,8 @@ def test_columns_hold_what_whoosh_holds(fixture_index) -> None:  # type: ignore[
                 assert source_id == -1
             # 1.0 does not store category / sub_category: the columns stay empty
             assert columns.values["category"].ids[docnum] == -1
+            assert columns.doc_ids[docnum] == stored["id"]
+            assert columns.titles[docnum] == (stored.get("title") or "")
 
 
 def test_write_then_load_round_trips(fixture_index) -> None:  # type: ignore[no-untyped-def]
@@ -293,6 +298,8 @@ def test_columns_assembled_from_postings_in_memory_equal_those_built_from_the_se
             {f: leaf.field_length(f) for f in COLUMN_TEXT_FIELDS},
             [s.get("published") for s in stored],
             {name: [s.get(name) or None for s in stored] for name in ("source", "category", "sub_category")},
+            [s.get("id") for s in stored],
+            [s.get("title") for s in stored],
         )
         _assert_same(assembled, build_columns(leaf, segment))
 

@@ -25,7 +25,7 @@ from ..errors import ColumnsError
 #: File name extension of a column file (``MAIN_<segid>.dcol``).
 COLUMNS_EXTENSION = ".dcol"
 #: Bumped whenever the layout or the meaning of an array changes.
-COLUMNS_FORMAT = 1
+COLUMNS_FORMAT = 2
 
 MAGIC = b"DSCOLS\r\n"  # the \r\n catches a file mangled by newline translation
 PREAMBLE = struct.Struct("<8sIII")  # magic, format, header length, header crc32

@@ -16,7 +16,10 @@ A file holds, for one segment:
   length (for the average field length);
 - per document values: ``published`` as days since 1970-01-01 (:data:`MISSING_DAY`
   when absent), and ``source``, ``category``, ``sub_category`` as ids into small
-  dictionaries of case-folded keys (-1 when absent), each key with a display label.
+  dictionaries of case-folded keys (-1 when absent), each key with a display label;
+- per document ``id`` and ``title`` as stored (one UTF-8 blob with start offsets each),
+  so a page of hits without snippets names its documents without decompressing and
+  unpickling Whoosh's stored fields (format 2).
 
 Layout: an 8-byte magic, the format version, the header's length and CRC-32, a JSON
 header (segment id, document count, the table of arrays with dtype, shape, offset and
@@ -228,6 +231,32 @@ class Vocabulary:
         return found
 
 
+class TextColumn:
+    """One string per document (``id``, ``title``), kept as one UTF-8 blob with start
+    offsets and decoded one at a time, when asked for."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+        # A memoryview's items are Python ints (fast to slice with) and its slices bytes-like.
+        self._bytes = memoryview(blob)
+        self._bounds = memoryview(np.ascontiguousarray(offsets, dtype=np.int64))
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> "TextColumn":
+        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, docnum: int) -> str:
+        bounds = self._bounds
+        return str(self._bytes[bounds[docnum] : bounds[docnum + 1]], "utf-8", "surrogatepass")
+
+
 @attrs.frozen(eq=False)
 class SegmentColumns:
     """Everything the scorer reads about one segment."""
@@ -241,6 +270,10 @@ class SegmentColumns:
     published_days: np.ndarray
     """int32 [documents]: days since 1970-01-01, :data:`MISSING_DAY` when unknown."""
     values: Mapping[str, ValueColumn]
+    doc_ids: TextColumn
+    """Each document's ``id`` as stored."""
+    titles: TextColumn
+    """Each document's title as stored ("" when it has none)."""
     checked: CheckedArrays | None = attrs.field(default=None, repr=False)
     """The file's arrays when the fields' arrays are verified on first read, else None."""
 
@@ -269,6 +302,8 @@ def assemble_columns(
     total_lengths: Mapping[str, int],
     published: Sequence[object],
     values: Mapping[str, Sequence[str | None]],
+    doc_ids: Sequence[object],
+    titles: Sequence[object],
 ) -> SegmentColumns:
     """Columns from a segment's data held in memory (a writer's own postings).
 
@@ -278,6 +313,7 @@ def assemble_columns(
     :param total_lengths: per text field, the total length in tokens.
     :param published: per document, the stored ``published`` value (see :func:`published_day`).
     :param values: per name in :data:`VALUE_FIELDS`, each document's value or None.
+    :param doc_ids: per document, the stored ``id``; ``titles`` likewise (see :func:`stored_text`).
     """
     terms = sorted(set().union(*(field_postings.keys() for field_postings in postings.values())))
     term_ids = {term: i for i, term in enumerate(terms)}
@@ -309,6 +345,8 @@ def assemble_columns(
         fields=fields,
         published_days=np.fromiter(map(published_day, published), np.int32, doc_count),
         values={name: encode_values(list(values.get(name) or [None] * doc_count)) for name in VALUE_FIELDS},
+        doc_ids=TextColumn.of([stored_text(value) for value in doc_ids]),
+        titles=TextColumn.of([stored_text(value) for value in titles]),
     )
 
 
@@ -327,6 +365,12 @@ def published_day(value: object) -> int:
         except ValueError:
             return int(MISSING_DAY)
     return int(MISSING_DAY)
+
+
+def stored_text(value: object) -> str:
+    """A stored ``id`` or ``title`` as the column keeps it: the text, "" for none
+    (as ``schema.document_from_stored`` reads it)."""
+    return str(value) if value else ""
 
 
 def encode_values(values: list[str | None]) -> ValueColumn:
@@ -359,6 +403,9 @@ def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
     arrays["published_days"] = columns.published_days
     for name, column in columns.values.items():
         arrays[f"value.{name}.ids"] = column.ids
+    for name, text_column in (("doc_ids", columns.doc_ids), ("titles", columns.titles)):
+        arrays[f"text.{name}"] = text_column.blob
+        arrays[f"text.{name}.offsets"] = text_column.offsets
     return arrays
 
 
@@ -485,6 +532,13 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         values[name] = ValueColumn(keys=tuple(meta["keys"]), labels=tuple(meta["labels"]), ids=ids)
     if len(arrays["published_days"]) != doc_count:
         raise ValueError("published_days: size disagrees")
+    texts = {}
+    for name in ("doc_ids", "titles"):
+        text_blob, starts = arrays[f"text.{name}"], arrays[f"text.{name}.offsets"]
+        if (len(starts) != doc_count + 1 or int(starts[0]) != 0
+                or int(starts[-1]) != len(text_blob) or np.any(np.diff(starts) < 0)):
+            raise ValueError(f"{name}: offsets disagree with the text")
+        texts[name] = TextColumn(text_blob, starts)
     return SegmentColumns(
         segment_id=header["segment_id"],
         doc_count=doc_count,
@@ -492,5 +546,7 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         fields=fields,
         published_days=arrays["published_days"],
         values=values,
+        doc_ids=texts["doc_ids"],
+        titles=texts["titles"],
         checked=source,
     )

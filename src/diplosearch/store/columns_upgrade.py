@@ -22,11 +22,13 @@ from .columns import (
     ColumnsError,
     FieldColumns,
     SegmentColumns,
+    TextColumn,
     ValueColumn,
     Vocabulary,
     encode_values,
     load_columns,
     published_day,
+    stored_text,
     write_columns,
 )
 
@@ -78,7 +80,7 @@ def build_columns(leaf_reader: Any, segment: Any, fields: tuple[str, ...] = COLU
                               int(leaf_reader.field_length(field)))
         for field in fields
     }
-    published, values = _document_values(leaf_reader, doc_count)
+    published, values, doc_ids, titles = _document_values(leaf_reader, doc_count)
     return SegmentColumns(
         segment_id=segment.segment_id(),
         doc_count=doc_count,
@@ -86,6 +88,8 @@ def build_columns(leaf_reader: Any, segment: Any, fields: tuple[str, ...] = COLU
         fields=field_columns,
         published_days=published,
         values=values,
+        doc_ids=doc_ids,
+        titles=titles,
     )
 
 
@@ -310,12 +314,16 @@ def _length_codes(leaf_reader: Any, field: str, doc_count: int) -> np.ndarray:
     return codes
 
 
-def _document_values(leaf_reader: Any, doc_count: int) -> tuple[np.ndarray, dict[str, ValueColumn]]:
+def _document_values(leaf_reader: Any, doc_count: int
+                     ) -> tuple[np.ndarray, dict[str, ValueColumn], TextColumn, TextColumn]:
     published = np.full(doc_count, MISSING_DAY, np.int32)
     raw: dict[str, list[str | None]] = {name: [None] * doc_count for name in VALUE_FIELDS}
+    doc_ids, titles = [""] * doc_count, [""] * doc_count
     for docnum in range(doc_count):
         stored = leaf_reader.stored_fields(docnum)
         published[docnum] = published_day(stored.get("published"))
         for name in VALUE_FIELDS:
             raw[name][docnum] = value_or_none(stored.get(name))
-    return published, {name: encode_values(raw[name]) for name in VALUE_FIELDS}
+        doc_ids[docnum], titles[docnum] = stored_text(stored.get("id")), stored_text(stored.get("title"))
+    values = {name: encode_values(raw[name]) for name in VALUE_FIELDS}
+    return published, values, TextColumn.of(doc_ids), TextColumn.of(titles)

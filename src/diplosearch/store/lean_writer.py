@@ -49,9 +49,11 @@ from .columns import (
     VALUE_FIELDS,
     FieldColumns,
     SegmentColumns,
+    TextColumn,
     Vocabulary,
     encode_values,
     published_day,
+    stored_text,
     write_columns,
 )
 from .columns_upgrade import field_columns, value_or_none
@@ -70,7 +72,7 @@ DEFAULT_LIMIT_MB = 768
 _POSTING_BYTES = 160
 _TERM_BYTES = 200
 #: Fields whose stored values the column file keeps per document.
-_RECORDED_VALUES = ("published", *VALUE_FIELDS)
+_RECORDED_VALUES = ("published", *VALUE_FIELDS, "id", "title")
 _ONE_POSITION = pack_uint(1)
 # W3TermInfo's packed fields (flags, weight, doc frequency, length bytes, max weight, ids),
 # followed by the postings' offset and length when they are not inlined.
@@ -342,6 +344,8 @@ class LeanSegmentWriter(SegmentWriter):
             fields=fields,
             published_days=np.fromiter(map(published_day, per_document("published")), np.int32, doc_count),
             values={name: encode_values([value_or_none(v) for v in per_document(name)]) for name in VALUE_FIELDS},
+            doc_ids=TextColumn.of([stored_text(v) for v in per_document("id")]),
+            titles=TextColumn.of([stored_text(v) for v in per_document("title")]),
         )
 
     def _finalize_segment(self):  # type: ignore[no-untyped-def]
