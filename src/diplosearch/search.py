@@ -72,8 +72,29 @@ class Hit:
     """How many of the query's distinct terms the document contains."""
     snippets: list[str]
     """Passages of the stored text around the best matches, matches wrapped in markers."""
-    document: Document
+    _document: Document | None = attrs.field(default=None, eq=False, repr=False, alias="document")
     _explainer: "Callable[[], Explanation] | None" = attrs.field(default=None, eq=False, repr=False, alias="explainer")
+    _read_document: "Callable[[], Document] | None" = attrs.field(
+        default=None, eq=False, repr=False, alias="read_document")
+    _read: list[Document] = attrs.field(factory=list, eq=False, repr=False, init=False)
+
+    @property
+    def document(self) -> Document:
+        """The whole stored document (body, quotes, captions, source, dates).
+
+        A page made without snippets names its hits from the index's columns and
+        reads each document only when this is first asked for, from the commit that
+        was searched: the :class:`Results` keeps that commit readable while it is kept.
+
+        :raises CorruptIndexError: the stored document cannot be read.
+        """
+        if self._document is not None:
+            return self._document
+        if not self._read:
+            if self._read_document is None:
+                raise DocumentError(f"hit {self.id!r} carries no document")
+            self._read.append(self._read_document())  # two threads racing read the same document
+        return self._read[0]
 
     def explain(self) -> "Explanation":
         """How this hit's score came about: per query term and field the term frequency,
@@ -305,6 +326,8 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
           terms: set[str], offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
           explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
+    if snippets <= 0 or not terms:
+        return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
     try:
         documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     except DiplosearchError:
@@ -339,6 +362,22 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
                 explainer=explainer(docnum) if explainer is not None else None,
             )
         )
+    return hits
+
+
+def _named_hits(snapshot: Any, docnums: list[int], scores: list[float], matched: list[int], offset: int,
+                explainer: "Callable[[int], Callable[[], Explanation]] | None") -> list[Hit]:
+    """Hits without snippets: named (id, title) from the commit's columns, each
+    document read when first asked for (decompressing and unpickling ten stored
+    documents was about a third of a search)."""
+    commit = snapshot.columns
+    deferred = snapshot.deferred_documents()
+    hits = []
+    for position, (docnum, score, count) in enumerate(zip(docnums, scores, matched), start=offset + 1):
+        doc_id, title = commit.id_and_title(docnum)
+        hits.append(Hit(rank=position, id=doc_id, title=title, score=round(score, 6), matched_terms=int(count),
+                        snippets=[], explainer=explainer(docnum) if explainer is not None else None,
+                        read_document=functools.partial(deferred.document, docnum)))
     return hits
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence, TypeVar
@@ -59,8 +60,9 @@ class Snapshot:
     """One commit of an index as readers see it."""
 
     def __init__(self, path: Path, opened: "OpenedCommit", directory: tuple[int, int] | None,
-                 columns_cache: dict[str, Any]) -> None:
+                 columns_cache: dict[str, Any], holder: "SnapshotHolder | None" = None) -> None:
         self.path = path
+        self._holder = holder
         self.reader = opened.reader
         self._whoosh_index = opened.whoosh_index
         self._searcher: Any = None
@@ -171,6 +173,13 @@ class Snapshot:
             found.update(decoded)
         return [found[docnum] for docnum in docnums]
 
+    def deferred_documents(self) -> "DeferredDocuments":
+        """A reader of this snapshot's documents for after the block that holds it
+        (hits whose documents are read when first asked for)."""
+        if self._holder is None:
+            raise DiplosearchError(f"{self.path}: this snapshot cannot be held past its block")
+        return DeferredDocuments(self._holder, self)
+
     def _stored_reader(self) -> Callable[[int], dict[str, object]]:
         """A function reading the stored fields of a commit-wide doc number straight from
         its segment's stored-fields column (call it holding :attr:`stored_lock`).
@@ -209,6 +218,35 @@ class Snapshot:
             _log.debug("closing a reader of %s failed", self.path, exc_info=True)
 
 
+class DeferredDocuments:
+    """Reads documents from one snapshot after the search that found them has ended.
+
+    While it exists, the snapshot stays open (as a running search keeps it): a newer
+    commit, or closing the index, closes the snapshot only once every
+    ``DeferredDocuments`` made from it has been dropped. So a hit's document is always
+    the one in the commit searched, however long the caller keeps the hit.
+    """
+
+    def __init__(self, holder: "SnapshotHolder", snapshot: Snapshot) -> None:
+        holder.hold(snapshot)
+        self._snapshot = snapshot
+        self._released = weakref.finalize(self, holder.release, snapshot)
+
+    def document(self, docnum: int) -> "Document":
+        """The document at commit-wide ``docnum`` of the snapshot held.
+
+        :raises CorruptIndexError: its stored fields cannot be read.
+        """
+        try:
+            return self._snapshot.documents([docnum])[0]
+        except DiplosearchError:
+            raise
+        except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
+            raise CorruptIndexError(
+                f"{self._snapshot.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
+            ) from exc
+
+
 class OpenedCommit(NamedTuple):
     """What :class:`SnapshotHolder`'s ``open_commit`` returns: the newest commit's
     Whoosh reader and the Whoosh index it came from (for the newest generation)."""
@@ -234,7 +272,9 @@ class SnapshotHolder:
     def __init__(self, path: Path, open_commit: Callable[[], OpenedCommit]) -> None:
         self._path = path
         self._open_commit = open_commit
-        self._lock = threading.Lock()
+        # Reentrant: a DeferredDocuments collected by the cycle collector releases its
+        # snapshot from whatever this thread was doing, possibly inside this lock.
+        self._lock = threading.RLock()
         self._current: Snapshot | None = None
         self._columns_cache: dict[str, Any] = {}
         self._closed = False
@@ -247,7 +287,7 @@ class SnapshotHolder:
         held it at the fork)."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            self._lock = threading.Lock()
+            self._lock = threading.RLock()
             self._current = None  # not closed: its files are the parent's too
             self._columns_cache = {}
 
@@ -267,7 +307,7 @@ class SnapshotHolder:
                     current = self._current = None
                 if current is None:
                     current = self._current = Snapshot(
-                        self._path, self._open_commit(), directory, self._columns_cache
+                        self._path, self._open_commit(), directory, self._columns_cache, self
                     )
             except DiplosearchError:
                 raise
@@ -298,6 +338,12 @@ class SnapshotHolder:
             if current is not None:
                 current.forget_damaged_columns()
             return run()
+
+    def hold(self, snapshot: Snapshot) -> None:
+        """Mark ``snapshot`` (handed out by :meth:`acquire` and still held) as in use
+        once more, until a matching :meth:`release`."""
+        with self._lock:
+            snapshot._users += 1
 
     def release(self, snapshot: Snapshot) -> None:
         with self._lock:
