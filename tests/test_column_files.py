@@ -105,7 +105,8 @@ def _flip_inside_array(column_file: Path, array: str) -> None:
     column_file.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("array", ["field.body.docs", "field.body.positions", "field.title.pointers"])
+@pytest.mark.parametrize("array", ["field.body.docs", "field.body.positions", "field.title.pointers",
+                                   "union.docs", "union.weights", "union.pointers"])
 def test_an_array_damaged_where_only_a_search_reads_it_is_found_then_rebuilt(tmp_path, array, caplog):
     # Text fields' arrays are verified on their first read, not at open: the search
     # that first reads the damaged one must neither use it nor fail.

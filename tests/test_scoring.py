@@ -26,6 +26,7 @@ from diplosearch.scoring import (
     positive_terms,
     rank,
 )
+from diplosearch.schema import TEXT_FIELDS
 from diplosearch.search import search
 from legacy_search import CoordinatedQuery, _bm25f_and_matched, parse_query
 
@@ -446,13 +447,21 @@ def _term_scores_one_field_and_segment_at_a_time(commit, text: str, fields: tupl
     return docs, scores
 
 
-@pytest.mark.parametrize("ranking", [Ranking(), Ranking(k1=0.9, b=0.3, boosts={"title": 3.5, "body": 1.0})])
+ALL_FIELDS = tuple(TEXT_FIELDS)
+
+
+@pytest.mark.parametrize("ranking", [
+    Ranking(),
+    Ranking(k1=0.9, b=0.3, boosts={"title": 3.5, "body": 1.0}),
+    Ranking(b=1.0),  # an empty field's norm is 0: a field without the term must still add 0
+])
 def test_term_scores_over_all_fields_at_once_equal_one_field_and_segment_at_a_time(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
     from diplosearch.term_scores import _score_term
 
     _index, commit, _reference = corpus
     assert len(commit.segments) > 1  # runs from several segments are put together
-    for fields in (FIELDS, ("body",), ("title", "body"), ("captions", "quotes"), ("body", "title", "captions")):
+    for fields in (ALL_FIELDS, ALL_FIELDS[::-1], FIELDS, ("body",), ("title", "body"), ("captions", "quotes"),
+                   ("body", "title", "captions")):
         for word in (*WORDS, *ABSENT):
             found = _score_term(commit, word, fields, ranking)
             docs, scores = _term_scores_one_field_and_segment_at_a_time(commit, word, fields, ranking)
@@ -462,6 +471,48 @@ def test_term_scores_over_all_fields_at_once_equal_one_field_and_segment_at_a_ti
             for position in range(len(commit.segments)):
                 local, _scores = found.segment(position)
                 assert ((local >= 0) & (local < commit.segments[position].columns.doc_count)).all()
+
+
+def test_a_word_in_every_field_is_scored_from_the_union_postings(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.term_scores as term_scores
+
+    _index, commit, _reference = corpus
+    real = term_scores._summed_field_parts
+
+    def field_by_field(commit, ids, fields, ranking):  # type: ignore[no-untyped-def]
+        assert set(fields) != set(ALL_FIELDS), "every field: the union postings should have served"
+        return real(commit, ids, fields, ranking)
+
+    monkeypatch.setattr(term_scores, "_summed_field_parts", field_by_field)
+    for word in WORDS:
+        term_scores._score_term(commit, word, ALL_FIELDS[::-1], Ranking())
+        term_scores._score_term(commit, word, ("title", "body"), Ranking())
+
+
+def test_union_postings_hold_each_terms_weight_in_every_field(corpus) -> None:  # type: ignore[no-untyped-def]
+    from diplosearch.store.union_postings import UnionPostings, compact_weights
+
+    _index, commit, _reference = corpus
+    for view in commit.segments:
+        columns = view.columns
+        union = columns.union_postings()  # as read from the column file
+        derived = UnionPostings.of_fields(len(columns.vocabulary), columns.doc_count, columns.fields)
+        assert union.fields == derived.fields == tuple(columns.fields)
+        for name in ("pointers", "docs", "weights"):
+            assert np.array_equal(getattr(union, name), getattr(derived, name)), name
+        for term_id in range(len(columns.vocabulary)):
+            expected: dict[int, list[float]] = {}
+            for column, (field, fc) in enumerate(columns.fields.items()):
+                start, end = fc.row(term_id)
+                for doc, weight in zip(fc.docs[start:end].tolist(), fc.weights[start:end].tolist()):
+                    expected.setdefault(doc, [0.0] * len(columns.fields))[column] = weight
+            start, end = union.row(term_id)
+            assert union.docs[start:end].tolist() == sorted(expected)
+            assert union.weights[start:end].astype(float).tolist() == [expected[d] for d in sorted(expected)]
+    assert compact_weights(np.array([[0, 3], [255, 1]], np.float32)).dtype == np.uint8
+    assert compact_weights(np.array([[0, 256]], np.float32)).dtype == np.uint16
+    assert compact_weights(np.array([[0.5, 1]], np.float32)).dtype == np.float32  # not a frequency: kept exact
+    assert compact_weights(np.array([[70000.0]], np.float32)).dtype == np.float32
 
 
 @pytest.mark.parametrize("unit", ["year", "month"])

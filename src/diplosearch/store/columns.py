@@ -19,7 +19,9 @@ A file holds, for one segment:
   dictionaries of case-folded keys (-1 when absent), each key with a display label;
 - per document ``id`` and ``title`` as stored (one UTF-8 blob with start offsets each),
   so a page of hits without snippets names its documents without decompressing and
-  unpickling Whoosh's stored fields (format 2).
+  unpickling Whoosh's stored fields (format 2);
+- per term, its postings over all text fields at once (see :mod:`.union_postings`),
+  what a word searched in every field is scored from (format 2).
 
 Layout: an 8-byte magic, the format version, the header's length and CRC-32, a JSON
 header (segment id, document count, the table of arrays with dtype, shape, offset and
@@ -59,6 +61,7 @@ from .column_files import (  # noqa: F401  (COLUMNS_FORMAT, column_file_name: th
     take_opened,
 )
 from .durable import fsync_directory
+from .union_postings import UNION_ARRAYS, UnionPostings
 
 #: Text fields whose postings are stored (the searchable fields of a diplosearch index).
 COLUMN_TEXT_FIELDS: tuple[str, ...] = TEXT_FIELDS
@@ -276,6 +279,19 @@ class SegmentColumns:
     """Each document's title as stored ("" when it has none)."""
     checked: CheckedArrays | None = attrs.field(default=None, repr=False)
     """The file's arrays when the fields' arrays are verified on first read, else None."""
+    _union: list[UnionPostings] = attrs.field(factory=list, repr=False, init=False)
+
+    def union_postings(self) -> UnionPostings:
+        """Each term's postings over all text fields at once (:mod:`.union_postings`):
+        read from the column file (verified on this first read), or derived from the
+        fields' postings the first time they are asked for."""
+        if not self._union:
+            if self.checked is not None:
+                union = UnionPostings(self.fields, *(self.checked.get(f"union.{name}") for name in UNION_ARRAYS))
+            else:
+                union = UnionPostings.of_fields(len(self.vocabulary), self.doc_count, self.fields)
+            self._union.append(union)  # two threads racing store equal rows; the first is used
+        return self._union[0]
 
     @property
     def damaged(self) -> bool:
@@ -406,6 +422,9 @@ def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
     for name, text_column in (("doc_ids", columns.doc_ids), ("titles", columns.titles)):
         arrays[f"text.{name}"] = text_column.blob
         arrays[f"text.{name}.offsets"] = text_column.offsets
+    union = columns.union_postings()
+    for name in UNION_ARRAYS:
+        arrays[f"union.{name}"] = getattr(union, name)
     return arrays
 
 
@@ -500,7 +519,7 @@ def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool =
             source.check_all()
         else:
             for name in arrays:
-                if not name.startswith("field."):
+                if not name.startswith(("field.", "union.")):
                     source.get(name)
         return _columns_from_arrays(header, arrays, source)
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
@@ -532,6 +551,10 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         values[name] = ValueColumn(keys=tuple(meta["keys"]), labels=tuple(meta["labels"]), ids=ids)
     if len(arrays["published_days"]) != doc_count:
         raise ValueError("published_days: size disagrees")
+    union = {name: arrays[f"union.{name}"] for name in UNION_ARRAYS}
+    if (len(union["pointers"]) != term_count + 1 or int(union["pointers"][-1]) != len(union["docs"])
+            or union["weights"].shape != (len(union["docs"]), len(header["fields"]))):
+        raise ValueError("union postings: array sizes disagree")
     texts = {}
     for name in ("doc_ids", "titles"):
         text_blob, starts = arrays[f"text.{name}"], arrays[f"text.{name}.offsets"]

@@ -1,0 +1,92 @@
+"""Each term's postings over all text fields at once, for scoring a term in one pass.
+
+A column file keeps each text field's postings apart (:class:`~.columns.FieldColumns`:
+phrases read positions per field, and a query may name one field). Scoring a word
+over every field with BM25F then takes a few numpy calls per field and segment, plus
+adding each document's field parts together: most of the cost of a word seen for the
+first time, whatever its number of postings.
+
+:class:`UnionPostings` holds, per term, the documents holding it in any text field
+(ascending) and one row per document with the term's weight in each field (0 where
+the field does not hold it). A term is then scored with one slice per segment and a
+handful of array operations. The rows are derived from the per-field arrays (and
+written beside them in the column file), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+#: The arrays of the union postings in a column file (``union.<name>``).
+UNION_ARRAYS = ("pointers", "docs", "weights")
+
+
+class UnionPostings:
+    """Per vocabulary id ``t``, rows ``[pointers[t], pointers[t + 1])`` of ``docs``
+    (segment-local doc numbers, ascending) and ``weights`` (one column per text field,
+    in the column file's field order: Whoosh's posting weight there, 0 where none)."""
+
+    def __init__(self, fields: Sequence[str], pointers: np.ndarray, docs: np.ndarray, weights: np.ndarray) -> None:
+        #: The text fields of the columns of ``weights``, in order.
+        self.fields = tuple(fields)
+        self._column_of = {field: column for column, field in enumerate(self.fields)}
+        self.pointers = pointers
+        self.docs = docs
+        self.weights = weights
+        # Indexing a memoryview gives a Python int far faster than a numpy scalar.
+        self._bounds = memoryview(np.ascontiguousarray(pointers, dtype=np.int64))
+
+    def row(self, term_id: int) -> tuple[int, int]:
+        """The ``[start, end)`` range of a vocabulary id in ``docs`` and ``weights``."""
+        return self._bounds[term_id], self._bounds[term_id + 1]
+
+    def columns(self, fields: Sequence[str]) -> list[int] | None:
+        """The columns of ``weights`` holding ``fields``, in that order; None when one
+        of them has no column."""
+        try:
+            return [self._column_of[field] for field in fields]
+        except KeyError:
+            return None
+
+    @classmethod
+    def of_fields(cls, term_count: int, doc_count: int, fields: Mapping[str, Any]) -> "UnionPostings":
+        """The union of ``fields``' postings (each field's columns with ``pointers``,
+        ``docs`` and ``weights`` over the same vocabulary of ``term_count`` terms)."""
+        keys, weights = [], []
+        term_ids = np.arange(term_count, dtype=np.int64)
+        for field in fields.values():
+            pointers = np.asarray(field.pointers, dtype=np.int64)
+            # (term, doc) as one sortable number: term-major, as the rows are laid out
+            keys.append(np.repeat(term_ids, np.diff(pointers)) * max(doc_count, 1) + field.docs)
+            weights.append(np.asarray(field.weights))
+        joined = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        order = np.argsort(joined, kind="stable")
+        ordered = joined[order]
+        starts = np.ones(len(ordered), bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+        row_of = np.empty(len(joined), np.int64)
+        row_of[order] = np.cumsum(starts) - 1
+        union_keys = ordered[starts]
+        table = np.zeros((len(union_keys), len(fields)), np.float32)
+        first = 0
+        for column, field_weights in enumerate(weights):
+            table[row_of[first : first + len(field_weights)], column] = field_weights
+            first += len(field_weights)
+        pointers = np.searchsorted(union_keys // max(doc_count, 1), np.arange(term_count + 1)).astype(np.int64)
+        docs = (union_keys % max(doc_count, 1)).astype(np.int32)
+        return cls(tuple(fields), pointers, docs, compact_weights(table))
+
+
+def compact_weights(table: np.ndarray) -> np.ndarray:
+    """``table`` as uint8 or uint16 when every weight is a whole number that fits (term
+    frequencies: the usual case, a fifth or half of the bytes), else float32."""
+    if not table.size:
+        return table.astype(np.uint8)
+    if np.array_equal(table, np.floor(table)) and table.min() >= 0:
+        largest = table.max()
+        for dtype in (np.uint8, np.uint16):
+            if largest <= np.iinfo(dtype).max:
+                return table.astype(dtype)
+    return table
