@@ -13,6 +13,10 @@ other work on this 2-core machine moves far less than wall time):
 - ``search``: the first ``Index.search`` (which loads what searching needs);
 - ``total``: spawn to first result, the figure of issue 10 (1.0: 529 ms; target 250 ms).
 
+Beside them, in the same interleaved runs: bare ``python -c pass`` and the *floor*,
+``python -c "import numpy, whoosh.index, attrs"``: the interpreter plus the libraries
+diplosearch cannot search without, which no change to diplosearch can go below.
+
 Children run with bytecode caching on, as an installed package has its ``.pyc`` files
 (``PYTHONDONTWRITEBYTECODE``, set on some machines, would make every process compile
 diplosearch's sources: hundreds of ms that no user pays); one uncounted run per source
@@ -108,11 +112,17 @@ def one_run(index: Path, query: str, snippets: int, src: Path) -> dict[str, floa
     }
 
 
-def bare_interpreter() -> float:
-    """Milliseconds for ``python -c pass`` from spawn to exit."""
+def bare_interpreter(code: str = "pass") -> float:
+    """Milliseconds for ``python -c CODE`` from spawn to exit."""
     spawned = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True, env=child_env())
+    subprocess.run([sys.executable, "-c", code], check=True, env=child_env())
     return 1000 * (time.perf_counter() - spawned)
+
+
+#: What a first result cannot be faster than: the interpreter, then importing the
+#: libraries diplosearch is built on (numpy scores; Whoosh reads the index; attrs
+#: makes the API's classes), from spawn to exit.
+FLOOR_CODE = "import numpy, whoosh.index, attrs"
 
 
 def import_times(index: Path, query: str, snippets: int, src: Path) -> list[tuple[str, int, float, float]]:
@@ -237,16 +247,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()
     for src in sources.values():
         one_run(index, args.query, snippets, src)  # not counted: writes the .pyc files, warms the page cache
-    bare = [bare_interpreter() for _ in range(max(3, args.runs // 2))]
+    bare: list[float] = []
+    floor: list[float] = []
     runs: dict[str, list[dict[str, float | int]]] = {label: [] for label in sources}
     for _ in range(args.runs):
+        # interleaved with the runs, so the floor shares their load
+        bare.append(bare_interpreter())
+        floor.append(bare_interpreter(FLOOR_CODE))
         for label, src in sources.items():
             runs[label].append(one_run(index, args.query, snippets, src))
     load_after = os.getloadavg()
 
     print(f"\nindex {index}; query {args.query!r}, snippets {snippets}; {args.runs} new processes per source; "
           f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}; bare `python -c pass` "
-          f"{metrics.percentile(bare, 50):.1f} ms (median)")
+          f"{metrics.percentile(bare, 50):.1f} ms, floor `python -c '{FLOOR_CODE}'` "
+          f"{metrics.percentile(floor, 50):.1f} ms (medians)")
     summaries = {label: summary(label_runs) for label, label_runs in runs.items()}
     headers = ["step (ms)"] + [f"{label} {what}" for label in sources for what in ("wall", "CPU")]
     rows = [[step] + [summaries[label][step][key] for label in sources for key in ("median", "median_cpu")]
@@ -264,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "bare_interpreter_ms": [round(x, 1) for x in bare],
+        "floor_code": FLOOR_CODE,
+        "floor_ms": [round(x, 1) for x in floor],
         "sources": {
             label: {
                 "src": str(src),

@@ -241,6 +241,8 @@ def test_first_query_times_each_step_of_new_processes(tmp_path: Path, monkeypatc
     for run in runs:
         assert run["total"] == pytest.approx(sum(run[step] for step in ("interpreter", "import", "open", "search")), abs=0.5)
     assert set(result["sources"]["here"]["summary"]) == set(first_query.STEPS)
+    assert len(result["floor_ms"]) == len(result["bare_interpreter_ms"]) == 2  # interleaved with the runs
+    assert result["floor_code"] == first_query.FLOOR_CODE
     assert result["slowest_imports"]
     # The scorer (and numpy with it) is imported by the first search, not by `import diplosearch`.
     late = {row["module"] for row in result["imports_after_import"]}
