@@ -222,6 +222,22 @@ def test_vocabulary_lookup() -> None:
     assert Vocabulary.of([]).id_of("kota") is None
 
 
+def test_vocabulary_lookup_agrees_with_a_scan_of_the_terms() -> None:
+    # Lookups start from the terms sharing the first two bytes: terms of one byte, of
+    # one character of two or three bytes, sharing a prefix, and absent words around them.
+    rng = np.random.default_rng(7)
+    alphabet = list("abkmz") + ["ā", "é", "ṭ", "中", "0", "9", "-"]
+    words = {"".join(rng.choice(alphabet, size=rng.integers(1, 6))) for _ in range(3000)}
+    terms = sorted(words | {"a", "b", "ā", "中", "zz", "aaaa"})
+    vocabulary = Vocabulary.of(terms)
+    assert [vocabulary.id_of(t) for t in terms] == list(range(len(terms)))
+    probes = {"".join(rng.choice(alphabet, size=rng.integers(0, 7))) for _ in range(3000)}
+    probes |= {"", "\x01", "\uffff", "zzzzzz", "A", "ā" * 7, "中中中"}
+    ids = {term: position for position, term in enumerate(terms)}
+    for probe in sorted(probes):
+        assert vocabulary.id_of(probe) == ids.get(probe), probe
+
+
 def test_document_values() -> None:
     assert published_day("1970-01-02T10:00:00") == 1
     assert published_day(dt.date(1969, 12, 31)) == -1
