@@ -468,11 +468,10 @@ def search(
         # A blank query with filters lists what they keep; stop words alone still find nothing.
         listing = isinstance(root, MatchNothing) and not parsed.words
         root = AllOf((MatchAll() if listing else root, *filters))
-    empty = Results(query=query, total=0, offset=offset, limit=limit, hits=[],
-                    ignored=parsed.ignored, dropped=parsed.dropped,
-                    facets={name: [] for name in dict.fromkeys(facets)})
     if isinstance(root, MatchNothing):
-        return empty
+        return Results(query=query, total=0, offset=offset, limit=limit, hits=[],
+                       ignored=parsed.ignored, dropped=parsed.dropped,
+                       facets={name: [] for name in dict.fromkeys(facets)})
     if not parsed.terms and sort == "relevance":
         sort = "newest"  # nothing to rank by: list what the filters keep, newest first
     import diplosearch.scoring as scoring
@@ -491,13 +490,15 @@ def search(
             )
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
-        terms = set(parsed.terms) | set(fuzzy_terms(commit, root))
+        # the words snippets mark (a Fuzzy's expansions too); no snippets, no need
+        terms = set(parsed.terms) | set(fuzzy_terms(commit, root)) if snippets > 0 else set()
         explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
         hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
                      snippet_format, explainer)
         counted = count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
-    return attrs.evolve(empty, total=total, hits=hits, facets=counted, suggest=suggest)
+    return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,
+                   dropped=parsed.dropped, facets=counted, suggest=suggest)
 
 
 #: Most distinctive terms of an article that :func:`similar` searches for.
