@@ -489,6 +489,28 @@ def test_a_word_in_every_field_is_scored_from_the_union_postings(corpus, monkeyp
         term_scores._score_term(commit, word, ("title", "body"), Ranking())
 
 
+def test_segments_whose_union_postings_have_other_columns_are_summed_each_with_its_own(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch
+    import diplosearch.term_scores as term_scores
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as index:
+        index.add_many([diplosearch.Document(id=f"q{n}", title=f"Kota pelabuhan {n}", body="Warga kota membahas laut.",
+                                             quotes=(diplosearch.Quote("Laut kita luas", "Menteri"),),
+                                             captions=("Foto kota",)) for n in range(4)])
+        index.add_many([diplosearch.Document(id=f"p{n}", title="Laut biru", body=f"Kota dan laut ke-{n}.")
+                        for n in range(5)])
+        with index.reading() as searcher:
+            commit = CommitColumns.from_searcher(str(index.path), searcher)
+    held = [view.columns.union_postings().fields for view in commit.segments]
+    assert len(set(held)) > 1  # quotes and captions hold postings in one segment only
+    monkeypatch.setattr(term_scores, "_summed_field_parts", lambda *args: pytest.fail("the union should serve"))
+    for ranking in (Ranking(), Ranking(b=1.0, boosts={"quotes": 2.5})):
+        for word in ("kota", "laut", "luas", "foto", "biru", "pelabuhan"):
+            found = term_scores._score_term(commit, word, ALL_FIELDS, ranking)
+            docs, scores = _term_scores_one_field_and_segment_at_a_time(commit, word, ALL_FIELDS, ranking)
+            assert (found.docs.tolist(), found.scores.tolist()) == (docs, scores), word
+
+
 def test_union_postings_hold_each_terms_weight_in_every_field(corpus) -> None:  # type: ignore[no-untyped-def]
     from diplosearch.store.union_postings import UnionPostings, compact_weights
 
@@ -497,15 +519,17 @@ def test_union_postings_hold_each_terms_weight_in_every_field(corpus) -> None:  
         columns = view.columns
         union = columns.union_postings()  # as read from the column file
         derived = UnionPostings.of_fields(len(columns.vocabulary), columns.doc_count, columns.fields)
-        assert union.fields == derived.fields == tuple(columns.fields)
+        holding = tuple(field for field, fc in columns.fields.items() if len(fc.docs))
+        assert union.fields == derived.fields == holding  # a field without postings has no column
         for name in ("pointers", "docs", "weights"):
             assert np.array_equal(getattr(union, name), getattr(derived, name)), name
         for term_id in range(len(columns.vocabulary)):
             expected: dict[int, list[float]] = {}
-            for column, (field, fc) in enumerate(columns.fields.items()):
+            for column, field in enumerate(holding):
+                fc = columns.fields[field]
                 start, end = fc.row(term_id)
                 for doc, weight in zip(fc.docs[start:end].tolist(), fc.weights[start:end].tolist()):
-                    expected.setdefault(doc, [0.0] * len(columns.fields))[column] = weight
+                    expected.setdefault(doc, [0.0] * len(holding))[column] = weight
             start, end = union.row(term_id)
             assert union.docs[start:end].tolist() == sorted(expected)
             assert union.weights[start:end].astype(float).tolist() == [expected[d] for d in sorted(expected)]

@@ -374,30 +374,43 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
 def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],
                        ranking: Ranking) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`_summed_field_parts` from each segment's union postings, when ``fields``
-    are every text field its columns hold (a word searched everywhere: most words);
-    None otherwise. Each document's row of field weights is multiplied by the field
-    weights, divided by its field norms and added along the row: the same operations,
-    in the same field order, as one field at a time (a field not holding the term adds
-    0), so the same sums to the last bit, from a third of the numpy calls."""
-    doc_runs, weight_runs, columns = [], [], None
+    include every text field that holds postings in the segment (a word searched
+    everywhere: most words); None otherwise.
+
+    Each document's row of field weights is multiplied by the field weights, divided by
+    its field norms and added along the row: the same operations, in the same field
+    order, as one field at a time. A field without postings in a segment has no column
+    there (it would only add 0), so the sums are the same to the last bit, from a third
+    of the numpy calls and, where quotes and captions are empty, three fifths of the work."""
+    groups: list[tuple[tuple[tuple[str, ...], list[int]], list[np.ndarray], list[np.ndarray]]] = []
     for view, term_id in ids:
         union = view.columns.union_postings()
-        if len(union.fields) != len(fields):
+        chosen = union.columns_within(fields)
+        if chosen is None:
             return None
-        these = union.columns(fields)
-        if these is None or (columns is not None and these != columns):
-            return None
-        columns = these
         start, end = union.row(term_id)
         if start < end:
             docs = union.docs[start:end]
-            doc_runs.append(docs + view.offset if view.offset else docs)
-            weight_runs.append(union.weights[start:end])
-    if not doc_runs:
+            if not groups or groups[-1][0] != chosen:
+                groups.append((chosen, [], []))
+            groups[-1][1].append(docs + view.offset if view.offset else docs)
+            groups[-1][2].append(union.weights[start:end])
+    if not groups:
         return _NO_DOCS, np.zeros(0)
+    summed = [_summed_rows(commit, *group, ranking) for group in groups]
+    if len(summed) == 1:
+        return summed[0]
+    return np.concatenate([docs for docs, _sums in summed]), np.concatenate([sums for _docs, sums in summed])
+
+
+def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]], doc_runs: list[np.ndarray],
+                 weight_runs: list[np.ndarray], ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """Per document of consecutive segments whose union postings have the same columns
+    for the query's fields: the sum over them of ``weight * tf / norm``."""
+    fields, columns = chosen
     docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
     table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs)
-    if columns != list(range(len(fields))):
+    if columns != list(range(table.shape[1])):
         table = table[:, columns]
     table = table.astype(np.float64)
     np.multiply(table, [ranking.weight(field) for field in fields], out=table)

@@ -60,6 +60,7 @@ from .column_files import (  # noqa: F401  (COLUMNS_FORMAT, column_file_name: th
     column_file_name,
     take_opened,
 )
+from .column_texts import TextColumn, Vocabulary
 from .durable import fsync_directory
 from .union_postings import UNION_ARRAYS, UnionPostings
 
@@ -178,112 +179,6 @@ class ValueColumn:
     """int32 [documents]: index into ``keys``, -1 where the document has no value."""
 
 
-_PREFIXES = 1 << 16
-
-
-class Vocabulary:
-    """The sorted terms of a segment, looked up without decoding them all.
-
-    Terms stay in one UTF-8 blob with start offsets (UTF-8 byte order is code point
-    order, so the blob is sorted as the terms are); a lookup is a binary search, and
-    the ids of terms already asked for are remembered. Opening a segment thus costs
-    no Python object per term.
-    """
-
-    _CACHE_LIMIT = 100_000
-
-    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
-        self.blob = blob
-        self.offsets = offsets
-        # Indexing a memoryview gives a Python int about 20x faster than a numpy scalar.
-        self._bounds = memoryview(np.ascontiguousarray(offsets, dtype=np.int64))
-        self._ids: dict[str, int | None] = {}
-
-    @classmethod
-    def of(cls, sorted_terms: list[str]) -> "Vocabulary":
-        encoded = [term.encode("utf-8") for term in sorted_terms]
-        offsets = np.zeros(len(encoded) + 1, np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        return cls(b"".join(encoded), offsets)
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def term(self, term_id: int) -> str:
-        return self.blob[self.offsets[term_id] : self.offsets[term_id + 1]].decode("utf-8")
-
-    def terms(self) -> list[str]:
-        """Every term, in id order (decodes them all: for tests and tools)."""
-        return [self.term(i) for i in range(len(self))]
-
-    def _prefix_ranges(self) -> memoryview:
-        """Per two-byte prefix ``p`` (a term's first two bytes, the second 0 for a term of
-        one), the ids ``[ranges[p], ranges[p + 1])`` of the terms that start with it
-        (UTF-8 text holds no zero byte, so these keys follow the terms' order)."""
-        ranges = self.__dict__.get("_ranges")
-        if ranges is None:
-            data = np.frombuffer(self.blob, np.uint8)
-            starts, lengths = np.asarray(self.offsets[:-1]), np.diff(self.offsets)
-            keys = np.zeros(len(starts), np.int64)
-            if len(data):
-                last = len(data) - 1
-                keys += np.where(lengths >= 1, data[np.minimum(starts, last)], 0).astype(np.int64) << 8
-                keys += np.where(lengths >= 2, data[np.minimum(starts + 1, last)], 0)
-            ranges = memoryview(np.searchsorted(keys, np.arange(_PREFIXES + 1)).astype(np.int64))
-            self.__dict__["_ranges"] = ranges  # a race only builds the same ranges twice
-        return ranges
-
-    def id_of(self, text: str) -> int | None:
-        """The id of ``text``, or None when the segment does not hold it."""
-        try:
-            return self._ids[text]
-        except KeyError:
-            pass
-        key, blob, offsets = text.encode("utf-8"), self.blob, self._bounds
-        # The binary search starts within the terms sharing the first two bytes: about
-        # half its steps, each a slice and a comparison in Python.
-        prefix = (key[0] << 8 | (key[1] if len(key) > 1 else 0)) if key else 0
-        ranges = self._prefix_ranges()
-        low, high = ranges[prefix], ranges[prefix + 1]
-        while low < high:
-            middle = (low + high) // 2
-            if blob[offsets[middle] : offsets[middle + 1]] < key:
-                low = middle + 1
-            else:
-                high = middle
-        found = low if low < len(self) and blob[offsets[low] : offsets[low + 1]] == key else None
-        if len(self._ids) >= self._CACHE_LIMIT:
-            self._ids.clear()
-        self._ids[text] = found  # a race only stores the same answer twice
-        return found
-
-
-class TextColumn:
-    """One string per document (``id``, ``title``), kept as one UTF-8 blob with start
-    offsets and decoded one at a time, when asked for."""
-
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
-        self.blob = blob
-        self.offsets = offsets
-        # A memoryview's items are Python ints (fast to slice with) and its slices bytes-like.
-        self._bytes = memoryview(blob)
-        self._bounds = memoryview(np.ascontiguousarray(offsets, dtype=np.int64))
-
-    @classmethod
-    def of(cls, texts: Sequence[str]) -> "TextColumn":
-        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
-        offsets = np.zeros(len(encoded) + 1, np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def __getitem__(self, docnum: int) -> str:
-        bounds = self._bounds
-        return str(self._bytes[bounds[docnum] : bounds[docnum + 1]], "utf-8", "surrogatepass")
-
-
 @attrs.frozen(eq=False)
 class SegmentColumns:
     """Everything the scorer reads about one segment."""
@@ -303,6 +198,8 @@ class SegmentColumns:
     """Each document's title as stored ("" when it has none)."""
     checked: CheckedArrays | None = attrs.field(default=None, repr=False)
     """The file's arrays when the fields' arrays are verified on first read, else None."""
+    union_fields: tuple[str, ...] = ()
+    """With ``checked``: the fields of the file's union postings' columns."""
     _union: list[UnionPostings] = attrs.field(factory=list, repr=False, init=False)
 
     def union_postings(self) -> UnionPostings:
@@ -311,7 +208,7 @@ class SegmentColumns:
         fields' postings the first time they are asked for."""
         if not self._union:
             if self.checked is not None:
-                union = UnionPostings(self.fields, *(self.checked.get(f"union.{name}") for name in UNION_ARRAYS))
+                union = UnionPostings(self.union_fields, *(self.checked.get(f"union.{name}") for name in UNION_ARRAYS))
             else:
                 union = UnionPostings.of_fields(len(self.vocabulary), self.doc_count, self.fields)
             self._union.append(union)  # two threads racing store equal rows; the first is used
@@ -476,6 +373,7 @@ def write_columns(
         "term_count": len(columns.vocabulary),
         "fields": {f: {"total_length": fc.total_length} for f, fc in columns.fields.items()},
         "values": {n: {"keys": list(c.keys), "labels": list(c.labels)} for n, c in columns.values.items()},
+        "union_fields": list(columns.union_postings().fields),
         "arrays": table,
     }
     header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -577,7 +475,8 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         raise ValueError("published_days: size disagrees")
     union = {name: arrays[f"union.{name}"] for name in UNION_ARRAYS}
     if (len(union["pointers"]) != term_count + 1 or int(union["pointers"][-1]) != len(union["docs"])
-            or union["weights"].shape != (len(union["docs"]), len(header["fields"]))):
+            or union["weights"].shape != (len(union["docs"]), len(header["union_fields"]))
+            or not set(header["union_fields"]) <= set(header["fields"])):
         raise ValueError("union postings: array sizes disagree")
     texts = {}
     for name in ("doc_ids", "titles"):
@@ -596,4 +495,5 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         doc_ids=texts["doc_ids"],
         titles=texts["titles"],
         checked=source,
+        union_fields=tuple(header["union_fields"]),
     )

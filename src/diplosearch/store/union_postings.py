@@ -25,13 +25,15 @@ UNION_ARRAYS = ("pointers", "docs", "weights")
 
 class UnionPostings:
     """Per vocabulary id ``t``, rows ``[pointers[t], pointers[t + 1])`` of ``docs``
-    (segment-local doc numbers, ascending) and ``weights`` (one column per text field,
-    in the column file's field order: Whoosh's posting weight there, 0 where none)."""
+    (segment-local doc numbers, ascending) and ``weights`` (one column per text field
+    that holds postings in the segment, in the column file's field order: Whoosh's
+    posting weight there, 0 where none)."""
 
     def __init__(self, fields: Sequence[str], pointers: np.ndarray, docs: np.ndarray, weights: np.ndarray) -> None:
         #: The text fields of the columns of ``weights``, in order.
         self.fields = tuple(fields)
         self._column_of = {field: column for column, field in enumerate(self.fields)}
+        self._chosen: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]] | None] = {}
         self.pointers = pointers
         self.docs = docs
         self.weights = weights
@@ -42,18 +44,24 @@ class UnionPostings:
         """The ``[start, end)`` range of a vocabulary id in ``docs`` and ``weights``."""
         return self._bounds[term_id], self._bounds[term_id + 1]
 
-    def columns(self, fields: Sequence[str]) -> list[int] | None:
-        """The columns of ``weights`` holding ``fields``, in that order; None when one
-        of them has no column."""
-        try:
-            return [self._column_of[field] for field in fields]
-        except KeyError:
-            return None
+    def columns_within(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], list[int]] | None:
+        """The fields of ``fields`` that have a column here and their columns, in the
+        order of ``fields``; None unless every column's field is among ``fields`` (a
+        search of fewer fields than hold postings here is scored field by field)."""
+        chosen = self._chosen.get(fields)
+        if chosen is None and fields not in self._chosen:
+            if set(self.fields) <= set(fields):
+                kept = tuple(field for field in fields if field in self._column_of)
+                chosen = (kept, [self._column_of[field] for field in kept])
+            self._chosen[fields] = chosen  # a race only stores the same answer twice
+        return chosen
 
     @classmethod
     def of_fields(cls, term_count: int, doc_count: int, fields: Mapping[str, Any]) -> "UnionPostings":
         """The union of ``fields``' postings (each field's columns with ``pointers``,
-        ``docs`` and ``weights`` over the same vocabulary of ``term_count`` terms)."""
+        ``docs`` and ``weights`` over the same vocabulary of ``term_count`` terms); a
+        field without postings gets no column."""
+        fields = {name: field for name, field in fields.items() if len(field.docs)}
         keys, weights = [], []
         term_ids = np.arange(term_count, dtype=np.int64)
         for field in fields.values():
