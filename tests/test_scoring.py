@@ -406,6 +406,7 @@ def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, 
     sizes = {word: len(commit.term_scores(word, FIELDS, Ranking()).docs) for word in WORDS}
     bound = 3 * max(sizes.values())
     monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS", bound)
+    monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS_PER_DOCUMENT", 0)
     computed = []
     real = term_scores._score_term
     monkeypatch.setattr(term_scores, "_score_term", lambda *args: computed.append(args[1]) or real(*args))
@@ -419,6 +420,14 @@ def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, 
     assert len(computed) == len(WORDS)
     dropped = [word for word in WORDS if word != "kota" and not any(key[0] == word for key in commit._term_scores)]
     assert dropped  # the bound did make room
+    # in a larger index the bound grows with it: then every word's scores stay
+    with index.reading() as searcher:
+        commit = CommitColumns.from_searcher(str(index.path), searcher)
+    monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS_PER_DOCUMENT", sum(sizes.values()) // commit.doc_count_all + 1)
+    computed.clear()
+    for word in WORDS + WORDS:
+        commit.term_scores(word, FIELDS, fresh)
+    assert sorted(computed) == sorted(WORDS)  # each scored once
 
 
 def _term_scores_one_field_and_segment_at_a_time(commit, text: str, fields: tuple[str, ...], ranking: Ranking):  # type: ignore[no-untyped-def]
