@@ -541,7 +541,8 @@ def test_union_postings_hold_each_terms_weight_in_every_field(corpus) -> None:  
                     expected.setdefault(doc, [0.0] * len(holding))[column] = weight
             start, end = union.row(term_id)
             assert union.docs[start:end].tolist() == sorted(expected)
-            assert union.weights[start:end].astype(float).tolist() == [expected[d] for d in sorted(expected)]
+            assert union.weights[:, start:end].T.astype(float).tolist() == [expected[d] for d in sorted(expected)]
+    assert union.weights.flags.c_contiguous and union.weights.shape == (len(holding), len(union.docs))
     assert compact_weights(np.array([[0, 3], [255, 1]], np.float32)).dtype == np.uint8
     assert compact_weights(np.array([[0, 256]], np.float32)).dtype == np.uint16
     assert compact_weights(np.array([[0.5, 1]], np.float32)).dtype == np.float32  # not a frequency: kept exact

@@ -238,14 +238,13 @@ class CommitColumns:
         return stacked
 
     def norm_rows(self, fields: tuple[str, ...], ranking: Ranking) -> np.ndarray:
-        """float64 [documents, fields]: :meth:`commit_norm` of each of ``fields`` per
-        commit-wide doc number, where a norm of 0 (an empty field with ``b = 1``) is 1:
-        only a field holding a term is divided by its norm, and one that does not
-        holds 0, which must stay 0."""
+        """float64 [fields, documents]: :meth:`commit_norm` of each of ``fields``, where
+        a norm of 0 (an empty field with ``b = 1``) is 1: only a field holding a term is
+        divided by its norm, and one that does not holds 0, which must stay 0."""
         key = ("rows", fields, ranking.k1, ranking.b, ranking.model)
         rows = self._commit_norms.get(key)
         if rows is None:
-            rows = np.stack([self.commit_norm(field, ranking) for field in fields], axis=1)
+            rows = np.stack([self.commit_norm(field, ranking) for field in fields]).reshape(len(fields), -1)
             rows[~(rows > 0)] = 1.0
             rows.flags.writeable = False
             self._commit_norms[key] = rows
@@ -400,7 +399,7 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
             if not groups or groups[-1][0] != chosen:
                 groups.append((chosen, [], []))
             groups[-1][1].append(docs + view.offset if view.offset else docs)
-            groups[-1][2].append(union.weights[start:end])
+            groups[-1][2].append(union.weights[:, start:end])
     if not groups:
         return _NO_DOCS, np.zeros(0)
     summed = [_summed_rows(commit, *group, ranking) for group in groups]
@@ -413,15 +412,22 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
                  weight_runs: list[np.ndarray], ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
     """Per document of consecutive segments whose union postings have the same columns
     for the query's fields: the sum over them of ``weight * tf / norm``."""
-    fields, columns = chosen
+    fields, rows = chosen
     docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
-    table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs)
-    if columns != list(range(table.shape[1])):
-        table = table[:, columns]
+    table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs, axis=1)
+    if rows != list(range(len(table))):
+        table = table[rows]
     table = table.astype(np.float64)
-    np.multiply(table, [ranking.weight(field) for field in fields], out=table)
-    np.divide(table, commit.norm_rows(fields, ranking).take(docs, axis=0), out=table)
-    return docs, np.add.reduce(table, axis=1)
+    if not len(table):
+        return docs, np.zeros(len(docs))
+    np.multiply(table, [[ranking.weight(field)] for field in fields], out=table)
+    np.divide(table, commit.norm_rows(fields, ranking).take(docs, axis=1), out=table)
+    # the fields in turn, as field by field adds them (a new array: a view of the table
+    # would keep all of it alive in the term cache)
+    sums = table[0] + (table[1] if len(table) > 1 else 0.0)
+    for row in table[2:]:
+        np.add(sums, row, out=sums)
+    return docs, sums
 
 
 def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],

