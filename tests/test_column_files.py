@@ -191,6 +191,26 @@ def test_files_checked_in_the_background_are_handed_out_only_while_unchanged(tmp
     assert column_files.take_opened(str(column_file)) is None
 
 
+def test_the_background_check_takes_the_arrays_a_word_search_reads_first(tmp_path, monkeypatch):
+    from diplosearch.store import column_files
+
+    path = tmp_path / "ix"
+    with open_index(path, create=True) as ix:
+        ix.add_many(docs(0, 30))
+    checked: list[str] = []
+    real = column_files.MappedColumnFile._compute
+    monkeypatch.setattr(column_files.MappedColumnFile, "_compute",
+                        lambda self, name: checked.append(name) or real(self, name))
+    opened = column_files.MappedColumnFile(str(path / f"{segments(path)[0]}.dcol"))
+    opened._check_all_in_background()
+    assert sorted(checked) == sorted(opened.arrays)
+    first_field = min(i for i, name in enumerate(checked) if name.startswith("field."))
+    assert checked[0].startswith("vocabulary")
+    assert {name for name in checked[:first_field]} >= {"union.pointers", "union.docs", "union.weights",
+                                                        "text.doc_ids", "text.titles"}
+    assert all(".position" in name for name in checked[-4:])  # positions (phrases) last
+
+
 def test_a_damaged_array_found_by_the_background_check_is_never_used(tmp_path):
     from diplosearch.store import column_files
 

@@ -120,7 +120,7 @@ class MappedColumnFile:
         return result
 
     def _check_all_in_background(self) -> None:
-        for name in self.arrays:
+        for name in sorted(self.arrays, key=_check_order):
             with self._changed:
                 if name in self._results:
                     continue
@@ -136,6 +136,21 @@ class MappedColumnFile:
                 self._changed.notify_all()
             if result is None:
                 return
+
+
+def _check_order(name: str) -> int:
+    """Arrays in the order a first search reads them, so the background check is
+    ahead of it: the vocabulary, the union postings (words), ids and titles, document
+    values, then the per-field postings (phrases, one-field words) and, last, positions."""
+    if name.startswith("vocabulary"):
+        return 0
+    if name.startswith("union."):
+        return 1
+    if name.startswith("text."):
+        return 2
+    if not name.startswith("field."):
+        return 3
+    return 5 if ".position" in name else 4
 
 
 _checker_lock = threading.Lock()
