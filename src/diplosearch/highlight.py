@@ -27,7 +27,6 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
-from .analysis import analyzer as _analyzer
 from .analysis.analyzer import AnalyzedToken, token_pattern_for
 from .errors import InvalidArgumentError
 from .schema import MAX_INDEXED_CHARS
@@ -275,18 +274,24 @@ def _matching(
     return found
 
 
-def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None = None) -> tuple[int, int]:
+def _expand(
+    text: str, start: int, end: int, max_chars: int, spaced: str | None = None,
+    words: "re.Pattern[str] | None" = None,
+) -> tuple[int, int]:
     """Widen [start, end) with context to about ``max_chars``, cutting only between
     words. ``start`` and ``end`` are a token's start and a token's end (or both 0);
-    ``spaced`` is ``text`` with line breaks as spaces (made when not given).
+    ``spaced`` is ``text`` with line breaks as spaces and ``words`` is
+    ``token_pattern_for(text)`` (each made when not given).
 
-    Words are found with :data:`TOKEN_PATTERN` (right for any text; compiled when first
-    read, so a search without snippets never pays for it) near the edges only,
-    from just after a blank (the tokenizer finds there exactly the tokens a scan of
-    the whole text finds: a token never holds white space).
+    Words are found near the edges only, from just after a blank (the tokenizer finds
+    there exactly the tokens a scan of the whole text finds: a token never holds white
+    space), with the pattern that splits this text as :data:`TOKEN_PATTERN` does (for
+    text without combining marks, the faster one; TOKEN_PATTERN itself is compiled
+    only for text that needs it).
     """
     if spaced is None:
         spaced = _spaced(text)
+    search = (words or token_pattern_for(text)).search
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
     edge = start - before
@@ -294,12 +299,10 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
         new_start = 0
     else:
         # the first word starting at or after the edge (``start`` itself at the latest)
-        new_start = start
-        for word in _analyzer.TOKEN_PATTERN.finditer(text, spaced.rfind(" ", 0, edge) + 1):
-            word_start = word.start()
-            if word_start >= edge:
-                new_start = word_start if word_start < start else start
-                break
+        word = search(text, spaced.rfind(" ", 0, edge) + 1)
+        while word is not None and word.start() < edge:
+            word = search(text, word.end())
+        new_start = start if word is None else min(word.start(), start)
     edge = end + after
     if edge >= len(text):
         new_end = len(text)
@@ -312,11 +315,10 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
         if restart > end:
             restart = spaced.rfind(" ", end, restart - 1) + 1 or end
         for restart in (restart, end) if restart != end else (end,):
-            for word in _analyzer.TOKEN_PATTERN.finditer(text, restart):
-                word_end = word.end()
-                if word_end > edge:
-                    break
-                new_end = word_end
+            word = search(text, restart)
+            while word is not None and word.end() <= edge:
+                new_end = word.end()
+                word = search(text, new_end)
             if new_end > end:
                 break
     # A snippet that would begin mid-sentence after a line break starts on the new line.
@@ -397,9 +399,10 @@ def make_snippets(
         if not matches:
             continue
         spaced = _spaced(text)
+        words = token_pattern_for(text)
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, start, end, max_chars, spaced)
+            lo, hi = _expand(text, start, end, max_chars, spaced, words)
             spans = [(t[2], t[3]) for t in matches if lo <= t[2] and t[3] <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
