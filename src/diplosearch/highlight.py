@@ -28,6 +28,8 @@ import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
 from .analysis.analyzer import AnalyzedToken, token_pattern_for
+from .analysis.morphology import DERIVATIONAL_SUFFIXES, PARTICLES, POSSESSIVES
+from .analysis.stemmer import NoStemmer, SnowballStemmer
 from .errors import InvalidArgumentError
 from .schema import MAX_INDEXED_CHARS
 
@@ -123,33 +125,82 @@ _NON_ASCII = re.compile(f"[^\\x00-\\x7f{NON_TOKEN_CHARACTERS}]")
 _NASAL_ENDS = "mngy"
 
 
+# What may follow a core, for the stemmers whose affixes are known (a place that
+# fails is in a word that cannot yield the term, so its run is neither looked up nor,
+# the first time, stemmed). They remove after a root only a derivational suffix, then
+# a possessive, then a particle, each optional (morphology.py): a word yields a term
+# of letters only where the term's core is followed by such an ending and the word's
+# end (``program`` yields no ``pro``, ``motor`` no ``go``). The lexicon stemmer and
+# NoStemmer also keep a word with a digit whole (``rp14``, ``2005``) and stem no word
+# to one letter, so such a term is a whole word. A word's end is any character that
+# is no letter or digit; a non-ASCII letter or digit there makes a place of its own.
+_ANY_FOLLOWER, _AN_ENDING, _WORD_END, _WHOLE_WORD = 0, 1, 2, 3  # stricter as they grow
+_ENDING_THEN_WORD_END = re.compile(
+    "(?:" + "|".join(DERIVATIONAL_SUFFIXES) + ")?(?:" + "|".join(POSSESSIVES) + ")?(?:"
+    + "|".join(PARTICLES) + ")?(?![^\\W_])"
+).match
+_ENDING_INITIALS = frozenset(affix[0] for affix in DERIVATIONAL_SUFFIXES + POSSESSIVES + PARTICLES)
+# what an analyzer's stemmer lets ``_cores`` assume
+_UNKNOWN_STEMMER, _ENDINGS_ONLY, _ENDINGS_AND_WHOLE_WORDS = 0, 1, 2
+
+
+def _stemmer_kind(analyzer: "IndonesianAnalyzer") -> int:
+    """Which of the rules above hold for ``analyzer`` (none for a stemmer not known here)."""
+    stemmer = getattr(analyzer, "stemmer", None)
+    if type(stemmer) is NoStemmer:
+        return _ENDINGS_AND_WHOLE_WORDS
+    if type(stemmer) is SnowballStemmer:
+        return _ENDINGS_ONLY
+    from .analysis.indonesian_stemmer import IndonesianStemmer  # imported already by whoever made it
+
+    if type(stemmer) is IndonesianStemmer:
+        # its Snowball fallback may cut a word with a digit
+        return _ENDINGS_ONLY if stemmer.fallback == "snowball" else _ENDINGS_AND_WHOLE_WORDS
+    return _UNKNOWN_STEMMER
+
+
 @functools.lru_cache(maxsize=1024)
-def _cores(terms: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """(core, letters that may stand before it) for ``terms``: a term less its first
-    letter may follow that letter or a nasal's last one; a one-letter term is its own
-    core and may follow anything (marked by no letters), and so may a hyphen."""
+def _cores(terms: frozenset[str], stemmer_kind: int = _UNKNOWN_STEMMER) -> tuple[tuple[str, str, int], ...]:
+    """(core, letters that may stand before it, what may follow it) for ``terms``: a
+    term less its first letter may follow that letter or a nasal's last one; a
+    one-letter term is its own core and may follow anything (marked by no letters),
+    and so may a hyphen. What may follow is one of the rules above, as far as
+    ``stemmer_kind`` allows (the loosest one of the terms sharing a core)."""
     before: dict[str, str] = {}
+    follower: dict[str, int] = {}
     for term in terms:
         if len(term) > 1:
             core = term[1:]
             if before.get(core) != "":
                 before[core] = before.get(core, _NASAL_ENDS) + term[0]
         else:
+            core = term
             before[term] = ""
+        rule = _ANY_FOLLOWER
+        if stemmer_kind and term.isascii() and term.isalnum():
+            whole = stemmer_kind == _ENDINGS_AND_WHOLE_WORDS
+            if whole and len(term) == 1:
+                rule = _WHOLE_WORD
+            elif term.isalpha():
+                rule = _AN_ENDING
+            elif whole:
+                rule = _WORD_END
+        follower[core] = min(follower.get(core, rule), rule)
     # Folding a reduplication can build a word the token does not hold (disia-siakan ->
     # disiakan, which the stemmer leaves whole), so a hyphen is a place too.
     before["-"] = ""
-    return tuple(before.items())
+    follower["-"] = _ANY_FOLLOWER
+    return tuple((core, letters, follower[core]) for core, letters in before.items())
 
 
 @functools.lru_cache(maxsize=256)
-def _cores_pattern(cores: tuple[tuple[str, str], ...]) -> "re.Pattern[str]":
-    # every start, overlapping ones too (a lookahead consumes nothing); the letter
-    # before a core is not checked here (this is the path for rare text only)
-    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core, _before in sorted(cores)) + "))")
+def _cores_pattern(cores: tuple[tuple[str, str, int], ...]) -> "re.Pattern[str]":
+    # every start, overlapping ones too (a lookahead consumes nothing); what stands
+    # before and after a core is not checked here (this is the path for rare text only)
+    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core, _before, _rule in sorted(cores)) + "))")
 
 
-def _places(text: str, cores: tuple[tuple[str, str], ...]) -> list[int]:
+def _places(text: str, cores: tuple[tuple[str, str, int], ...]) -> list[int]:
     """Where in ``text`` a token yielding a term with one of ``cores`` could stand, ascending."""
     folded = text.lower()
     places: list[int] = []
@@ -158,16 +209,28 @@ def _places(text: str, cores: tuple[tuple[str, str], ...]) -> list[int]:
         # offsets unless a character's lower case is longer (U+0130 only)
         find = folded.find
         append = places.append
-        for core, before in cores:
+        for core, before, rule in cores:
             at = find(core)
-            if not before:
+            if not rule:
+                if not before:
+                    while at != -1:
+                        append(at)
+                        at = find(core, at + 1)
+                    continue
                 while at != -1:
-                    append(at)
+                    if at and folded[at - 1] in before:
+                        append(at)
                     at = find(core, at + 1)
                 continue
+            size = len(core)
             while at != -1:
-                if at and folded[at - 1] in before:
-                    append(at)
+                if not before or (at and folded[at - 1] in before):
+                    follows = folded[at + size : at + size + 1]
+                    if (not follows.isalnum() or (
+                        rule == _AN_ENDING and follows in _ENDING_INITIALS
+                        and _ENDING_THEN_WORD_END(folded, at + size)
+                    )) and (rule != _WHOLE_WORD or not (at and folded[at - 1].isalnum())):
+                        append(at)
                 at = find(core, at + 1)
     else:
         places = [m.start() for m in _cores_pattern(cores).finditer(text)]
@@ -185,15 +248,16 @@ _RunTokens = tuple[tuple[int, int, tuple[str, ...]], ...]
 # A few hundred bytes an entry: the cap keeps a long-lived index's cache to tens of MB.
 _RUN_CACHE_LIMIT = 100_000
 _LONGEST_CACHED_RUN = 200  # longer runs are URLs or garbage, rarely seen twice
-_run_caches: dict[int, tuple["weakref.ref[IndonesianAnalyzer]", dict[str, _RunTokens]]] = {}
+_run_caches: dict[int, tuple["weakref.ref[IndonesianAnalyzer]", dict[str, _RunTokens], int]] = {}
 
 
-def _runs_of(analyzer: "IndonesianAnalyzer") -> dict[str, _RunTokens]:
-    """The run cache of ``analyzer`` (made on first use, dropped when it is)."""
+def _runs_of(analyzer: "IndonesianAnalyzer") -> tuple[dict[str, _RunTokens], int]:
+    """The run cache of ``analyzer`` (made on first use, dropped when it is) and the
+    ``_stemmer_kind`` of its stemmer."""
     key = id(analyzer)
     entry = _run_caches.get(key)
     if entry is not None and entry[0]() is analyzer:
-        return entry[1]
+        return entry[1], entry[2]
 
     def forget(dead: "weakref.ref[IndonesianAnalyzer]") -> None:
         current = _run_caches.get(key)
@@ -201,11 +265,12 @@ def _runs_of(analyzer: "IndonesianAnalyzer") -> dict[str, _RunTokens]:
             del _run_caches[key]
 
     cache: dict[str, _RunTokens] = {}
+    kind = _stemmer_kind(analyzer)
     try:
-        _run_caches[key] = (weakref.ref(analyzer, forget), cache)
+        _run_caches[key] = (weakref.ref(analyzer, forget), cache, kind)
     except TypeError:
         pass  # an analyzer no weak reference can point to gets no cache kept for it
-    return cache
+    return cache, kind
 
 
 def _analyse_run(run: str, analyzer: "IndonesianAnalyzer", cache: dict[str, _RunTokens]) -> _RunTokens:
@@ -246,11 +311,11 @@ def _spaced(text: str) -> str:
 def _matching(
     text: str, spaced: str, wanted: frozenset[str], analyzer: "IndonesianAnalyzer"
 ) -> list[AnalyzedToken]:
-    places = _places(text, _cores(wanted))
+    runs, stemmer_kind = _runs_of(analyzer)
+    places = _places(text, _cores(wanted, stemmer_kind))
     if not places:
         return []
     find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
-    runs = _runs_of(analyzer)
     known = runs.get
     found: list[AnalyzedToken] = []
     floor = 0  # where the run after the last one looked at starts at the earliest
