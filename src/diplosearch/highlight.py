@@ -27,6 +27,7 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
+from .analysis import analyzer as _analyzer
 from .analysis.analyzer import AnalyzedToken, token_pattern_for
 from .analysis.morphology import DERIVATIONAL_SUFFIXES, PARTICLES, POSSESSIVES
 from .analysis.stemmer import NoStemmer, SnowballStemmer
@@ -350,13 +351,12 @@ def _expand(
 
     Words are found near the edges only, from just after a blank (the tokenizer finds
     there exactly the tokens a scan of the whole text finds: a token never holds white
-    space), with the pattern that splits this text as :data:`TOKEN_PATTERN` does (for
-    text without combining marks, the faster one; TOKEN_PATTERN itself is compiled
-    only for text that needs it).
+    space), with ``_word_pattern``: TOKEN_PATTERN is compiled only for text that is not
+    ASCII.
     """
     if spaced is None:
         spaced = _spaced(text)
-    search = (words or token_pattern_for(text)).search
+    search = (words or _word_pattern(text)).search
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
     edge = start - before
@@ -394,6 +394,14 @@ def _expand(
     if line_end != -1:
         new_end = line_end
     return new_start, new_end
+
+
+def _word_pattern(text: str) -> "re.Pattern[str]":
+    """A pattern that splits ``text`` into words as :data:`TOKEN_PATTERN` does, found
+    without a scan of the text: the faster one for ASCII text, else TOKEN_PATTERN itself
+    (``token_pattern_for`` would look through the whole text for combining marks,
+    which costs more than the few words a passage's edges need)."""
+    return token_pattern_for(text) if text.isascii() else _analyzer.TOKEN_PATTERN
 
 
 def _unchanged(text: str) -> str:
@@ -464,7 +472,7 @@ def make_snippets(
         if not matches:
             continue
         spaced = _spaced(text)
-        words = token_pattern_for(text)
+        words = _word_pattern(text)
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
             lo, hi = _expand(text, start, end, max_chars, spaced, words)
