@@ -67,12 +67,10 @@ def _best_windows(
     The window from each match reaches the last match ending within ``max_chars`` of its
     start; matches are in text order, so that last match only moves forward, and the
     window's terms are counted as it slides."""
-    starts = [match[2] for match in matches]
-    ends = [match[3] for match in matches]
+    terms, _positions, starts, ends = zip(*matches)
     if count and ends[-1] - starts[0] <= max_chars:
         # One window holds every match: it wins, and every other window overlaps it.
         return [(starts[0], ends[-1])]
-    terms = [match[0] for match in matches]
     candidates = []
     held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
     last = len(matches) - 1
