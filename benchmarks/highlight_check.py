@@ -1,6 +1,6 @@
 """Checks that highlighting finds exactly what analysing every token finds, on real text.
 
-``matching_tokens`` looks only at the places a term could stand (see highlight.py);
+``matching_tokens`` looks only at the places a term could stand (see highlight_matches.py);
 this runs it for every term of every document of a JSON-lines file (``title`` and
 ``body``), with the default analyzer, with Snowball stemming, with the lexicon
 stemmer's Snowball fallback and with no stemming (each lets ``_cores`` assume other
