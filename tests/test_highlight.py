@@ -315,6 +315,8 @@ def test_an_analyzer_without_weak_references_gets_matches_without_a_cache():
 FOLLOWER_TEXTS = [
     "Program motor itu pro, dan prosesnya memprovokasi. Go! PROnya prolah, GOlah-golah",
     "Pasal 2 ayat 12 tahun 2020 (ke-2), 2-3 kali; rp14 dan Rp14.000 2a a. A-a",
+    # a number with a separator ends a token, and a word may follow right after it
+    "waktu 12.535s dan 1:40.2s; mesin 1.2L, 2.5kg 1,5l 1.2.3a 12s x2",
     "Pasal 2 ayat 12 di I\u0130stanbul: PROGRAM pro-kontra, Go-Jek, motornya",
     "Melaporkannya, laporanmu; dilaporkanlah pelapornya, pelaporan-pelaporan LAPORKAN!",
     "Perdagangan pedagang berdagang memperdagangkannya; sedagang, dagangan\u2019nya dagang\u2019kan",

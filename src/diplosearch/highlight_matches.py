@@ -52,8 +52,9 @@ _NASAL_ENDS = "mngy"
 # of letters only where the term's core is followed by such an ending and the word's
 # end (``program`` yields no ``pro``, ``motor`` no ``go``). The lexicon stemmer and
 # NoStemmer also keep a word with a digit whole (``rp14``, ``2005``) and stem no word
-# to one letter, so such a term is a whole word. A word's end is any character that
-# is no letter or digit; a non-ASCII letter or digit there makes a place of its own.
+# to one letter, so such a term is a whole word (see ``_joins`` for what may stand
+# before it). A word's end is any character that is no letter or digit; a non-ASCII
+# letter or digit there makes a place of its own.
 _ANY_FOLLOWER, _AN_ENDING, _WORD_END, _WHOLE_WORD = 0, 1, 2, 3  # stricter as they grow
 _ENDING_THEN_WORD_END = re.compile(
     "(?:" + "|".join(DERIVATIONAL_SUFFIXES) + ")?(?:" + "|".join(POSSESSIVES) + ")?(?:"
@@ -120,43 +121,80 @@ def _cores_pattern(cores: tuple[tuple[str, str, int], ...]) -> "re.Pattern[str]"
     return re.compile("(?=(?i:" + "|".join(re.escape(core) for core, _before, _rule in sorted(cores)) + "))")
 
 
-def _places(text: str, cores: tuple[tuple[str, str, int], ...]) -> list[int]:
-    """Where in ``text`` a token yielding a term with one of ``cores`` could stand, ascending."""
-    folded = text.lower()
-    places: list[int] = []
-    if len(folded) == len(text):
-        # str.find is far faster than a case-insensitive pattern, and lower() keeps the
-        # offsets unless a character's lower case is longer (U+0130 only)
-        find = folded.find
-        append = places.append
-        for core, before, rule in cores:
-            at = find(core)
-            if not rule:
-                if not before:
-                    while at != -1:
-                        append(at)
-                        at = find(core, at + 1)
-                    continue
-                while at != -1:
-                    if at and folded[at - 1] in before:
-                        append(at)
-                    at = find(core, at + 1)
-                continue
-            size = len(core)
-            while at != -1:
-                if not before or (at and folded[at - 1] in before):
-                    follows = folded[at + size : at + size + 1]
-                    if (not follows.isalnum() or (
-                        rule == _AN_ENDING and follows in _ENDING_INITIALS
-                        and _ENDING_THEN_WORD_END(folded, at + size)
-                    )) and (rule != _WHOLE_WORD or not (at and folded[at - 1].isalnum())):
-                        append(at)
-                at = find(core, at + 1)
+# Text with a non-ASCII character is lower-cased as bytes, one a character (any
+# non-ASCII one as "?"): str.lower() of such text costs a few times more, and the
+# offsets stay the text's. A non-ASCII character is a place of its own or never in a
+# token, so its "?" loses nothing. Cores that are not ASCII (a stemmer not known here
+# may make them) are looked for with str.lower().
+_BYTE_ENDING_INITIALS = frozenset(initial.encode() for initial in _ENDING_INITIALS)
+_BYTE_ENDING_THEN_WORD_END = re.compile(_ENDING_THEN_WORD_END.__self__.pattern.encode()).match  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=1024)
+def _byte_cores(terms: frozenset[str], stemmer_kind: int) -> "tuple[tuple[bytes, bytes, int], ...] | None":
+    """``_cores(terms, stemmer_kind)`` as bytes, or None when one is not ASCII."""
+    cores = _cores(terms, stemmer_kind)
+    if not all(core.isascii() and before.isascii() for core, before, _rule in cores):
+        return None
+    return tuple((core.encode(), before.encode(), rule) for core, before, rule in cores)
+
+
+def _places(text: str, terms: frozenset[str], stemmer_kind: int = _UNKNOWN_STEMMER) -> list[int]:
+    """Where in ``text`` a token yielding one of ``terms`` could stand (see ``_cores``), ascending."""
+    byte_cores = None if text.isascii() else _byte_cores(terms, stemmer_kind)
+    if byte_cores is not None:
+        places = _scan(text.encode("ascii", "replace").lower(), byte_cores,
+                       _BYTE_ENDING_INITIALS, _BYTE_ENDING_THEN_WORD_END)
     else:
-        places = [m.start() for m in _cores_pattern(cores).finditer(text)]
+        cores = _cores(terms, stemmer_kind)
+        folded = text.lower()
+        if len(folded) == len(text):
+            # str.find is far faster than a case-insensitive pattern, and lower() keeps the
+            # offsets unless a character's lower case is longer (U+0130 only)
+            places = _scan(folded, cores, _ENDING_INITIALS, _ENDING_THEN_WORD_END)
+        else:
+            places = [m.start() for m in _cores_pattern(cores).finditer(text)]
     if not text.isascii():
         places.extend(m.start() for m in _NON_ASCII.finditer(text))
     places.sort()
+    return places
+
+
+def _joins(before, term) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a token holding one-character ``term`` would hold the character
+    ``before`` it too: a letter always; a digit only before a digit (a number such
+    as ``12.5`` ends a token and a word may start right after it: ``12.5kg``)."""
+    return before.isalpha() or (before.isdigit() and term.isdigit())
+
+
+def _scan(folded, cores, ending_initials, ending_then_word_end) -> list[int]:  # type: ignore[no-untyped-def]
+    """The places of ``cores`` in ``folded``, a lower-cased copy of a text (str, or
+    bytes as the cores, initials and pattern then are): one find a core."""
+    places: list[int] = []
+    find = folded.find
+    append = places.append
+    for core, before, rule in cores:
+        at = find(core)
+        if not rule:
+            if not before:
+                while at != -1:
+                    append(at)
+                    at = find(core, at + 1)
+                continue
+            while at != -1:
+                if at and folded[at - 1] in before:
+                    append(at)
+                at = find(core, at + 1)
+            continue
+        size = len(core)
+        while at != -1:
+            if not before or (at and folded[at - 1] in before):
+                follows = folded[at + size : at + size + 1]
+                if (not follows.isalnum() or (
+                    rule == _AN_ENDING and follows in ending_initials and ending_then_word_end(folded, at + size)
+                )) and (rule != _WHOLE_WORD or not _joins(folded[at - 1 : at], core)):
+                    append(at)
+            at = find(core, at + 1)
     return places
 
 
@@ -232,7 +270,7 @@ def _matching(
     text: str, spaced: str, wanted: frozenset[str], analyzer: "IndonesianAnalyzer"
 ) -> list[AnalyzedToken]:
     runs, stemmer_kind = _runs_of(analyzer)
-    places = _places(text, _cores(wanted, stemmer_kind))
+    places = _places(text, wanted, stemmer_kind)
     if not places:
         return []
     find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
