@@ -1,9 +1,10 @@
 """Checks that highlighting finds exactly what analysing every token finds, on real text.
 
-``matching_tokens`` looks only at the places a term could stand (see highlight.py);
+``matching_tokens`` looks only at the places a term could stand (see highlight_matches.py);
 this runs it for every term of every document of a JSON-lines file (``title`` and
-``body``), with the default analyzer and with Snowball stemming, and compares each
-answer with a full analysis. Prints a table, writes JSON, exits 1 on any difference.
+``body``), with the default analyzer, with Snowball stemming, with the lexicon
+stemmer's Snowball fallback and with no stemming (each lets ``_cores`` assume other
+rules), and compares each answer with a full analysis. Prints a table, writes JSON, exits 1 on any difference.
 
     python benchmarks/highlight_check.py DOCS_JSONL [--start N] [--count N]
 """
@@ -20,7 +21,8 @@ from pathlib import Path
 import common  # noqa: F401  (makes `import diplosearch` work from a checkout)
 
 from diplosearch.analysis.analyzer import IndonesianAnalyzer
-from diplosearch.analysis.stemmer import SnowballStemmer
+from diplosearch.analysis.indonesian_stemmer import IndonesianStemmer
+from diplosearch.analysis.stemmer import NoStemmer, SnowballStemmer
 from diplosearch.highlight import matching_tokens
 
 
@@ -36,7 +38,13 @@ def main(argv: list[str]) -> int:
             for record in map(json.loads, itertools.islice(lines, args.start, args.start + args.count))
         ]
     rows, differences = [], []
-    for name, analyzer in (("default", IndonesianAnalyzer()), ("snowball", IndonesianAnalyzer(SnowballStemmer()))):
+    analyzers = (
+        ("default", IndonesianAnalyzer()),
+        ("snowball", IndonesianAnalyzer(SnowballStemmer())),
+        ("snowball fallback", IndonesianAnalyzer(IndonesianStemmer(fallback="snowball"))),
+        ("none", IndonesianAnalyzer(NoStemmer())),
+    )
+    for name, analyzer in analyzers:
         began, checked, wrong = time.perf_counter(), 0, 0
         for text in texts:
             spans: dict[str, list[tuple[int, int]]] = {}

@@ -6,7 +6,7 @@ both alike), and also times ``make_snippets`` alone for each page by wrapping th
 function the search module calls. Prints a table and writes JSON to benchmarks/results/.
 
     python benchmarks/snippet_speed.py INDEX_DIR QUERIES_JSON [--profile] [--limit N]
-        [--against OTHER/highlight.py] [--passes N]
+        [--against OTHER/highlight.py] [--passes N] [--warmup QUERY]
 
 ``--profile`` runs cProfile over the snippet calls only and prints the top functions.
 ``--against`` also times another version of highlight.py on the same pages, each call
@@ -14,7 +14,9 @@ right after this one's, with an analyzer of its own (a copy, as cold as this one
 and checks that both give the same snippets: an A/B that machine load hits alike.
 ``--passes 2`` runs the queries again on the same open index: the first pass is what a
 freshly opened index costs (no word of the stored text analysed yet), the second the
-steady state of a long-lived one. The table has a row per pass.
+steady state of a long-lived one. The table has a row per pass. ``--warmup QUERY``
+searches QUERY once (with snippets, not timed) before the first pass, so that pass
+does not pay for what any first search loads.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--snippets", type=int, default=2)
     parser.add_argument("--against", type=Path, help="another highlight.py to time on the same pages")
     parser.add_argument("--passes", type=int, default=1)
+    parser.add_argument("--warmup", default="", help="a query searched once, untimed, before the first pass")
     args = parser.parse_args(argv)
     queries = json.loads(args.queries.read_text("utf-8"))["queries"]
 
@@ -103,6 +106,8 @@ def main(argv: list[str]) -> int:
     index = diplosearch.open_index(args.index)
     series: dict[str, list[float]] = {}
     try:
+        if args.warmup:
+            index.search(args.warmup, limit=args.limit, snippets=args.snippets)
         for number in range(1, args.passes + 1):
             suffix = f" (pass {number})" if args.passes > 1 else ""
             without = series.setdefault("search snippets=0" + suffix, [])
@@ -135,7 +140,7 @@ def main(argv: list[str]) -> int:
     path = common.write_json(
         "snippet_speed.json",
         {"index": str(args.index), "queries": len(queries), "limit": args.limit, "snippets": args.snippets,
-         "passes": args.passes, "against": str(args.against) if args.against else None,
+         "passes": args.passes, "warmup": args.warmup, "against": str(args.against) if args.against else None,
          "summary": summary, "environment": common.environment()},
     )
     print(f"written {path}")

@@ -276,7 +276,7 @@ def test_the_run_cache_of_one_analyzer_is_not_used_by_another():
 def test_the_run_cache_goes_with_its_analyzer():
     import gc
 
-    from diplosearch import highlight
+    from diplosearch import highlight_matches as highlight
 
     analyzer = IndonesianAnalyzer()
     highlight.matching_tokens("Diplomasi bambu", {"bambu"}, analyzer)
@@ -288,7 +288,7 @@ def test_the_run_cache_goes_with_its_analyzer():
 
 
 def test_an_analyzer_without_weak_references_gets_matches_without_a_cache():
-    from diplosearch import highlight
+    from diplosearch import highlight_matches as highlight
 
     class SlottedAnalyzer:
         __slots__ = ("inner",)
@@ -305,3 +305,105 @@ def test_an_analyzer_without_weak_references_gets_matches_without_a_cache():
         got = [(t.term, t.start, t.end) for t in highlight.matching_tokens(text, {"kembang"}, analyzer)]
         assert got == [("kembang", 0, 12), ("kembang", 23, 33)]
     assert id(analyzer) not in highlight._run_caches
+
+
+# ------------------------------------------------------- what may follow a core (_cores rules)
+
+# Words a core alone would send to the stemmer though no ending can follow the core
+# there, and words where one can: clitics, suffixes, capitals, punctuation, numbers,
+# one-letter words, hyphens, and a capital I with a dot (lower() lengthens it).
+FOLLOWER_TEXTS = [
+    "Program motor itu pro, dan prosesnya memprovokasi. Go! PROnya prolah, GOlah-golah",
+    "Pasal 2 ayat 12 tahun 2020 (ke-2), 2-3 kali; rp14 dan Rp14.000 2a a. A-a",
+    # a number with a separator ends a token, and a word may follow right after it
+    "waktu 12.535s dan 1:40.2s; mesin 1.2L, 2.5kg 1,5l 1.2.3a 12s x2",
+    "Pasal 2 ayat 12 di I\u0130stanbul: PROGRAM pro-kontra, Go-Jek, motornya",
+    "Melaporkannya, laporanmu; dilaporkanlah pelapornya, pelaporan-pelaporan LAPORKAN!",
+    "Perdagangan pedagang berdagang memperdagangkannya; sedagang, dagangan\u2019nya dagang\u2019kan",
+    "Ia berkata: \u201ckami\u201d... kita-kita, kitalah, kitapun; ku-, -mu, nya-nya",
+]
+
+
+def _analyzers():
+    from diplosearch.analysis.indonesian_stemmer import IndonesianStemmer
+    from diplosearch.analysis.stemmer import NoStemmer, SnowballStemmer
+
+    return {
+        "default": IndonesianAnalyzer(),
+        "snowball": IndonesianAnalyzer(SnowballStemmer()),
+        "snowball fallback": IndonesianAnalyzer(IndonesianStemmer(fallback="snowball")),
+        "none": IndonesianAnalyzer(NoStemmer(), stopwords=frozenset()),
+    }
+
+
+@pytest.mark.parametrize("name", ["default", "snowball", "snowball fallback", "none"])
+def test_matching_tokens_equal_the_full_analysis_whatever_the_stemmer(name):
+    # each stemmer lets _cores assume other rules about what follows a core
+    from diplosearch.highlight import matching_tokens
+
+    analyzer = _analyzers()[name]
+    for text in FOLLOWER_TEXTS + AWKWARD_TEXTS:
+        every_term = sorted(set(analyzer.terms(text)))
+        for size in (1, 4):
+            for chunk in range(0, len(every_term), size):
+                terms = set(every_term[chunk : chunk + size])
+                full = [(t.term, t.start, t.end) for t in analyzer.tokens(text) if t.term in terms]
+                fast = [(t.term, t.start, t.end) for t in matching_tokens(text, terms, _analyzers()[name])]
+                assert fast == full, (name, terms)
+
+
+class _CountingAnalyzer(IndonesianAnalyzer):
+    """Records every token matching_tokens has analysed (the runs it looked at)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.analysed: list[str] = []
+
+    def terms_of(self, raw):
+        self.analysed.append(raw)
+        return super().terms_of(raw)
+
+
+def test_a_word_whose_core_no_ending_follows_is_not_analysed():
+    from diplosearch.highlight import matching_tokens
+
+    analyzer = _CountingAnalyzer()
+    text = FOLLOWER_TEXTS[0]
+    found = [text[t.start : t.end] for t in matching_tokens(text, {"pro", "go"}, analyzer)]
+    assert found == ["pro", "Go", "PROnya", "prolah"]
+    assert not {"Program", "motor", "prosesnya", "memprovokasi"} & set(analyzer.analysed)
+
+
+def test_a_one_letter_or_number_term_looks_only_at_whole_words():
+    from diplosearch.highlight import matching_tokens
+
+    analyzer = _CountingAnalyzer()
+    text = FOLLOWER_TEXTS[1]
+    assert [text[t.start : t.end] for t in matching_tokens(text, {"2", "rp14"}, analyzer)] == [
+        "2", "ke-2", "2-3", "rp14", "Rp14"
+    ]
+    assert not {"12", "2020", "2a"} & set(analyzer.analysed)
+
+
+def test_a_stemmer_not_known_to_highlighting_gets_no_rule_about_endings():
+    # It may remove any ending: here "-gram" (program -> pro) and a digit (2020 -> 202).
+    from diplosearch.highlight import matching_tokens
+
+    class OddStemmer:
+        name = "odd"
+        version = "odd-1"
+
+        def stem(self, word):
+            if word.endswith("gram"):
+                return word[:-4]
+            return word[:-1] if word[-1:].isdigit() and len(word) > 1 else word
+
+        def is_root(self, word):
+            return False
+
+    analyzer = IndonesianAnalyzer(OddStemmer(), stopwords=frozenset())
+    text = "Program 2020 itu pro"
+    for terms in ({"pro"}, {"202"}):
+        full = [(t.term, t.start, t.end) for t in analyzer.tokens(text) if t.term in terms]
+        assert full
+        assert [(t.term, t.start, t.end) for t in matching_tokens(text, terms, analyzer)] == full

@@ -10,40 +10,37 @@ text as stored (markers are not escaped: do not put such snippets into HTML);
 ``"html"`` escapes the text (``<``, ``>``, ``&``, quotes) and wraps matches in
 ``<mark>``...``</mark>``, so a snippet can go into a web page as it is.
 
-The text is not tokenised as a whole: the places a query term could stand are
-found with ``str.find`` (see ``_places``), only the runs between blanks holding one
-are looked at, and word boundaries are found by tokenising only near a passage's
-edges. The tokenizer can restart at any place that is not inside a token (after white
-space, at a token's start or end) and finds there exactly the tokens a scan of the
-whole text finds. What a run analyses to depends on the run and the analyzer alone,
-so it is kept per analyzer: a run seen in an earlier hit costs one dict lookup.
+The matches are found by highlight_matches.py (``matching_tokens``) without
+tokenising the whole text; word boundaries for a passage's edges are found by
+tokenising only near them. The tokenizer can restart at any place that is not inside
+a token (after white space, at a token's start or end) and finds there exactly the
+tokens a scan of the whole text finds.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import re
-import weakref
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
 from .analysis import analyzer as _analyzer
 from .analysis.analyzer import AnalyzedToken, token_pattern_for
 from .errors import InvalidArgumentError
+from .highlight_matches import NON_TOKEN_CHARACTERS, _spaced, matching_tokens
 from .schema import MAX_INDEXED_CHARS
 
 if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
     from .documents import Document
 
+__all__ = ["DEFAULT_MARKERS", "HTML_MARKERS", "NON_TOKEN_CHARACTERS", "SNIPPET_FORMATS", "SnippetFormat",
+           "make_snippets", "matching_tokens"]
+
 DEFAULT_MARKERS = ("[[", "]]")
 HTML_MARKERS = ("<mark>", "</mark>")
 #: The values of ``snippet_format``.
 SNIPPET_FORMATS: tuple[str, ...] = ("text", "html")
 SnippetFormat = Literal["text", "html"]
-
-# NamedTuple's own constructor is Python code; this builds the same object in C.
-_make_token = functools.partial(tuple.__new__, AnalyzedToken)
 
 def _field_texts(document: "Document") -> Iterator[tuple[str, str]]:
     """(name, text) of each field a snippet may come from, best first, made only when
@@ -65,12 +62,10 @@ def _best_windows(
     The window from each match reaches the last match ending within ``max_chars`` of its
     start; matches are in text order, so that last match only moves forward, and the
     window's terms are counted as it slides."""
-    starts = [match[2] for match in matches]
-    ends = [match[3] for match in matches]
+    terms, _positions, starts, ends = zip(*matches)
     if count and ends[-1] - starts[0] <= max_chars:
         # One window holds every match: it wins, and every other window overlaps it.
         return [(starts[0], ends[-1])]
-    terms = [match[0] for match in matches]
     candidates = []
     held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
     last = len(matches) - 1
@@ -105,188 +100,23 @@ def _best_windows(
     return sorted(chosen)
 
 
-# Places a query term could stand: where the term occurs or, the term less its first
-# letter (its core), after the last letter of a nasal (m, n, ng, ny). Affixes wrap a
-# root and the nasal of meN-/peN- replaces only a root's first letter (``menuduh`` ->
-# tuduh, ``memukul`` -> pukul, ``menyapu`` -> sapu, ``mengirim`` -> kirim), so a token
-# yielding a term holds its core so preceded in its lower-cased form. Every non-ASCII character
-# that can be part of a token is a place too (such a token is folded by NFKC first,
-# which lower() does not follow, so it is always analysed). Finding more places than
-# needed only costs time: the token at each place is analysed before it counts.
-# Curly quotes, dashes, no-break spaces and the like are most of the non-ASCII
-# characters of news text and never stand in a token, so they are no places
-# (tests/test_highlight.py checks every character of NON_TOKEN_CHARACTERS).
-NON_TOKEN_CHARACTERS = (
-    "\u00a0-\u00a9\u00ab-\u00b1\u00b4\u00b6-\u00b8\u00bb\u00bf\u00d7\u00f7"
-    "\u2000-\u2018\u201a-\u206f\u2190-\u23ff\u2500-\u25ff\u3000-\u3003"
-)
-_NON_ASCII = re.compile(f"[^\\x00-\\x7f{NON_TOKEN_CHARACTERS}]")
-_NASAL_ENDS = "mngy"
-
-
-@functools.lru_cache(maxsize=1024)
-def _cores(terms: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """(core, letters that may stand before it) for ``terms``: a term less its first
-    letter may follow that letter or a nasal's last one; a one-letter term is its own
-    core and may follow anything (marked by no letters), and so may a hyphen."""
-    before: dict[str, str] = {}
-    for term in terms:
-        if len(term) > 1:
-            core = term[1:]
-            if before.get(core) != "":
-                before[core] = before.get(core, _NASAL_ENDS) + term[0]
-        else:
-            before[term] = ""
-    # Folding a reduplication can build a word the token does not hold (disia-siakan ->
-    # disiakan, which the stemmer leaves whole), so a hyphen is a place too.
-    before["-"] = ""
-    return tuple(before.items())
-
-
-@functools.lru_cache(maxsize=256)
-def _cores_pattern(cores: tuple[tuple[str, str], ...]) -> "re.Pattern[str]":
-    # every start, overlapping ones too (a lookahead consumes nothing); the letter
-    # before a core is not checked here (this is the path for rare text only)
-    return re.compile("(?=(?i:" + "|".join(re.escape(core) for core, _before in sorted(cores)) + "))")
-
-
-def _places(text: str, cores: tuple[tuple[str, str], ...]) -> list[int]:
-    """Where in ``text`` a token yielding a term with one of ``cores`` could stand, ascending."""
-    folded = text.lower()
-    places: list[int] = []
-    if len(folded) == len(text):
-        # str.find is far faster than a case-insensitive pattern, and lower() keeps the
-        # offsets unless a character's lower case is longer (U+0130 only)
-        find = folded.find
-        append = places.append
-        for core, before in cores:
-            at = find(core)
-            if not before:
-                while at != -1:
-                    append(at)
-                    at = find(core, at + 1)
-                continue
-            while at != -1:
-                if at and folded[at - 1] in before:
-                    append(at)
-                at = find(core, at + 1)
-    else:
-        places = [m.start() for m in _cores_pattern(cores).finditer(text)]
-    if not text.isascii():
-        places.extend(m.start() for m in _NON_ASCII.finditer(text))
-    places.sort()
-    return places
-
-
-# What the runs of text between blanks analyse to, per analyzer (a run's tokens and
-# their terms depend on the run and the analyzer alone): a run seen before costs one
-# lookup, not a tokenising and a term lookup per token. Keyed by the analyzer's
-# identity, not equality, so that no analyzer ever sees another one's results.
-_RunTokens = tuple[tuple[int, int, tuple[str, ...]], ...]
-# A few hundred bytes an entry: the cap keeps a long-lived index's cache to tens of MB.
-_RUN_CACHE_LIMIT = 100_000
-_LONGEST_CACHED_RUN = 200  # longer runs are URLs or garbage, rarely seen twice
-_run_caches: dict[int, tuple["weakref.ref[IndonesianAnalyzer]", dict[str, _RunTokens]]] = {}
-
-
-def _runs_of(analyzer: "IndonesianAnalyzer") -> dict[str, _RunTokens]:
-    """The run cache of ``analyzer`` (made on first use, dropped when it is)."""
-    key = id(analyzer)
-    entry = _run_caches.get(key)
-    if entry is not None and entry[0]() is analyzer:
-        return entry[1]
-
-    def forget(dead: "weakref.ref[IndonesianAnalyzer]") -> None:
-        current = _run_caches.get(key)
-        if current is not None and current[0] is dead:
-            del _run_caches[key]
-
-    cache: dict[str, _RunTokens] = {}
-    try:
-        _run_caches[key] = (weakref.ref(analyzer, forget), cache)
-    except TypeError:
-        pass  # an analyzer no weak reference can point to gets no cache kept for it
-    return cache
-
-
-def _analyse_run(run: str, analyzer: "IndonesianAnalyzer", cache: dict[str, _RunTokens]) -> _RunTokens:
-    terms_of = analyzer.terms_of
-    tokens = []
-    # the run's own pattern: both split text without combining marks alike
-    for token in token_pattern_for(run).finditer(run):
-        terms = terms_of(token.group())
-        if terms:
-            tokens.append((*token.span(), terms))
-    analysed = tuple(tokens)
-    if len(run) <= _LONGEST_CACHED_RUN and len(cache) < _RUN_CACHE_LIMIT:
-        cache[run] = analysed
-    return analysed
-
-
-def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyzer") -> list[AnalyzedToken]:
-    """The tokens of ``text`` that yield one of ``terms``, one entry per such term, in
-    text order, as :meth:`IndonesianAnalyzer.tokens` gives them (position -1).
-
-    Only the runs of text between blanks that hold a place where a term could stand
-    (see ``_places``) are looked at, each through the analyzer's run cache. A token
-    never holds white space, so tokenising such a run alone finds exactly the tokens a
-    scan of the whole text finds there.
-    """
-    wanted = frozenset(terms)
-    if not wanted:
-        return []
-    return _matching(text, _spaced(text), wanted, analyzer)
-
-
-def _spaced(text: str) -> str:
-    # Runs end at blanks (space, line break); in this copy, with line breaks as spaces
-    # and every offset kept, one search each way finds a run's ends.
-    return text.replace("\n", " ") if "\n" in text else text
-
-
-def _matching(
-    text: str, spaced: str, wanted: frozenset[str], analyzer: "IndonesianAnalyzer"
-) -> list[AnalyzedToken]:
-    places = _places(text, _cores(wanted))
-    if not places:
-        return []
-    find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
-    runs = _runs_of(analyzer)
-    known = runs.get
-    found: list[AnalyzedToken] = []
-    floor = 0  # where the run after the last one looked at starts at the earliest
-    for place in places:
-        if place < floor:
-            continue
-        first = rfind(" ", floor, place) + 1 or floor  # no blank: the run starts at floor
-        last = find(" ", place)
-        if last == -1:
-            last = end_of_text
-        run = text[first:last]
-        tokens = known(run)
-        if tokens is None:
-            tokens = _analyse_run(run, analyzer, runs)
-        floor = last
-        for start, end, run_terms in tokens:
-            if not wanted.isdisjoint(run_terms):
-                for term in run_terms:
-                    if term in wanted:
-                        found.append(_make_token((term, -1, first + start, first + end)))
-    return found
-
-
-def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None = None) -> tuple[int, int]:
+def _expand(
+    text: str, start: int, end: int, max_chars: int, spaced: str | None = None,
+    words: "re.Pattern[str] | None" = None,
+) -> tuple[int, int]:
     """Widen [start, end) with context to about ``max_chars``, cutting only between
     words. ``start`` and ``end`` are a token's start and a token's end (or both 0);
-    ``spaced`` is ``text`` with line breaks as spaces (made when not given).
+    ``spaced`` is ``text`` with line breaks as spaces and ``words`` is
+    ``token_pattern_for(text)`` (each made when not given).
 
-    Words are found with :data:`TOKEN_PATTERN` (right for any text; compiled when first
-    read, so a search without snippets never pays for it) near the edges only,
-    from just after a blank (the tokenizer finds there exactly the tokens a scan of
-    the whole text finds: a token never holds white space).
+    Words are found near the edges only, from just after a blank (the tokenizer finds
+    there exactly the tokens a scan of the whole text finds: a token never holds white
+    space), with ``_word_pattern``: TOKEN_PATTERN is compiled only for text that is not
+    ASCII.
     """
     if spaced is None:
         spaced = _spaced(text)
+    search = (words or _word_pattern(text)).search
     room = max(0, max_chars - (end - start))
     before, after = room // 3, room - room // 3
     edge = start - before
@@ -294,12 +124,10 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
         new_start = 0
     else:
         # the first word starting at or after the edge (``start`` itself at the latest)
-        new_start = start
-        for word in _analyzer.TOKEN_PATTERN.finditer(text, spaced.rfind(" ", 0, edge) + 1):
-            word_start = word.start()
-            if word_start >= edge:
-                new_start = word_start if word_start < start else start
-                break
+        word = search(text, spaced.rfind(" ", 0, edge) + 1)
+        while word is not None and word.start() < edge:
+            word = search(text, word.end())
+        new_start = start if word is None else min(word.start(), start)
     edge = end + after
     if edge >= len(text):
         new_end = len(text)
@@ -312,11 +140,10 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
         if restart > end:
             restart = spaced.rfind(" ", end, restart - 1) + 1 or end
         for restart in (restart, end) if restart != end else (end,):
-            for word in _analyzer.TOKEN_PATTERN.finditer(text, restart):
-                word_end = word.end()
-                if word_end > edge:
-                    break
-                new_end = word_end
+            word = search(text, restart)
+            while word is not None and word.end() <= edge:
+                new_end = word.end()
+                word = search(text, new_end)
             if new_end > end:
                 break
     # A snippet that would begin mid-sentence after a line break starts on the new line.
@@ -327,6 +154,14 @@ def _expand(text: str, start: int, end: int, max_chars: int, spaced: str | None 
     if line_end != -1:
         new_end = line_end
     return new_start, new_end
+
+
+def _word_pattern(text: str) -> "re.Pattern[str]":
+    """A pattern that splits ``text`` into words as :data:`TOKEN_PATTERN` does, found
+    without a scan of the text: the faster one for ASCII text, else TOKEN_PATTERN itself
+    (``token_pattern_for`` would look through the whole text for combining marks,
+    which costs more than the few words a passage's edges need)."""
+    return token_pattern_for(text) if text.isascii() else _analyzer.TOKEN_PATTERN
 
 
 def _unchanged(text: str) -> str:
@@ -397,9 +232,10 @@ def make_snippets(
         if not matches:
             continue
         spaced = _spaced(text)
+        words = _word_pattern(text)
         snippets = []
         for start, end in _best_windows(matches, max_chars, count):
-            lo, hi = _expand(text, start, end, max_chars, spaced)
+            lo, hi = _expand(text, start, end, max_chars, spaced, words)
             spans = [(t[2], t[3]) for t in matches if lo <= t[2] and t[3] <= hi]
             snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
         return [s for s in snippets if s]
