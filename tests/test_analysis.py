@@ -5,9 +5,11 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diplosearch import analyze, stem
-from diplosearch.analysis.analyzer import IndonesianAnalyzer
+from diplosearch.analysis.analyzer import MAX_TOKEN_CHARS, IndonesianAnalyzer, token_pattern_for
 from diplosearch.analysis.normalize import clean_text, normalize_token
 from diplosearch.analysis.stemmer import NoStemmer, SnowballStemmer
 
@@ -135,3 +137,30 @@ def test_every_analysis_path_gives_the_same_terms():
     assert positions == list(range(len(expected)))
     spans = [(t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)]
     assert spans == [(t.start, t.end) for t in analyzer.tokens(text)]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["Negara-negara", "yang", "YANG", "Menegaskan", "kura-kura", "ke-32", "Jum’at",
+                             "ＤＩＰＬＯＭＡＳＩ", "Cafe\u0301", "a\ufe63b", "sosial\ufe63ekonomi", "x" * 101, "2,5"]),
+            st.text(alphabet="abdegikmnprstuyAKMP-'’\u0301\ufe63Ｖ1", min_size=1, max_size=12),
+        ),
+        min_size=1,
+        max_size=6,
+    ).map(" ".join)
+)
+def test_terms_of_a_token_are_its_words_stemmed_less_stop_words(text: str) -> None:
+    # terms_of takes a shortcut for a token of one word; it must agree with the
+    # composition words() -> stop words -> stem, which the query parser uses
+    analyzer = IndonesianAnalyzer()
+    reference = IndonesianAnalyzer()
+    for raw in token_pattern_for(text).findall(text):
+        expected = () if len(raw) > MAX_TOKEN_CHARS else tuple(
+            reference.stemmer.stem(w) for w in reference.words(raw) if w not in reference.stopwords
+        )
+        assert analyzer.terms_of(raw) == expected
+        assert tuple(t.term for t in analyzer.tokens(raw, removestops=False)) == (
+            () if len(raw) > MAX_TOKEN_CHARS else tuple(reference.stemmer.stem(w) for w in reference.words(raw))
+        )

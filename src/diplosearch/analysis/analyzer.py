@@ -17,7 +17,7 @@ from typing import Collection, Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 
-from .cache import CACHE_LIMIT, remember
+from .cache import CACHE_LIMIT
 from .marks import mark_ranges
 from .normalize import LONE_SURROGATE, normalize_token
 from .reduplication import fold_reduplication
@@ -151,7 +151,10 @@ class IndonesianAnalyzer(Analyzer):
 
     def words(self, token: str) -> list[str]:
         """The normalised words one raw token stands for, before stop words and stemming."""
-        word = normalize_token(token)
+        return self._hyphenated_words(normalize_token(token))
+
+    def _hyphenated_words(self, word: str) -> list[str]:
+        """The words of one normalised token."""
         if "-" not in word:
             return [word]
         if self.fold_reduplication:
@@ -161,9 +164,13 @@ class IndonesianAnalyzer(Analyzer):
     def _compute_terms(self, raw: str, removestops: bool) -> tuple[str, ...]:
         if len(raw) > MAX_TOKEN_CHARS:
             return ()
-        stem = self.stemmer.stem
+        # normalize_token, without a call for the ASCII tokens of nearly all text
+        word = raw.lower() if raw.isascii() else normalize_token(raw)
         stopwords = self.stopwords if removestops else ()
-        return tuple(stem(word) for word in self.words(raw) if word not in stopwords)
+        if "-" not in word:  # one word: no list, no generator (a new word waits on this)
+            return () if word in stopwords else (self.stemmer.stem(word),)
+        stem = self.stemmer.stem
+        return tuple(stem(part) for part in self._hyphenated_words(word) if part not in stopwords)
 
     def terms_of(self, raw: str) -> tuple[str, ...]:
         """The index terms one raw token yields, stop words dropped (memoised per token).
@@ -171,9 +178,12 @@ class IndonesianAnalyzer(Analyzer):
         Normalising, folding and stemming depend on the token alone, so each distinct
         token of an archive is analysed once; after that a token costs one lookup.
         """
-        terms = self._terms_cache.get(raw)
+        cache = self._terms_cache
+        terms = cache.get(raw)
         if terms is None:
-            terms = remember(self._terms_cache, raw, self._compute_terms(raw, removestops=True), CACHE_LIMIT)
+            terms = self._compute_terms(raw, True)
+            if len(cache) < CACHE_LIMIT:  # remember(), inlined
+                cache[raw] = terms
         return terms
 
     def _terms_function(self, removestops: bool):  # type: ignore[no-untyped-def]
