@@ -24,6 +24,8 @@ from diplosearch.analysis.indonesian_stemmer import (
 )
 from diplosearch.analysis.lexicon import load_lexicon, parse_lexicon
 from diplosearch.analysis.morphology import (
+    PARTICLES,
+    POSSESSIVES,
     PREFIX_LETTER,
     PREFIX_LETTER_BY_START,
     decode_patterns,
@@ -255,6 +257,28 @@ def test_the_long_heads_are_not_shared_between_words() -> None:
 def test_prefixes_begin_only_with_the_prefix_initials(word: str) -> None:
     if word[0] not in PREFIX_INITIALS:
         assert prefix_options(word) == []
+
+
+def test_the_fast_paths_may_take_every_particle_as_three_letters_long() -> None:
+    # best() and strip_clitics() remove any particle with one endswith and a cut of 3
+    assert {len(particle) for particle in PARTICLES} == {3}
+    assert {len(possessive) for possessive in POSSESSIVES} == {3, 2} and POSSESSIVES[0] == "nya"
+
+
+def _reference_strip_clitics(word: str) -> str:
+    for particle in PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 4 and not word.endswith("llah"):
+            word = word[: -len(particle)]
+            break
+    if word.endswith("nya") and len(word) - 3 >= 3:
+        word = word[:-3]
+    return word
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(built_words, words, st.sampled_from(["abdullah", "kenya", "bloggerlah", "apapun", "nyapun"])))
+def test_strip_clitics_removes_what_the_rule_says(word: str) -> None:
+    assert strip_clitics(word) == _reference_strip_clitics(word)
 
 
 # --- contract with the analyzer and the index -----------------------------------------

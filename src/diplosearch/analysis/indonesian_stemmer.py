@@ -348,6 +348,8 @@ class AffixParser:
                 w = w[:-cut]
                 forms.append((w, len(forms)))
         prefixes = self._prefix_parses
+        # removing clitics and suffixes leaves the start: no form has a prefix, or all may
+        may_prefix = word[0] in PREFIX_INITIALS
         for form, clitics in reversed(forms):
             if form in roots:
                 found.append((form, "", 0, "", clitics))
@@ -359,18 +361,22 @@ class AffixParser:
                     rest = form[:-3]
                     if rest in roots:
                         found.append((rest, "", 0, "kan", clitics))
-                    prefixes(rest, (), "kan", clitics, found)
+                    if may_prefix:
+                        prefixes(rest, (), "kan", clitics, found)
                 if n > 4 and form.endswith("an"):
                     rest = form[:-2]
                     if rest in roots:
                         found.append((rest, "", 0, "an", clitics))
-                    prefixes(rest, (), "an", clitics, found)
+                    if may_prefix:
+                        prefixes(rest, (), "an", clitics, found)
             elif last == "i" and n > 3:
                 rest = form[:-1]
                 if rest in roots:
                     found.append((rest, "", 0, "i", clitics))
-                prefixes(rest, (), "i", clitics, found)
-            prefixes(form, (), "", clitics, found)
+                if may_prefix:
+                    prefixes(rest, (), "i", clitics, found)
+            if may_prefix:
+                prefixes(form, (), "", clitics, found)
         if not found:
             return None
         patterns = self.patterns
@@ -394,7 +400,10 @@ class AffixParser:
         if n < 5 or w[0] not in PREFIX_INITIALS:
             return  # prefix_options offers nothing, and ketidak- is longer
         roots = self.roots
-        for prefix, letter, cut in self.prefix_cuts(w):
+        cuts = self._cuts.get(w[:HEAD])  # prefix_cuts' memo, read here without a call
+        if cuts is None:
+            cuts = self.prefix_cuts(w)
+        for prefix, letter, cut in cuts:
             if prefix in used:
                 continue
             if used:
@@ -408,7 +417,7 @@ class AffixParser:
             chain = used + (prefix,)
             if rest in roots:
                 found.append((rest, chain[0], len(chain), suffix, clitics))
-            if len(chain) < MAX_PREFIXES:
+            if len(chain) < MAX_PREFIXES and rest[0] in PREFIX_INITIALS:  # the call's own first test
                 self._prefix_parses(rest, chain, suffix, clitics, found)
         if not used and suffix == "an" and n > 7 + MIN_ROOT and w.startswith("ketidak"):
             rest = w[7:]
@@ -437,10 +446,9 @@ def strip_clitics(word: str) -> str:
     ``-ku``/``-mu`` are left (haiku, sudoku, emu), and so is the -lah of Arabic names
     (Abdullah, Fathullah).
     """
-    for particle in PARTICLES:
-        if word.endswith(particle) and len(word) - 3 >= 4 and not word.endswith("llah"):
-            word = word[:-3]
-            break
+    # one endswith for all particles (each three letters long): most words end in none
+    if word.endswith(PARTICLES) and len(word) - 3 >= 4 and not word.endswith("llah"):
+        word = word[:-3]
     if word.endswith("nya") and len(word) - 3 >= MIN_ROOT:
         word = word[:-3]
     return word
