@@ -164,3 +164,39 @@ def test_terms_of_a_token_are_its_words_stemmed_less_stop_words(text: str) -> No
         assert tuple(t.term for t in analyzer.tokens(raw, removestops=False)) == (
             () if len(raw) > MAX_TOKEN_CHARS else tuple(reference.stemmer.stem(w) for w in reference.words(raw))
         )
+
+
+def test_the_blocks_skipped_by_the_cheap_mark_test_hold_no_mark():
+    import unicodedata
+
+    from diplosearch.analysis import analyzer as module
+
+    assert module._MARKLESS_BLOCKS  # Latin and general punctuation, as of Unicode 14
+    for first, last in module._MARKLESS_BLOCKS:
+        assert not any(unicodedata.category(chr(code))[0] == "M" for code in range(first, last + 1))
+    assert module._free_of_marks([(0, 99)], [(10, 19), (30, 30), (95, 120)]) == [(0, 9), (20, 29), (31, 94)]
+
+
+def test_token_pattern_for_finds_every_mark_near_every_block_edge():
+    import unicodedata
+
+    from diplosearch.analysis import analyzer as module
+
+    edges = {code + d for first, last in module._MARK_RANGES + module._MARKLESS_BLOCKS
+             for code in (first, last) for d in (-1, 0, 1)}
+    for code in sorted(c for c in edges if 0 <= c < 0x110000 and not 0xD800 <= c <= 0xDFFF):
+        text = f"“kata{chr(code)}lain” — café"
+        is_mark = unicodedata.category(chr(code))[0] == "M"
+        assert (module.token_pattern_for(text) is module.TOKEN_PATTERN) == is_mark, hex(code)
+        assert module.token_pattern_for(text).findall(text) == module.TOKEN_PATTERN.findall(text), hex(code)
+
+
+def test_news_punctuation_needs_no_mark_classes():
+    from diplosearch.analysis import analyzer as module
+
+    module._mark_tests.cache_clear()
+    module._mark_aware_patterns.cache_clear()
+    text = "“Kesuksesan” kunjungan — 1.000 orang… café, 25° • Jum’at"
+    assert module.token_pattern_for(text) is module._UNMARKED_TOKEN_PATTERN
+    assert module._mark_tests.cache_info().currsize == 0
+    assert module._mark_aware_patterns.cache_info().currsize == 0
