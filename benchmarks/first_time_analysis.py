@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
 import data  # noqa: E402
+import metrics  # noqa: E402
 
 import diplosearch  # noqa: E402
 from diplosearch.analysis.analyzer import MAX_TOKEN_CHARS, TOKEN_PATTERN, IndonesianAnalyzer  # noqa: E402
@@ -97,18 +98,14 @@ def measure(
             started_ns = clock()
             run(item)
             times.append(clock() - started_ns)
-    times.sort()
-
-    def percentile(p: float) -> float:
-        return times[min(len(times) - 1, int(p / 100 * len(times)))] / 1000
-
+    micros = [t / 1000 for t in times]
     return {
         "items": len(items),
         "per_s": len(items) / best_seconds,
-        "mean_us": statistics.fmean(times) / 1000,
-        "p50_us": percentile(50),
-        "p90_us": percentile(90),
-        "p99_us": percentile(99),
+        "mean_us": statistics.fmean(micros),
+        "p50_us": metrics.percentile(micros, 50),
+        "p90_us": metrics.percentile(micros, 90),
+        "p99_us": metrics.percentile(micros, 99),
     }
 
 
