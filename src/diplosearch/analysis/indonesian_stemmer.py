@@ -492,23 +492,23 @@ class IndonesianStemmer:
     def stem(self, word: str) -> str:
         """The stem of one lower-case word (see the module docstring)."""
         cache = self._cache
-        cached = cache.get(word)
-        if cached is not None:
-            return cached
-        stemmed = self._stem(word)
+        stemmed = cache.get(word)
+        if stemmed is not None:
+            return stemmed
+        # one call fewer per new word: the rules are inlined here, not in a helper
+        parser = self._parser or self.parser
+        if word in parser.roots or len(word) < 4 or not word.isalpha() or VOWELS.isdisjoint(word):
+            stemmed = word
+        else:
+            stemmed = parser.best(word)
+            if stemmed is None:
+                stemmed = strip_clitics(word) if self.fallback == "clitics" else self._unknown(word)
         if len(cache) < CACHE_LIMIT:  # remember(), inlined
             cache[word] = stemmed
         return stemmed
 
-    def _stem(self, word: str) -> str:
-        parser = self._parser or self.parser
-        if word in parser.roots or len(word) < 4 or not word.isalpha() or VOWELS.isdisjoint(word):
-            return word
-        root = parser.best(word)
-        if root is not None:
-            return root
-        if self.fallback == "clitics":
-            return strip_clitics(word)
+    def _unknown(self, word: str) -> str:
+        """What the ``"snowball"`` and ``"none"`` fallbacks make of a word with no parse."""
         if self.fallback == "snowball":
             with self._lock:
                 if self._snowball is None:
