@@ -5,9 +5,11 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diplosearch import analyze, stem
-from diplosearch.analysis.analyzer import IndonesianAnalyzer
+from diplosearch.analysis.analyzer import MAX_TOKEN_CHARS, IndonesianAnalyzer, token_pattern_for
 from diplosearch.analysis.normalize import clean_text, normalize_token
 from diplosearch.analysis.stemmer import NoStemmer, SnowballStemmer
 
@@ -135,3 +137,66 @@ def test_every_analysis_path_gives_the_same_terms():
     assert positions == list(range(len(expected)))
     spans = [(t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)]
     assert spans == [(t.start, t.end) for t in analyzer.tokens(text)]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["Negara-negara", "yang", "YANG", "Menegaskan", "kura-kura", "ke-32", "Jum’at",
+                             "ＤＩＰＬＯＭＡＳＩ", "Cafe\u0301", "a\ufe63b", "sosial\ufe63ekonomi", "x" * 101, "2,5"]),
+            st.text(alphabet="abdegikmnprstuyAKMP-'’\u0301\ufe63Ｖ1", min_size=1, max_size=12),
+        ),
+        min_size=1,
+        max_size=6,
+    ).map(" ".join)
+)
+def test_terms_of_a_token_are_its_words_stemmed_less_stop_words(text: str) -> None:
+    # terms_of takes a shortcut for a token of one word; it must agree with the
+    # composition words() -> stop words -> stem, which the query parser uses
+    analyzer = IndonesianAnalyzer()
+    reference = IndonesianAnalyzer()
+    for raw in token_pattern_for(text).findall(text):
+        expected = () if len(raw) > MAX_TOKEN_CHARS else tuple(
+            reference.stemmer.stem(w) for w in reference.words(raw) if w not in reference.stopwords
+        )
+        assert analyzer.terms_of(raw) == expected
+        assert tuple(t.term for t in analyzer.tokens(raw, removestops=False)) == (
+            () if len(raw) > MAX_TOKEN_CHARS else tuple(reference.stemmer.stem(w) for w in reference.words(raw))
+        )
+
+
+def test_the_blocks_skipped_by_the_cheap_mark_test_hold_no_mark():
+    import unicodedata
+
+    from diplosearch.analysis import analyzer as module
+
+    assert module._MARKLESS_BLOCKS  # Latin and general punctuation, as of Unicode 14
+    for first, last in module._MARKLESS_BLOCKS:
+        assert not any(unicodedata.category(chr(code))[0] == "M" for code in range(first, last + 1))
+    assert module._free_of_marks([(0, 99)], [(10, 19), (30, 30), (95, 120)]) == [(0, 9), (20, 29), (31, 94)]
+
+
+def test_token_pattern_for_finds_every_mark_near_every_block_edge():
+    import unicodedata
+
+    from diplosearch.analysis import analyzer as module
+
+    edges = {code + d for first, last in module._MARK_RANGES + module._MARKLESS_BLOCKS
+             for code in (first, last) for d in (-1, 0, 1)}
+    for code in sorted(c for c in edges if 0 <= c < 0x110000 and not 0xD800 <= c <= 0xDFFF):
+        text = f"“kata{chr(code)}lain” — café"
+        is_mark = unicodedata.category(chr(code))[0] == "M"
+        assert (module.token_pattern_for(text) is module.TOKEN_PATTERN) == is_mark, hex(code)
+        assert module.token_pattern_for(text).findall(text) == module.TOKEN_PATTERN.findall(text), hex(code)
+
+
+def test_news_punctuation_needs_no_mark_classes():
+    from diplosearch.analysis import analyzer as module
+
+    module._mark_tests.cache_clear()
+    module._mark_aware_patterns.cache_clear()
+    text = "“Kesuksesan” kunjungan — 1.000 orang… café, 25° • Jum’at"
+    assert module.token_pattern_for(text) is module._UNMARKED_TOKEN_PATTERN
+    assert module._mark_tests.cache_info().currsize == 0
+    assert module._mark_aware_patterns.cache_info().currsize == 0

@@ -19,6 +19,7 @@ import common  # noqa: E402
 import data  # noqa: E402  (puts src/ on the path through common)
 import engines  # noqa: E402
 import first_query  # noqa: E402
+import first_time_analysis  # noqa: E402
 import metrics  # noqa: E402
 import relevance  # noqa: E402
 import speed  # noqa: E402
@@ -317,3 +318,22 @@ def test_ranking_runs_name_rankings_the_sweep_defines(tmp_path) -> None:  # type
         assert engine.search("gunung meletus", 10, ranking=BM25F_RANKING) == ["a"]
     finally:
         engine.close()
+
+
+# -- first-time analysis ----------------------------------------------------------------
+
+
+def test_first_time_analysis_gives_each_item_once_to_a_fresh_function_each_pass() -> None:
+    tokens = first_time_analysis.distinct_tokens(["Negara-negara ASEAN menegaskan", "ASEAN menegaskan peranan"])
+    assert tokens == ["Negara-negara", "ASEAN", "menegaskan", "peranan"]
+    assert first_time_analysis.distinct_words(tokens) == ["negara", "asean", "menegaskan", "peranan"]
+    calls: list[list[str]] = []
+
+    def make():  # type: ignore[no-untyped-def]
+        calls.append([])
+        return calls[-1].append
+
+    result = first_time_analysis.measure(tokens, make, rounds=2)
+    assert calls == [tokens] * 4  # two rounds of a throughput and a latency pass
+    assert result["items"] == 4 and result["per_s"] > 0
+    assert result["p50_us"] <= result["p90_us"] <= result["p99_us"]

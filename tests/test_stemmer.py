@@ -13,9 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diplosearch.analysis import indonesian_stemmer as module
-from diplosearch.analysis.indonesian_stemmer import IndonesianStemmer, strip_clitics
+from diplosearch.analysis.indonesian_stemmer import (
+    HEAD,
+    LONG_HEADS,
+    PREFIX_INITIALS,
+    AffixParser,
+    IndonesianStemmer,
+    prefix_options,
+    strip_clitics,
+)
 from diplosearch.analysis.lexicon import load_lexicon, parse_lexicon
 from diplosearch.analysis.morphology import (
+    PARTICLES,
+    POSSESSIVES,
     PREFIX_LETTER,
     PREFIX_LETTER_BY_START,
     decode_patterns,
@@ -171,6 +181,104 @@ def test_every_stem_is_a_root_or_the_word_less_its_clitics(word: str) -> None:
     result = stemmer.stem(word)
     assert result in load_lexicon().roots or result == strip_clitics(word) or result == word
     assert result == stemmer.stem(word)  # deterministic, cached or not
+
+
+# --- the fast path agrees with the rules it computes -----------------------------------
+# AffixParser.best() computes best_of(parses()) without building the parses, from prefix
+# options kept per word head; these hold it to that definition.
+
+_PREFIX_STACKS = ["", "me", "mem", "men", "meng", "meny", "menge", "pe", "pem", "pen", "peng", "peny",
+                  "per", "pel", "ber", "be", "bel", "ter", "te", "di", "ke", "se", "ku", "kau", "diper",
+                  "memper", "keber", "ketidak", "diber", "dipel", "member", "pember", "seper", "terper"]
+_ENDINGS = ["", "kan", "an", "i", "nya", "ku", "mu", "lah", "kah", "tah", "pun", "annya", "kanlah",
+            "inya", "kannyalah", "anmu", "ilah", "nyapun"]
+_SOME_ROOTS = sorted(r for r in load_lexicon().roots if "-" not in r)
+built_words = st.tuples(
+    st.sampled_from(_PREFIX_STACKS),
+    st.one_of(st.sampled_from(_SOME_ROOTS), st.text(alphabet="abcdeghijklmnoprstuwy", min_size=1, max_size=8)),
+    st.sampled_from(_ENDINGS),
+).map("".join)
+
+
+def _reference_best(parser: AffixParser, word: str) -> str | None:
+    return parser.best_of(parser.parses(word))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(built_words, words))
+def test_best_is_the_best_of_all_parses(word: str) -> None:
+    parser = IndonesianStemmer().parser
+    assert parser.best(word) == _reference_best(parser, word)
+
+
+def test_best_is_the_best_of_all_parses_for_tricky_words(stemmer: IndonesianStemmer) -> None:
+    parser = stemmer.parser
+    tricky = ["ketidakpastian", "ketidakadilannya", "pelajaran", "belajarlah", "mempelajari", "pelajukan",
+              "memperdengarkan", "dipertanyakan", "keberhasilannya", "berikan", "membeli", "mengawal",
+              "jauhi", "helmi", "asean", "diana", "menyanyikan", "mengebom", "memprogram", "sepengetahuanku",
+              "dimenulis", "dipukulan", "kaubaca", "kutuliskan", "tahu", "kapanpun", "bukumu", "apatah"]
+    assert {w: parser.best(w) for w in tricky} == {w: _reference_best(parser, w) for w in tricky}
+
+
+def test_best_is_the_best_of_all_parses_on_the_gold_words() -> None:
+    if not GOLD.is_dir():
+        pytest.skip(f"stemming gold data not found at {GOLD} (it lives in ../shared/data)")
+    parser = IndonesianStemmer().parser
+    vocabulary = sorted({
+        line.split("\t")[0] for path in GOLD.glob("*.tsv") for line in path.read_text("utf-8").splitlines()
+    })
+    differ = [w for w in vocabulary if w and parser.best(w) != _reference_best(parser, w)]
+    assert differ == []
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(built_words, words), min_size=1, max_size=20))
+def test_prefix_cuts_rebuild_the_prefix_options_whatever_word_filled_the_memo(batch: list[str]) -> None:
+    # the cuts of a head are remembered from the first word with that head and reused for
+    # the others: each word must still get exactly its own prefix_options
+    parser = IndonesianStemmer().parser
+    for word in batch + [w[:HEAD] + "ankan" for w in batch]:
+        if len(word) < 5:
+            continue
+        rebuilt = [(prefix, letter + word[cut:]) for prefix, letter, cut in parser.prefix_cuts(word)]
+        assert rebuilt == prefix_options(word)
+
+
+def test_the_long_heads_are_not_shared_between_words() -> None:
+    parser = IndonesianStemmer().parser
+    for word in ["pelajukan", "pelajaran", "pelaju", "belajarlah", "belajur"]:
+        rebuilt = [(prefix, letter + word[cut:]) for prefix, letter, cut in parser.prefix_cuts(word)]
+        assert rebuilt == prefix_options(word)
+    assert all(head.startswith(("pel", "bel")) and len(head) == HEAD for head in LONG_HEADS)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(min_size=5, max_size=9))
+def test_prefixes_begin_only_with_the_prefix_initials(word: str) -> None:
+    if word[0] not in PREFIX_INITIALS:
+        assert prefix_options(word) == []
+
+
+def test_the_fast_paths_may_take_every_particle_as_three_letters_long() -> None:
+    # best() and strip_clitics() remove any particle with one endswith and a cut of 3
+    assert {len(particle) for particle in PARTICLES} == {3}
+    assert {len(possessive) for possessive in POSSESSIVES} == {3, 2} and POSSESSIVES[0] == "nya"
+
+
+def _reference_strip_clitics(word: str) -> str:
+    for particle in PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 4 and not word.endswith("llah"):
+            word = word[: -len(particle)]
+            break
+    if word.endswith("nya") and len(word) - 3 >= 3:
+        word = word[:-3]
+    return word
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(built_words, words, st.sampled_from(["abdullah", "kenya", "bloggerlah", "apapun", "nyapun"])))
+def test_strip_clitics_removes_what_the_rule_says(word: str) -> None:
+    assert strip_clitics(word) == _reference_strip_clitics(word)
 
 
 # --- contract with the analyzer and the index -----------------------------------------

@@ -17,7 +17,7 @@ from typing import Collection, Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 
-from .cache import CACHE_LIMIT, remember
+from .cache import CACHE_LIMIT
 from .marks import mark_ranges
 from .normalize import LONE_SURROGATE, normalize_token
 from .reduplication import fold_reduplication
@@ -37,8 +37,7 @@ def _character_class(ranges: list[tuple[int, int]]) -> str:
 
 # Combining marks (see marks.py: listed per Unicode version, scanning for them costs a
 # process tens of ms). re matches a class of BMP characters with a bitmap but checks a
-# class reaching beyond the BMP range by range, so the two halves are kept apart for
-# the fast test below.
+# class reaching beyond the BMP range by range, so the two halves are kept apart.
 _MARK_RANGES = mark_ranges()
 _BMP_MARKS = _character_class([r for r in _MARK_RANGES if r[1] < 0x10000])
 _ASTRAL_MARKS = _character_class([r for r in _MARK_RANGES if r[0] >= 0x10000])
@@ -49,7 +48,7 @@ _WORD = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
 # Words joined by hyphens or apostrophes stay one token (negara-negara, Jum'at);
 # numbers keep their separators (1.000, 2,5). TOKEN_PATTERN (read as a module
 # attribute, see __getattr__) is compiled on first use: its mark classes take a new
-# process ~6 ms to compile, and ASCII text (most queries) never needs them.
+# process ~4 ms to compile, and text without marks (nearly all) never needs them.
 _TOKEN_REGEX = rf"\d+(?:[.,]\d+)+|{_WORD}(?:[-'\u2019]{_WORD})*"
 # The same tokens for text without combining marks (nearly all text), at about
 # twice the speed: the mark-aware alternatives cost a failed attempt at every word end.
@@ -57,25 +56,59 @@ _UNMARKED_TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:[-'\u2019][^\W_
 _HAS_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+def _free_of_marks(blocks: list[tuple[int, int]], marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of ``blocks`` holding no code point of ``marks`` (both sorted, inclusive)."""
+    free = []
+    for first, last in blocks:
+        start = first
+        for a, b in marks:
+            if b >= start and a <= last:
+                if a > start:
+                    free.append((start, a - 1))
+                start = b + 1
+        if start <= last:
+            free.append((start, last))
+    return free
+
+
+# The classes of the exact test for a mark take a new process ~2 ms to compile, and
+# nearly every news article holds some non-ASCII character (curly quotes, dashes). So a
+# cheap class looks first for a character outside the blocks such text draws on (Latin
+# up to U+02FF, general punctuation U+2000-U+206F; less any mark Unicode puts there).
+_MARKLESS_BLOCKS = _free_of_marks([(0, 0x2FF), (0x2000, 0x206F)], _MARK_RANGES)
+
+
 @functools.cache
-def _mark_aware_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """TOKEN_PATTERN and the tests for a BMP and an astral combining mark."""
-    return re.compile(_TOKEN_REGEX), re.compile(f"[{_BMP_MARKS}]"), re.compile(f"[{_ASTRAL_MARKS}]")
+def _maybe_mark() -> re.Pattern[str]:
+    """Finds a character outside :data:`_MARKLESS_BLOCKS` (compiled on first use, ~0.2 ms)."""
+    return re.compile(f"[^{_character_class(_MARKLESS_BLOCKS)}]")
+
+
+@functools.cache
+def _mark_aware_patterns() -> re.Pattern[str]:
+    """TOKEN_PATTERN, compiled on first use."""
+    return re.compile(_TOKEN_REGEX)
+
+
+@functools.cache
+def _mark_tests() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The tests for a BMP and an astral combining mark, compiled on first use."""
+    return re.compile(f"[{_BMP_MARKS}]"), re.compile(f"[{_ASTRAL_MARKS}]")
 
 
 def __getattr__(name: str) -> object:
     if name == "TOKEN_PATTERN":
-        return _mark_aware_patterns()[0]
+        return _mark_aware_patterns()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def token_pattern_for(text: str) -> re.Pattern[str]:
     """The fastest pattern that splits ``text`` exactly as :data:`TOKEN_PATTERN` does."""
-    if text.isascii():
+    if text.isascii() or not _maybe_mark().search(text):
         return _UNMARKED_TOKEN_PATTERN
-    token_pattern, has_bmp_mark, has_astral_mark = _mark_aware_patterns()
+    has_bmp_mark, has_astral_mark = _mark_tests()
     if has_bmp_mark.search(text) or (_HAS_ASTRAL.search(text) and has_astral_mark.search(text)):
-        return token_pattern
+        return _mark_aware_patterns()
     return _UNMARKED_TOKEN_PATTERN
 
 
@@ -151,7 +184,10 @@ class IndonesianAnalyzer(Analyzer):
 
     def words(self, token: str) -> list[str]:
         """The normalised words one raw token stands for, before stop words and stemming."""
-        word = normalize_token(token)
+        return self._hyphenated_words(normalize_token(token))
+
+    def _hyphenated_words(self, word: str) -> list[str]:
+        """The words of one normalised token."""
         if "-" not in word:
             return [word]
         if self.fold_reduplication:
@@ -161,9 +197,13 @@ class IndonesianAnalyzer(Analyzer):
     def _compute_terms(self, raw: str, removestops: bool) -> tuple[str, ...]:
         if len(raw) > MAX_TOKEN_CHARS:
             return ()
-        stem = self.stemmer.stem
+        # normalize_token, without a call for the ASCII tokens of nearly all text
+        word = raw.lower() if raw.isascii() else normalize_token(raw)
         stopwords = self.stopwords if removestops else ()
-        return tuple(stem(word) for word in self.words(raw) if word not in stopwords)
+        if "-" not in word:  # one word: no list, no generator (a new word waits on this)
+            return () if word in stopwords else (self.stemmer.stem(word),)
+        stem = self.stemmer.stem
+        return tuple(stem(part) for part in self._hyphenated_words(word) if part not in stopwords)
 
     def terms_of(self, raw: str) -> tuple[str, ...]:
         """The index terms one raw token yields, stop words dropped (memoised per token).
@@ -171,9 +211,12 @@ class IndonesianAnalyzer(Analyzer):
         Normalising, folding and stemming depend on the token alone, so each distinct
         token of an archive is analysed once; after that a token costs one lookup.
         """
-        terms = self._terms_cache.get(raw)
+        cache = self._terms_cache
+        terms = cache.get(raw)
         if terms is None:
-            terms = remember(self._terms_cache, raw, self._compute_terms(raw, removestops=True), CACHE_LIMIT)
+            terms = self._compute_terms(raw, True)
+            if len(cache) < CACHE_LIMIT:  # remember(), inlined
+                cache[raw] = terms
         return terms
 
     def _terms_function(self, removestops: bool):  # type: ignore[no-untyped-def]

@@ -190,6 +190,36 @@ def suffix_options(w: str) -> list[tuple[str, str]]:
     return out
 
 
+# (prefix, restored letter, cut): one option of prefix_options, its remainder being
+# ``letter + w[cut:]``; a word's options as such depend on its first letters alone.
+PrefixCut = tuple[str, str, int]
+# prefix_options reads no further than this into a word...
+HEAD = 5
+# ...but for the two heads of pel-ajar and bel-ajar, which read seven letters.
+LONG_HEADS = frozenset({"pelaj", "belaj"})
+# The letters prefix_options finds a prefix after; words beginning otherwise have none.
+PREFIX_INITIALS = frozenset("bdkmpst")
+
+
+def prefix_cuts(w: str) -> tuple[PrefixCut, ...]:
+    """:func:`prefix_options` of ``w`` as :data:`PrefixCut` triples, which hold for any
+    word of the same first :data:`HEAD` letters (those of :data:`LONG_HEADS` aside)."""
+    n = len(w)
+    cuts = []
+    for prefix, rest in prefix_options(w):
+        cut = n - len(rest)
+        if rest == w[cut:]:
+            cuts.append((prefix, "", cut))
+        else:  # a sound restored: rest[0] + w[cut + 1:]
+            cuts.append((prefix, rest[0], cut + 1))
+    return tuple(cuts)
+
+
+# A parse as best() keeps it: root, outermost prefix ("" for none), number of
+# prefixes, suffix ("" for none), number of clitics.
+_Found = tuple[str, str, int, str, int]
+
+
 class AffixParse:
     """One way of reading a word as root + affixes."""
 
@@ -208,13 +238,15 @@ class AffixParse:
 class AffixParser:
     """Finds and ranks the ways a word parses as root + affixes against a lexicon.
 
-    Stateless, so one parser serves every thread.
+    Its one state is a memo of a pure function, so one parser serves every thread.
     """
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.roots = lexicon.roots
         self.patterns = lexicon.patterns
+        # head -> prefix_cuts; only memoises a pure function, so threads may share it
+        self._cuts: dict[str, tuple[PrefixCut, ...]] = {}
 
     def licensed(self, a: AffixParse) -> bool:
         """True when the dictionary derives the word this way (bare roots always)."""
@@ -272,11 +304,15 @@ class AffixParser:
                 out.append(AffixParse(rest, ("ke",), suffix, clitics))
             self._prefixes(rest, ("ke",), suffix, clitics, out)
 
-    def best(self, word: str) -> str | None:
-        """The root of the preferred parse, or None when no parse reaches a root."""
+    def best_of(self, parses: list[AffixParse]) -> str | None:
+        """The root of the preferred of ``parses`` (in rule order; see the module
+        docstring, step 3), or None when none is acceptable.
+
+        The definition :meth:`best` computes without building the parses.
+        """
         patterns = self.patterns
         ranked = []
-        for order, a in enumerate(self.parses(word)):
+        for order, a in enumerate(parses):
             mask = patterns.get(a.root, 0)
             licensed = self.licensed(a)
             if not licensed and (
@@ -290,6 +326,119 @@ class AffixParser:
             ranked.append((not licensed, removed, -mask.bit_count(), order, a.root))
         return min(ranked)[4] if ranked else None
 
+    def best(self, word: str) -> str | None:
+        """The root of the preferred parse, or None when no parse reaches a root.
+
+        The same as ``best_of(parses(word))``, at a fraction of the cost: a word seen for
+        the first time is stemmed while a query or a snippet waits. A parse is kept as a
+        plain tuple, the prefix options come from :meth:`prefix_cuts` and the ranking
+        keeps the first parse of the least rank instead of sorting.
+        """
+        roots = self.roots
+        found: list[_Found] = []
+        # the word less its particle, then less its possessive (PARTICLES, POSSESSIVES)
+        forms = [(word, 0)]
+        w = word
+        if w.endswith(PARTICLES) and len(w) - 3 >= MIN_ROOT:
+            w = w[:-3]
+            forms.append((w, 1))
+        if w.endswith(POSSESSIVES):
+            cut = 3 if w.endswith("nya") else 2
+            if len(w) - cut >= MIN_ROOT:
+                w = w[:-cut]
+                forms.append((w, len(forms)))
+        prefixes = self._prefix_parses
+        # removing clitics and suffixes leaves the start: no form has a prefix, or all may
+        may_prefix = word[0] in PREFIX_INITIALS
+        for form, clitics in reversed(forms):
+            if form in roots:
+                found.append((form, "", 0, "", clitics))
+            n = len(form)
+            last = form[-1]
+            # suffix_options: -kan and -an end in n, -i in i
+            if last == "n":
+                if n > 5 and form.endswith("kan"):
+                    rest = form[:-3]
+                    if rest in roots:
+                        found.append((rest, "", 0, "kan", clitics))
+                    if may_prefix:
+                        prefixes(rest, (), "kan", clitics, found)
+                if n > 4 and form.endswith("an"):
+                    rest = form[:-2]
+                    if rest in roots:
+                        found.append((rest, "", 0, "an", clitics))
+                    if may_prefix:
+                        prefixes(rest, (), "an", clitics, found)
+            elif last == "i" and n > 3:
+                rest = form[:-1]
+                if rest in roots:
+                    found.append((rest, "", 0, "i", clitics))
+                if may_prefix:
+                    prefixes(rest, (), "i", clitics, found)
+            if may_prefix:
+                prefixes(form, (), "", clitics, found)
+        if not found:
+            return None
+        patterns = self.patterns
+        best_rank: tuple[bool, int, int] | None = None
+        best_root = None
+        for root, outer, prefix_count, suffix, clitics in found:
+            mask = patterns.get(root, 0)
+            licensed = (not prefix_count and not suffix) or bool(mask & AFFIX_BIT[outer, suffix])
+            if not licensed and ((not mask and len(root) <= MIN_ROOT) or (suffix == "i" and not prefix_count)):
+                continue  # weak evidence, as in best_of
+            rank = (not licensed, prefix_count + (1 if suffix else 0) + clitics, -mask.bit_count())
+            if best_rank is None or rank < best_rank:  # ties: the earlier parse, as best_of's order
+                best_rank, best_root = rank, root
+        return best_root
+
+    def _prefix_parses(
+        self, w: str, used: tuple[str, ...], suffix: str, clitics: int, found: list[_Found]
+    ) -> None:
+        """:meth:`_prefixes` for :meth:`best`: parses as ``_Found`` tuples."""
+        n = len(w)
+        if n < 5 or w[0] not in PREFIX_INITIALS:
+            return  # prefix_options offers nothing, and ketidak- is longer
+        roots = self.roots
+        cuts = self._cuts.get(w[:HEAD])  # prefix_cuts' memo, read here without a call
+        if cuts is None:
+            cuts = self.prefix_cuts(w)
+        for prefix, letter, cut in cuts:
+            if prefix in used:
+                continue
+            if used:
+                if prefix in OUTERMOST_ONLY:
+                    continue
+            elif suffix and (prefix, suffix) in DISALLOWED_CONFIXES:
+                continue
+            if n - cut + len(letter) < MIN_ROOT:
+                continue
+            rest = letter + w[cut:]
+            chain = used + (prefix,)
+            if rest in roots:
+                found.append((rest, chain[0], len(chain), suffix, clitics))
+            if len(chain) < MAX_PREFIXES and rest[0] in PREFIX_INITIALS:  # the call's own first test
+                self._prefix_parses(rest, chain, suffix, clitics, found)
+        if not used and suffix == "an" and n > 7 + MIN_ROOT and w.startswith("ketidak"):
+            rest = w[7:]
+            if rest in roots:
+                found.append((rest, "ke", 1, suffix, clitics))
+            self._prefix_parses(rest, ("ke",), suffix, clitics, found)
+
+    def prefix_cuts(self, w: str) -> tuple[PrefixCut, ...]:
+        """:func:`prefix_options` of ``w`` as :data:`PrefixCut` triples, kept per head.
+
+        The options depend on the first :data:`HEAD` letters of a word alone (but for
+        the pel-/bel- of pelajar and belajar), so words sharing a head share them.
+        """
+        head = w[:HEAD]
+        cuts = self._cuts.get(head)
+        if cuts is None:
+            cuts = prefix_cuts(w)
+            if head not in LONG_HEADS:
+                remember(self._cuts, head, cuts, CACHE_LIMIT)
+        return cuts
+
 
 def strip_clitics(word: str) -> str:
     """For unknown words: remove a particle and then -nya, when enough remains.
@@ -297,10 +446,9 @@ def strip_clitics(word: str) -> str:
     ``-ku``/``-mu`` are left (haiku, sudoku, emu), and so is the -lah of Arabic names
     (Abdullah, Fathullah).
     """
-    for particle in PARTICLES:
-        if word.endswith(particle) and len(word) - 3 >= 4 and not word.endswith("llah"):
-            word = word[:-3]
-            break
+    # one endswith for all particles (each three letters long): most words end in none
+    if word.endswith(PARTICLES) and len(word) - 3 >= 4 and not word.endswith("llah"):
+        word = word[:-3]
     if word.endswith("nya") and len(word) - 3 >= MIN_ROOT:
         word = word[:-3]
     return word
@@ -343,20 +491,24 @@ class IndonesianStemmer:
 
     def stem(self, word: str) -> str:
         """The stem of one lower-case word (see the module docstring)."""
-        cached = self._cache.get(word)
-        if cached is not None:
-            return cached
-        return remember(self._cache, word, self._stem(word), CACHE_LIMIT)
-
-    def _stem(self, word: str) -> str:
-        parser = self.parser
+        cache = self._cache
+        stemmed = cache.get(word)
+        if stemmed is not None:
+            return stemmed
+        # one call fewer per new word: the rules are inlined here, not in a helper
+        parser = self._parser or self.parser
         if word in parser.roots or len(word) < 4 or not word.isalpha() or VOWELS.isdisjoint(word):
-            return word
-        root = parser.best(word)
-        if root is not None:
-            return root
-        if self.fallback == "clitics":
-            return strip_clitics(word)
+            stemmed = word
+        else:
+            stemmed = parser.best(word)
+            if stemmed is None:
+                stemmed = strip_clitics(word) if self.fallback == "clitics" else self._unknown(word)
+        if len(cache) < CACHE_LIMIT:  # remember(), inlined
+            cache[word] = stemmed
+        return stemmed
+
+    def _unknown(self, word: str) -> str:
+        """What the ``"snowball"`` and ``"none"`` fallbacks make of a word with no parse."""
         if self.fallback == "snowball":
             with self._lock:
                 if self._snowball is None:
