@@ -117,3 +117,19 @@ def test_a_hit_made_by_hand_carries_its_document_or_says_it_has_none() -> None:
 
     with pytest.raises(DocumentError):
         Hit(rank=1, id="a", title="Judul", score=1.0, matched_terms=1, snippets=[]).document  # noqa: B018
+
+
+def test_a_stored_document_that_cannot_be_read_is_a_corrupt_index_error(ix, monkeypatch) -> None:
+    from diplosearch import CorruptIndexError
+    from diplosearch.store.snapshot import Snapshot
+
+    results = ix.search("diplomasi", snippets=0)
+
+    def damaged(self, docnum):  # type: ignore[no-untyped-def]
+        raise ValueError("Error -3 while decompressing data: invalid stored block lengths")
+
+    monkeypatch.setattr(Snapshot, "_stored_reader", lambda self: damaged.__get__(self))
+    with pytest.raises(CorruptIndexError, match="cannot read stored documents"):
+        results.hits[0].document  # noqa: B018
+    with pytest.raises(CorruptIndexError, match="cannot read stored documents"):
+        ix.search("diplomasi", snippets=2)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Liter
 import attrs
 
 from .documents import Document
-from .errors import CorruptIndexError, DiplosearchError, DocumentError, QueryError
+from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
@@ -328,14 +328,7 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
           explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
     if snippets <= 0 or not terms:
         return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
-    try:
-        documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
-    except DiplosearchError:
-        raise
-    except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
-        raise CorruptIndexError(
-            f"{index.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
-        ) from exc
+    documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     hits = []
     for position, (docnum, score, count, document) in enumerate(
         zip(docnums, scores, matched, documents), start=offset + 1

@@ -26,8 +26,10 @@ Arrays are only read once made, so threads may score in parallel over one
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import threading
+from operator import itemgetter
 from typing import Any, Literal, Mapping, Sequence
 
 import attrs
@@ -333,47 +335,59 @@ def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranki
     if ranking.model != "per_field":
         summed = _summed_over_union(commit, ids, fields, ranking)
         docs, sums = summed if summed is not None else _summed_field_parts(commit, ids, fields, ranking)
-        return _saturated(commit, text, fields, ranking, docs, sums)
-    field_docs, field_parts = [], []
-    wide = np.int64 if commit.doc_count_all >= 2**31 else None
-    for field in fields:
-        doc_runs, tf_runs = [], []
+    else:
+        docs, sums = _summed_per_field(commit, text, ids, fields, ranking)
+    return _saturated(commit, text, fields, ranking, docs, sums)
+
+
+#: One term's postings in one field of one segment: (the field's position in the query's
+#: fields, the field, the segment's first doc number, segment-local docs, weights).
+_Run = tuple[int, str, int, np.ndarray, np.ndarray]
+
+
+def _field_runs(ids: list[tuple[SegmentView, int]], fields: tuple[str, ...]) -> list[_Run]:
+    """The term's postings per field of ``fields`` and segment, field by field and each
+    field's segments in order (the order the field parts are added in)."""
+    runs = []
+    for position, field in enumerate(fields):
         for view, term_id in ids:
             fc = view.columns.fields.get(field)
             if fc is None:
                 continue
             start, end = fc.row(term_id)
             if start < end:
-                docs = fc.docs[start:end]
-                if view.offset:
-                    # int32 holds every doc number of a commit under 2**31 documents
-                    docs = docs + view.offset if wide is None else np.add(docs, view.offset, dtype=np.int64)
-                doc_runs.append(docs)
-                tf_runs.append(fc.weights[start:end])
-        if not doc_runs:
-            continue
+                runs.append((position, field, view.offset, fc.docs[start:end], fc.weights[start:end]))
+    return runs
+
+
+def _summed_per_field(commit: CommitColumns, text: str, ids: list[tuple[SegmentView, int]],
+                      fields: tuple[str, ...], ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """1.0's model (``whoosh.scoring.bm25`` per field, then the field's weight): per
+    document holding the term, the sum of its fields' scores, added in field order from 0."""
+    field_docs, field_parts = [], []
+    wide = np.int64 if commit.doc_count_all >= 2**31 else None
+    for _position, group in itertools.groupby(_field_runs(ids, fields), key=itemgetter(0)):
+        runs = list(group)
+        field = runs[0][1]
+        # int32 holds every doc number of a commit under 2**31 documents
+        doc_runs = [docs if not offset else docs + offset if wide is None else np.add(docs, offset, dtype=np.int64)
+                    for _p, _f, offset, docs, _w in runs]
         docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
-        tf = (tf_runs[0] if len(tf_runs) == 1 else np.concatenate(tf_runs)).astype(np.float64)
+        tf = (runs[0][4] if len(runs) == 1 else np.concatenate([run[4] for run in runs])).astype(np.float64)
         norm = commit.commit_norm(field, ranking).take(docs)
-        if ranking.model == "per_field":
-            # whoosh.scoring.bm25, the same operations in the same order, then the weight
-            part = (tf * (ranking.k1 + 1)) / (tf + norm)
-            np.multiply(commit.field_idf(field, text), part, out=part)
-            np.multiply(part, ranking.weight(field), out=part)
-        else:
-            part = tf
-            np.multiply(ranking.weight(field), part, out=part)
-            np.divide(part, norm, out=part)
+        # whoosh.scoring.bm25, the same operations in the same order, then the weight
+        part = (tf * (ranking.k1 + 1)) / (tf + norm)
+        np.multiply(commit.field_idf(field, text), part, out=part)
+        np.multiply(part, ranking.weight(field), out=part)
         field_docs.append(docs)
         field_parts.append(part)
     if not field_docs:
-        docs, sums = _NO_DOCS, np.zeros(0)
-    elif len(field_docs) == 1:  # one field: already one ascending entry per document
-        docs, sums = field_docs[0], field_parts[0] + 0.0  # 0 + part, as the sum from 0 would be
-    else:
-        docs, sums, _counts = sum_per_document(np.concatenate(field_docs), np.concatenate(field_parts),
-                                               commit.doc_count_all, counted=False)
-    return _saturated(commit, text, fields, ranking, docs, sums)
+        return _NO_DOCS, np.zeros(0)
+    if len(field_docs) == 1:  # one field: already one ascending entry per document
+        return field_docs[0], field_parts[0] + 0.0  # 0 + part, as the sum from 0 would be
+    docs, sums, _counts = sum_per_document(np.concatenate(field_docs), np.concatenate(field_parts),
+                                           commit.doc_count_all, counted=False)
+    return docs, sums
 
 
 def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],
@@ -442,20 +456,12 @@ def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]
     the ones made one field at a time, in the same order, so the sums are the same to
     the last bit."""
     size = commit.doc_count_all
-    doc_runs, tf_runs, run_weights, run_offsets, run_bases = [], [], [], [], []
-    for position, field in enumerate(fields):
-        weight = ranking.weight(field)
-        for view, term_id in ids:
-            fc = view.columns.fields.get(field)
-            if fc is None:
-                continue
-            start, end = fc.row(term_id)
-            if start < end:
-                doc_runs.append(fc.docs[start:end])
-                tf_runs.append(fc.weights[start:end])
-                run_weights.append(weight)
-                run_offsets.append(view.offset)
-                run_bases.append(position * size)
+    runs = _field_runs(ids, fields)
+    doc_runs = [docs for _p, _f, _o, docs, _w in runs]
+    tf_runs = [weights for _p, _f, _o, _d, weights in runs]
+    run_weights = [ranking.weight(field) for _p, field, _o, _d, _w in runs]
+    run_offsets = [offset for _p, _f, offset, _d, _w in runs]
+    run_bases = [position * size for position, _f, _o, _d, _w in runs]
     if not doc_runs:
         return _NO_DOCS, np.zeros(0)
     # int32 holds every doc number of a commit under 2**31 documents, and every place in

@@ -235,6 +235,21 @@ class AffixParse:
         return f"AffixParse({self.root!r}, {self.prefixes}, {self.suffix!r}, {self.clitics})"
 
 
+#: The suffixes :func:`suffix_options` offers, by their last letter, longest first.
+_SUFFIXES_ENDING_IN = {"n": ("kan", "an"), "i": ("i",)}
+
+
+def prefix_may_follow(prefix: str, used: tuple[str, ...], suffix: str) -> bool:
+    """Whether ``prefix`` may be taken off a word after the prefixes ``used`` (outermost
+    first) when the word ends in ``suffix``: never twice, an outermost-only prefix only
+    first, and never as half of a confix that does not exist (di-...-an)."""
+    if prefix in used:
+        return False
+    if used:
+        return prefix not in OUTERMOST_ONLY
+    return not (suffix and (prefix, suffix) in DISALLOWED_CONFIXES)
+
+
 class AffixParser:
     """Finds and ranks the ways a word parses as root + affixes against a lexicon.
 
@@ -283,14 +298,7 @@ class AffixParser:
     ) -> None:
         roots = self.roots
         for prefix, rest in prefix_options(w):
-            if prefix in used:
-                continue
-            if used:
-                if prefix in OUTERMOST_ONLY:
-                    continue
-            elif suffix and (prefix, suffix) in DISALLOWED_CONFIXES:
-                continue
-            if len(rest) < MIN_ROOT:
+            if not prefix_may_follow(prefix, used, suffix) or len(rest) < MIN_ROOT:
                 continue
             chain = used + (prefix,)
             if rest in roots:
@@ -354,27 +362,14 @@ class AffixParser:
             if form in roots:
                 found.append((form, "", 0, "", clitics))
             n = len(form)
-            last = form[-1]
-            # suffix_options: -kan and -an end in n, -i in i
-            if last == "n":
-                if n > 5 and form.endswith("kan"):
-                    rest = form[:-3]
+            # suffix_options: -kan and -an end in n, -i in i; each leaves at least 3 letters
+            for suffix in _SUFFIXES_ENDING_IN.get(form[-1], ()):
+                if n > len(suffix) + 2 and form.endswith(suffix):
+                    rest = form[: -len(suffix)]
                     if rest in roots:
-                        found.append((rest, "", 0, "kan", clitics))
+                        found.append((rest, "", 0, suffix, clitics))
                     if may_prefix:
-                        prefixes(rest, (), "kan", clitics, found)
-                if n > 4 and form.endswith("an"):
-                    rest = form[:-2]
-                    if rest in roots:
-                        found.append((rest, "", 0, "an", clitics))
-                    if may_prefix:
-                        prefixes(rest, (), "an", clitics, found)
-            elif last == "i" and n > 3:
-                rest = form[:-1]
-                if rest in roots:
-                    found.append((rest, "", 0, "i", clitics))
-                if may_prefix:
-                    prefixes(rest, (), "i", clitics, found)
+                        prefixes(rest, (), suffix, clitics, found)
             if may_prefix:
                 prefixes(form, (), "", clitics, found)
         if not found:
@@ -404,14 +399,7 @@ class AffixParser:
         if cuts is None:
             cuts = self.prefix_cuts(w)
         for prefix, letter, cut in cuts:
-            if prefix in used:
-                continue
-            if used:
-                if prefix in OUTERMOST_ONLY:
-                    continue
-            elif suffix and (prefix, suffix) in DISALLOWED_CONFIXES:
-                continue
-            if n - cut + len(letter) < MIN_ROOT:
+            if not prefix_may_follow(prefix, used, suffix) or n - cut + len(letter) < MIN_ROOT:
                 continue
             rest = letter + w[cut:]
             chain = used + (prefix,)

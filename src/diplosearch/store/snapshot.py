@@ -154,7 +154,20 @@ class Snapshot:
 
     def documents(self, docnums: Sequence[int]) -> list["Document"]:
         """The documents at commit-wide ``docnums``, in that order (decoded once while
-        among the :data:`DOCUMENT_CACHE_SIZE` read most recently)."""
+        among the :data:`DOCUMENT_CACHE_SIZE` read most recently).
+
+        :raises CorruptIndexError: a document's stored fields cannot be read.
+        """
+        try:
+            return self._documents_read(docnums)
+        except DiplosearchError:
+            raise
+        except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
+            raise CorruptIndexError(
+                f"{self.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    def _documents_read(self, docnums: Sequence[int]) -> list["Document"]:
         found: dict[int, Document] = {}
         with self.stored_lock:
             for docnum in docnums:
@@ -237,14 +250,7 @@ class DeferredDocuments:
 
         :raises CorruptIndexError: its stored fields cannot be read.
         """
-        try:
-            return self._snapshot.documents([docnum])[0]
-        except DiplosearchError:
-            raise
-        except Exception as exc:  # Whoosh reports a damaged stored-fields file in many ways
-            raise CorruptIndexError(
-                f"{self._snapshot.path}: cannot read stored documents ({type(exc).__name__}: {exc})"
-            ) from exc
+        return self._snapshot.documents([docnum])[0]
 
 
 class OpenedCommit(NamedTuple):
