@@ -326,10 +326,11 @@ class TermScores:
 
 
 def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
-    """:meth:`CommitColumns.term_scores`, computed over all segments at once (a few numpy
-    operations per field, not per segment and field). A document's field parts are added
-    in field order from 0, and the saturation is ``idf * t / (t + k1)``, so the scores
-    are the same to the last bit as scoring segment by segment."""
+    """:meth:`CommitColumns.term_scores`, computed over all segments at once: from the
+    union postings for a word searched in every field that holds postings, else from
+    each (field, segment) run of postings. Either way a document's field parts are added
+    in field order from 0 and then saturated, so the scores are the same to the last bit
+    as scoring one field and one segment at a time."""
     ids = [(view, view.columns.vocabulary.id_of(text)) for view in commit.segments]
     ids = [(view, term_id) for view, term_id in ids if term_id is not None]
     if ranking.model != "per_field":
@@ -396,12 +397,14 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
     include every text field that holds postings in the segment (a word searched
     everywhere: most words); None otherwise.
 
-    Each document's row of field weights is multiplied by the field weights, divided by
-    its field norms and added along the row: the same operations, in the same field
-    order, as one field at a time. A field without postings in a segment has no column
-    there (it would only add 0), so the sums are the same to the last bit, from a third
-    of the numpy calls and, where quotes and captions are empty, three fifths of the work."""
+    Each field's weights of the term are multiplied by the field's weight and divided by
+    the documents' norms of that field, and the fields are added in turn: the same
+    operations, in the same field order, as one field at a time. A field without
+    postings in a segment has no row there (it would only add 0), so the sums are the
+    same to the last bit, from a third of the numpy calls and, where quotes and
+    captions are empty, three fifths of the work."""
     groups: list[tuple[tuple[tuple[str, ...], list[int]], list[np.ndarray], list[np.ndarray]]] = []
+    wide = commit.doc_count_all >= 2**31  # past int32's doc numbers
     for view, term_id in ids:
         union = view.columns.union_postings()
         chosen = union.columns_within(fields)
@@ -412,7 +415,9 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
             docs = union.docs[start:end]
             if not groups or groups[-1][0] != chosen:
                 groups.append((chosen, [], []))
-            groups[-1][1].append(docs + view.offset if view.offset else docs)
+            if view.offset:
+                docs = np.add(docs, view.offset, dtype=np.int64) if wide else docs + view.offset
+            groups[-1][1].append(docs)
             groups[-1][2].append(union.weights[:, start:end])
     if not groups:
         return _NO_DOCS, np.zeros(0)
@@ -432,8 +437,6 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
     if rows != list(range(len(table))):
         table = table[rows]
     table = table.astype(np.float64)
-    if not len(table):
-        return docs, np.zeros(len(docs))
     np.multiply(table, [[ranking.weight(field)] for field in fields], out=table)
     np.divide(table, commit.norm_rows(fields, ranking).take(docs, axis=1), out=table)
     # the fields in turn, as field by field adds them (a new array: a view of the table
@@ -483,15 +486,17 @@ def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]
         np.multiply(part, np.repeat(run_weights, lengths), out=part)
     np.divide(part, commit.stacked_norms(fields, ranking).take(places), out=part)
     if all(base == run_bases[0] for base in run_bases):  # one field: one ascending entry per document
-        if docs.dtype != np.int32 and size < 2**31:
-            docs = docs.astype(np.int32)
         return docs, part + 0.0  # 0 + part, as the sum from 0 would be
     docs, sums, _counts = sum_per_document(docs, part, size, counted=False)
-    return (docs.astype(np.int32) if size < 2**31 else docs), sums
+    return docs, sums
 
 
 def _saturated(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking,
                docs: np.ndarray, sums: np.ndarray) -> TermScores:
+    """The term's :class:`TermScores` from each document's summed field parts: BM25F's
+    saturation ``idf * t / (t + k1)`` (1.0's per-field model is saturated per field already)."""
+    if docs.dtype != np.int32 and commit.doc_count_all < 2**31:
+        docs = docs.astype(np.int32)  # as TermScores promises (a dense sum gives int64)
     if ranking.model != "per_field":
         df = len(docs)
         n = commit.doc_count_all
