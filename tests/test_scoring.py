@@ -463,6 +463,7 @@ ALL_FIELDS = tuple(TEXT_FIELDS)
     Ranking(),
     Ranking(k1=0.9, b=0.3, boosts={"title": 3.5, "body": 1.0}),
     Ranking(b=1.0),  # an empty field's norm is 0: a field without the term must still add 0
+    Ranking(b=1.3),  # short fields' norms go below 0: still divided by, as field by field does
 ])
 def test_term_scores_over_all_fields_at_once_equal_one_field_and_segment_at_a_time(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
     from diplosearch.term_scores import _score_term

@@ -228,29 +228,16 @@ class CommitColumns:
             self._commit_norms[key] = norm
         return norm
 
-    def stacked_norms(self, fields: tuple[str, ...], ranking: Ranking) -> np.ndarray:
-        """:meth:`commit_norm` of each of ``fields`` one after another: the norm of
-        ``fields[i]`` for doc number ``d`` is at ``i * doc_count_all + d``."""
-        key = (fields, ranking.k1, ranking.b, ranking.model)
-        stacked = self._commit_norms.get(key)
-        if stacked is None:
-            stacked = np.concatenate([self.commit_norm(field, ranking) for field in fields] or [np.zeros(0)])
-            stacked.flags.writeable = False
-            self._commit_norms[key] = stacked
-        return stacked
-
-    def norm_rows(self, fields: tuple[str, ...], ranking: Ranking) -> np.ndarray:
-        """float64 [fields, documents]: :meth:`commit_norm` of each of ``fields``, where
-        a norm of 0 (an empty field with ``b = 1``) is 1: only a field holding a term is
-        divided by its norm, and one that does not holds 0, which must stay 0."""
-        key = ("rows", fields, ranking.k1, ranking.b, ranking.model)
-        rows = self._commit_norms.get(key)
-        if rows is None:
-            rows = np.stack([self.commit_norm(field, ranking) for field in fields]).reshape(len(fields), -1)
-            rows[~(rows > 0)] = 1.0
-            rows.flags.writeable = False
-            self._commit_norms[key] = rows
-        return rows
+    def field_norms(self, fields: tuple[str, ...], ranking: Ranking) -> np.ndarray:
+        """float64 [fields, documents]: :meth:`commit_norm` of each of ``fields``, one row
+        each (flattened, the norm of ``fields[i]`` for doc ``d`` is at ``i * doc_count_all + d``)."""
+        key = ("fields", fields, ranking.k1, ranking.b, ranking.model)
+        norms = self._commit_norms.get(key)
+        if norms is None:
+            norms = np.stack([self.commit_norm(field, ranking) for field in fields]).reshape(len(fields), -1)
+            norms.flags.writeable = False
+            self._commit_norms[key] = norms
+        return norms
 
     def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
         """The documents holding ``text`` in any of ``fields`` and the term's score in
@@ -438,7 +425,9 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
         table = table[rows]
     table = table.astype(np.float64)
     np.multiply(table, [[ranking.weight(field)] for field in fields], out=table)
-    np.divide(table, commit.norm_rows(fields, ranking).take(docs, axis=1), out=table)
+    # Only where the field holds the term, as field by field: elsewhere it stays 0,
+    # whatever the norm (0 for an empty field when b = 1).
+    np.divide(table, commit.field_norms(fields, ranking).take(docs, axis=1), out=table, where=table != 0)
     # the fields in turn, as field by field adds them (a new array: a view of the table
     # would keep all of it alive in the term cache)
     sums = table[0] + (table[1] if len(table) > 1 else 0.0)
@@ -484,7 +473,7 @@ def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]
         places = docs + np.repeat(np.array(run_bases, index_type), lengths) if any(run_bases) else docs
         part = np.concatenate(tf_runs).astype(np.float64)
         np.multiply(part, np.repeat(run_weights, lengths), out=part)
-    np.divide(part, commit.stacked_norms(fields, ranking).take(places), out=part)
+    np.divide(part, commit.field_norms(fields, ranking).reshape(-1).take(places), out=part)
     if all(base == run_bases[0] for base in run_bases):  # one field: one ascending entry per document
         return docs, part + 0.0  # 0 + part, as the sum from 0 would be
     docs, sums, _counts = sum_per_document(docs, part, size, counted=False)
