@@ -141,10 +141,11 @@ def environment() -> dict[str, object]:
     }
 
 
-def write_json(name: str, payload: dict[str, object]) -> Path:
-    """Write ``payload`` to benchmarks/results/``name`` (indented, UTF-8); returns the path."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / name
+def write_json(name: str | Path, payload: dict[str, object]) -> Path:
+    """Write ``payload`` to benchmarks/results/``name`` (a file name), or to ``name``
+    itself when it is a ``Path`` (a script's ``--out``); indented, UTF-8. Returns the path."""
+    path = name if isinstance(name, Path) else RESULTS_DIR / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
     return path
 

@@ -148,9 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         [[name, r["items"], r["per_s"], r["mean_us"], r["p50_us"], r["p90_us"], r["p99_us"]]
          for name, r in results.items()],
     ))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}")
+    print(f"\nwrote {common.write_json(args.out, payload)}")
     return 0
 
 

@@ -27,7 +27,6 @@ Prints a table and writes JSON (default ``benchmarks/results/stemming.json``).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -358,9 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"(first, cold pass {analyzer['first_pass_tokens_per_s']:,.0f})"
                 )
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}")
+    print(f"\nwrote {common.write_json(args.out, results)}")
     return 0
 
 
