@@ -11,6 +11,14 @@ import numpy as np
 _PREFIXES = 1 << 16
 
 
+def _joined_utf8(texts: Sequence[str], errors: str) -> tuple[bytes, np.ndarray]:
+    """``texts`` encoded and joined, with the start offset of each (and the end)."""
+    encoded = [text.encode("utf-8", errors) for text in texts]
+    offsets = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return b"".join(encoded), offsets
+
+
 class Vocabulary:
     """The sorted terms of a segment, looked up without decoding them all.
 
@@ -31,16 +39,13 @@ class Vocabulary:
 
     @classmethod
     def of(cls, sorted_terms: list[str]) -> "Vocabulary":
-        encoded = [term.encode("utf-8") for term in sorted_terms]
-        offsets = np.zeros(len(encoded) + 1, np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        return cls(b"".join(encoded), offsets)
+        return cls(*_joined_utf8(sorted_terms, "strict"))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def term(self, term_id: int) -> str:
-        return self.blob[self.offsets[term_id] : self.offsets[term_id + 1]].decode("utf-8")
+        return self.blob[self._bounds[term_id] : self._bounds[term_id + 1]].decode("utf-8")
 
     def terms(self) -> list[str]:
         """Every term, in id order (decodes them all: for tests and tools)."""
@@ -101,10 +106,8 @@ class TextColumn:
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> "TextColumn":
-        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
-        offsets = np.zeros(len(encoded) + 1, np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+        blob, offsets = _joined_utf8(texts, "surrogatepass")
+        return cls(np.frombuffer(blob, dtype=np.uint8), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
