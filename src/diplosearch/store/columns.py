@@ -417,8 +417,9 @@ def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool =
     """Map the column file of ``segment`` (a Whoosh segment object) from ``folder``.
 
     :param verify: check every array's CRC-32 now (reads the whole file once); when
-        False, the text fields' arrays are checked each on its first read (reading it
-        then raises :class:`ColumnsError` if it is damaged) and the others now. The
+        False, the text fields' and the union postings' arrays are checked each on its
+        first read (reading it then raises :class:`ColumnsError` if it is damaged) and
+        the others now. The
         header, its checksum, the sizes and the array bounds are always checked now.
     :raises ColumnsError: the file is missing, truncated, of another format or segment,
         or fails a checksum.
