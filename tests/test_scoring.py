@@ -408,8 +408,8 @@ def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, 
     monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS", bound)
     monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS_PER_DOCUMENT", 0)
     computed = []
-    real = term_scores._score_term
-    monkeypatch.setattr(term_scores, "_score_term", lambda *args: computed.append(args[1]) or real(*args))
+    real = term_scores._score_terms
+    monkeypatch.setattr(term_scores, "_score_terms", lambda c, texts, *rest: computed.extend(texts) or real(c, texts, *rest))
     fresh = Ranking(k1=1.1)  # nothing remembered under it yet
     for word in WORDS:
         commit.term_scores("kota", FIELDS, fresh)  # used before every other word
@@ -466,7 +466,7 @@ ALL_FIELDS = tuple(TEXT_FIELDS)
     Ranking(b=1.3),  # short fields' norms go below 0: still divided by, as field by field does
 ])
 def test_term_scores_over_all_fields_at_once_equal_one_field_and_segment_at_a_time(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
-    from diplosearch.term_scores import _score_term
+    from diplosearch.scoring_terms import _score_term
 
     _index, commit, _reference = corpus
     assert len(commit.segments) > 1  # runs from several segments are put together
@@ -483,25 +483,66 @@ def test_term_scores_over_all_fields_at_once_equal_one_field_and_segment_at_a_ti
                 assert ((local >= 0) & (local < commit.segments[position].columns.doc_count)).all()
 
 
-def test_a_word_in_every_field_is_scored_from_the_union_postings(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("ranking", [
+    Ranking(),
+    Ranking(k1=0.9, b=0.3, boosts={"title": 3.5, "body": 1.0}),
+    Ranking(b=1.0),
+    Ranking(b=1.3),
+])
+def test_terms_scored_together_equal_one_field_and_segment_at_a_time(corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.scoring_terms as scoring_terms
+
+    _index, commit, _reference = corpus
+    monkeypatch.setattr(scoring_terms, "_score_term", lambda *args: pytest.fail("scored one at a time"))
+    for words in ([*WORDS, *ABSENT], [ABSENT[0], WORDS[0]], WORDS[::-1][:3], list(ABSENT)):
+        found = scoring_terms._score_terms(commit, words, ALL_FIELDS, ranking)
+        assert len(found) == len(words)
+        for word, scores in zip(words, found):
+            expected_docs, expected_scores = _term_scores_one_field_and_segment_at_a_time(commit, word, ALL_FIELDS, ranking)
+            assert (scores.docs.tolist(), scores.scores.tolist()) == (expected_docs, expected_scores), word
+            assert scores.docs.dtype == np.int32
+            assert scores.bounds == tuple(np.searchsorted(scores.docs, [*commit.offsets, commit.doc_count_all]).tolist())
+            # each term keeps only its own arrays alive in the cache, not the whole batch's
+            assert scores.docs.base is None and scores.scores.base is None
+
+
+def test_terms_asked_together_mix_remembered_and_new_ones_in_the_order_asked(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import diplosearch.term_scores as term_scores
 
     _index, commit, _reference = corpus
-    real = term_scores._summed_field_parts
+    fresh = Ranking(k1=1.1)  # nothing remembered for it yet
+    first = commit.term_scores(WORDS[1], ALL_FIELDS, fresh)
+    batches = []
+    real = term_scores._score_terms
+    monkeypatch.setattr(term_scores, "_score_terms", lambda c, texts, *rest: batches.append(list(texts)) or real(c, texts, *rest))
+    words = [WORDS[0], WORDS[1], ABSENT[0], WORDS[2]]
+    found = commit.terms_scores(words, ALL_FIELDS, fresh)
+    assert batches == [[WORDS[0], ABSENT[0], WORDS[2]]]  # the remembered one is not scored again
+    assert found[1] is first
+    for word, scores in zip(words, found):
+        assert scores is commit.term_scores(word, ALL_FIELDS, fresh)  # remembered now, one object each
+    assert batches == [[WORDS[0], ABSENT[0], WORDS[2]]]
+
+
+def test_a_word_in_every_field_is_scored_from_the_union_postings(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.scoring_terms as scoring_terms
+
+    _index, commit, _reference = corpus
+    real = scoring_terms._summed_field_parts
 
     def field_by_field(commit, ids, fields, ranking):  # type: ignore[no-untyped-def]
         assert set(fields) != set(ALL_FIELDS), "every field: the union postings should have served"
         return real(commit, ids, fields, ranking)
 
-    monkeypatch.setattr(term_scores, "_summed_field_parts", field_by_field)
+    monkeypatch.setattr(scoring_terms, "_summed_field_parts", field_by_field)
     for word in WORDS:
-        term_scores._score_term(commit, word, ALL_FIELDS[::-1], Ranking())
-        term_scores._score_term(commit, word, ("title", "body"), Ranking())
+        scoring_terms._score_term(commit, word, ALL_FIELDS[::-1], Ranking())
+        scoring_terms._score_term(commit, word, ("title", "body"), Ranking())
 
 
 def test_segments_whose_union_postings_have_other_columns_are_summed_each_with_its_own(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import diplosearch
-    import diplosearch.term_scores as term_scores
+    import diplosearch.scoring_terms as scoring_terms
 
     with diplosearch.open_index(tmp_path / "ix", create=True) as index:
         index.add_many([diplosearch.Document(id=f"q{n}", title=f"Kota pelabuhan {n}", body="Warga kota membahas laut.",
@@ -513,10 +554,12 @@ def test_segments_whose_union_postings_have_other_columns_are_summed_each_with_i
             commit = CommitColumns.from_searcher(str(index.path), searcher)
     held = [view.columns.union_postings().fields for view in commit.segments]
     assert len(set(held)) > 1  # quotes and captions hold postings in one segment only
-    monkeypatch.setattr(term_scores, "_summed_field_parts", lambda *args: pytest.fail("the union should serve"))
+    monkeypatch.setattr(scoring_terms, "_summed_field_parts", lambda *args: pytest.fail("the union should serve"))
+    words = ("kota", "laut", "luas", "foto", "biru", "pelabuhan")
     for ranking in (Ranking(), Ranking(b=1.0, boosts={"quotes": 2.5})):
-        for word in ("kota", "laut", "luas", "foto", "biru", "pelabuhan"):
-            found = term_scores._score_term(commit, word, ALL_FIELDS, ranking)
+        # asked together, they are scored one at a time: one pass needs the same columns everywhere
+        together = scoring_terms._score_terms(commit, words, ALL_FIELDS, ranking)
+        for word, found in zip(words, together):
             docs, scores = _term_scores_one_field_and_segment_at_a_time(commit, word, ALL_FIELDS, ranking)
             assert (found.docs.tolist(), found.scores.tolist()) == (docs, scores), word
 

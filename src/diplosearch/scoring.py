@@ -31,7 +31,8 @@ import diplosearch.query as q
 from .errors import QueryError
 from .store.columns import MISSING_DAY, VALUE_FIELDS
 from .spelling import expansions
-from .term_scores import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, sum_per_document
+from .scoring_terms import sum_per_document
+from .term_scores import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking
 
 __all__ = [
     "BM25F_RANKING", "DEFAULT_RANKING", "FUZZY_BOOST", "WHOOSH_RANKING", "CommitColumns", "Ranking",
@@ -406,9 +407,15 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
     each term's remembered scores: the same candidates and the same scores to the last
     bit (a document's terms are added in query order from 0, then the boosts, as the
     tree evaluator does; a filter adds 0)."""
+    texts_by_fields: dict[tuple[str, ...], list[str]] = {}
+    for term in plain.terms:
+        texts_by_fields.setdefault(term.fields, []).append(term.text)
+    scored = {}
+    for fields, texts in texts_by_fields.items():
+        scored.update(((text, fields), found) for text, found in zip(texts, commit.terms_scores(texts, fields, ranking)))
     docs, values = [], []
     for term in plain.terms:
-        found = commit.term_scores(term.text, term.fields, ranking)
+        found = scored[term.text, term.fields]
         if len(found.docs):
             docs.append(found.docs)
             values.append(found.scores * term.boost if term.boost != 1.0 else found.scores)

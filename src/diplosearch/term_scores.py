@@ -26,10 +26,8 @@ Arrays are only read once made, so threads may score in parallel over one
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import threading
-from operator import itemgetter
 from typing import Any, Literal, Mapping, Sequence
 
 import attrs
@@ -37,6 +35,7 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
+from .scoring_terms import TermScores, _score_terms
 from .store.columns import SegmentColumns
 from .store.columns_upgrade import columns_for
 
@@ -117,6 +116,8 @@ class CommitColumns:
         #: Each segment's first doc number.
         self.offsets: tuple[int, ...] = tuple(v.offset for v in views)
         self.doc_count_all = sum(v.columns.doc_count for v in views)
+        # where each segment's doc numbers start, and where the last one ends
+        self._segment_edges = np.array([*self.offsets, self.doc_count_all], dtype=np.int64)
         #: bool [doc_count_all]: False for deleted documents (None when none is).
         self.live: np.ndarray | None = (np.concatenate([v.live for v in views])
                                         if any(v.has_deletions for v in views) else None)
@@ -134,7 +135,7 @@ class CommitColumns:
         # term scores keep the most recently used up to _TERM_CACHE_POSTINGS documents.
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
-        self._commit_norms: dict[tuple[Any, ...], np.ndarray] = {}
+        self._commit_norms: dict[tuple[Any, ...], Any] = {}
         self._term_scores: dict[tuple[Any, ...], TermScores] = {}
         self._cached_postings = 0
         self._term_lock = threading.Lock()
@@ -239,271 +240,61 @@ class CommitColumns:
             self._commit_norms[key] = norms
         return norms
 
+    def union_factors(self, fields: tuple[str, ...], ranking: Ranking) -> tuple[np.ndarray, np.ndarray, bool]:
+        """What :func:`_summed_rows` needs of ``fields`` besides a term's postings:
+        float64 [fields, 1] of their weights, :meth:`field_norms`, and whether every one
+        of those norms is above 0 (always when ``b < 1``)."""
+        weights = tuple(ranking.weight(field) for field in fields)
+        key = ("factors", fields, weights, ranking.k1, ranking.b, ranking.model)
+        factors = self._commit_norms.get(key)
+        if factors is None:
+            norms = self.field_norms(fields, ranking)
+            column = np.array(weights, dtype=np.float64).reshape(-1, 1)
+            column.flags.writeable = False
+            factors = self._commit_norms[key] = (column, norms, bool((norms > 0).all()))
+        return factors
+
     def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
         """The documents holding ``text`` in any of ``fields`` and the term's score in
         each. Remembered per commit and ranking: terms recur across queries."""
-        weights = tuple(ranking.weight(field) for field in fields)
-        key = (text, fields, weights, ranking.k1, ranking.b, ranking.model)
+        return self.terms_scores((text,), fields, ranking)[0]
+
+    def terms_scores(self, texts: Sequence[str], fields: tuple[str, ...], ranking: Ranking) -> list[TermScores]:
+        """:meth:`term_scores` of each of ``texts`` (distinct) over the same ``fields``:
+        those not remembered are scored together, which shares most of the numpy calls
+        a term costs (the terms of one query are mostly new together)."""
+        settings = (fields, tuple(ranking.weight(field) for field in fields), ranking.k1, ranking.b, ranking.model)
         remembered = self._term_scores
+        found: dict[str, TermScores] = {}
         with self._term_lock:
-            found = remembered.pop(key, None)
-            if found is not None:
-                remembered[key] = found  # the most recently used last
-                return found
-        found = _score_term(self, text, fields, ranking)
-        with self._term_lock:
-            if key not in remembered:
-                remembered[key] = found
-                self._cached_postings += len(found.docs)
-                bound = max(_TERM_CACHE_POSTINGS, _TERM_CACHE_POSTINGS_PER_DOCUMENT * self.doc_count_all)
-                if self._cached_postings > bound:
-                    # The least recently used go, down to three quarters of the bound.
-                    for old_key in list(remembered):
-                        if self._cached_postings <= bound * 3 // 4 or old_key == key:
-                            break
-                        self._cached_postings -= len(remembered.pop(old_key).docs)
-        return found
+            for text in texts:
+                known = remembered.pop((text, *settings), None)
+                if known is not None:
+                    remembered[(text, *settings)] = known  # the most recently used last
+                    found[text] = known
+        missing = [text for text in texts if text not in found]
+        if missing:
+            scored = _score_terms(self, missing, fields, ranking)
+            with self._term_lock:
+                for text, scores in zip(missing, scored):
+                    found[text] = scores
+                    self._remember_scores((text, *settings), scores)
+        return [found[text] for text in texts]
 
-
-def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
-                     counted: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The distinct ``docs`` (ascending, each below ``size``), the sum of each one's
-    ``values`` added in their order from 0 (``np.bincount``), and how many entries each
-    had (None unless ``counted``): over every document number when the entries are
-    many, by sorting them when they are few (the same sums either way; measured faster
-    than inserting the few into the many)."""
-    if len(docs) * 16 >= size:
-        summed = np.bincount(docs, weights=values, minlength=size)
-        if counted:
-            counts = np.bincount(docs, minlength=size)
-            distinct = np.flatnonzero(counts > 0)  # over a bool array: 6x faster than over ints
-            return distinct, summed[distinct], counts[distinct]
-        present = np.zeros(size, bool)
-        present[docs] = True
-        distinct = np.flatnonzero(present)
-        return distinct, summed[distinct], None
-    order = np.argsort(docs, kind="stable")  # stable: a document's values keep their order
-    ordered = docs[order]
-    starts = np.empty(len(docs), bool)
-    starts[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    slot = np.empty(len(docs), np.intp)
-    slot[order] = np.cumsum(starts) - 1
-    return ordered[starts], np.bincount(slot, weights=values), np.bincount(slot) if counted else None
-
-
-@attrs.frozen(eq=False)
-class TermScores:
-    """One term over one commit: the documents holding it in any of the term's fields
-    (deleted ones too) and its score in each."""
-
-    docs: np.ndarray
-    """int32 (int64 past 2**31 documents): commit-wide doc numbers, ascending."""
-    scores: np.ndarray
-    """float64: the saturated BM25F score, or the sum of the per-field scores."""
-    bounds: tuple[int, ...]
-    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``."""
-    offsets: tuple[int, ...]
-    """Each segment's first doc number."""
-
-    def segment(self, position: int) -> tuple[np.ndarray, np.ndarray]:
-        """(segment-local doc numbers, scores) of the documents in segment ``position``."""
-        low, high = self.bounds[position], self.bounds[position + 1]
-        return self.docs[low:high] - self.offsets[position], self.scores[low:high]
-
-
-def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
-    """:meth:`CommitColumns.term_scores`, computed over all segments at once: from the
-    union postings for a word searched in every field that holds postings, else from
-    each (field, segment) run of postings. Either way a document's field parts are added
-    in field order from 0 and then saturated, so the scores are the same to the last bit
-    as scoring one field and one segment at a time."""
-    ids = [(view, view.columns.vocabulary.id_of(text)) for view in commit.segments]
-    ids = [(view, term_id) for view, term_id in ids if term_id is not None]
-    if ranking.model != "per_field":
-        summed = _summed_over_union(commit, ids, fields, ranking)
-        docs, sums = summed if summed is not None else _summed_field_parts(commit, ids, fields, ranking)
-    else:
-        docs, sums = _summed_per_field(commit, text, ids, fields, ranking)
-    return _saturated(commit, text, fields, ranking, docs, sums)
-
-
-#: One term's postings in one field of one segment: (the field's position in the query's
-#: fields, the field, the segment's first doc number, segment-local docs, weights).
-_Run = tuple[int, str, int, np.ndarray, np.ndarray]
-
-
-def _field_runs(ids: list[tuple[SegmentView, int]], fields: tuple[str, ...]) -> list[_Run]:
-    """The term's postings per field of ``fields`` and segment, field by field and each
-    field's segments in order (the order the field parts are added in)."""
-    runs = []
-    for position, field in enumerate(fields):
-        for view, term_id in ids:
-            fc = view.columns.fields.get(field)
-            if fc is None:
-                continue
-            start, end = fc.row(term_id)
-            if start < end:
-                runs.append((position, field, view.offset, fc.docs[start:end], fc.weights[start:end]))
-    return runs
-
-
-def _summed_per_field(commit: CommitColumns, text: str, ids: list[tuple[SegmentView, int]],
-                      fields: tuple[str, ...], ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """1.0's model (``whoosh.scoring.bm25`` per field, then the field's weight): per
-    document holding the term, the sum of its fields' scores, added in field order from 0."""
-    field_docs, field_parts = [], []
-    wide = np.int64 if commit.doc_count_all >= 2**31 else None
-    for _position, group in itertools.groupby(_field_runs(ids, fields), key=itemgetter(0)):
-        runs = list(group)
-        field = runs[0][1]
-        # int32 holds every doc number of a commit under 2**31 documents
-        doc_runs = [docs if not offset else docs + offset if wide is None else np.add(docs, offset, dtype=np.int64)
-                    for _p, _f, offset, docs, _w in runs]
-        docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
-        tf = (runs[0][4] if len(runs) == 1 else np.concatenate([run[4] for run in runs])).astype(np.float64)
-        norm = commit.commit_norm(field, ranking).take(docs)
-        # whoosh.scoring.bm25, the same operations in the same order, then the weight
-        part = (tf * (ranking.k1 + 1)) / (tf + norm)
-        np.multiply(commit.field_idf(field, text), part, out=part)
-        np.multiply(part, ranking.weight(field), out=part)
-        field_docs.append(docs)
-        field_parts.append(part)
-    if not field_docs:
-        return _NO_DOCS, np.zeros(0)
-    if len(field_docs) == 1:  # one field: already one ascending entry per document
-        return field_docs[0], field_parts[0] + 0.0  # 0 + part, as the sum from 0 would be
-    docs, sums, _counts = sum_per_document(np.concatenate(field_docs), np.concatenate(field_parts),
-                                           commit.doc_count_all, counted=False)
-    return docs, sums
-
-
-def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],
-                       ranking: Ranking) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_summed_field_parts` from each segment's union postings, when ``fields``
-    include every text field that holds postings in the segment (a word searched
-    everywhere: most words); None otherwise.
-
-    Each field's weights of the term are multiplied by the field's weight and divided by
-    the documents' norms of that field, and the fields are added in turn: the same
-    operations, in the same field order, as one field at a time. A field without
-    postings in a segment has no row there (it would only add 0), so the sums are the
-    same to the last bit, from a third of the numpy calls and, where quotes and
-    captions are empty, three fifths of the work."""
-    groups: list[tuple[tuple[tuple[str, ...], list[int]], list[np.ndarray], list[np.ndarray]]] = []
-    wide = commit.doc_count_all >= 2**31  # past int32's doc numbers
-    for view, term_id in ids:
-        union = view.columns.union_postings()
-        chosen = union.columns_within(fields)
-        if chosen is None:
-            return None
-        start, end = union.row(term_id)
-        if start < end:
-            docs = union.docs[start:end]
-            if not groups or groups[-1][0] != chosen:
-                groups.append((chosen, [], []))
-            if view.offset:
-                docs = np.add(docs, view.offset, dtype=np.int64) if wide else docs + view.offset
-            groups[-1][1].append(docs)
-            groups[-1][2].append(union.weights[:, start:end])
-    if not groups:
-        return _NO_DOCS, np.zeros(0)
-    summed = [_summed_rows(commit, *group, ranking) for group in groups]
-    if len(summed) == 1:
-        return summed[0]
-    return np.concatenate([docs for docs, _sums in summed]), np.concatenate([sums for _docs, sums in summed])
-
-
-def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]], doc_runs: list[np.ndarray],
-                 weight_runs: list[np.ndarray], ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """Per document of consecutive segments whose union postings have the same columns
-    for the query's fields: the sum over them of ``weight * tf / norm``."""
-    fields, rows = chosen
-    docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
-    table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs, axis=1)
-    if rows != list(range(len(table))):
-        table = table[rows]
-    table = table.astype(np.float64)
-    np.multiply(table, [[ranking.weight(field)] for field in fields], out=table)
-    # Only where the field holds the term, as field by field: elsewhere it stays 0,
-    # whatever the norm (0 for an empty field when b = 1).
-    np.divide(table, commit.field_norms(fields, ranking).take(docs, axis=1), out=table, where=table != 0)
-    # the fields in turn, as field by field adds them (a new array: a view of the table
-    # would keep all of it alive in the term cache)
-    sums = table[0] + (table[1] if len(table) > 1 else 0.0)
-    for row in table[2:]:
-        np.add(sums, row, out=sums)
-    return docs, sums
-
-
-def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],
-                        ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """BM25F's pseudo term frequency of one term: per document holding it, the sum over
-    ``fields`` of ``weight * tf / norm``, added in field order from 0.
-
-    Every (field, segment) run of postings goes into one set of arrays at once, the
-    length norms read from all fields' norms side by side: a dozen numpy calls a term
-    whatever the number of fields and segments (one field at a time took five times
-    as many, which is most of the cost of a rare term). The operations per posting are
-    the ones made one field at a time, in the same order, so the sums are the same to
-    the last bit."""
-    size = commit.doc_count_all
-    runs = _field_runs(ids, fields)
-    doc_runs = [docs for _p, _f, _o, docs, _w in runs]
-    tf_runs = [weights for _p, _f, _o, _d, weights in runs]
-    run_weights = [ranking.weight(field) for _p, field, _o, _d, _w in runs]
-    run_offsets = [offset for _p, _f, offset, _d, _w in runs]
-    run_bases = [position * size for position, _f, _o, _d, _w in runs]
-    if not doc_runs:
-        return _NO_DOCS, np.zeros(0)
-    # int32 holds every doc number of a commit under 2**31 documents, and every place in
-    # the norms side by side under 2**31 places
-    index_type = np.int64 if len(fields) * size >= 2**31 else np.int32
-    if len(doc_runs) == 1:
-        docs = doc_runs[0].astype(index_type, copy=False)
-        docs = docs + run_offsets[0] if run_offsets[0] else docs
-        part = tf_runs[0].astype(np.float64)
-        places = docs + run_bases[0] if run_bases[0] else docs
-        np.multiply(part, run_weights[0], out=part)
-    else:
-        lengths = [len(run) for run in doc_runs]
-        docs = np.concatenate(doc_runs).astype(index_type, copy=False)
-        if any(run_offsets):
-            docs += np.repeat(np.array(run_offsets, index_type), lengths)
-        places = docs + np.repeat(np.array(run_bases, index_type), lengths) if any(run_bases) else docs
-        part = np.concatenate(tf_runs).astype(np.float64)
-        np.multiply(part, np.repeat(run_weights, lengths), out=part)
-    np.divide(part, commit.field_norms(fields, ranking).reshape(-1).take(places), out=part)
-    if all(base == run_bases[0] for base in run_bases):  # one field: one ascending entry per document
-        return docs, part + 0.0  # 0 + part, as the sum from 0 would be
-    docs, sums, _counts = sum_per_document(docs, part, size, counted=False)
-    return docs, sums
-
-
-def _saturated(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking,
-               docs: np.ndarray, sums: np.ndarray) -> TermScores:
-    """The term's :class:`TermScores` from each document's summed field parts: BM25F's
-    saturation ``idf * t / (t + k1)`` (1.0's per-field model is saturated per field already)."""
-    if docs.dtype != np.int32 and commit.doc_count_all < 2**31:
-        docs = docs.astype(np.int32)  # as TermScores promises (a dense sum gives int64)
-    if ranking.model != "per_field":
-        df = len(docs)
-        n = commit.doc_count_all
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        commit._remember_idf(("term", fields, text), idf)
-        if ranking.k1 > 0:
-            denominator = sums + ranking.k1
-            np.multiply(sums, idf, out=sums)
-            np.divide(sums, denominator, out=sums)
-        else:
-            sums[:] = idf * sums / (sums + ranking.k1)
-    docs.flags.writeable = sums.flags.writeable = False
-    bounds = tuple(np.searchsorted(docs, [*commit.offsets, commit.doc_count_all]).tolist())
-    return TermScores(docs, sums, bounds, commit.offsets)
-
-
-_NO_DOCS = np.zeros(0, np.int32)
-_NO_DOCS.flags.writeable = False
+    def _remember_scores(self, key: tuple[Any, ...], found: TermScores) -> None:
+        """Keep ``found`` under ``key`` (call holding the term lock)."""
+        remembered = self._term_scores
+        if key in remembered:
+            return
+        remembered[key] = found
+        self._cached_postings += len(found.docs)
+        bound = max(_TERM_CACHE_POSTINGS, _TERM_CACHE_POSTINGS_PER_DOCUMENT * self.doc_count_all)
+        if self._cached_postings > bound:
+            # The least recently used go, down to three quarters of the bound.
+            for old_key in list(remembered):
+                if self._cached_postings <= bound * 3 // 4 or old_key == key:
+                    break
+                self._cached_postings -= len(remembered.pop(old_key).docs)
 
 
 def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
