@@ -346,6 +346,37 @@ def test_refresh_reports_a_newer_commit(ix_path):
         assert len(reader) == 3
 
 
+def test_a_search_notices_a_newer_commit_from_another_handle_every_time(ix_path):
+    with open_index(ix_path) as reader, open_index(ix_path) as writer:
+        for number in range(3):
+            assert reader.search(f"nomorbaru{number}").total == 0
+            writer.add(doc(f"n{number}", body=f"nomorbaru{number} isi"))
+            assert reader.search(f"nomorbaru{number}").total == 1
+
+
+def test_a_table_of_contents_replaced_at_the_same_generation_counts_as_a_newer_commit(ix_path):
+    # An index recreated in place that reaches the generation a reader holds has new
+    # table-of-contents files: the reader must not go on with its old snapshot.
+    with open_index(ix_path) as reader:
+        before = reader.search("diplomasi")
+        holder = reader._snapshots
+        generation = holder.generation()
+        toc = Path(ix_path) / f"_MAIN_{generation}.toc"
+        assert toc.exists()
+        replacement = toc.with_name(toc.name + ".new")
+        replacement.write_bytes(toc.read_bytes())
+        opened = []
+        real_open = holder._open_commit
+        holder._open_commit = lambda: opened.append(1) or real_open()
+        assert reader.search("diplomasi").total == before.total
+        assert not opened  # nothing changed: the same snapshot
+        os.replace(replacement, toc)  # the same bytes, another file
+        assert reader.search("diplomasi").total == before.total
+        assert len(opened) == 1  # reopened once, then up to date again
+        reader.search("diplomasi")
+        assert len(opened) == 1
+
+
 # -- parallel batch indexing ----------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ class Snapshot:
         self._retired = False
         self._documents: OrderedDict[int, Document] = OrderedDict()
         self._read_stored: Callable[[int], dict[str, object]] | None = None
+        self._table_of_contents = _TableOfContents.of(path, opened.whoosh_index, self.reader.generation())
 
     @property
     def searcher(self) -> Any:
@@ -219,9 +220,13 @@ class Snapshot:
         return self._read_stored
 
     def up_to_date(self, directory: tuple[int, int] | None) -> bool:
-        """Whether this is still the index's newest commit (reads only the folder listing)."""
-        return (directory == self.directory
-                and self._whoosh_index.latest_generation() == self.reader.generation())
+        """Whether this is still the index's newest commit: two ``stat`` calls (see
+        :class:`_TableOfContents`), or the folder listing when those cannot tell."""
+        if directory != self.directory:
+            return False
+        if self._table_of_contents is not None:
+            return self._table_of_contents.still_newest()
+        return self._whoosh_index.latest_generation() == self.reader.generation()
 
     def _close(self) -> None:
         try:
@@ -229,6 +234,55 @@ class Snapshot:
             (self._searcher if self._searcher is not None else self.reader).close()
         except Exception:
             _log.debug("closing a reader of %s failed", self.path, exc_info=True)
+
+
+class _TableOfContents:
+    """A commit's table of contents (``_MAIN_<generation>.toc``), to tell cheaply
+    whether a newer commit exists.
+
+    Whoosh writes commit ``g + 1`` after ``g`` (a writer's generation is the newest
+    one plus 1) and then deletes every other generation's table of contents; one is
+    never rewritten in place. So commit ``g`` is still the newest while its file is the
+    same one (inode, size, modification time) and ``g + 1``'s does not exist: two
+    ``stat`` calls, where listing the folder costs a few percent of a query. A
+    recreated index reaching the same generation has a new file; a rebuild swaps the
+    folder, which :func:`directory_identity` catches.
+    """
+
+    def __init__(self, path: str, identity: tuple[int, int, int], next_path: str) -> None:
+        self.path, self.identity, self.next_path = path, identity, next_path
+
+    @classmethod
+    def of(cls, folder: Path, whoosh_index: Any, generation: int) -> "_TableOfContents | None":
+        """The table of contents of commit ``generation``; None when it cannot be
+        found (already replaced by a newer commit, or not a Whoosh file index)."""
+        name = getattr(whoosh_index, "indexname", None)
+        if not isinstance(name, str) or not isinstance(generation, int):
+            return None
+        path = os.path.join(folder, f"_{name}_{generation}.toc")
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return cls(path, _file_identity(info), os.path.join(folder, f"_{name}_{generation + 1}.toc"))
+
+    def still_newest(self) -> bool:
+        try:
+            if _file_identity(os.stat(self.path)) != self.identity:
+                return False
+        except OSError:
+            return False
+        try:
+            os.stat(self.next_path)
+        except FileNotFoundError:
+            return True
+        except OSError:  # cannot tell: take it as newer, and reopen
+            pass
+        return False
+
+
+def _file_identity(info: os.stat_result) -> tuple[int, int, int]:
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 class DeferredDocuments:
