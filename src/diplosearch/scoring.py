@@ -22,6 +22,7 @@ normalisation drops them): ``kota kota`` scores as ``kota``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterator, Sequence
 
 import attrs
@@ -316,13 +317,13 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     matches = _word_matches(commit, plain, ranking) if plain else _tree_matches(commit, root, ranking)
     # (matched / query terms) ** power for each possible count: a gather instead of a
     # power per candidate (the same values: the same operation on the same numbers)
-    soft_factors = (np.arange(query_terms + 1) / query_terms) ** ranking.soft_power
+    soft_factors = _soft_factors(query_terms, ranking.soft_power) if ranking.coordination == "soft" else None
     parts, total = [], 0
     for first_doc, candidates, scores, matched in matches:
         total += len(candidates)
         if not len(candidates) or depth <= 0:
             continue
-        if ranking.coordination == "soft":
+        if soft_factors is not None:
             most = int(matched.max())
             if most >= len(soft_factors):  # a count past the query's terms (not expected)
                 soft_factors = (np.arange(most + 1) / query_terms) ** ranking.soft_power
@@ -334,9 +335,20 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
         parts.append((candidates[keep] + first_doc, primary[keep], scores[keep], matched[keep]))
     if not parts:
         return ScoredPage(total, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
-    docnums, primary, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
+    if len(parts) == 1:  # a query of words: one part for the whole commit
+        docnums, primary, scores, matched = parts[0]
+    else:
+        docnums, primary, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
     order = np.lexsort((docnums, -scores, -primary))[offset:depth]
     return ScoredPage(total, docnums[order], scores[order], matched[order])
+
+
+@functools.lru_cache(maxsize=256)
+def _soft_factors(query_terms: int, power: float) -> np.ndarray:
+    """``(matched / query_terms) ** power`` for every count from 0 to ``query_terms``."""
+    factors = (np.arange(query_terms + 1) / query_terms) ** power
+    factors.flags.writeable = False  # shared by every query of this many terms
+    return factors
 
 
 #: (the first doc number of the documents' range, candidates relative to it, their
