@@ -223,19 +223,52 @@ def test_vocabulary_lookup() -> None:
 
 
 def test_vocabulary_lookup_agrees_with_a_scan_of_the_terms() -> None:
-    # Lookups start from the terms sharing the first two bytes: terms of one byte, of
-    # one character of two or three bytes, sharing a prefix, and absent words around them.
+    # Lookups search the terms' first eight bytes, then among the terms sharing them:
+    # terms of one byte, of characters of two or three bytes, longer than eight bytes
+    # and sharing their first eight, and absent words around them.
     rng = np.random.default_rng(7)
     alphabet = list("abkmz") + ["ā", "é", "ṭ", "中", "0", "9", "-"]
-    words = {"".join(rng.choice(alphabet, size=rng.integers(1, 6))) for _ in range(3000)}
-    terms = sorted(words | {"a", "b", "ā", "中", "zz", "aaaa"})
-    vocabulary = Vocabulary.of(terms)
-    assert [vocabulary.id_of(t) for t in terms] == list(range(len(terms)))
-    probes = {"".join(rng.choice(alphabet, size=rng.integers(0, 7))) for _ in range(3000)}
-    probes |= {"", "\x01", "\uffff", "zzzzzz", "A", "ā" * 7, "中中中"}
+    words = {"".join(rng.choice(alphabet, size=rng.integers(1, 12))) for _ in range(6000)}
+    shared = {"perdagang", "perdagangan", "perdagangannya", "perdagangkan", "perdagan", "perdaga", "中中中a", "中中中ab"}
+    terms = sorted(words | shared | {"a", "b", "ā", "中", "zz", "aaaa", "aaaaaaaa", "aaaaaaaaa"})
     ids = {term: position for position, term in enumerate(terms)}
-    for probe in sorted(probes):
-        assert vocabulary.id_of(probe) == ids.get(probe), probe
+    probes = {"".join(rng.choice(alphabet, size=rng.integers(0, 14))) for _ in range(6000)}
+    probes |= {"", "\x01", "\uffff", "zzzzzz", "A", "ā" * 7, "中中中", "perdagangann", "perdagangam", "aaaaaaaab"}
+    computed = Vocabulary.of(terms)
+    keys = computed.sort_keys()
+    assert (np.diff(keys) >= 0).all()  # in the terms' order, so a binary search holds
+    kept = Vocabulary(computed.blob, computed.offsets, keys.copy())  # as a column file hands them over
+    for vocabulary in (computed, kept):
+        assert [vocabulary.id_of(t) for t in terms] == list(range(len(terms)))
+        for probe in sorted(probes):
+            assert vocabulary.id_of(probe) == ids.get(probe), probe
+
+
+def test_a_column_file_keeps_the_vocabularys_sort_keys_and_one_without_them_still_reads(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    from diplosearch.store import columns as columns_module
+
+    index = fixture_index
+    leaf, segment = _leaves(index)[0]
+    built = build_columns(leaf, segment)
+    loaded = load_columns(index.path, segment)
+    assert np.array_equal(loaded.vocabulary._sort_keys, built.vocabulary.sort_keys())
+    real = columns_module._arrays_of
+
+    def without_keys(columns):  # type: ignore[no-untyped-def]
+        arrays = real(columns)
+        del arrays["vocabulary_keys"]
+        return arrays
+
+    columns_module._arrays_of = without_keys
+    try:
+        write_columns(index.path, segment.segment_id(), built)
+    finally:
+        columns_module._arrays_of = real
+    older = load_columns(index.path, segment)
+    assert older.vocabulary._sort_keys is None
+    for term_id, text in enumerate(built.vocabulary.terms()):
+        assert older.vocabulary.id_of(text) == term_id
+    write_columns(index.path, segment.segment_id(), built)  # as the other tests expect it
 
 
 def test_document_values() -> None:

@@ -4,11 +4,13 @@ Opening them costs no Python object per term or document."""
 
 from __future__ import annotations
 
+import bisect
 from typing import Sequence
 
 import numpy as np
 
-_PREFIXES = 1 << 16
+_KEY_BYTES = 8
+_KEY_BIAS = 1 << 63  # uint64 order as int64's: flip the top bit
 
 
 def _joined_utf8(texts: Sequence[str], errors: str) -> tuple[bytes, np.ndarray]:
@@ -26,16 +28,25 @@ class Vocabulary:
     order, so the blob is sorted as the terms are); a lookup is a binary search, and
     the ids of terms already asked for are remembered. Opening a segment thus costs
     no Python object per term.
+
+    The search runs over :meth:`sort_keys` (each term's first eight bytes as one
+    number): C's ``bisect`` over those finds the terms sharing a word's first eight
+    bytes (one, for most words), where a search over the blob takes a Python step and a
+    slice per comparison (4.6 against 7.1 µs a lookup over 56k terms).
     """
 
     _CACHE_LIMIT = 100_000
 
-    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+    def __init__(self, blob: bytes, offsets: np.ndarray, sort_keys: np.ndarray | None = None) -> None:
+        """``sort_keys``: what :meth:`sort_keys` would compute (a column file keeps them);
+        computed on the first lookup when not given."""
         self.blob = blob
         self.offsets = offsets
         # Indexing a memoryview gives a Python int about 20x faster than a numpy scalar.
         self._bounds = memoryview(np.ascontiguousarray(offsets, dtype=np.int64))
         self._ids: dict[str, int | None] = {}
+        self._sort_keys = sort_keys
+        self._key_view: memoryview | None = None
 
     @classmethod
     def of(cls, sorted_terms: list[str]) -> "Vocabulary":
@@ -51,22 +62,21 @@ class Vocabulary:
         """Every term, in id order (decodes them all: for tests and tools)."""
         return [self.term(i) for i in range(len(self))]
 
-    def _prefix_ranges(self) -> memoryview:
-        """Per two-byte prefix ``p`` (a term's first two bytes, the second 0 for a term of
-        one), the ids ``[ranges[p], ranges[p + 1])`` of the terms that start with it
-        (UTF-8 text holds no zero byte, so these keys follow the terms' order)."""
-        ranges = self.__dict__.get("_ranges")
-        if ranges is None:
-            data = np.frombuffer(self.blob, np.uint8)
+    def sort_keys(self) -> np.ndarray:
+        """int64 [terms]: each term's first eight UTF-8 bytes read as a big-endian number
+        (zeros past a shorter term's end), less 2**63 so that int64 holds it in the same
+        order. UTF-8 text holds no zero byte, so the keys follow the terms' order, and
+        the terms whose keys equal a word's are the only ones that can be it."""
+        keys = self._sort_keys
+        if keys is None:
+            data = np.frombuffer(self.blob + bytes(_KEY_BYTES), np.uint8)
             starts, lengths = np.asarray(self.offsets[:-1]), np.diff(self.offsets)
-            keys = np.zeros(len(starts), np.int64)
-            if len(data):
-                last = len(data) - 1
-                keys += np.where(lengths >= 1, data[np.minimum(starts, last)], 0).astype(np.int64) << 8
-                keys += np.where(lengths >= 2, data[np.minimum(starts + 1, last)], 0)
-            ranges = memoryview(np.searchsorted(keys, np.arange(_PREFIXES + 1)).astype(np.int64))
-            self.__dict__["_ranges"] = ranges  # a race only builds the same ranges twice
-        return ranges
+            heads = np.lib.stride_tricks.sliding_window_view(data, _KEY_BYTES)[starts]
+            heads = np.where(np.arange(_KEY_BYTES) < lengths[:, None], heads, 0).astype(np.uint8)
+            unsigned = np.ascontiguousarray(heads).view(">u8").reshape(-1).astype(np.uint64)
+            keys = (unsigned ^ np.uint64(_KEY_BIAS)).view(np.int64)
+            self._sort_keys = keys  # a race only computes the same keys twice
+        return keys
 
     def id_of(self, text: str) -> int | None:
         """The id of ``text``, or None when the segment does not hold it."""
@@ -75,18 +85,22 @@ class Vocabulary:
         except KeyError:
             pass
         key, blob, offsets = text.encode("utf-8"), self.blob, self._bounds
-        # The binary search starts within the terms sharing the first two bytes: about
-        # half its steps, each a slice and a comparison in Python.
-        prefix = (key[0] << 8 | (key[1] if len(key) > 1 else 0)) if key else 0
-        ranges = self._prefix_ranges()
-        low, high = ranges[prefix], ranges[prefix + 1]
-        while low < high:
-            middle = (low + high) // 2
-            if blob[offsets[middle] : offsets[middle + 1]] < key:
-                low = middle + 1
-            else:
-                high = middle
-        found = low if low < len(self) and blob[offsets[low] : offsets[low + 1]] == key else None
+        keys = self._key_view
+        if keys is None:
+            keys = self._key_view = memoryview(self.sort_keys())
+        head = int.from_bytes(key[:_KEY_BYTES].ljust(_KEY_BYTES, b"\0"), "big") - _KEY_BIAS
+        low = bisect.bisect_left(keys, head)
+        found = None
+        if low < len(keys) and keys[low] == head:
+            high = bisect.bisect_right(keys, head, low)
+            while high - low > 1:  # words sharing their first eight bytes
+                middle = (low + high) // 2
+                if blob[offsets[middle] : offsets[middle + 1]] <= key:
+                    low = middle
+                else:
+                    high = middle
+            if blob[offsets[low] : offsets[low + 1]] == key:
+                found = low
         if len(self._ids) >= self._CACHE_LIMIT:
             self._ids.clear()
         self._ids[text] = found  # a race only stores the same answer twice

@@ -333,6 +333,7 @@ def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
     arrays = {
         "vocabulary": np.frombuffer(columns.vocabulary.blob, dtype=np.uint8),
         "vocabulary_offsets": columns.vocabulary.offsets,
+        "vocabulary_keys": columns.vocabulary.sort_keys(),
     }
     for field, fc in columns.fields.items():
         for name in FIELD_ARRAYS:
@@ -454,6 +455,10 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
     blob, offsets = bytes(arrays["vocabulary"]), arrays["vocabulary_offsets"]
     if len(offsets) != term_count + 1 or int(offsets[0]) != 0 or int(offsets[-1]) != len(blob):
         raise ValueError(f"the vocabulary does not hold the {term_count} terms the header says")
+    # Files written before the keys were kept lack them: the vocabulary computes them then.
+    sort_keys = arrays.get("vocabulary_keys")
+    if sort_keys is not None and (sort_keys.dtype != np.int64 or sort_keys.shape != (term_count,)):
+        raise ValueError("vocabulary_keys: size or type disagrees with the vocabulary")
     fields = {}
     for field, meta in header["fields"].items():
         # The sizes are checked on the arrays as mapped, not yet verified: a damaged
@@ -489,7 +494,7 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
     return SegmentColumns(
         segment_id=header["segment_id"],
         doc_count=doc_count,
-        vocabulary=Vocabulary(blob, offsets),
+        vocabulary=Vocabulary(blob, offsets, sort_keys),
         fields=fields,
         published_days=arrays["published_days"],
         values=values,
