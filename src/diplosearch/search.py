@@ -366,8 +366,9 @@ def _named_hits(snapshot: Any, docnums: list[int], scores: list[float], matched:
     commit = snapshot.columns
     deferred = snapshot.deferred_documents()
     hits = []
-    for position, (docnum, score, count) in enumerate(zip(docnums, scores, matched), start=offset + 1):
-        doc_id, title = commit.id_and_title(docnum)
+    named = commit.ids_and_titles(docnums)
+    for position, (docnum, score, count, (doc_id, title)) in enumerate(zip(docnums, scores, matched, named),
+                                                                     start=offset + 1):
         hits.append(Hit(rank=position, id=doc_id, title=title, score=round(score, 6), matched_terms=int(count),
                         snippets=[], explainer=explainer(docnum) if explainer is not None else None,
                         read_document=functools.partial(deferred.document, docnum)))

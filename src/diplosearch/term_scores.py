@@ -164,11 +164,16 @@ class CommitColumns:
     def live_count(self) -> int:
         return sum(int(v.live.sum()) for v in self.segments)
 
-    def id_and_title(self, docnum: int) -> tuple[str, str]:
-        """The stored ``id`` and title of the document at commit-wide ``docnum``."""
-        view = self.segments[bisect.bisect_right(self.offsets, docnum) - 1]
-        local = docnum - view.offset
-        return view.columns.doc_ids[local], view.columns.titles[local]
+    def ids_and_titles(self, docnums: Sequence[int]) -> list[tuple[str, str]]:
+        """The stored ``id`` and title of the document at each of the commit-wide
+        ``docnums`` (a page's hits, in one call)."""
+        named = []
+        offsets, segments = self.offsets, self.segments
+        for docnum in docnums:
+            view = segments[bisect.bisect_right(offsets, docnum) - 1]
+            local = docnum - view.offset
+            named.append((view.columns.doc_ids[local], view.columns.titles[local]))
+        return named
 
     def document_frequency(self, field: str, text: str) -> int:
         """Postings of ``text`` in ``field`` over the commit, deleted documents included."""
