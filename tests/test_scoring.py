@@ -334,7 +334,7 @@ def test_plain_words_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypat
         roots.append(q.AnyOf(terms, boost=maker.rng.choice((1.0, 1.0, 0.5))))
     assert all(scoring._plain_words(root) for root in roots)
     fast = [rank(commit, root, ranking=ranking, limit=PAGE, offset=3) for root in roots]
-    monkeypatch.setattr(scoring, "_plain_words", lambda root: None)
+    monkeypatch.setattr(scoring, "_plain_words", lambda root, phrases=False: None)
     for root, got in zip(roots, fast):
         tree = rank(commit, root, ranking=ranking, limit=PAGE, offset=3)
         assert got.total == tree.total
@@ -342,6 +342,46 @@ def test_plain_words_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypat
         assert got.scores.tolist() == tree.scores.tolist()
         assert got.matched_terms.tolist() == tree.matched_terms.tolist()
     assert sum(page.total > 0 for page in fast) > 40
+
+
+@pytest.mark.parametrize("ranking", [Ranking(), Ranking(k1=0.0, coordination="off"),
+                                     Ranking(coordination="strict", boosts={"title": 0.0, "body": 3.0})],
+                         ids=["default", "k1-zero", "strict-zero-title"])
+def test_words_and_phrases_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    # Phrases among the words (BM25F) are scored commit-wide too: a phrase counts each of
+    # its words as matched where it stands, and adds its words' scores there.
+    import diplosearch.scoring as scoring
+
+    _index, commit, reference = corpus
+    maker = TreeMaker(500, reference)
+    roots: list[q.Node] = [q.Phrase(maker.rng.choice(maker.bigrams), FIELDS),
+                           q.Phrase(("kota",), FIELDS, boost=2.0)]  # a phrase of one word is that word
+    for _ in range(60):
+        leaves: list[q.Node] = []
+        for word in maker.plain_words():
+            if maker.rng.random() < 0.4:
+                texts = maker.rng.choice(maker.bigrams)
+                leaves.append(q.Phrase(texts if maker.rng.random() < 0.8 else (*texts, word), maker.fields(), maker.boost()))
+            else:
+                leaves.append(q.Term(word, maker.fields(), maker.boost()))
+        roots.append(q.AnyOf(tuple(leaves), boost=maker.rng.choice((1.0, 1.0, 0.5))))
+    plain = [root for root in roots if scoring._plain_query(root, phrases=True) is not None]
+    assert len(plain) > 30 and sum(any(isinstance(c, q.Phrase) for c in getattr(r, "children", (r,))) for r in plain) > 20
+    fast = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=1), match_masks(commit, root),
+             by_date(commit, root, limit=PAGE)) for root in plain]
+    fast_counts = [scoring.matched_counts(commit, root, dated[1]).tolist() for root, (_p, _m, dated) in zip(plain, fast)]
+    monkeypatch.setattr(scoring, "_plain_query", lambda root, phrases=False: None)
+    for root, (page, masks, dated), counts in zip(plain, fast, fast_counts):
+        tree = rank(commit, root, ranking=ranking, limit=PAGE, offset=1)
+        assert (page.total, page.docnums.tolist()) == (tree.total, tree.docnums.tolist()), root
+        assert page.scores.tolist() == tree.scores.tolist(), root
+        assert page.matched_terms.tolist() == tree.matched_terms.tolist(), root
+        assert [m.tolist() for m in masks] == [m.tolist() for m in match_masks(commit, root)]
+        want_total, want_docs = by_date(commit, root, limit=PAGE)
+        assert dated[0] == want_total and dated[1].tolist() == want_docs.tolist()
+        assert counts == scoring.matched_counts(commit, root, dated[1]).tolist()
+    assert sum(page.total > 0 for page, _m, _d in fast) > 30
+    assert any(max(page.matched_terms.tolist(), default=0) > 1 for page, _m, _d in fast)
 
 
 def test_only_words_of_distinct_texts_take_the_plain_words_path() -> None:
@@ -352,6 +392,13 @@ def test_only_words_of_distinct_texts_take_the_plain_words_path() -> None:
     # the same text in other fields counts as one matched term: left to the tree evaluator
     assert scoring._plain_words(q.AnyOf((kota, q.Term("kota", ("title",))))) is None
     assert scoring._plain_words(q.AnyOf((kota, q.Phrase(("kota", "laut"), FIELDS)))) is None
+    # phrases only when asked (BM25F), and then no text twice either
+    phrase = q.Phrase(("laut", "biru"), FIELDS)
+    assert scoring._plain_words(q.AnyOf((kota, phrase))) is None
+    assert scoring._plain_words(q.AnyOf((kota, phrase)), phrases=True) == [kota, phrase]
+    assert scoring._plain_words(q.AnyOf((laut, phrase)), phrases=True) is None
+    assert scoring._plain_words(q.Phrase(("kota", "ke", "kota"), FIELDS), phrases=True) is None
+    assert scoring._plain_words(q.Phrase(("kota",), FIELDS, 2.0), phrases=True) == [q.Term("kota", FIELDS, 2.0)]
     assert scoring._plain_words(q.AllOf((kota, laut))) is None
     assert scoring._plain_words(q.AnyOf(())) is None
 
@@ -378,7 +425,7 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
              by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
     each_root = [root for root in roots for _ranking in rankings]
     fast_counts = [scoring.matched_counts(commit, root, dated[1]).tolist() for root, (_p, _m, dated) in zip(each_root, fast)]
-    monkeypatch.setattr(scoring, "_plain_query", lambda root: None)
+    monkeypatch.setattr(scoring, "_plain_query", lambda root, phrases=False: None)
     tree = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=2), match_masks(commit, root),
              by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
     assert [scoring.matched_counts(commit, root, dated[1]).tolist()

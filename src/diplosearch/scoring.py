@@ -289,7 +289,7 @@ def _segment_matches(commit: CommitColumns, root: q.Node, ranking: Ranking):  # 
 
 def match_masks(commit: CommitColumns, root: q.Node) -> list[np.ndarray]:
     """Per segment of ``commit``, the live documents ``root`` matches (bool arrays)."""
-    plain = _plain_query(root)
+    plain = _plain_query(root, phrases=DEFAULT_RANKING.model != "per_field")
     if plain is None:
         return [match.mask for _view, match in _segment_matches(commit, root, WHOOSH_RANKING)]
     # Which documents match does not depend on the ranking; the default's term scores
@@ -313,7 +313,7 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     """
     depth = offset + limit
     query_terms = max(len(positive_terms(root)), 1)
-    plain = _plain_query(root)
+    plain = _plain_query(root, phrases=ranking.model != "per_field")
     matches = _word_matches(commit, plain, ranking) if plain else _tree_matches(commit, root, ranking)
     # (matched / query terms) ** power for each possible count: a gather instead of a
     # power per candidate (the same values: the same operation on the same numbers)
@@ -366,18 +366,26 @@ def _tree_matches(commit: CommitColumns, root: q.Node, ranking: Ranking) -> Iter
         yield view.offset, candidates, match.scores[candidates], matched
 
 
-def _plain_words(root: q.Node) -> list[q.Term] | None:
-    """The terms of a query of words alone (a ``Term``, or an ``AnyOf`` of ``Term``\\ s of
-    distinct texts): what most queries are, scored without dense per-node arrays."""
-    if isinstance(root, q.Term):
-        return [root]
-    if not isinstance(root, q.AnyOf) or not root.children:
+def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase] | None:
+    """The leaves of a query of words alone (a ``Term``, or an ``AnyOf`` of ``Term``\\ s,
+    and of ``Phrase``\\ s when ``phrases``, with no text twice): what most queries are,
+    scored without dense per-node arrays. A phrase of one word is that word's ``Term``.
+
+    ``phrases`` only for BM25F: 1.0's per-field model scores a phrase field by field."""
+    children = _distinct(root.children) if isinstance(root, q.AnyOf) else [root]
+    if not children:
         return None
-    children = _distinct(root.children)
-    if not all(isinstance(child, q.Term) for child in children):
-        return None
-    terms: list[q.Term] = children  # type: ignore[assignment]
-    return terms if len({term.text for term in terms}) == len(terms) else None
+    leaves: list[q.Term | q.Phrase] = []
+    for child in children:
+        if isinstance(child, q.Phrase) and phrases:
+            leaves.append(q.Term(child.texts[0], child.fields, child.boost) if len(child.texts) == 1 else child)
+        elif isinstance(child, q.Term):
+            leaves.append(child)
+        else:
+            return None
+    # each text matched through one leaf: a document's matched terms are its leaves' texts
+    texts = [text for leaf in leaves for text in q.leaf_terms(leaf)]
+    return leaves if len(set(texts)) == len(texts) else None
 
 
 @attrs.frozen
@@ -385,7 +393,7 @@ class _PlainQuery:
     """A query of words alone, maybe AND-ed with filters: ``kota laut``, ``kota
     source:kompas.com date:2019``, what most queries are."""
 
-    terms: list[q.Term]
+    terms: list[q.Term | q.Phrase]
     boosts: tuple[float, ...]
     """Multiplied into the terms' summed scores in turn (the tree's own order)."""
     filters: tuple[q.Node, ...] = ()
@@ -395,9 +403,10 @@ class _PlainQuery:
 _FILTER_NODES = (q.Filter, q.DateRange)
 
 
-def _plain_query(root: q.Node) -> _PlainQuery | None:
-    """``root`` as a :class:`_PlainQuery`, or None when it is another shape."""
-    words = _plain_words(root)
+def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
+    """``root`` as a :class:`_PlainQuery` (phrases among its words only when
+    ``phrases``: see :func:`_plain_words`), or None when it is another shape."""
+    words = _plain_words(root, phrases)
     if words is not None:
         return _PlainQuery(words, (root.boost,) if isinstance(root, q.AnyOf) else ())
     if not isinstance(root, q.AllOf):
@@ -407,7 +416,7 @@ def _plain_query(root: q.Node) -> _PlainQuery | None:
     others = [child for child in children if not isinstance(child, _FILTER_NODES)]
     if len(others) != 1 or not filters:
         return None
-    words = _plain_words(others[0])
+    words = _plain_words(others[0], phrases)
     if words is None:
         return None
     inner = (others[0].boost,) if isinstance(others[0], q.AnyOf) else ()
@@ -420,27 +429,36 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
     bit (a document's terms are added in query order from 0, then the boosts, as the
     tree evaluator does; a filter adds 0)."""
     texts_by_fields: dict[tuple[str, ...], list[str]] = {}
-    for term in plain.terms:
-        texts_by_fields.setdefault(term.fields, []).append(term.text)
+    for leaf in plain.terms:
+        if isinstance(leaf, q.Term):
+            texts_by_fields.setdefault(leaf.fields, []).append(leaf.text)
     scored = {}
     for fields, texts in texts_by_fields.items():
         scored.update(((text, fields), found) for text, found in zip(texts, commit.terms_scores(texts, fields, ranking)))
-    docs, values = [], []
-    for term in plain.terms:
-        found = scored[term.text, term.fields]
-        if len(found.docs):
-            docs.append(found.docs)
-            values.append(found.scores * term.boost if term.boost != 1.0 else found.scores)
+    docs, values, texts_each = [], [], []
+    for leaf in plain.terms:
+        if isinstance(leaf, q.Term):
+            found = scored[leaf.text, leaf.fields]
+            leaf_docs, leaf_values = found.docs, found.scores
+        else:
+            leaf_docs, leaf_values = _phrase_matches(commit, leaf, ranking)
+        if len(leaf_docs):
+            docs.append(leaf_docs)
+            values.append(leaf_values * leaf.boost if leaf.boost != 1.0 else leaf_values)
+            texts_each.append(len(q.leaf_terms(leaf)))
     if not docs:
         return
     if len(docs) == 1:
         candidates, scores = docs[0], values[0] + 0.0
-        matched = np.ones(len(candidates), np.int64)
+        matched = np.full(len(candidates), texts_each[0], np.int64)
     else:
-        candidates, scores, counts = sum_per_document(np.concatenate(docs), np.concatenate(values),
-                                                      commit.doc_count_all)
+        all_docs = np.concatenate(docs)
+        candidates, scores, counts = sum_per_document(all_docs, np.concatenate(values), commit.doc_count_all)
         assert counts is not None  # asked for (counted=True)
         matched = counts
+        if any(count > 1 for count in texts_each):  # a phrase matches each of its words
+            each = np.repeat(np.array(texts_each, np.float64), [len(found) for found in docs])
+            matched = sum_per_document(all_docs, each, commit.doc_count_all, counted=False)[1].astype(np.int64)
     for boost in plain.boosts:
         if boost != 1.0:
             scores = scores * boost
@@ -451,6 +469,23 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
     if keep is not None:
         candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
     yield 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
+
+
+def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """(commit-wide doc numbers, scores) where ``phrase`` stands in any of its fields:
+    what the tree evaluator's ``Phrase`` node gives there (BM25F), segment by segment."""
+    docs, values = [], []
+    for position, view in enumerate(commit.segments):
+        evaluation = _SegmentEvaluation(commit, position, ranking)
+        found = [where for where in (evaluation._phrase_docs(field, phrase.texts) for field in phrase.fields)
+                 if len(where)]
+        if found:
+            local = found[0] if len(found) == 1 else _distinct_sorted(np.sort(np.concatenate(found)))
+            values.append(evaluation._summed_scores(phrase.texts, phrase.fields, local))
+            docs.append(local + view.offset)
+    if not docs:
+        return np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(docs), np.concatenate(values)
 
 
 def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
@@ -515,7 +550,7 @@ def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> 
     counts = np.zeros(len(docnums), np.int64)
     if not len(docnums):
         return counts
-    plain = _plain_query(root)
+    plain = _plain_query(root, phrases=DEFAULT_RANKING.model != "per_field")
     if plain is not None:
         for _first, candidates, _scores, matched in _word_matches(commit, plain, DEFAULT_RANKING):
             place = np.minimum(np.searchsorted(candidates, docnums), len(candidates) - 1)
