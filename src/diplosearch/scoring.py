@@ -330,9 +330,8 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
             scores = scores * soft_factors[matched]
         primary = matched if ranking.coordination == "strict" else None
         keep = _best(primary, scores, depth)
-        if primary is None:
-            primary = np.zeros(len(candidates), np.int64)
-        parts.append((candidates[keep] + first_doc, primary[keep], scores[keep], matched[keep]))
+        kept_primary = primary[keep] if primary is not None else np.zeros(len(keep), np.int64)
+        parts.append((candidates[keep] + first_doc, kept_primary, scores[keep], matched[keep]))
     if not parts:
         return ScoredPage(total, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     if len(parts) == 1:  # a query of words: one part for the whole commit
