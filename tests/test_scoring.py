@@ -324,7 +324,7 @@ def test_an_empty_index_scores_nothing(tmp_path) -> None:  # type: ignore[no-unt
 def test_plain_words_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
     # Queries of words alone skip the dense per-node arrays; the page (deleted
     # documents left out, boosts, coordination) must be what the tree evaluator gives.
-    import diplosearch.scoring as scoring
+    import diplosearch.scoring_words as scoring_words
 
     _index, commit, reference = corpus
     maker = TreeMaker(300, reference)
@@ -332,9 +332,9 @@ def test_plain_words_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypat
     for _ in range(60):
         terms = tuple(q.Term(word, maker.fields(), maker.boost()) for word in maker.plain_words())
         roots.append(q.AnyOf(terms, boost=maker.rng.choice((1.0, 1.0, 0.5))))
-    assert all(scoring._plain_words(root) for root in roots)
+    assert all(scoring_words._plain_words(root) for root in roots)
     fast = [rank(commit, root, ranking=ranking, limit=PAGE, offset=3) for root in roots]
-    monkeypatch.setattr(scoring, "_plain_words", lambda root, phrases=False: None)
+    monkeypatch.setattr(scoring_words, "_plain_words", lambda root, phrases=False: None)
     for root, got in zip(roots, fast):
         tree = rank(commit, root, ranking=ranking, limit=PAGE, offset=3)
         assert got.total == tree.total
@@ -351,6 +351,7 @@ def test_words_and_phrases_score_the_same_bits_as_the_tree_evaluator(corpus, mon
     # Phrases among the words (BM25F) are scored commit-wide too: a phrase counts each of
     # its words as matched where it stands, and adds its words' scores there.
     import diplosearch.scoring as scoring
+    import diplosearch.scoring_words as scoring_words
 
     _index, commit, reference = corpus
     maker = TreeMaker(500, reference)
@@ -365,7 +366,7 @@ def test_words_and_phrases_score_the_same_bits_as_the_tree_evaluator(corpus, mon
             else:
                 leaves.append(q.Term(word, maker.fields(), maker.boost()))
         roots.append(q.AnyOf(tuple(leaves), boost=maker.rng.choice((1.0, 1.0, 0.5))))
-    plain = [root for root in roots if scoring._plain_query(root, phrases=True) is not None]
+    plain = [root for root in roots if scoring_words._plain_query(root, phrases=True) is not None]
     assert len(plain) > 30 and sum(any(isinstance(c, q.Phrase) for c in getattr(r, "children", (r,))) for r in plain) > 20
     fast = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=1), match_masks(commit, root),
              by_date(commit, root, limit=PAGE)) for root in plain]
@@ -385,22 +386,22 @@ def test_words_and_phrases_score_the_same_bits_as_the_tree_evaluator(corpus, mon
 
 
 def test_only_words_of_distinct_texts_take_the_plain_words_path() -> None:
-    import diplosearch.scoring as scoring
+    import diplosearch.scoring_words as scoring_words
 
     kota, laut = q.Term("kota", FIELDS), q.Term("laut", FIELDS)
-    assert scoring._plain_words(q.AnyOf((kota, laut, kota))) == [kota, laut]  # a repeat counts once
+    assert scoring_words._plain_words(q.AnyOf((kota, laut, kota))) == [kota, laut]  # a repeat counts once
     # the same text in other fields counts as one matched term: left to the tree evaluator
-    assert scoring._plain_words(q.AnyOf((kota, q.Term("kota", ("title",))))) is None
-    assert scoring._plain_words(q.AnyOf((kota, q.Phrase(("kota", "laut"), FIELDS)))) is None
+    assert scoring_words._plain_words(q.AnyOf((kota, q.Term("kota", ("title",))))) is None
+    assert scoring_words._plain_words(q.AnyOf((kota, q.Phrase(("kota", "laut"), FIELDS)))) is None
     # phrases only when asked (BM25F), and then no text twice either
     phrase = q.Phrase(("laut", "biru"), FIELDS)
-    assert scoring._plain_words(q.AnyOf((kota, phrase))) is None
-    assert scoring._plain_words(q.AnyOf((kota, phrase)), phrases=True) == [kota, phrase]
-    assert scoring._plain_words(q.AnyOf((laut, phrase)), phrases=True) is None
-    assert scoring._plain_words(q.Phrase(("kota", "ke", "kota"), FIELDS), phrases=True) is None
-    assert scoring._plain_words(q.Phrase(("kota",), FIELDS, 2.0), phrases=True) == [q.Term("kota", FIELDS, 2.0)]
-    assert scoring._plain_words(q.AllOf((kota, laut))) is None
-    assert scoring._plain_words(q.AnyOf(())) is None
+    assert scoring_words._plain_words(q.AnyOf((kota, phrase))) is None
+    assert scoring_words._plain_words(q.AnyOf((kota, phrase)), phrases=True) == [kota, phrase]
+    assert scoring_words._plain_words(q.AnyOf((laut, phrase)), phrases=True) is None
+    assert scoring_words._plain_words(q.Phrase(("kota", "ke", "kota"), FIELDS), phrases=True) is None
+    assert scoring_words._plain_words(q.Phrase(("kota",), FIELDS, 2.0), phrases=True) == [q.Term("kota", FIELDS, 2.0)]
+    assert scoring_words._plain_words(q.AllOf((kota, laut))) is None
+    assert scoring_words._plain_words(q.AnyOf(())) is None
 
 
 def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -408,6 +409,7 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
     # from the terms' remembered scores and the filters' masks; pages, the masks the
     # date sort and facets use, and the date order must be the tree evaluator's.
     import diplosearch.scoring as scoring
+    import diplosearch.scoring_words as scoring_words
 
     _index, commit, reference = corpus
     maker = TreeMaker(400, reference)
@@ -419,7 +421,7 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
         chosen = tuple(maker.rng.sample(filters, maker.rng.randint(1, 2)))
         roots.append(q.AllOf((words, *chosen) if maker.rng.random() < 0.5 else (*chosen, words),
                              boost=maker.rng.choice((1.0, 2.0))))
-    assert all(scoring._plain_query(root) is not None for root in roots)
+    assert all(scoring_words._plain_query(root) is not None for root in roots)
     rankings = (Ranking(), WHOOSH_RANKING)
     fast = [(rank(commit, root, ranking=ranking, limit=PAGE, offset=2), match_masks(commit, root),
              by_date(commit, root, limit=PAGE)) for root in roots for ranking in rankings]
@@ -440,8 +442,8 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
         assert dated[0] == want_dated[0] and dated[1].tolist() == want_dated[1].tolist()
     assert sum(page.total > 0 for page, _m, _d in fast) > 30
     # a filter with no other words, or two groups of words, stays with the tree evaluator
-    assert scoring._plain_query(q.AllOf((q.MatchAll(), filters[0]))) is None
-    assert scoring._plain_query(q.AllOf((plain_tree(["kota"]), plain_tree(["laut"])))) is None
+    assert scoring_words._plain_query(q.AllOf((q.MatchAll(), filters[0]))) is None
+    assert scoring_words._plain_query(q.AllOf((plain_tree(["kota"]), plain_tree(["laut"])))) is None
 
 
 def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,8 @@ import numpy as np
 
 import diplosearch.query as q
 from .errors import InvalidArgumentError
-from .scoring import DEFAULT_RANKING, CommitColumns, Ranking, _distinct, _SegmentEvaluation, positive_terms
+from .scoring import DEFAULT_RANKING, CommitColumns, Ranking, positive_terms
+from .scoring_tree import _distinct, _SegmentEvaluation
 
 
 @attrs.frozen

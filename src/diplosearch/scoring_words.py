@@ -1,0 +1,151 @@
+"""Queries of words alone (and phrases among them), scored over the whole commit at once.
+
+Most queries are a few words, maybe AND-ed with filters (``kota laut``, ``kota
+source:kompas.com``): :func:`_plain_query` recognises them, and :func:`_word_matches`
+sums each word's remembered sparse scores (:meth:`~diplosearch.term_scores.CommitColumns.terms_scores`)
+per document, without the dense per-node arrays of :mod:`diplosearch.scoring_tree`.
+Both give the same candidates and the same scores to the last bit.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import attrs
+import numpy as np
+
+import diplosearch.query as q
+from .scoring_terms import sum_per_document
+from .scoring_tree import _Candidates, _distinct, _distinct_sorted, _SegmentEvaluation
+from .term_scores import WHOOSH_RANKING, CommitColumns, Ranking
+
+
+def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase] | None:
+    """The leaves of a query of words alone (a ``Term``, or an ``AnyOf`` of ``Term``\\ s,
+    and of ``Phrase``\\ s when ``phrases``, with no text twice): what most queries are,
+    scored without dense per-node arrays. A phrase of one word is that word's ``Term``.
+
+    ``phrases`` only for BM25F: 1.0's per-field model scores a phrase field by field."""
+    children = _distinct(root.children) if isinstance(root, q.AnyOf) else [root]
+    if not children:
+        return None
+    leaves: list[q.Term | q.Phrase] = []
+    for child in children:
+        if isinstance(child, q.Phrase) and phrases:
+            leaves.append(q.Term(child.texts[0], child.fields, child.boost) if len(child.texts) == 1 else child)
+        elif isinstance(child, q.Term):
+            leaves.append(child)
+        else:
+            return None
+    # each text matched through one leaf: a document's matched terms are its leaves' texts
+    texts = [text for leaf in leaves for text in q.leaf_terms(leaf)]
+    return leaves if len(set(texts)) == len(texts) else None
+
+
+@attrs.frozen
+class _PlainQuery:
+    """A query of words alone, maybe AND-ed with filters: ``kota laut``, ``kota
+    source:kompas.com date:2019``, what most queries are."""
+
+    terms: list[q.Term | q.Phrase]
+    boosts: tuple[float, ...]
+    """Multiplied into the terms' summed scores in turn (the tree's own order)."""
+    filters: tuple[q.Node, ...] = ()
+    """``Filter`` and ``DateRange`` nodes every match must pass."""
+
+
+_FILTER_NODES = (q.Filter, q.DateRange)
+
+
+def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
+    """``root`` as a :class:`_PlainQuery` (phrases among its words only when
+    ``phrases``: see :func:`_plain_words`), or None when it is another shape."""
+    words = _plain_words(root, phrases)
+    if words is not None:
+        return _PlainQuery(words, (root.boost,) if isinstance(root, q.AnyOf) else ())
+    if not isinstance(root, q.AllOf):
+        return None
+    children = _distinct(root.children)
+    filters = tuple(child for child in children if isinstance(child, _FILTER_NODES))
+    others = [child for child in children if not isinstance(child, _FILTER_NODES)]
+    if len(others) != 1 or not filters:
+        return None
+    words = _plain_words(others[0], phrases)
+    if words is None:
+        return None
+    inner = (others[0].boost,) if isinstance(others[0], q.AnyOf) else ()
+    return _PlainQuery(words, (*inner, root.boost), filters)
+
+
+def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -> Iterator[_Candidates]:
+    """:func:`_tree_matches` of a :class:`_PlainQuery`, over the whole commit at once from
+    each term's remembered scores: the same candidates and the same scores to the last
+    bit (a document's terms are added in query order from 0, then the boosts, as the
+    tree evaluator does; a filter adds 0)."""
+    texts_by_fields: dict[tuple[str, ...], list[str]] = {}
+    for leaf in plain.terms:
+        if isinstance(leaf, q.Term):
+            texts_by_fields.setdefault(leaf.fields, []).append(leaf.text)
+    scored = {}
+    for fields, texts in texts_by_fields.items():
+        scored.update(((text, fields), found) for text, found in zip(texts, commit.terms_scores(texts, fields, ranking)))
+    docs, values, texts_each = [], [], []
+    for leaf in plain.terms:
+        if isinstance(leaf, q.Term):
+            found = scored[leaf.text, leaf.fields]
+            leaf_docs, leaf_values = found.docs, found.scores
+        else:
+            leaf_docs, leaf_values = _phrase_matches(commit, leaf, ranking)
+        if len(leaf_docs):
+            docs.append(leaf_docs)
+            values.append(leaf_values * leaf.boost if leaf.boost != 1.0 else leaf_values)
+            texts_each.append(len(q.leaf_terms(leaf)))
+    if not docs:
+        return
+    if len(docs) == 1:
+        candidates, scores = docs[0], values[0] + 0.0
+        matched = np.full(len(candidates), texts_each[0], np.int64)
+    else:
+        all_docs = np.concatenate(docs)
+        candidates, scores, counts = sum_per_document(all_docs, np.concatenate(values), commit.doc_count_all)
+        assert counts is not None  # asked for (counted=True)
+        matched = counts
+        if any(count > 1 for count in texts_each):  # a phrase matches each of its words
+            each = np.repeat(np.array(texts_each, np.float64), [len(found) for found in docs])
+            matched = sum_per_document(all_docs, each, commit.doc_count_all, counted=False)[1].astype(np.int64)
+    for boost in plain.boosts:
+        if boost != 1.0:
+            scores = scores * boost
+    keep = commit.live[candidates] if commit.live is not None else None
+    if plain.filters:
+        passing = _filter_mask(commit, plain.filters)[candidates]
+        keep = passing if keep is None else keep & passing
+    if keep is not None:
+        candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
+    yield 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
+
+
+def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """(commit-wide doc numbers, scores) where ``phrase`` stands in any of its fields:
+    what the tree evaluator's ``Phrase`` node gives there (BM25F), segment by segment."""
+    docs, values = [], []
+    for position, view in enumerate(commit.segments):
+        evaluation = _SegmentEvaluation(commit, position, ranking)
+        found = [where for where in (evaluation._phrase_docs(field, phrase.texts) for field in phrase.fields)
+                 if len(where)]
+        if found:
+            local = found[0] if len(found) == 1 else _distinct_sorted(np.sort(np.concatenate(found)))
+            values.append(evaluation._summed_scores(phrase.texts, phrase.fields, local))
+            docs.append(local + view.offset)
+    if not docs:
+        return np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(docs), np.concatenate(values)
+
+
+def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
+    """bool [commit-wide doc numbers]: the documents every one of ``filters`` keeps."""
+    masks = []
+    for position in range(len(commit.segments)):
+        evaluation = _SegmentEvaluation(commit, position, WHOOSH_RANKING)
+        masks.append(np.logical_and.reduce([evaluation.evaluate(node).mask for node in filters]))
+    return np.concatenate(masks) if masks else np.zeros(0, bool)
