@@ -559,6 +559,36 @@ def test_forked_children_can_keep_using_the_parents_index(ix_path):
         assert statuses == [0, 0, 0]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_hits_carried_across_a_fork_read_their_documents_through_the_childs_own_files(ix_path):
+    with open_index(ix_path) as ix:
+        ix.add_many([doc(f"k{i}", f"berita sendok nomor{i} diplomasi", title=f"Judul {i}") for i in range(5)])
+        found = ix.search("sendok", snippets=0)  # documents read when first asked for
+        untouched = ix.search("nomor3", snippets=0)
+        assert found.total == 5 and untouched.total == 1
+        expected = {hit.id: ix.get(hit.id).body for hit in found.hits}
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                signal.alarm(60)
+                same = all(hit.document.body == expected[hit.id] for hit in found.hits)
+                with open_index(ix_path) as writer:  # a newer commit: the hits' one is gone
+                    writer.add(doc("k-baru", "berita sendok baru"))
+                try:
+                    untouched.hits[0].document
+                    stale_refused = False
+                except diplosearch.DiplosearchError as exc:
+                    stale_refused = "search again" in str(exc)
+                newer = {hit.document.id for hit in ix.search("sendok", snippets=0).hits}
+                status = 0 if same and stale_refused and "k-baru" in newer else 2
+            finally:
+                os._exit(status)
+        # the parent reads through its own files meanwhile
+        assert all(hit.document.body == expected[hit.id] for hit in ix.search("sendok", snippets=0).hits)
+        assert os.waitpid(pid, 0)[1] == 0
+
+
 # -- whole-directory swaps (rebuild, the default index) -----------------------------------------
 
 

@@ -292,15 +292,25 @@ class DeferredDocuments:
 
     def __init__(self, holder: "SnapshotHolder", snapshot: Snapshot) -> None:
         holder.hold(snapshot)
+        self._holder = holder
         self._snapshot = snapshot
+        self._pid = os.getpid()
         self._released = weakref.finalize(self, holder.release, snapshot)
 
     def document(self, docnum: int) -> "Document":
         """The document at commit-wide ``docnum`` of the snapshot held.
 
+        In a process forked after the search, the snapshot's open files are the
+        parent's too (reading through them would move the parent's file offsets): the
+        document is read from this process's own snapshot of the same commit.
+
         :raises CorruptIndexError: its stored fields cannot be read.
+        :raises DiplosearchError: forked after the search, and the commit searched is
+            no longer the newest.
         """
-        return self._snapshot.documents([docnum])[0]
+        if os.getpid() == self._pid:
+            return self._snapshot.documents([docnum])[0]
+        return self._holder.documents_of(self._snapshot, [docnum])[0]
 
 
 class OpenedCommit(NamedTuple):
@@ -374,6 +384,23 @@ class SnapshotHolder:
                 ) from exc
             current._users += 1
             return current
+
+    def documents_of(self, searched: Snapshot, docnums: Sequence[int]) -> list["Document"]:
+        """The documents at ``docnums`` of the commit ``searched`` saw, read through this
+        process's current snapshot (for hits carried across ``os.fork()``).
+
+        :raises DiplosearchError: that commit is no longer the newest.
+        """
+        own = self.acquire()
+        try:
+            if (own.reader.generation(), own.directory) != (searched.reader.generation(), searched.directory):
+                raise DiplosearchError(
+                    f"{self._path}: these hits were found before os.fork() in a commit that is no longer "
+                    "the newest; search again to read their documents"
+                )
+            return own.documents(docnums)
+        finally:
+            self.release(own)
 
     def reading_columns(self, run: Callable[[], T]) -> T:
         """``run()``, a search that reads the current snapshot's columns.
