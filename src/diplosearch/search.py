@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Literal, Mapping, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, Union
 
 import attrs
 
@@ -311,6 +311,18 @@ def _suggestion(query: str, parsed: ParsedQuery, commit: object) -> str | None:
     return text if text != query else None
 
 
+def _fuzzy_terms(commit: object, root: Node) -> Iterable[str]:
+    from .spelling import fuzzy_terms  # a search without snippets never needs it
+
+    return fuzzy_terms(commit, root)  # type: ignore[arg-type]
+
+
+def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any]:
+    from .facets import count_facets  # a search without facets never needs it
+
+    return count_facets(commit, root, names)  # type: ignore[arg-type]
+
+
 def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Callable[[], Explanation]":
     """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched."""
 
@@ -469,8 +481,6 @@ def search(
     if not parsed.terms and sort == "relevance":
         sort = "newest"  # nothing to rank by: list what the filters keep, newest first
     import diplosearch.scoring as scoring
-    from .facets import count_facets
-    from .spelling import fuzzy_terms
 
     with index.snapshot() as snapshot:
         commit = snapshot.columns
@@ -485,11 +495,11 @@ def search(
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
         # the words snippets mark (a Fuzzy's expansions too); no snippets, no need
-        terms = set(parsed.terms) | set(fuzzy_terms(commit, root)) if snippets > 0 else set()
+        terms = set(parsed.terms) | set(_fuzzy_terms(commit, root)) if snippets > 0 else set()
         explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
         hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
                      snippet_format, explainer)
-        counted = count_facets(commit, root, list(facets)) if facets else {}
+        counted = _count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,
                    dropped=parsed.dropped, facets=counted, suggest=suggest)
