@@ -21,6 +21,7 @@ import engines  # noqa: E402
 import first_query  # noqa: E402
 import first_time_analysis  # noqa: E402
 import metrics  # noqa: E402
+import query_split  # noqa: E402
 import relevance  # noqa: E402
 import speed  # noqa: E402
 
@@ -248,6 +249,27 @@ def test_first_query_times_each_step_of_new_processes(tmp_path: Path, monkeypatc
     # The scorer (and numpy with it) is imported by the first search, not by `import diplosearch`.
     late = {row["module"] for row in result["imports_after_import"]}
     assert "diplosearch.scoring" in late and "diplosearch" not in late
+
+
+def test_query_split_times_each_step_and_sees_remembered_terms_on_the_second_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import diplosearch
+    import diplosearch.term_scores as term_scores
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(diplosearch.Document(id=doc_id, title=doc_id.title(), body=body) for doc_id, body in CORPUS)
+    (tmp_path / "queries.json").write_text(json.dumps({"queries": ["pajak kendaraan", "banjir jakarta", "pajak"]}))
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    scorer = term_scores._score_terms
+    query_split.main(["--index", str(tmp_path / "ix"), "--passes", "2", "--output", "split.json"])
+    assert term_scores._score_terms is scorer  # the timed functions are put back
+    result = json.loads((tmp_path / "results" / "split.json").read_text("utf-8"))
+    first, second = result["passes"]
+    assert set(first["mean_ms"]) == set(query_split.STEPS)
+    assert all(value >= 0 for p in (first, second) for value in p["mean_ms"].values())
+    assert first["mean_ms"]["new terms"] > 0 and second["mean_ms"]["new terms"] == 0  # remembered
+    assert first["mean_ms"]["parse"] > 0 and first["mean_ms"]["hits"] > 0
+    for p in (first, second):  # the steps add up to the whole query
+        assert sum(p["mean_ms"].values()) == pytest.approx(p["total"]["mean_ms"], rel=0.05, abs=0.01)
 
 
 def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
