@@ -204,6 +204,8 @@ AWKWARD_TEXTS = [
     # folding builds a word the token does not hold: disia-siakan -> disiakan (a stem
     # the stemmer leaves whole), menyia-nyiakannya -> menyiakan
     "Waktu jangan disia-siakan, kesempatan itu menyia-nyiakannya; meminum-minuman mengoyang-goyangkan.",
+    # question marks next to characters that lower-cased bytes also show as "?"
+    "Siapa?ｄｉｐｌｏｍａｓｉ?? ¿Ｐresiden?–perundingan?K\u212aelvin?\u212a? ?Ｘ? ray?Ｘ-ray",
 ]
 
 
