@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
 from .analysis import analyzer as _analyzer
 from .analysis.analyzer import AnalyzedToken, token_pattern_for
 from .errors import InvalidArgumentError
-from .highlight_matches import NON_TOKEN_CHARACTERS, _spaced, matching_tokens
+from .highlight_matches import NON_TOKEN_CHARACTERS, _matching, _spaced, matching_tokens
 from .schema import MAX_INDEXED_CHARS
 
 if TYPE_CHECKING:
@@ -55,14 +56,16 @@ def _field_texts(document: "Document") -> Iterator[tuple[str, str]]:
 
 
 def _best_windows(
-    matches: Sequence[AnalyzedToken], max_chars: int, count: int
+    matches: Sequence[AnalyzedToken], max_chars: int, count: int,
+    columns: "tuple[Sequence[str], Sequence[int], Sequence[int], Sequence[int]] | None" = None,
 ) -> list[tuple[int, int]]:
     """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first.
 
     The window from each match reaches the last match ending within ``max_chars`` of its
     start; matches are in text order, so that last match only moves forward, and the
-    window's terms are counted as it slides."""
-    terms, _positions, starts, ends = zip(*matches)
+    window's terms are counted as it slides. ``columns`` is ``zip(*matches)`` (made
+    when not given)."""
+    terms, _positions, starts, ends = columns if columns is not None else tuple(zip(*matches))
     if count and ends[-1] - starts[0] <= max_chars:
         # One window holds every match: it wins, and every other window overlaps it.
         return [(starts[0], ends[-1])]
@@ -188,6 +191,14 @@ def _mark(
         end -= 1
     pieces = []
     cursor = start
+    if escape is _unchanged:
+        for s, e in spans:
+            if s < cursor or e > end:
+                continue
+            pieces += (text[cursor:s], opening, text[s:e], closing)
+            cursor = e
+        pieces.append(text[cursor:end])
+        return "".join(pieces)
     for s, e in spans:
         if s < cursor or e > end:
             continue
@@ -228,16 +239,21 @@ def make_snippets(
             lead = text
         if not text:
             continue
-        matches = matching_tokens(text, wanted, analyzer)
+        spaced = _spaced(text)
+        matches = _matching(text, spaced, wanted, analyzer)
         if not matches:
             continue
-        spaced = _spaced(text)
         words = _word_pattern(text)
+        columns = tuple(zip(*matches))
+        _terms, _positions, starts, ends = columns
         snippets = []
-        for start, end in _best_windows(matches, max_chars, count):
+        for start, end in _best_windows(matches, max_chars, count, columns):
             lo, hi = _expand(text, start, end, max_chars, spaced, words)
-            spans = [(t[2], t[3]) for t in matches if lo <= t[2] and t[3] <= hi]
-            snippets.append(_mark(text, lo, hi, _dedupe(spans), markers, escape))
+            # matches are in text order, their ends too (a token yielding several terms
+            # is several matches with one span): those within the passage are a slice
+            first, last = bisect_left(starts, lo), bisect_right(ends, hi)
+            spans = _dedupe(list(zip(starts[first:last], ends[first:last])))
+            snippets.append(_mark(text, lo, hi, spans, markers, escape))
         return [s for s in snippets if s]
     if not lead:
         return []
