@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
 
 from .analysis import analyzer as _analyzer
-from .analysis.analyzer import AnalyzedToken, token_pattern_for
+from .analysis.analyzer import token_pattern_for
 from .errors import InvalidArgumentError
 from .highlight_matches import NON_TOKEN_CHARACTERS, _matching, _spaced, matching_tokens
 from .schema import MAX_INDEXED_CHARS
@@ -56,24 +56,22 @@ def _field_texts(document: "Document") -> Iterator[tuple[str, str]]:
 
 
 def _best_windows(
-    matches: Sequence[AnalyzedToken], max_chars: int, count: int,
-    columns: "tuple[Sequence[str], Sequence[int], Sequence[int], Sequence[int]] | None" = None,
+    terms: Sequence[str], starts: Sequence[int], ends: Sequence[int], max_chars: int, count: int
 ) -> list[tuple[int, int]]:
     """Greedy choice of up to ``count`` non-overlapping match windows, most distinct terms first.
 
+    The matches are given as columns (their terms, starts and ends), in text order.
     The window from each match reaches the last match ending within ``max_chars`` of its
     start; matches are in text order, so that last match only moves forward, and the
-    window's terms are counted as it slides. ``columns`` is ``zip(*matches)`` (made
-    when not given)."""
-    terms, _positions, starts, ends = columns if columns is not None else tuple(zip(*matches))
+    window's terms are counted as it slides."""
     if count and ends[-1] - starts[0] <= max_chars:
         # One window holds every match: it wins, and every other window overlaps it.
         return [(starts[0], ends[-1])]
     candidates = []
     held: dict[str, int] = {}  # term -> its matches in the window matches[first : end + 1]
-    last = len(matches) - 1
+    last = len(terms) - 1
     end = -1
-    for first in range(len(matches)):
+    for first in range(len(terms)):
         if first:
             left = terms[first - 1]
             if held[left] == 1:
@@ -240,14 +238,12 @@ def make_snippets(
         if not text:
             continue
         spaced = _spaced(text)
-        matches = _matching(text, spaced, wanted, analyzer)
-        if not matches:
+        terms_found, starts, ends = _matching(text, spaced, wanted, analyzer)
+        if not terms_found:
             continue
         words = _word_pattern(text)
-        columns = tuple(zip(*matches))
-        _terms, _positions, starts, ends = columns
         snippets = []
-        for start, end in _best_windows(matches, max_chars, count, columns):
+        for start, end in _best_windows(terms_found, starts, ends, max_chars, count):
             lo, hi = _expand(text, start, end, max_chars, spaced, words)
             # matches are in text order, their ends too (a token yielding several terms
             # is several matches with one span): those within the passage are a slice

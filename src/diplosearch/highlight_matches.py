@@ -210,7 +210,8 @@ def _scan(folded, cores, ending_initials, ending_then_word_end) -> list[int]:  #
 # their terms depend on the run and the analyzer alone): a run seen before costs one
 # lookup, not a tokenising and a term lookup per token. Keyed by the analyzer's
 # identity, not equality, so that no analyzer ever sees another one's results.
-_RunTokens = tuple[tuple[int, int, tuple[str, ...]], ...]
+# A run's entry: (term, start, end) of each term its tokens yield, in text order.
+_RunTokens = tuple[tuple[str, int, int], ...]
 # A few hundred bytes an entry: the cap keeps a long-lived index's cache to tens of MB.
 _RUN_CACHE_LIMIT = 100_000
 _LONGEST_CACHED_RUN = 200  # longer runs are URLs or garbage, rarely seen twice
@@ -244,9 +245,8 @@ def _analyse_run(run: str, analyzer: "IndonesianAnalyzer", cache: dict[str, _Run
     tokens = []
     # the run's own pattern: both split text without combining marks alike
     for token in token_pattern_for(run).finditer(run):
-        terms = terms_of(token.group())
-        if terms:
-            tokens.append((*token.span(), terms))
+        start, end = token.span()
+        tokens += [(term, start, end) for term in terms_of(token.group())]
     analysed = tuple(tokens)
     if len(run) <= _LONGEST_CACHED_RUN and len(cache) < _RUN_CACHE_LIMIT:
         cache[run] = analysed
@@ -265,7 +265,8 @@ def matching_tokens(text: str, terms: Iterable[str], analyzer: "IndonesianAnalyz
     wanted = frozenset(terms)
     if not wanted:
         return []
-    return _matching(text, _spaced(text), wanted, analyzer)
+    found_terms, starts, ends = _matching(text, _spaced(text), wanted, analyzer)
+    return [_make_token((term, -1, start, end)) for term, start, end in zip(found_terms, starts, ends)]
 
 
 def _spaced(text: str) -> str:
@@ -276,14 +277,18 @@ def _spaced(text: str) -> str:
 
 def _matching(
     text: str, spaced: str, wanted: frozenset[str], analyzer: "IndonesianAnalyzer"
-) -> list[AnalyzedToken]:
+) -> tuple[list[str], list[int], list[int]]:
+    """``matching_tokens`` as three columns: the terms, their tokens' starts and ends
+    (in text order, the ends too: a token yielding several terms is several matches)."""
+    found_terms: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     runs, stemmer_kind = _runs_of(analyzer)
     places = _places(text, wanted, stemmer_kind)
     if not places:
-        return []
+        return found_terms, starts, ends
     find, rfind, end_of_text = spaced.find, spaced.rfind, len(text)
     known = runs.get
-    found: list[AnalyzedToken] = []
     floor = 0  # where the run after the last one looked at starts at the earliest
     for place in places:
         if place < floor:
@@ -297,9 +302,9 @@ def _matching(
         if tokens is None:
             tokens = _analyse_run(run, analyzer, runs)
         floor = last
-        for start, end, run_terms in tokens:
-            if not wanted.isdisjoint(run_terms):
-                for term in run_terms:
-                    if term in wanted:
-                        found.append(_make_token((term, -1, first + start, first + end)))
-    return found
+        for term, start, end in tokens:
+            if term in wanted:
+                found_terms.append(term)
+                starts.append(first + start)
+                ends.append(first + end)
+    return found_terms, starts, ends
