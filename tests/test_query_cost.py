@@ -77,13 +77,13 @@ def test_snippets_of_a_huge_document_look_only_at_its_indexed_part(tmp_path, mon
     from diplosearch.schema import MAX_INDEXED_CHARS
 
     scanned = []
-    real = highlight.matching_tokens
+    real = highlight._matching  # what make_snippets finds matches with
 
-    def counting(text, terms, analyzer):  # type: ignore[no-untyped-def]
+    def counting(text, spaced, terms, analyzer):  # type: ignore[no-untyped-def]
         scanned.append(len(text))
-        return real(text, terms, analyzer)
+        return real(text, spaced, terms, analyzer)
 
-    monkeypatch.setattr(highlight, "matching_tokens", counting)
+    monkeypatch.setattr(highlight, "_matching", counting)
     body = "awal berita diplomasi " + "kata biasa " * (3 * MAX_INDEXED_CHARS // 11) + " banjir di akhir"
     with open_index(tmp_path / "big", create=True) as index:
         index.add(Document(id="besar", title="Dokumen besar", body=body))
