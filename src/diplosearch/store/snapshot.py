@@ -220,7 +220,7 @@ class Snapshot:
         return self._read_stored
 
     def up_to_date(self, directory: tuple[int, int] | None) -> bool:
-        """Whether this is still the index's newest commit: two ``stat`` calls (see
+        """Whether this is still the index's newest commit: two system calls (see
         :class:`_TableOfContents`), or the folder listing when those cannot tell."""
         if directory != self.directory:
             return False
@@ -244,9 +244,10 @@ class _TableOfContents:
     one plus 1) and then deletes every other generation's table of contents; one is
     never rewritten in place. So commit ``g`` is still the newest while its file is the
     same one (inode, size, modification time) and ``g + 1``'s does not exist: two
-    ``stat`` calls, where listing the folder costs a few percent of a query. A
-    recreated index reaching the same generation has a new file; a rebuild swaps the
-    folder, which :func:`directory_identity` catches.
+    system calls, where listing the folder cost a few percent of a query. An index
+    recreated in place that reaches the same generation has a new file (the folder
+    listing missed that); a rebuild swaps the folder, which :func:`directory_identity`
+    catches.
     """
 
     def __init__(self, path: str, identity: tuple[int, int, int], next_path: str) -> None:
