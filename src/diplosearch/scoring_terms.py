@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from operator import itemgetter
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import attrs
 import numpy as np
@@ -121,20 +121,8 @@ def _scored_over_union_together(commit: CommitColumns, texts: Sequence[str], fie
     docs, sums = _summed_rows(commit, chosen, [docs], [np.concatenate(weight_runs, axis=1)], ranking)
     if docs.dtype != np.int32:
         docs = docs.astype(np.int32)
-    idfs = []
-    n = commit.doc_count_all
-    for text, bounds in zip(texts, term_bounds):
-        df = bounds[-1]
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        commit._remember_idf(("term", fields, text), idf)
-        idfs.append(idf)
-    per_posting_idf = np.repeat(idfs, [bounds[-1] for bounds in term_bounds])
-    if ranking.k1 > 0:
-        denominator = sums + ranking.k1
-        np.multiply(sums, per_posting_idf, out=sums)
-        np.divide(sums, denominator, out=sums)
-    else:
-        sums[:] = per_posting_idf * sums / (sums + ranking.k1)
+    idfs = [_bm25f_idf(commit, fields, text, bounds[-1]) for text, bounds in zip(texts, term_bounds)]
+    _saturate(sums, np.repeat(idfs, [bounds[-1] for bounds in term_bounds]), ranking.k1)
     found = []
     start = 0
     for bounds in term_bounds:
@@ -326,19 +314,29 @@ def _saturated(commit: CommitColumns, text: str, fields: tuple[str, ...], rankin
     if docs.dtype != np.int32 and commit.doc_count_all < 2**31:
         docs = docs.astype(np.int32)  # as TermScores promises (a dense sum gives int64)
     if ranking.model != "per_field":
-        df = len(docs)
-        n = commit.doc_count_all
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        commit._remember_idf(("term", fields, text), idf)
-        if ranking.k1 > 0:
-            denominator = sums + ranking.k1
-            np.multiply(sums, idf, out=sums)
-            np.divide(sums, denominator, out=sums)
-        else:
-            sums[:] = idf * sums / (sums + ranking.k1)
+        _saturate(sums, _bm25f_idf(commit, fields, text, len(docs)), ranking.k1)
     docs.flags.writeable = sums.flags.writeable = False
     bounds = tuple(docs.searchsorted(commit._segment_edges).tolist())
     return TermScores(docs, sums, bounds, commit.offsets)
+
+
+def _bm25f_idf(commit: CommitColumns, fields: tuple[str, ...], text: str, df: int) -> float:
+    """BM25F's idf of a term held by ``df`` documents (remembered for explanations)."""
+    n = commit.doc_count_all
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    commit._remember_idf(("term", fields, text), idf)
+    return idf
+
+
+def _saturate(sums: np.ndarray, idf: Any, k1: float) -> None:
+    """``sums`` (each document's ``t``) becomes ``idf * t / (t + k1)`` in place; ``idf``
+    is one number, or one per entry."""
+    if k1 > 0:
+        denominator = sums + k1
+        np.multiply(sums, idf, out=sums)
+        np.divide(sums, denominator, out=sums)
+    else:
+        sums[:] = idf * sums / (sums + k1)
 
 
 _NO_DOCS = np.zeros(0, np.int32)
