@@ -44,7 +44,7 @@ STEPS = ("parse", "snapshot", "new terms", "sum", "top", "rest of ranking", "hit
 TIMED = (
     ("diplosearch.search", "_recent_queries.parse", "parse"),
     ("diplosearch.store.snapshot", "SnapshotHolder.acquire", "snapshot"),
-    ("diplosearch.term_scores", "_score_terms", "new terms"),
+    ("diplosearch.scoring_terms", "_score_terms", "new terms"),
     ("diplosearch.scoring_words", "sum_per_document", "sum"),
     ("diplosearch.scoring", "_best", "top"),
     ("diplosearch.scoring", "rank", "rank"),

@@ -253,15 +253,15 @@ def test_first_query_times_each_step_of_new_processes(tmp_path: Path, monkeypatc
 
 def test_query_split_times_each_step_and_sees_remembered_terms_on_the_second_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import diplosearch
-    import diplosearch.term_scores as term_scores
+    import diplosearch.scoring_terms as scoring_terms
 
     with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
         ix.add_many(diplosearch.Document(id=doc_id, title=doc_id.title(), body=body) for doc_id, body in CORPUS)
     (tmp_path / "queries.json").write_text(json.dumps({"queries": ["pajak kendaraan", "banjir jakarta", "pajak"]}))
     monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
-    scorer = term_scores._score_terms
+    scorer = scoring_terms._score_terms
     query_split.main(["--index", str(tmp_path / "ix"), "--passes", "2", "--output", "split.json"])
-    assert term_scores._score_terms is scorer  # the timed functions are put back
+    assert scoring_terms._score_terms is scorer  # the timed functions are put back
     result = json.loads((tmp_path / "results" / "split.json").read_text("utf-8"))
     first, second = result["passes"]
     assert set(first["mean_ms"]) == set(query_split.STEPS)

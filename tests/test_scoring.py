@@ -27,6 +27,7 @@ from diplosearch.scoring import (
     rank,
 )
 from diplosearch.schema import TEXT_FIELDS
+from diplosearch.scoring_terms import term_scores_in, terms_scores_in
 from diplosearch.search import search
 from legacy_search import CoordinatedQuery, _bm25f_and_matched, parse_query
 
@@ -447,22 +448,23 @@ def test_words_with_filters_take_the_plain_path_with_the_tree_evaluators_results
 
 
 def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.scoring_terms as scoring_terms
     import diplosearch.term_scores as term_scores
 
     index, _commit, _reference = corpus
     with index.reading() as searcher:
         commit = CommitColumns.from_searcher(str(index.path), searcher)
-    sizes = {word: len(commit.term_scores(word, FIELDS, Ranking()).docs) for word in WORDS}
+    sizes = {word: len(term_scores_in(commit, word, FIELDS, Ranking()).docs) for word in WORDS}
     bound = 3 * max(sizes.values())
     monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS", bound)
     monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS_PER_DOCUMENT", 0)
     computed = []
-    real = term_scores._score_terms
-    monkeypatch.setattr(term_scores, "_score_terms", lambda c, texts, *rest: computed.extend(texts) or real(c, texts, *rest))
+    real = scoring_terms._score_terms
+    monkeypatch.setattr(scoring_terms, "_score_terms", lambda c, texts, *rest: computed.extend(texts) or real(c, texts, *rest))
     fresh = Ranking(k1=1.1)  # nothing remembered under it yet
     for word in WORDS:
-        commit.term_scores("kota", FIELDS, fresh)  # used before every other word
-        commit.term_scores(word, FIELDS, fresh)
+        term_scores_in(commit, "kota", FIELDS, fresh)  # used before every other word
+        term_scores_in(commit, word, FIELDS, fresh)
         assert commit._cached_postings <= bound
         assert commit._cached_postings == sum(len(found.docs) for found in commit._term_scores.values())
     assert computed.count("kota") == 1  # never the least recently used, so never dropped
@@ -475,7 +477,7 @@ def test_remembered_term_scores_stay_bounded_and_keep_the_recently_used(corpus, 
     monkeypatch.setattr(term_scores, "_TERM_CACHE_POSTINGS_PER_DOCUMENT", sum(sizes.values()) // commit.doc_count_all + 1)
     computed.clear()
     for word in WORDS + WORDS:
-        commit.term_scores(word, FIELDS, fresh)
+        term_scores_in(commit, word, FIELDS, fresh)
     assert sorted(computed) == sorted(WORDS)  # each scored once
 
 
@@ -556,20 +558,20 @@ def test_terms_scored_together_equal_one_field_and_segment_at_a_time(corpus, mon
 
 
 def test_terms_asked_together_mix_remembered_and_new_ones_in_the_order_asked(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import diplosearch.term_scores as term_scores
+    import diplosearch.scoring_terms as scoring_terms
 
     _index, commit, _reference = corpus
     fresh = Ranking(k1=1.1)  # nothing remembered for it yet
-    first = commit.term_scores(WORDS[1], ALL_FIELDS, fresh)
+    first = term_scores_in(commit, WORDS[1], ALL_FIELDS, fresh)
     batches = []
-    real = term_scores._score_terms
-    monkeypatch.setattr(term_scores, "_score_terms", lambda c, texts, *rest: batches.append(list(texts)) or real(c, texts, *rest))
+    real = scoring_terms._score_terms
+    monkeypatch.setattr(scoring_terms, "_score_terms", lambda c, texts, *rest: batches.append(list(texts)) or real(c, texts, *rest))
     words = [WORDS[0], WORDS[1], ABSENT[0], WORDS[2]]
-    found = commit.terms_scores(words, ALL_FIELDS, fresh)
+    found = terms_scores_in(commit, words, ALL_FIELDS, fresh)
     assert batches == [[WORDS[0], ABSENT[0], WORDS[2]]]  # the remembered one is not scored again
     assert found[1] is first
     for word, scores in zip(words, found):
-        assert scores is commit.term_scores(word, ALL_FIELDS, fresh)  # remembered now, one object each
+        assert scores is term_scores_in(commit, word, ALL_FIELDS, fresh)  # remembered now, one object each
     assert batches == [[WORDS[0], ABSENT[0], WORDS[2]]]
 
 

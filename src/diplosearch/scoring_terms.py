@@ -1,5 +1,5 @@
-"""A term's scores over one commit, computed from its postings (the arithmetic behind
-:meth:`~diplosearch.term_scores.CommitColumns.term_scores`).
+"""A term's scores over one commit, computed from its postings and remembered by the
+commit (:func:`term_scores_in`, :func:`terms_scores_in`).
 
 A word searched in every field (most words) is scored from each segment's union
 postings (:mod:`diplosearch.store.union_postings`), the words of one query together;
@@ -14,13 +14,11 @@ from __future__ import annotations
 import itertools
 import math
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
-import attrs
 import numpy as np
 
-if TYPE_CHECKING:
-    from .term_scores import CommitColumns, Ranking, SegmentView
+from .term_scores import CommitColumns, Ranking, SegmentView, TermScores
 
 
 def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
@@ -50,24 +48,24 @@ def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
     return ordered[starts], np.bincount(slot, weights=values), np.bincount(slot) if counted else None
 
 
-@attrs.frozen(eq=False)
-class TermScores:
-    """One term over one commit: the documents holding it in any of the term's fields
-    (deleted ones too) and its score in each."""
+def term_scores_in(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
+    """The documents of ``commit`` holding ``text`` in any of ``fields`` and the term's
+    score in each. Remembered per commit and ranking: terms recur across queries."""
+    return terms_scores_in(commit, (text,), fields, ranking)[0]
 
-    docs: np.ndarray
-    """int32 (int64 past 2**31 documents): commit-wide doc numbers, ascending."""
-    scores: np.ndarray
-    """float64: the saturated BM25F score, or the sum of the per-field scores."""
-    bounds: tuple[int, ...]
-    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``."""
-    offsets: tuple[int, ...]
-    """Each segment's first doc number."""
 
-    def segment(self, position: int) -> tuple[np.ndarray, np.ndarray]:
-        """(segment-local doc numbers, scores) of the documents in segment ``position``."""
-        low, high = self.bounds[position], self.bounds[position + 1]
-        return self.docs[low:high] - self.offsets[position], self.scores[low:high]
+def terms_scores_in(commit: CommitColumns, texts: Sequence[str], fields: tuple[str, ...],
+                    ranking: Ranking) -> list[TermScores]:
+    """:func:`term_scores_in` of each of ``texts`` (distinct) over the same ``fields``:
+    those not remembered are scored together, which shares most of the numpy calls a
+    term costs (the terms of one query are mostly new together)."""
+    found = commit.remembered_scores(texts, fields, ranking)
+    missing = [text for text in texts if text not in found]
+    if missing:
+        scored = dict(zip(missing, _score_terms(commit, missing, fields, ranking)))
+        commit.remember_scores(scored, fields, ranking)
+        found.update(scored)
+    return [found[text] for text in texts]
 
 
 def _score_terms(commit: CommitColumns, texts: Sequence[str], fields: tuple[str, ...],
@@ -136,7 +134,7 @@ def _scored_over_union_together(commit: CommitColumns, texts: Sequence[str], fie
 
 
 def _score_term(commit: CommitColumns, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
-    """:meth:`CommitColumns.term_scores`, computed over all segments at once: from the
+    """:func:`term_scores_in`, computed over all segments at once: from the
     union postings for a word searched in every field that holds postings, else from
     each (field, segment) run of postings. Either way a document's field parts are added
     in field order from 0 and then saturated, so the scores are the same to the last bit

@@ -19,6 +19,7 @@ import diplosearch.query as q
 from .errors import QueryError
 from .spelling import expansions
 from .store.columns import MISSING_DAY, VALUE_FIELDS
+from .scoring_terms import term_scores_in
 from .term_scores import CommitColumns, Ranking
 
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
@@ -59,7 +60,7 @@ class _SegmentEvaluation:
 
     def _term_scores(self, text: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(mask, scores) of one term over ``fields`` in this segment, dense."""
-        docs, values = self.commit.term_scores(text, tuple(fields), self.ranking).segment(self.position)
+        docs, values = term_scores_in(self.commit, text, tuple(fields), self.ranking).segment(self.position)
         mask, scores = np.zeros(self.size, bool), np.zeros(self.size)
         mask[docs] = True
         scores[docs] = values
@@ -94,7 +95,7 @@ class _SegmentEvaluation:
         documents holding every one of them), added in text order from 0."""
         total: Any = 0
         for text in texts:
-            holding, values = self.commit.term_scores(text, fields, self.ranking).segment(self.position)
+            holding, values = term_scores_in(self.commit, text, fields, self.ranking).segment(self.position)
             total = total + values[np.searchsorted(holding, docs)]
         return total
 

@@ -2,7 +2,7 @@
 
 Most queries are a few words, maybe AND-ed with filters (``kota laut``, ``kota
 source:kompas.com``): :func:`_plain_query` recognises them, and :func:`_word_matches`
-sums each word's remembered sparse scores (:meth:`~diplosearch.term_scores.CommitColumns.terms_scores`)
+sums each word's remembered sparse scores (:func:`~diplosearch.scoring_terms.terms_scores_in`)
 per document, without the dense per-node arrays of :mod:`diplosearch.scoring_tree`.
 Both give the same candidates and the same scores to the last bit.
 """
@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 
 import diplosearch.query as q
-from .scoring_terms import sum_per_document
+from .scoring_terms import sum_per_document, terms_scores_in
 from .scoring_tree import _Candidates, _distinct, _distinct_sorted, _SegmentEvaluation
 from .term_scores import WHOOSH_RANKING, CommitColumns, Ranking
 
@@ -88,7 +88,7 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
             texts_by_fields.setdefault(leaf.fields, []).append(leaf.text)
     scored = {}
     for fields, texts in texts_by_fields.items():
-        scored.update(((text, fields), found) for text, found in zip(texts, commit.terms_scores(texts, fields, ranking)))
+        scored.update(((text, fields), found) for text, found in zip(texts, terms_scores_in(commit, texts, fields, ranking)))
     docs, values, texts_each = [], [], []
     for leaf in plain.terms:
         if isinstance(leaf, q.Term):

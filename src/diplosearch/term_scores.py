@@ -3,9 +3,9 @@
 :class:`Ranking` holds the knobs of the formula; :class:`CommitColumns` gathers the
 :class:`~diplosearch.store.columns.SegmentColumns` of every segment of one Whoosh commit,
 with each segment's doc-number offset and deletions (from the table of contents) and the
-commit's global statistics, and computes (then remembers) each term's score in every
-document holding it (:meth:`CommitColumns.term_scores`). :mod:`diplosearch.scoring`
-combines those scores over a query tree.
+commit's global statistics, and remembers each term's scores (:class:`TermScores`,
+computed by :mod:`diplosearch.scoring_terms`). :mod:`diplosearch.scoring` combines
+those scores over a query tree.
 
 Two ranking models (:class:`Ranking`):
 
@@ -35,7 +35,6 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
-from .scoring_terms import TermScores, _score_terms
 from .store.columns import SegmentColumns
 from .store.columns_upgrade import columns_for
 
@@ -98,6 +97,26 @@ class SegmentView:
     lengths: Mapping[str, np.ndarray]
     """float64 [documents] per field: decoded field lengths."""
     has_deletions: bool = False
+
+
+@attrs.frozen(eq=False)
+class TermScores:
+    """One term over one commit: the documents holding it in any of the term's fields
+    (deleted ones too) and its score in each."""
+
+    docs: np.ndarray
+    """int32 (int64 past 2**31 documents): commit-wide doc numbers, ascending."""
+    scores: np.ndarray
+    """float64: the saturated BM25F score, or the sum of the per-field scores."""
+    bounds: tuple[int, ...]
+    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``."""
+    offsets: tuple[int, ...]
+    """Each segment's first doc number."""
+
+    def segment(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """(segment-local doc numbers, scores) of the documents in segment ``position``."""
+        low, high = self.bounds[position], self.bounds[position + 1]
+        return self.docs[low:high] - self.offsets[position], self.scores[low:high]
 
 
 class CommitColumns:
@@ -259,16 +278,12 @@ class CommitColumns:
             factors = self._commit_norms[key] = (column, norms, bool((norms > 0).all()))
         return factors
 
-    def term_scores(self, text: str, fields: tuple[str, ...], ranking: Ranking) -> TermScores:
-        """The documents holding ``text`` in any of ``fields`` and the term's score in
-        each. Remembered per commit and ranking: terms recur across queries."""
-        return self.terms_scores((text,), fields, ranking)[0]
-
-    def terms_scores(self, texts: Sequence[str], fields: tuple[str, ...], ranking: Ranking) -> list[TermScores]:
-        """:meth:`term_scores` of each of ``texts`` (distinct) over the same ``fields``:
-        those not remembered are scored together, which shares most of the numpy calls
-        a term costs (the terms of one query are mostly new together)."""
-        settings = (fields, tuple(ranking.weight(field) for field in fields), ranking.k1, ranking.b, ranking.model)
+    def remembered_scores(self, texts: Sequence[str], fields: tuple[str, ...],
+                          ranking: Ranking) -> dict[str, TermScores]:
+        """The remembered :class:`TermScores` of those of ``texts`` scored before over
+        ``fields`` with ``ranking`` (each now the most recently used);
+        :func:`~diplosearch.scoring_terms.terms_scores_in` scores the others."""
+        settings = _settings(fields, ranking)
         remembered = self._term_scores
         found: dict[str, TermScores] = {}
         with self._term_lock:
@@ -277,14 +292,15 @@ class CommitColumns:
                 if known is not None:
                     remembered[(text, *settings)] = known  # the most recently used last
                     found[text] = known
-        missing = [text for text in texts if text not in found]
-        if missing:
-            scored = _score_terms(self, missing, fields, ranking)
-            with self._term_lock:
-                for text, scores in zip(missing, scored):
-                    found[text] = scores
-                    self._remember_scores((text, *settings), scores)
-        return [found[text] for text in texts]
+        return found
+
+    def remember_scores(self, scored: Mapping[str, TermScores], fields: tuple[str, ...], ranking: Ranking) -> None:
+        """Keep ``scored`` (text -> its scores over ``fields`` with ``ranking``), the least
+        recently used making room beyond the bound."""
+        settings = _settings(fields, ranking)
+        with self._term_lock:
+            for text, found in scored.items():
+                self._remember_scores((text, *settings), found)
 
     def _remember_scores(self, key: tuple[Any, ...], found: TermScores) -> None:
         """Keep ``found`` under ``key`` (call holding the term lock)."""
@@ -300,6 +316,11 @@ class CommitColumns:
                 if self._cached_postings <= bound * 3 // 4 or old_key == key:
                     break
                 self._cached_postings -= len(remembered.pop(old_key).docs)
+
+
+def _settings(fields: tuple[str, ...], ranking: Ranking) -> tuple[Any, ...]:
+    """What, besides the text, a term's remembered scores are keyed by."""
+    return (fields, tuple(ranking.weight(field) for field in fields), ranking.k1, ranking.b, ranking.model)
 
 
 def _postings(view: SegmentView, fields: Sequence[str], text: str) -> list[tuple[str, Any, int, int]]:
