@@ -591,6 +591,27 @@ def test_a_word_in_every_field_is_scored_from_the_union_postings(corpus, monkeyp
         scoring_terms._score_term(commit, word, ("title", "body"), Ranking())
 
 
+@pytest.mark.parametrize("ranking", [Ranking(), Ranking(b=1.0, boosts={"body": 0.0}), Ranking(b=1.3)])
+def test_leaving_out_a_small_field_still_scores_from_the_union_postings(corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    # A search of every field but lead (or quotes) reads the union's other rows and
+    # drops the documents that hold the word only in the left-out field; a title-only
+    # search reads less field by field.
+    import diplosearch.scoring_terms as scoring_terms
+
+    _index, commit, _reference = corpus
+    unions = [view.columns.union_postings() for view in commit.segments]
+    without_lead = tuple(field for field in ALL_FIELDS if field != "lead")
+    assert all(union.columns_within(without_lead) is None for union in unions if "lead" in union.fields)
+    assert all(union.columns_among(without_lead) is not None for union in unions)
+    assert any(union.columns_among(("title",)) is None for union in unions)
+    monkeypatch.setattr(scoring_terms, "_summed_field_parts", lambda *args: pytest.fail("the union should serve"))
+    for fields in (without_lead, tuple(field for field in ALL_FIELDS if field != "quotes")):
+        for word in (*WORDS, *ABSENT):
+            found = scoring_terms._score_term(commit, word, fields, ranking)
+            docs, scores = _term_scores_one_field_and_segment_at_a_time(commit, word, fields, ranking)
+            assert (found.docs.tolist(), found.scores.tolist()) == (docs, scores), (word, fields)
+
+
 def test_segments_whose_union_postings_have_other_columns_are_summed_each_with_its_own(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import diplosearch
     import diplosearch.scoring_terms as scoring_terms

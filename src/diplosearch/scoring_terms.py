@@ -211,39 +211,44 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
     postings in a segment has no row there (it would only add 0), so the sums are the
     same to the last bit, from a third of the numpy calls and, where quotes and
     captions are empty, three fifths of the work."""
-    groups: list[tuple[tuple[tuple[str, ...], list[int]], list[np.ndarray], list[np.ndarray]]] = []
+    groups: list[tuple[tuple[tuple[str, ...], list[int]], list[np.ndarray], list[np.ndarray], bool]] = []
     wide = commit.doc_count_all >= 2**31  # past int32's doc numbers
     for view, term_id in ids:
         union = view.columns.union_postings()
-        chosen = union.columns_within(fields)
+        chosen, partial = union.columns_within(fields), False
         if chosen is None:
-            return None
+            chosen, partial = union.columns_among(fields), True
+            if chosen is None:
+                return None
         start, end = union.row(term_id)
         if start < end:
             docs = union.docs[start:end]
-            if not groups or groups[-1][0] != chosen:
-                groups.append((chosen, [], []))
+            if not groups or groups[-1][0] != chosen or groups[-1][3] != partial:
+                groups.append((chosen, [], [], partial))
             if view.offset:
                 docs = np.add(docs, view.offset, dtype=np.int64) if wide else docs + view.offset
             groups[-1][1].append(docs)
             groups[-1][2].append(union.weights[:, start:end])
     if not groups:
         return _NO_DOCS, np.zeros(0)
-    summed = [_summed_rows(commit, *group, ranking) for group in groups]
+    summed = [_summed_rows(commit, chosen, docs, weights, ranking, partial) for chosen, docs, weights, partial in groups]
     if len(summed) == 1:
         return summed[0]
     return np.concatenate([docs for docs, _sums in summed]), np.concatenate([sums for _docs, sums in summed])
 
 
 def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]], doc_runs: list[np.ndarray],
-                 weight_runs: list[np.ndarray], ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+                 weight_runs: list[np.ndarray], ranking: Ranking,
+                 held_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per document of consecutive segments whose union postings have the same columns
-    for the query's fields: the sum over them of ``weight * tf / norm``."""
+    for the query's fields: the sum over them of ``weight * tf / norm``. ``held_only``
+    (rows of other fields left out): only the documents where a kept field holds the term."""
     fields, rows = chosen
     docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
     table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs, axis=1)
     if rows != list(range(len(table))):
         table = table[rows]
+    held = np.any(table != 0, axis=0) if held_only else None  # the stored weights: not after a weight of 0
     weights, norms, every_norm_positive = commit.union_factors(fields, ranking)
     table = np.multiply(table, weights)  # float64: each stored weight converted exactly, then multiplied
     if every_norm_positive:
@@ -258,6 +263,8 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
     sums = table[0] + (table[1] if len(table) > 1 else 0.0)
     for row in table[2:]:
         np.add(sums, row, out=sums)
+    if held is not None and not held.all():
+        docs, sums = docs[held], sums[held]
     return docs, sums
 
 

@@ -36,6 +36,8 @@ class UnionPostings:
         self.fields = tuple(fields)
         self._column_of = {field: column for column, field in enumerate(self.fields)}
         self._chosen: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]] | None] = {}
+        self._among: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]] | None] = {}
+        self._row_postings: list[int] | None = None
         self.pointers = pointers
         self.docs = docs
         self.weights = weights
@@ -56,6 +58,27 @@ class UnionPostings:
                 kept = tuple(field for field in fields if field in self._column_of)
                 chosen = (kept, [self._column_of[field] for field in kept])
             self._chosen[fields] = chosen  # a race only stores the same answer twice
+        return chosen
+
+    def columns_among(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], list[int]] | None:
+        """:meth:`columns_within`'s answer when some rows' fields are not among
+        ``fields`` too, as long as those rows hold fewer postings than the rows kept (a
+        search leaving out a small field, such as ``lead``): scoring the union then
+        drops the documents that hold the term only outside ``fields``. None when the
+        rows left out hold more (a title-only search: field by field reads less) or no
+        row is kept."""
+        if fields in self._among:
+            return self._among[fields]
+        chosen = None
+        kept = tuple(field for field in fields if field in self._column_of)
+        if kept:
+            if self._row_postings is None:
+                self._row_postings = np.count_nonzero(self.weights, axis=1).tolist()
+            rows = [self._column_of[field] for field in kept]
+            left_out = sum(count for row, count in enumerate(self._row_postings) if row not in rows)
+            if left_out <= sum(self._row_postings[row] for row in rows):
+                chosen = (kept, rows)
+        self._among[fields] = chosen  # a race only stores the same answer twice
         return chosen
 
     @classmethod
