@@ -606,10 +606,17 @@ def test_leaving_out_a_small_field_still_scores_from_the_union_postings(corpus, 
     assert any(union.columns_among(("title",)) is None for union in unions)
     monkeypatch.setattr(scoring_terms, "_summed_field_parts", lambda *args: pytest.fail("the union should serve"))
     for fields in (without_lead, tuple(field for field in ALL_FIELDS if field != "quotes")):
-        for word in (*WORDS, *ABSENT):
+        expected = {word: _term_scores_one_field_and_segment_at_a_time(commit, word, fields, ranking)
+                    for word in (*WORDS, *ABSENT)}
+        for word, (docs, scores) in expected.items():
             found = scoring_terms._score_term(commit, word, fields, ranking)
-            docs, scores = _term_scores_one_field_and_segment_at_a_time(commit, word, fields, ranking)
             assert (found.docs.tolist(), found.scores.tolist()) == (docs, scores), (word, fields)
+        # and several words scored together, each keeping its own documents per segment
+        together = scoring_terms._scored_over_union_together(commit, list(expected), fields, ranking)
+        assert together is not None
+        for (word, (docs, scores)), found in zip(expected.items(), together):
+            assert (found.docs.tolist(), found.scores.tolist()) == (docs, scores), (word, fields)
+            assert found.bounds == tuple(np.searchsorted(found.docs, [*commit.offsets, commit.doc_count_all]).tolist())
 
 
 def test_segments_whose_union_postings_have_other_columns_are_summed_each_with_its_own(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

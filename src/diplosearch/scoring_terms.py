@@ -85,23 +85,25 @@ def _scored_over_union_together(commit: CommitColumns, texts: Sequence[str], fie
     terms side by side, each over the segments in turn), when every segment's union
     postings have the same columns for ``fields``; None otherwise. Every posting goes
     through the operations :func:`_summed_over_union` and :func:`_saturated` make for
-    one term, with the same numbers, so the scores are the same to the last bit."""
-    chosen = None
+    one term, with the same numbers, so the scores are the same to the last bit. Left-out
+    fields (:meth:`~diplosearch.store.union_postings.UnionPostings.columns_among`) drop
+    the documents holding a term only there, as for one term."""
+    chosen, partial = None, False
     unions = []
     for view in commit.segments:
         union = view.columns.union_postings()
-        columns = union.columns_within(fields)
-        if columns is None or (chosen is not None and columns != chosen):
+        columns, left_out = union.columns_within(fields), False
+        if columns is None:
+            columns, left_out = union.columns_among(fields), True
+        if columns is None or (chosen is not None and (columns, left_out) != (chosen, partial)):
             return None
-        chosen = columns
+        chosen, partial = columns, left_out
         unions.append(union)
     if chosen is None or commit.doc_count_all >= 2**31:
         return None
-    doc_runs, weight_runs, run_offsets, run_lengths = [], [], [], []
-    term_bounds = []
-    for text in texts:
-        bounds = [0]
-        for view, union in zip(commit.segments, unions):
+    doc_runs, weight_runs, run_offsets, run_lengths, run_places = [], [], [], [], []
+    for number, text in enumerate(texts):
+        for place, (view, union) in enumerate(zip(commit.segments, unions)):
             term_id = view.columns.vocabulary.id_of(text)
             start, end = union.row(term_id) if term_id is not None else (0, 0)
             if start < end:
@@ -109,14 +111,23 @@ def _scored_over_union_together(commit: CommitColumns, texts: Sequence[str], fie
                 weight_runs.append(union.weights[:, start:end])
                 run_offsets.append(view.offset)
                 run_lengths.append(end - start)
-            bounds.append(bounds[-1] + end - start)
-        term_bounds.append(tuple(bounds))
+                run_places.append((number, place))
     if not doc_runs:
         return [_saturated(commit, text, fields, ranking, _NO_DOCS, np.zeros(0)) for text in texts]
     docs = np.concatenate(doc_runs)
     if any(run_offsets):
         docs += np.repeat(np.array(run_offsets, docs.dtype), run_lengths)
-    docs, sums = _summed_rows(commit, chosen, [docs], [np.concatenate(weight_runs, axis=1)], ranking)
+    table = np.concatenate(weight_runs, axis=1)
+    held = None
+    if partial:
+        held = _held(table, chosen)
+        run_starts = np.cumsum([0, *run_lengths[:-1]])
+        run_lengths = np.add.reduceat(held, run_starts).tolist()  # what each run keeps
+    counts = [[0] * len(commit.segments) for _text in texts]
+    for (number, place), length in zip(run_places, run_lengths):
+        counts[number][place] = length
+    term_bounds = [tuple(itertools.accumulate(term_counts, initial=0)) for term_counts in counts]
+    docs, sums = _summed_rows(commit, chosen, [docs], [table], ranking, held)
     if docs.dtype != np.int32:
         docs = docs.astype(np.int32)
     idfs = [_bm25f_idf(commit, fields, text, bounds[-1]) for text, bounds in zip(texts, term_bounds)]
@@ -231,7 +242,8 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
             groups[-1][2].append(union.weights[:, start:end])
     if not groups:
         return _NO_DOCS, np.zeros(0)
-    summed = [_summed_rows(commit, chosen, docs, weights, ranking, partial) for chosen, docs, weights, partial in groups]
+    summed = [_summed_rows(commit, chosen, docs, weights, ranking, partial or None)
+              for chosen, docs, weights, partial in groups]
     if len(summed) == 1:
         return summed[0]
     return np.concatenate([docs for docs, _sums in summed]), np.concatenate([sums for _docs, sums in summed])
@@ -239,16 +251,18 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
 
 def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]], doc_runs: list[np.ndarray],
                  weight_runs: list[np.ndarray], ranking: Ranking,
-                 held_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 held: np.ndarray | bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per document of consecutive segments whose union postings have the same columns
-    for the query's fields: the sum over them of ``weight * tf / norm``. ``held_only``
-    (rows of other fields left out): only the documents where a kept field holds the term."""
+    for the query's fields: the sum over them of ``weight * tf / norm``. ``held`` (rows
+    of other fields left out): only the documents where a kept field holds the term
+    (True: work it out; or :func:`_held` of these runs)."""
     fields, rows = chosen
     docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
     table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs, axis=1)
+    if held is True:
+        held = _held(table, chosen)
     if rows != list(range(len(table))):
         table = table[rows]
-    held = np.any(table != 0, axis=0) if held_only else None  # the stored weights: not after a weight of 0
     weights, norms, every_norm_positive = commit.union_factors(fields, ranking)
     table = np.multiply(table, weights)  # float64: each stored weight converted exactly, then multiplied
     if every_norm_positive:
@@ -263,9 +277,15 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
     sums = table[0] + (table[1] if len(table) > 1 else 0.0)
     for row in table[2:]:
         np.add(sums, row, out=sums)
-    if held is not None and not held.all():
+    if isinstance(held, np.ndarray) and not held.all():
         docs, sums = docs[held], sums[held]
     return docs, sums
+
+
+def _held(table: np.ndarray, chosen: tuple[tuple[str, ...], list[int]]) -> np.ndarray:
+    """Where one of the kept rows' fields holds the term: by the stored weights (a field
+    weighted 0 still holds it)."""
+    return np.any(table[chosen[1]] != 0, axis=0)
 
 
 def _summed_field_parts(commit: CommitColumns, ids: list[tuple[SegmentView, int]], fields: tuple[str, ...],
