@@ -88,19 +88,18 @@ def _scored_over_union_together(commit: CommitColumns, texts: Sequence[str], fie
     one term, with the same numbers, so the scores are the same to the last bit. Left-out
     fields (:meth:`~diplosearch.store.union_postings.UnionPostings.columns_among`) drop
     the documents holding a term only there, as for one term."""
-    chosen, partial = None, False
+    read = None
     unions = []
     for view in commit.segments:
         union = view.columns.union_postings()
-        columns, left_out = union.columns_within(fields), False
-        if columns is None:
-            columns, left_out = union.columns_among(fields), True
-        if columns is None or (chosen is not None and (columns, left_out) != (chosen, partial)):
+        rows = union.rows_for(fields)
+        if rows is None or (read is not None and rows != read):
             return None
-        chosen, partial = columns, left_out
+        read = rows
         unions.append(union)
-    if chosen is None or commit.doc_count_all >= 2**31:
+    if read is None or commit.doc_count_all >= 2**31:
         return None
+    chosen, partial = read
     doc_runs, weight_runs, run_offsets, run_lengths, run_places = [], [], [], [], []
     for number, text in enumerate(texts):
         for place, (view, union) in enumerate(zip(commit.segments, unions)):
@@ -127,7 +126,7 @@ def _scored_over_union_together(commit: CommitColumns, texts: Sequence[str], fie
     for (number, place), length in zip(run_places, run_lengths):
         counts[number][place] = length
     term_bounds = [tuple(itertools.accumulate(term_counts, initial=0)) for term_counts in counts]
-    docs, sums = _summed_rows(commit, chosen, [docs], [table], ranking, held)
+    docs, sums = _summed_rows(commit, chosen, docs, table, ranking, held)
     if docs.dtype != np.int32:
         docs = docs.astype(np.int32)
     idfs = [_bm25f_idf(commit, fields, text, bounds[-1]) for text, bounds in zip(texts, term_bounds)]
@@ -222,45 +221,41 @@ def _summed_over_union(commit: CommitColumns, ids: list[tuple[SegmentView, int]]
     postings in a segment has no row there (it would only add 0), so the sums are the
     same to the last bit, from a third of the numpy calls and, where quotes and
     captions are empty, three fifths of the work."""
-    groups: list[tuple[tuple[tuple[str, ...], list[int]], list[np.ndarray], list[np.ndarray], bool]] = []
+    groups: list[tuple[tuple[tuple[tuple[str, ...], list[int]], bool], list[np.ndarray], list[np.ndarray]]] = []
     wide = commit.doc_count_all >= 2**31  # past int32's doc numbers
     for view, term_id in ids:
         union = view.columns.union_postings()
-        chosen, partial = union.columns_within(fields), False
-        if chosen is None:
-            chosen, partial = union.columns_among(fields), True
-            if chosen is None:
-                return None
+        read = union.rows_for(fields)
+        if read is None:
+            return None
         start, end = union.row(term_id)
         if start < end:
             docs = union.docs[start:end]
-            if not groups or groups[-1][0] != chosen or groups[-1][3] != partial:
-                groups.append((chosen, [], [], partial))
+            if not groups or groups[-1][0] != read:
+                groups.append((read, [], []))
             if view.offset:
                 docs = np.add(docs, view.offset, dtype=np.int64) if wide else docs + view.offset
             groups[-1][1].append(docs)
             groups[-1][2].append(union.weights[:, start:end])
     if not groups:
         return _NO_DOCS, np.zeros(0)
-    summed = [_summed_rows(commit, chosen, docs, weights, ranking, partial or None)
-              for chosen, docs, weights, partial in groups]
+    summed = []
+    for (chosen, partial), doc_runs, weight_runs in groups:
+        table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs, axis=1)
+        docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
+        summed.append(_summed_rows(commit, chosen, docs, table, ranking, _held(table, chosen) if partial else None))
     if len(summed) == 1:
         return summed[0]
     return np.concatenate([docs for docs, _sums in summed]), np.concatenate([sums for _docs, sums in summed])
 
 
-def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]], doc_runs: list[np.ndarray],
-                 weight_runs: list[np.ndarray], ranking: Ranking,
-                 held: np.ndarray | bool | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per document of consecutive segments whose union postings have the same columns
-    for the query's fields: the sum over them of ``weight * tf / norm``. ``held`` (rows
-    of other fields left out): only the documents where a kept field holds the term
-    (True: work it out; or :func:`_held` of these runs)."""
+def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]], docs: np.ndarray,
+                 table: np.ndarray, ranking: Ranking, held: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per document (``docs``, with their union weights ``table``, from segments whose
+    union postings have the same columns for the query's fields): the sum over the
+    fields of ``weight * tf / norm``. ``held`` (rows of other fields left out,
+    :func:`_held`): only the documents where a kept field holds the term."""
     fields, rows = chosen
-    docs = doc_runs[0] if len(doc_runs) == 1 else np.concatenate(doc_runs)
-    table = weight_runs[0] if len(weight_runs) == 1 else np.concatenate(weight_runs, axis=1)
-    if held is True:
-        held = _held(table, chosen)
     if rows != list(range(len(table))):
         table = table[rows]
     weights, norms, every_norm_positive = commit.union_factors(fields, ranking)
@@ -277,7 +272,7 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
     sums = table[0] + (table[1] if len(table) > 1 else 0.0)
     for row in table[2:]:
         np.add(sums, row, out=sums)
-    if isinstance(held, np.ndarray) and not held.all():
+    if held is not None and not held.all():
         docs, sums = docs[held], sums[held]
     return docs, sums
 

@@ -81,6 +81,16 @@ class UnionPostings:
         self._among[fields] = chosen  # a race only stores the same answer twice
         return chosen
 
+    def rows_for(self, fields: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], list[int]], bool] | None:
+        """What a search of ``fields`` reads here: :meth:`columns_within`'s fields and
+        rows, else :meth:`columns_among`'s, and whether rows of other fields are left out
+        (their documents then dropped); None when field by field reads less."""
+        chosen = self.columns_within(fields)
+        if chosen is not None:
+            return chosen, False
+        chosen = self.columns_among(fields)
+        return (chosen, True) if chosen is not None else None
+
     @classmethod
     def of_fields(cls, term_count: int, doc_count: int, fields: Mapping[str, Any]) -> "UnionPostings":
         """The union of ``fields``' postings (each field's columns with ``pointers``,
