@@ -12,13 +12,12 @@ writes them out per posting).
 from __future__ import annotations
 
 import itertools
-import math
 from operator import itemgetter
 from typing import Any, Sequence
 
 import numpy as np
 
-from .term_scores import CommitColumns, Ranking, SegmentView, TermScores
+from .term_scores import CommitColumns, Ranking, SegmentView, TermScores, bm25_idf
 
 
 def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
@@ -342,8 +341,7 @@ def _saturated(commit: CommitColumns, text: str, fields: tuple[str, ...], rankin
 
 def _bm25f_idf(commit: CommitColumns, fields: tuple[str, ...], text: str, df: int) -> float:
     """BM25F's idf of a term held by ``df`` documents (remembered for explanations)."""
-    n = commit.doc_count_all
-    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    idf = bm25_idf(commit.doc_count_all, df)
     commit._remember_idf(("term", fields, text), idf)
     return idf
 

@@ -223,8 +223,7 @@ class CommitColumns:
                 for _field, fc, start, end in _postings(view, fields, text):
                     holding[fc.docs[start:end]] = True
                 df += int(holding.sum())
-            n = self.doc_count_all
-            value = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            value = bm25_idf(self.doc_count_all, df)
             self._remember_idf(key, value)
         return value
 
@@ -316,6 +315,12 @@ class CommitColumns:
                 if self._cached_postings <= bound * 3 // 4 or old_key == key:
                     break
                 self._cached_postings -= len(remembered.pop(old_key).docs)
+
+
+def bm25_idf(document_count: int, df: int) -> float:
+    """BM25's idf of a term held by ``df`` of ``document_count`` documents:
+    ``ln(1 + (N - df + 0.5) / (df + 0.5))``."""
+    return math.log(1 + (document_count - df + 0.5) / (df + 0.5))
 
 
 def _settings(fields: tuple[str, ...], ranking: Ranking) -> tuple[Any, ...]:
