@@ -26,7 +26,7 @@ from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_sni
 from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .query_syntax import parse_date_value
-from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS, document_from_stored
+from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
 
 if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
@@ -538,7 +538,7 @@ def similar(
             docnum = snapshot.searcher.document_number(id=str(doc_id))
         if docnum is None:
             raise DocumentError(f"no document with id {str(doc_id)!r} in {index.path}")
-        document = document_from_stored(snapshot.stored_fields(docnum))
+        document = snapshot.documents([docnum])[0]
         commit = snapshot.columns
         frequencies: dict[str, int] = {}
         for text, weight in ((document.title, _SIMILAR_TITLE_WEIGHT), (document.body, 1)):

@@ -210,7 +210,7 @@ class Index:
         """Context manager holding the newest commit's :class:`Snapshot` for a block.
 
         Scoring over ``snapshot.columns`` needs no lock, so threads sharing one
-        ``Index`` search in parallel; ``snapshot.stored_fields(docnum)`` reads a hit.
+        ``Index`` search in parallel; ``snapshot.documents(docnums)`` reads hits.
         """
         self._forget_parent_state()
         return Using(self._snapshots)

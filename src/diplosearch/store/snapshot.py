@@ -148,11 +148,6 @@ class Snapshot:
             self._columns = None
             return True
 
-    def stored_fields(self, docnum: int) -> dict[str, object]:
-        """The stored fields of the document at commit-wide ``docnum``."""
-        with self.stored_lock:
-            return dict(self.reader.stored_fields(docnum))
-
     def documents(self, docnums: Sequence[int]) -> list["Document"]:
         """The documents at commit-wide ``docnums``, in that order (decoded once while
         among the :data:`DOCUMENT_CACHE_SIZE` read most recently).
