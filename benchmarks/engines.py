@@ -206,7 +206,7 @@ class DiplosearchEngine(Engine):
     ) -> list[str]:
         """Ranked ids; ``options`` go to ``Index.search`` as they are (filters, sort, facets).
 
-        ``ranking=`` (a ``diplosearch.scoring.Ranking``) is scored directly over the
+        ``ranking=`` (a ``diplosearch.ranking.Ranking``) is scored directly over the
         columns (``ranking_sweep.DirectScorer``) while ``Index.search`` does not take it.
         """
         ranking = options.get("ranking")

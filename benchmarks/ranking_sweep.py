@@ -1,6 +1,6 @@
 """Rankings compared on one index: the ranking runs of ``relevance.py`` and its ``--tune`` sweep.
 
-A ranking (``diplosearch.scoring.Ranking``: model, k1, b, field weights, coordination)
+A ranking (``diplosearch.ranking.Ranking``: model, k1, b, field weights, coordination)
 changes nothing in the index, so each task's index is built once, with the public API,
 and every ranking scores the same parsed queries. Until ``Index.search`` takes a
 ``ranking=``, queries are scored here directly: the commit's columns
@@ -56,7 +56,7 @@ def ablation_runs() -> dict[str, object]:
         "1.0 + lead 2 as a summed per-field field": _with(WHOOSH_RANKING, lead=2.0),
         "1.0, coordination off": _with(WHOOSH_RANKING, coordination="off"),
         "1.0, soft coordination p 0.5": _with(WHOOSH_RANKING, coordination="soft", soft_power=0.5),
-        "default (scoring.BM25F_RANKING)": default,
+        "default (ranking.BM25F_RANKING)": default,
         "  default, no lead": _with(default, lead=0.0),
         "  default, strict coordination": _with(default, coordination="strict"),
         "  default, coordination off": _with(default, coordination="off"),
@@ -103,7 +103,7 @@ class DirectScorer:
 
     def __init__(self, index) -> None:  # type: ignore[no-untyped-def]
         from diplosearch.schema import TEXT_FIELDS
-        from diplosearch.scoring import CommitColumns
+        from diplosearch.store.commit_columns import CommitColumns
 
         self.index = index
         self.text_fields = TEXT_FIELDS

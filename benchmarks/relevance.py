@@ -372,7 +372,7 @@ def tune(args: argparse.Namespace, tasks: Sequence[str], root: Path, env: dict[s
     reference = next(iter(ranking_sweep.ablation_runs()))
     print("\n" + ranking_sweep.table(per_task, reference, peers))
     if peers:
-        print("\n" + ranking_sweep.peer_table(per_task, "default (scoring.BM25F_RANKING)", peers))
+        print("\n" + ranking_sweep.peer_table(per_task, "default (ranking.BM25F_RANKING)", peers))
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

@@ -17,7 +17,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from diplosearch import query as q
 from diplosearch.schema import lead_text
-from diplosearch.scoring import Ranking
+from diplosearch.ranking import Ranking
 
 TEXT_FIELDS = ("title", "lead", "quotes", "captions", "body")
 

@@ -330,7 +330,7 @@ def test_ranking_runs_name_rankings_the_sweep_defines(tmp_path) -> None:  # type
     assert all(label in ablations for label in relevance.RANKING_RUNS.values())
     runs = relevance.build_runs(list(relevance.RANKING_RUNS))
     assert runs["diplosearch-1.0-ranking"] == ("diplosearch", {"ranking": WHOOSH_RANKING})
-    assert ablations["default (scoring.BM25F_RANKING)"] == BM25F_RANKING
+    assert ablations["default (ranking.BM25F_RANKING)"] == BM25F_RANKING
     assert ranking_sweep.describe(BM25F_RANKING).startswith("bm25f k1=1.2 b=0.75 soft p=0.5")
     # the direct scorer ranks an index built through the public API
     engine = engines.make_engine("diplosearch", tmp_path / "ix")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from diplosearch import Document, open_index
-from diplosearch import scoring, term_scores
+from diplosearch import scoring
+from diplosearch.store import commit_columns
 
 VOCABULARY = [f"kata{n}" for n in range(400)]
 
@@ -54,13 +55,13 @@ def test_a_search_finishes_while_another_thread_is_inside_a_slow_query(ix, monke
 
 def test_the_longest_query_reads_a_bounded_number_of_posting_lists(ix, monkeypatch):
     reads = []
-    real_postings = term_scores._postings
+    real_postings = commit_columns._postings
 
     def counting(view, fields, text):  # type: ignore[no-untyped-def]
         reads.append(text)
         return real_postings(view, fields, text)
 
-    monkeypatch.setattr(term_scores, "_postings", counting)
+    monkeypatch.setattr(commit_columns, "_postings", counting)
     typical = ix.search("kata1 kata2 kata3", snippets=0)
     typical_reads = len(reads)
     reads.clear()

@@ -15,8 +15,10 @@ from diplosearch.documents import Document
 from diplosearch.errors import InvalidArgumentError
 from diplosearch.ingest import document_from_record, parse_article
 from diplosearch.schema import TEXT_FIELDS, document_fingerprint, lead_text, stored_fields
-from diplosearch.scoring import BM25F_RANKING, WHOOSH_RANKING, CommitColumns, Ranking, rank
+from diplosearch.ranking import BM25F_RANKING, WHOOSH_RANKING, Ranking
+from diplosearch.scoring import rank
 from diplosearch.scoring_explain import explain
+from diplosearch.store.commit_columns import CommitColumns
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +213,35 @@ def test_an_index_of_format_1_is_told_to_rebuild_and_can_be(tmp_path) -> None:  
     with diplosearch.open_index(path) as rebuilt:
         assert rebuilt.get("a").body.startswith("Gunung")
     assert json.loads((path / "diplosearch.json").read_text())["format"] == 2
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"k1": -0.1}, "k1"),
+    ({"k1": float("inf")}, "k1"),
+    ({"k1": "1.2"}, "k1"),
+    ({"b": 1.3}, "b"),  # a short field's norm would go below 0 and its match lower the score
+    ({"b": -0.5}, "b"),
+    ({"b": float("nan")}, "b"),
+    ({"b": True}, "b"),
+    ({"soft_power": -1}, "soft_power"),
+    ({"boosts": {"title": -1.0}}, "'title'"),
+    ({"boosts": {"body": float("nan")}}, "'body'"),
+    ({"boosts": {"titel": 2.0}}, "'titel'"),  # a typo would otherwise weigh nothing, silently
+    ({"boosts": ["title"]}, "boosts"),
+    ({"coordination": "loose"}, "coordination"),
+    ({"model": "bm25"}, "model"),
+])
+def test_a_ranking_out_of_range_is_refused_with_the_setting_named(settings: dict, named: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InvalidArgumentError, match=named) as refused:
+        Ranking(**settings)
+    assert "\n" not in str(refused.value)
+    with pytest.raises(InvalidArgumentError, match=named):
+        attrs.evolve(BM25F_RANKING, **settings)  # changing one piece checks it too
+
+
+def test_rankings_at_the_edges_of_their_ranges_are_accepted_and_score(corpus) -> None:  # type: ignore[no-untyped-def]
+    index, _commit, _reference = corpus
+    for ranking in (Ranking(k1=0, b=0), Ranking(b=1, soft_power=0), Ranking(boosts={"title": 0.0, "body": 2})):
+        found = index.search("kota", ranking=ranking, snippets=0)
+        assert found.total > 0 and found.hits[0].score > 0
+        assert all(hit.score >= 0 for hit in found.hits)

@@ -122,11 +122,11 @@ def test_import_loads_neither_numpy_nor_writing_machinery() -> None:
 def test_lazy_names_resolve_to_their_modules() -> None:
     import diplosearch
     import diplosearch.ingest
-    import diplosearch.scoring
+    import diplosearch.ranking
 
     assert diplosearch.read_documents is diplosearch.ingest.read_documents
     assert diplosearch.parse_article is diplosearch.ingest.parse_article
-    assert diplosearch.Ranking is diplosearch.scoring.Ranking
+    assert diplosearch.Ranking is diplosearch.ranking.Ranking
     import diplosearch.store.reports
 
     assert diplosearch.WriteReport is diplosearch.store.reports.WriteReport

@@ -38,7 +38,7 @@ from .store.integrity import CheckReport
 
 if TYPE_CHECKING:
     from .ingest import parse_article, read_documents, read_jsonl_stream
-    from .scoring import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
+    from .ranking import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
     from .store.reports import DeleteReport, IndexStats, Progress, WriteReport
 
 __version__ = "1.0.0"
@@ -54,10 +54,10 @@ _LAZY = {
     "parse_article": "ingest",
     "read_documents": "ingest",
     "read_jsonl_stream": "ingest",
-    "Ranking": "scoring",
-    "DEFAULT_RANKING": "scoring",
-    "BM25F_RANKING": "scoring",
-    "WHOOSH_RANKING": "scoring",
+    "Ranking": "ranking",
+    "DEFAULT_RANKING": "ranking",
+    "BM25F_RANKING": "ranking",
+    "WHOOSH_RANKING": "ranking",
 }
 
 

@@ -9,7 +9,8 @@ import numpy as np
 
 import diplosearch.query as q
 from .errors import QueryError
-from .scoring import CommitColumns, match_masks
+from .scoring import match_masks
+from .store.commit_columns import CommitColumns
 from .schema import DATE_FACETS, FACET_NAMES
 from .store.columns import MISSING_DAY
 

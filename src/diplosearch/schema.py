@@ -21,7 +21,7 @@ from .analysis.analyzer import IndonesianAnalyzer
 from .documents import Document, Quote
 
 #: Fields searched when a query names none, and how much a match in each counts in the
-#: default ranking (``scoring.DEFAULT_RANKING``). The lead and quotations are also in the
+#: default ranking (``ranking.DEFAULT_RANKING``). The lead and quotations are also in the
 #: body, so a word there counts lead + body or quotes + body; the title weighs more than
 #: a lead word (2 + 1), so a title match outranks the same match anywhere in the body.
 #: Why these values: README "Ranking" and benchmarks/README.md.

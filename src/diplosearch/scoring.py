@@ -1,10 +1,10 @@
 """Scoring a query tree (:mod:`diplosearch.query`) over one commit's column files with numpy.
 
-:func:`rank` evaluates a tree over a :class:`~diplosearch.term_scores.CommitColumns`
+:func:`rank` evaluates a tree over a :class:`~diplosearch.store.commit_columns.CommitColumns`
 and returns one page; :func:`match_masks`, :func:`by_date` and :mod:`diplosearch.facets`
 serve filters, the date sort and facets; :func:`diplosearch.scoring_explain.explain`
 says how one document's score came about. The ranking models and each term's scores
-are in :mod:`diplosearch.term_scores`.
+are in :mod:`diplosearch.ranking` and :mod:`diplosearch.store.commit_columns`.
 
 A query of words alone (the most common kind) is summed straight from its terms'
 remembered sparse scores (:mod:`diplosearch.scoring_words`). Any other tree is evaluated
@@ -30,7 +30,8 @@ import diplosearch.query as q
 from .store.columns import MISSING_DAY
 from .scoring_tree import FUZZY_BOOST, _segment_matches, _tree_matches
 from .scoring_words import _plain_query, _word_matches
-from .term_scores import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, CommitColumns, Ranking
+from .ranking import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
+from .store.commit_columns import CommitColumns
 
 __all__ = [
     "BM25F_RANKING", "DEFAULT_RANKING", "FUZZY_BOOST", "WHOOSH_RANKING", "CommitColumns", "Ranking",

@@ -16,7 +16,9 @@ import numpy as np
 
 import diplosearch.query as q
 from .errors import InvalidArgumentError
-from .scoring import DEFAULT_RANKING, CommitColumns, Ranking, positive_terms
+from .ranking import DEFAULT_RANKING, Ranking
+from .scoring import positive_terms
+from .store.commit_columns import CommitColumns
 from .scoring_tree import _distinct, _SegmentEvaluation
 
 

@@ -17,7 +17,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .term_scores import CommitColumns, Ranking, SegmentView, TermScores, bm25_idf
+from .ranking import Ranking
+from .store.commit_columns import CommitColumns, SegmentView, TermScores, bm25_idf
 
 
 def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
@@ -264,7 +265,7 @@ def _summed_rows(commit: CommitColumns, chosen: tuple[tuple[str, ...], list[int]
         np.divide(table, norms.take(docs, axis=1), out=table)
     else:
         # Only where the field holds the term, as field by field: elsewhere it stays 0,
-        # whatever the norm (0 for an empty field when b = 1, negative ones when b > 1).
+        # whatever the norm (0 for an empty field when b = 1).
         np.divide(table, norms.take(docs, axis=1), out=table, where=table != 0)
     # the fields in turn, as field by field adds them (a new array: a view of the table
     # would keep all of it alive in the term cache)

@@ -20,7 +20,8 @@ from .errors import QueryError
 from .spelling import expansions
 from .store.columns import MISSING_DAY, VALUE_FIELDS
 from .scoring_terms import term_scores_in
-from .term_scores import CommitColumns, Ranking
+from .ranking import Ranking
+from .store.commit_columns import CommitColumns
 
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 #: Score factor of a fuzzy expansion per edit away from the typed word (exact matches rank first).

@@ -17,7 +17,8 @@ import numpy as np
 import diplosearch.query as q
 from .scoring_terms import sum_per_document, terms_scores_in
 from .scoring_tree import _Candidates, _distinct, _distinct_sorted, _SegmentEvaluation
-from .term_scores import WHOOSH_RANKING, CommitColumns, Ranking
+from .ranking import WHOOSH_RANKING, Ranking
+from .store.commit_columns import CommitColumns
 
 
 def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase] | None:

@@ -30,7 +30,7 @@ from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
 
 if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
-    from .scoring import Ranking
+    from .ranking import Ranking
     from .scoring_explain import Explanation
 
 __all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "SearchableIndex", "search", "similar"]
@@ -177,7 +177,7 @@ def _field_weights(boosts: Mapping[str, float] | None) -> dict[str, float]:
 def _ranking(
     ranking: "Ranking | None", boosts: Mapping[str, float] | None, coordination: bool | str | None
 ) -> "Ranking":
-    from .scoring import DEFAULT_RANKING, Ranking
+    from .ranking import DEFAULT_RANKING, Ranking
 
     chosen = DEFAULT_RANKING if ranking is None else ranking
     if not isinstance(chosen, Ranking):
@@ -428,8 +428,8 @@ def search(
     :param sort: ``"relevance"`` (default), ``"newest"`` or ``"oldest"`` (by
         ``published``; documents without a date come last). A query of filters
         alone is listed newest first.
-    :param ranking: a :class:`~diplosearch.scoring.Ranking` (k1, b, weights, rules);
-        default :data:`~diplosearch.scoring.DEFAULT_RANKING`.
+    :param ranking: a :class:`~diplosearch.ranking.Ranking` (k1, b, weights, rules);
+        default :data:`~diplosearch.ranking.DEFAULT_RANKING`.
     :param source: keep documents from this source, or any of these (exact value,
         case-insensitive); ``category`` and ``sub_category`` likewise. Filters never
         change scores; they are AND-ed with the query as ``source:x`` is.

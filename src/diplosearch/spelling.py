@@ -9,7 +9,7 @@ characters or more, which a long word two edits away can reach). Two words withi
 few dozen deletions of the word, finds the terms filed under them by binary search
 over sorted hashes, and checks only those with a real edit distance: it never walks
 the vocabulary. The index is built once per commit, on first use, and kept in a
-weak table keyed by the commit's :class:`~diplosearch.term_scores.CommitColumns`.
+weak table keyed by the commit's :class:`~diplosearch.store.commit_columns.CommitColumns`.
 
 Words are compared in their analysed form (the stems the index holds), so
 ``diplomasih`` meets ``diplomasi``, not an unrelated surface word.
@@ -27,7 +27,7 @@ import numpy as np
 import diplosearch.query as q
 
 if TYPE_CHECKING:
-    from .term_scores import CommitColumns
+    from .store.commit_columns import CommitColumns
 
 __all__ = ["MAX_EXPANSIONS", "Neighbour", "Neighbourhood", "edit_distance", "expansions", "fuzzy_terms", "neighbourhood_of", "suggest_terms"]
 

@@ -97,7 +97,7 @@ class Snapshot:
 
     @property
     def columns(self):  # type: ignore[no-untyped-def]
-        """The commit's :class:`~diplosearch.scoring.CommitColumns`, loaded on first use
+        """The commit's :class:`~diplosearch.store.commit_columns.CommitColumns`, loaded on first use
         (column files missing or damaged, as in an index 1.0 wrote, are rebuilt then)."""
         if self._columns is None:
             with self._columns_lock:
@@ -106,7 +106,7 @@ class Snapshot:
         return self._columns
 
     def _load_columns(self):  # type: ignore[no-untyped-def]
-        from ..scoring import CommitColumns
+        from .commit_columns import CommitColumns
 
         def report(problem: Exception, write_error: OSError | None) -> None:
             _log.warning("%s: building the search columns (%s)%s; this happens once", self.path, problem,

@@ -1,23 +1,15 @@
-"""What a term scores in each segment of one commit.
+"""One commit's columns and statistics, and the term scores it remembers.
 
-:class:`Ranking` holds the knobs of the formula; :class:`CommitColumns` gathers the
-:class:`~diplosearch.store.columns.SegmentColumns` of every segment of one Whoosh commit,
-with each segment's doc-number offset and deletions (from the table of contents) and the
-commit's global statistics, and remembers each term's scores (:class:`TermScores`,
-computed by :mod:`diplosearch.scoring_terms`). :mod:`diplosearch.scoring` combines
-those scores over a query tree.
+:class:`CommitColumns` gathers the :class:`~diplosearch.store.columns.SegmentColumns` of
+every segment of one Whoosh commit, with each segment's doc-number offset and deletions
+(from the table of contents), the commit's global statistics (document count, average
+field lengths, document frequencies and idf), the length norms a
+:class:`~diplosearch.ranking.Ranking` asks for, and each term's scores
+(:class:`TermScores`, computed by :mod:`diplosearch.scoring_terms`) once computed.
+:mod:`diplosearch.scoring` combines those scores over a query tree.
 
-Two ranking models (:class:`Ranking`):
-
-- ``"per_field"`` (diplosearch 1.0, Whoosh's ``BM25F``): each (field, term) leaf scores
-  ``idf_f * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen_f))`` with Whoosh's
-  ``idf_f = ln(N / (df_f + 1)) + 1``, times the field's weight; the leaves are summed.
-  ``N``, ``df`` and the average length count deleted documents, lengths are decoded from
-  Whoosh's one-byte codes, as Whoosh does, so scores equal 1.0's.
-- ``"bm25f"`` (Robertson and Zaragoza): per term, the field frequencies are combined
-  before saturation, ``t = sum_f w_f * tf_f / (1 - b + b * len_f / avglen_f)``, scored
-  ``idf * t / (t + k1)`` with one ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` per term,
-  ``df`` counting documents holding the term in any of the term's fields.
+It lives in the store because a snapshot owns one per commit; it knows the formula's
+parameters (:mod:`diplosearch.ranking`) but not how a query is scored.
 
 Arrays are only read once made, so threads may score in parallel over one
 :class:`CommitColumns` (a race on a cache only computes the same value twice).
@@ -28,15 +20,15 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import attrs
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
-from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0
-from .store.columns import SegmentColumns
-from .store.columns_upgrade import columns_for
+from ..ranking import Ranking
+from .columns import SegmentColumns
+from .columns_upgrade import columns_for
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 _IDF_CACHE_LIMIT = 200_000
@@ -47,43 +39,6 @@ _IDF_CACHE_LIMIT = 200_000
 # scored over the 300 benchmark queries at 219,650 documents, for 41 MB).
 _TERM_CACHE_POSTINGS = 1_000_000
 _TERM_CACHE_POSTINGS_PER_DOCUMENT = 20
-
-
-@attrs.frozen
-class Ranking:
-    """How documents are scored and ordered (see the module docstring).
-
-    ``Ranking()`` is diplosearch's default (:data:`DEFAULT_RANKING`); change one piece
-    with ``attrs.evolve(DEFAULT_RANKING, k1=1.2)`` or ``Ranking(k1=1.2)``.
-    """
-
-    k1: float = 1.2
-    b: float = 0.75
-    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS))
-    """Weight of each field (default :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`);
-    a field not named weighs 1."""
-    coordination: Literal["strict", "off", "soft"] = attrs.field(
-        default="soft", validator=attrs.validators.in_(("strict", "off", "soft")))
-    soft_power: float = 0.5
-    model: Literal["per_field", "bm25f"] = attrs.field(
-        default="bm25f", validator=attrs.validators.in_(("per_field", "bm25f")))
-
-    def weight(self, field: str) -> float:
-        return float(self.boosts.get(field, 1.0))
-
-
-#: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) with 1.0's field weights
-#: (1.0 had no ``lead`` field: weight 0 keeps its scores) and strict coordination.
-WHOOSH_RANKING = Ranking(
-    k1=1.2, b=0.75, boosts=dict(FIELD_BOOSTS_1_0), coordination="strict", model="per_field",
-)
-#: One BM25F (k1 1.2, b 0.75) over :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`
-#: (lead 2), soft coordination with power 0.5 (``Ranking()``). Chosen on FacQA and all
-#: CLICK-ID titles (``benchmarks/relevance.py --tune``, benchmarks/README.md): +0.026
-#: MRR@10 on CLICK-ID over 1.0, +0.003 on FacQA.
-BM25F_RANKING = Ranking()
-#: The ranking a search uses unless told otherwise.
-DEFAULT_RANKING = BM25F_RANKING
 
 
 @attrs.frozen(eq=False)

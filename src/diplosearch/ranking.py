@@ -1,0 +1,112 @@
+"""How documents are scored and ordered: the parameters of the formula.
+
+Two ranking models (:class:`Ranking`):
+
+- ``"per_field"`` (diplosearch 1.0, Whoosh's ``BM25F``): each (field, term) leaf scores
+  ``idf_f * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen_f))`` with Whoosh's
+  ``idf_f = ln(N / (df_f + 1)) + 1``, times the field's weight; the leaves are summed.
+  ``N``, ``df`` and the average length count deleted documents, lengths are decoded from
+  Whoosh's one-byte codes, as Whoosh does, so scores equal 1.0's.
+- ``"bm25f"`` (Robertson and Zaragoza): per term, the field frequencies are combined
+  before saturation, ``t = sum_f w_f * tf_f / (1 - b + b * len_f / avglen_f)``, scored
+  ``idf * t / (t + k1)`` with one ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` per term,
+  ``df`` counting documents holding the term in any of the term's fields.
+
+This module only holds parameters (it sits beside :mod:`diplosearch.schema`, below the
+store), so that the store's per-commit statistics and the scorer share one definition.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, Mapping
+
+import attrs
+
+from .errors import InvalidArgumentError
+from .schema import DEFAULT_FIELD_BOOSTS, FIELD_BOOSTS_1_0, TEXT_FIELDS
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a float when it is a real, finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _at_least_zero(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    number = _number(value)
+    if number is None or number < 0:
+        raise InvalidArgumentError(f"Ranking.{attribute.name} must be a finite number >= 0, not {value!r}")
+
+
+def _between_zero_and_one(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    # Above 1, a short field's norm goes below 0 and its matches would lower the score.
+    number = _number(value)
+    if number is None or not 0 <= number <= 1:
+        raise InvalidArgumentError(f"Ranking.{attribute.name} must be a number from 0 to 1, not {value!r}")
+
+
+def _field_weights(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(f"Ranking.boosts must map field names to weights, not {type(value).__name__}")
+    for name, weight in value.items():
+        if name not in TEXT_FIELDS:
+            raise InvalidArgumentError(
+                f"unknown field {name!r} in Ranking.boosts; fields are {', '.join(TEXT_FIELDS)}")
+        number = _number(weight)
+        if number is None or number < 0:
+            raise InvalidArgumentError(f"the weight of {name!r} in Ranking.boosts must be a finite number >= 0, "
+                                       f"not {weight!r}")
+
+
+def _one_of(*choices: str) -> Any:
+    def check(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+        if value not in choices:
+            raise InvalidArgumentError(f"Ranking.{attribute.name} must be one of {', '.join(choices)}, not {value!r}")
+    return check
+
+
+@attrs.frozen
+class Ranking:
+    """How documents are scored and ordered (see the module docstring).
+
+    ``Ranking()`` is diplosearch's default (:data:`DEFAULT_RANKING`); change one piece
+    with ``attrs.evolve(DEFAULT_RANKING, k1=1.2)`` or ``Ranking(k1=1.2)``. As in Lucene's
+    ``BM25Similarity``, ``k1`` must be >= 0 and ``b`` within [0, 1]; a value outside
+    those, a negative or infinite weight or an unknown field raises
+    :class:`~diplosearch.InvalidArgumentError`.
+    """
+
+    k1: float = attrs.field(default=1.2, validator=_at_least_zero)
+    """Term-frequency saturation: 0 counts a match once, however often it occurs."""
+    b: float = attrs.field(default=0.75, validator=_between_zero_and_one)
+    """Length normalisation: 0 ignores field lengths, 1 divides by the relative length."""
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS), validator=_field_weights)
+    """Weight of each field (default :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`);
+    a field not named weighs 1."""
+    coordination: Literal["strict", "off", "soft"] = attrs.field(
+        default="soft", validator=_one_of("strict", "off", "soft"))
+    soft_power: float = attrs.field(default=0.5, validator=_at_least_zero)
+    """With soft coordination, scores are multiplied by (matched terms / terms) to this power."""
+    model: Literal["per_field", "bm25f"] = attrs.field(
+        default="bm25f", validator=_one_of("per_field", "bm25f"))
+
+    def weight(self, field: str) -> float:
+        """The weight of ``field`` (1 when :attr:`boosts` does not name it)."""
+        return float(self.boosts.get(field, 1.0))
+
+
+#: diplosearch 1.0's ranking: Whoosh's BM25F (k1 1.2, b 0.75) with 1.0's field weights
+#: (1.0 had no ``lead`` field: weight 0 keeps its scores) and strict coordination.
+WHOOSH_RANKING = Ranking(
+    k1=1.2, b=0.75, boosts=dict(FIELD_BOOSTS_1_0), coordination="strict", model="per_field",
+)
+#: One BM25F (k1 1.2, b 0.75) over :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`
+#: (lead 2), soft coordination with power 0.5 (``Ranking()``). Chosen on FacQA and all
+#: CLICK-ID titles (``benchmarks/relevance.py --tune``, benchmarks/README.md): +0.026
+#: MRR@10 on CLICK-ID over 1.0, +0.003 on FacQA.
+BM25F_RANKING = Ranking()
+#: The ranking a search uses unless told otherwise.
+DEFAULT_RANKING = BM25F_RANKING
