@@ -22,7 +22,7 @@ import pytest
 from conftest import subprocess_env
 from diplosearch import Document, open_index
 import diplosearch
-from diplosearch.store import index as store_index, parallel
+from diplosearch.store import index_store as store_index, parallel
 from diplosearch.errors import DiplosearchError, IndexLockedError
 
 HANG_GUARD = 120  # seconds; only to fail instead of hanging forever

@@ -476,9 +476,9 @@ KILLED_WHILE_BUILDING = r"""
 import os
 import sys
 import diplosearch
-from diplosearch.store.index import Index
+from diplosearch.store.index_store import IndexStore
 
-Index.add_many = lambda self, *args, **kwargs: os._exit(9)
+IndexStore.add_many = lambda self, *args, **kwargs: os._exit(9)
 diplosearch.rebuild_index(sys.argv[1])
 """
 

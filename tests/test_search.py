@@ -338,3 +338,29 @@ def test_documents_come_from_the_commit_searched_and_stay_in_page_order(ix, monk
     ix.add(Document(id="d2", title="Kabar banjir diganti", body=f"Banjir lagi. {FILLER}"))
     after = {hit.id: hit.title for hit in ix.search("banjir", limit=5).hits}
     assert before["d2"] == "Kabar banjir 2" and after["d2"] == "Kabar banjir diganti"
+
+
+def test_the_typed_options_of_index_search_are_exactly_those_search_takes() -> None:
+    import inspect
+
+    from diplosearch.search import SearchOptions, search
+
+    keyword_only = {name for name, parameter in inspect.signature(search).parameters.items()
+                    if parameter.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert set(SearchOptions.__annotations__) == keyword_only
+    annotations = {name: parameter.annotation for name, parameter in inspect.signature(search).parameters.items()}
+    for name, annotation in SearchOptions.__annotations__.items():
+        written = getattr(annotation, "__forward_arg__", annotation)  # a TypedDict keeps ForwardRefs
+        assert written.strip("'\"") == annotations[name].strip("'\""), name  # the same type, written the same way
+
+
+def test_index_similar_takes_what_search_similar_takes() -> None:
+    import inspect
+
+    from diplosearch import Index
+    from diplosearch.search import similar
+
+    method = inspect.signature(Index.similar).parameters
+    function = inspect.signature(similar).parameters
+    assert list(method)[1:] == list(function)[1:]
+    assert all(method[name].default == function[name].default for name in list(function)[1:])

@@ -32,8 +32,8 @@ from .errors import (
 from .schema import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS
 from .search import Hit, Results
 from .paging import HitStream
-from .store.home import check_index, index_home, open_index, rebuild_index
-from .store.index import Index
+from .index import Index, check_index, open_index, rebuild_index
+from .store.home import index_home
 from .store.integrity import CheckReport
 
 if TYPE_CHECKING:

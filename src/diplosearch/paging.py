@@ -7,16 +7,16 @@ on the hits (which may take long: an export to a slow pipe).
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Protocol
+from typing import Iterator, Protocol, Unpack
 
 from .errors import QueryError
-from .search import MAX_DEPTH, Hit, Results
+from .search import MAX_DEPTH, Hit, Results, SearchOptions
 
 
 class PagedIndex(Protocol):
     """What a :class:`HitStream` calls of an index (:class:`diplosearch.Index` is one)."""
 
-    def search(self, query: str, limit: int = ..., offset: int = ..., **options: Any) -> Results:
+    def search(self, query: str, limit: int = ..., offset: int = ..., **options: Unpack[SearchOptions]) -> Results:
         """One page of ``query``'s hits."""
 
 #: Hits fetched per page by default.
@@ -34,7 +34,8 @@ class HitStream:
     current page is missed. Iterate a stable index for an exact export.
     """
 
-    def __init__(self, index: PagedIndex, query: str, page_size: int = DEFAULT_PAGE_SIZE, **options: Any) -> None:
+    def __init__(self, index: PagedIndex, query: str, page_size: int = DEFAULT_PAGE_SIZE,
+                 **options: Unpack[SearchOptions]) -> None:
         self.query = query
         self._index = index
         self._options = options
@@ -70,7 +71,8 @@ class HitStream:
         return next(self._hits)
 
 
-def search_iter(index: PagedIndex, query: str, *, page_size: int = DEFAULT_PAGE_SIZE, **options: Any) -> HitStream:
+def search_iter(index: PagedIndex, query: str, *, page_size: int = DEFAULT_PAGE_SIZE,
+                **options: Unpack[SearchOptions]) -> HitStream:
     """Every hit of ``query`` in rank order (see :class:`HitStream`); ``options`` are
     those of :meth:`Index.search` except ``limit`` and ``offset``.
 

@@ -16,7 +16,8 @@ import threading
 import weakref
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, Union
+from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Iterator, Literal, Mapping, Protocol, Sequence,
+                    TypedDict, Union)
 
 import attrs
 
@@ -33,13 +34,13 @@ if TYPE_CHECKING:
     from .ranking import Ranking
     from .scoring_explain import Explanation
 
-__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "SearchableIndex", "search", "similar"]
+__all__ = ["MAX_DEPTH", "MAX_QUERY_CHARS", "Hit", "Results", "SearchOptions", "SearchableIndex", "search", "similar"]
 
 
 class SearchableIndex(Protocol):
     """What :func:`search` and :func:`similar` read of an index
     (:class:`diplosearch.Index` is one): named here, so this module needs nothing
-    from the store's ``Index`` that calls it."""
+    of the class whose methods call it."""
 
     path: Path
     analyzer: "IndonesianAnalyzer"
@@ -56,6 +57,28 @@ FilterValues = Union[str, Sequence[str], None]
 #: What ``since=`` and ``until=`` accept: a date, a datetime (its day counts) or ISO text
 #: (``2019``, ``2019-09``, ``2019-09-16``: since takes the first day, until the last).
 DateBound = Union[_dt.date, str, None]
+
+
+class SearchOptions(TypedDict, total=False):
+    """The keyword options of :func:`search` (and of :meth:`diplosearch.Index.search`),
+    for type checkers and editors; :func:`search` documents each."""
+
+    fields: Sequence[str] | None
+    boosts: Mapping[str, float] | None
+    snippets: int
+    snippet_chars: int
+    markers: tuple[str, str]
+    coordination: bool | Literal["strict", "soft", "off"] | None
+    sort: Literal["relevance", "newest", "oldest"]
+    ranking: "Ranking | None"
+    snippet_format: SnippetFormat
+    source: FilterValues
+    category: FilterValues
+    sub_category: FilterValues
+    since: DateBound
+    until: DateBound
+    facets: Sequence[str]
+    fuzzy: bool
 
 
 @attrs.frozen

@@ -1,4 +1,4 @@
-"""What :meth:`Index.stats <diplosearch.store.index.Index.stats>` reports: counts and
+"""What :meth:`Index.stats <diplosearch.Index.stats>` reports: counts and
 sizes of an index's current commit, its documents per source and their date range.
 
 Imported when stats are first asked for: a process that only searches never loads it

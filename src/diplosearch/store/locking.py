@@ -29,7 +29,7 @@ from .parallel import JoiningWriter, remove_dead_helper_folders
 
 
 class LockableIndex(Protocol):
-    """The state of an index that its writes use (:class:`~diplosearch.store.index.Index`
+    """The state of an index that its writes use (:class:`~diplosearch.index.Index`
     is the one): named here, so this module, which ``Index`` calls, imports nothing of it."""
 
     path: Path

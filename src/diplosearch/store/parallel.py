@@ -5,7 +5,7 @@ Every call into Whoosh's private writer API (``_finalize_segment``, ``_close_seg
 ``_tempstorage``, ``_merge_segments``, ``_commit_toc``, ``_finish``) is in
 :class:`JoiningWriter`, the way Whoosh's own ``whoosh/multiproc.py`` keeps them in
 its ``SubWriterTask`` and ``MpWriter``. A helper is given the index's path, analyzer
-and durability, never an :class:`~diplosearch.store.index.Index`.
+and durability, never an :class:`~diplosearch.index.Index`.
 
 Whoosh's own MpWriter is not used: its helpers share one temporary directory
 (the first to finish deletes the others' files), drop results that take longer

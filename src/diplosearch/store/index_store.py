@@ -1,6 +1,7 @@
-"""The :class:`Index` class: opening and creating an index directory, reading it
-(one shared, self-refreshing Whoosh reader) and writing it (one commit per call,
-under the write lock), and replacing the whole directory for a rebuild.
+"""The :class:`IndexStore` class, the store's side of an index: opening and creating
+an index directory, reading it (one shared, self-refreshing Whoosh reader) and writing
+it (one commit per call, under the write lock), and replacing the whole directory for
+a rebuild.
 
 Layout of an index directory::
 
@@ -24,7 +25,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Self, Sequence, TypeVar
 
 import whoosh.index
 from whoosh.index import EmptyIndexError
@@ -58,14 +59,17 @@ if TYPE_CHECKING:  # imported by the writes and stats() that make reports: a sea
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 class CreatedConcurrently(NotAnIndexError):
     """Another process created the index while this one was building it."""
 
 
-class Index:
-    """An open diplosearch index. Create one with :func:`diplosearch.open_index`.
+class IndexStore:
+    """An open index directory: its snapshots, writes and rebuild. The public
+    :class:`diplosearch.Index` adds searching (above the store, which never calls up
+    into the search modules). Create one with :func:`diplosearch.open_index`.
 
     Searching is thread-safe and reuses one Whoosh reader, refreshed when another
     writer (thread or process) has committed. Writing takes the index's write lock
@@ -115,7 +119,7 @@ class Index:
     # -- opening ---------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: Path, analyzer: IndonesianAnalyzer, **options: object) -> "Index":
+    def create(cls, path: Path, analyzer: IndonesianAnalyzer, **options: object) -> Self:
         """Create an empty index at ``path`` (which must not exist or be an empty directory)."""
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise NotAnIndexError(f"{path} exists and is not an empty directory; not creating an index there")
@@ -149,7 +153,7 @@ class Index:
     @classmethod
     def open(
         cls, path: Path, analyzer: IndonesianAnalyzer, check_version: bool = True, **options: object
-    ) -> "Index":
+    ) -> Self:
         """Open the existing index at ``path`` (finishing a directory swap that a killed
         rebuild left half-done, see :mod:`diplosearch.store.swap`)."""
         finish_interrupted_swap(path)
@@ -182,7 +186,7 @@ class Index:
         self._snapshots.close()
         self._closed = True
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -242,30 +246,16 @@ class Index:
             documents = [document_from_stored(stored) for stored in snapshot]
         yield from documents
 
-    def search(self, query: str, limit: int = 10, offset: int = 0, **options: object):  # type: ignore[no-untyped-def]
-        """Search the index; see :func:`diplosearch.search.search` for the options."""
-        from ..search import search
+    def reading_columns(self, run: Callable[[], T], action: str = "search") -> T:
+        """``run()``, a read of the current snapshot's columns (a search): column files
+        found damaged are rebuilt and ``run`` runs once more; other damage is reported
+        as :class:`~diplosearch.CorruptIndexError` naming ``action``."""
 
-        def run():  # type: ignore[no-untyped-def]
-            with reported_as_damage(self.path, "search"):
-                return search(self, query, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
+        def reported() -> T:
+            with reported_as_damage(self.path, action):
+                return run()
 
-        return self._snapshots.reading_columns(run)
-
-    def search_iter(self, query: str, *, page_size: int = 200, **options: object):  # type: ignore[no-untyped-def]
-        """Every hit of ``query``, in rank order, as an iterator with a ``total``;
-        see :func:`diplosearch.paging.search_iter`."""
-        from ..paging import search_iter
-
-        return search_iter(self, query, page_size=page_size, **options)
-
-    def similar(self, doc_id: str, limit: int = 10, offset: int = 0, **options: object):  # type: ignore[no-untyped-def]
-        """Documents like the one with ``doc_id``; see :func:`diplosearch.search.similar`."""
-        from ..search import similar
-
-        return self._snapshots.reading_columns(
-            lambda: similar(self, doc_id, limit=limit, offset=offset, **options)  # type: ignore[arg-type]
-        )
+        return self._snapshots.reading_columns(reported)
 
     def stats(self) -> IndexStats:
         """Counts and sizes of the current commit, documents per source and the date range.
@@ -544,14 +534,14 @@ class Index:
 def replace_index_directory(
     path: Path,
     analyzer: IndonesianAnalyzer,
-    fill: Callable[[Index], object],
+    fill: Callable[[IndexStore], object],
     manifest_extra: dict[str, object] | None = None,
 ) -> None:
     """Build a new index beside ``path`` with ``fill(index)``, then swap it into place
     (see :mod:`diplosearch.store.swap`)."""
 
     def build(staging: Path) -> None:
-        new_index = Index.create(staging, analyzer, manifest_extra=manifest_extra or {})
+        new_index = IndexStore.create(staging, analyzer, manifest_extra=manifest_extra or {})
         try:
             fill(new_index)
         finally:

@@ -1,0 +1,193 @@
+"""The public :class:`Index` and the doors to one: :func:`open_index` (which opens, creates,
+or builds the default index of the bundled corpus), :func:`rebuild_index` and
+:func:`check_index`.
+
+:class:`Index` is the store's :class:`~diplosearch.store.index_store.IndexStore` (opening,
+snapshots, writes, rebuild) with searching added: this module sits above both the
+store and :mod:`diplosearch.search`, so that neither calls up into the other.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Unpack
+
+from .analysis.analyzer import IndonesianAnalyzer
+from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, UnsafeIndexError
+from .paging import DEFAULT_PAGE_SIZE, HitStream, search_iter
+from .schema import build_schema
+from .search import DEFAULT_MARKERS, Results, SearchOptions, search, similar
+from .store import home
+from .store.index_store import DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory
+from .store.integrity import CheckReport, verify_index
+from .store.manifest import read_manifest
+from .store.ownership import refuse_unsafe
+from .store.swap import finish_interrupted_swap
+
+
+class Index(IndexStore):
+    """An open diplosearch index. Create one with :func:`diplosearch.open_index`.
+
+    Searching is thread-safe and reuses one Whoosh reader, refreshed when another
+    writer (thread or process) has committed. Writing takes the index's write lock
+    for the duration of one call; every call commits once, or not at all.
+    """
+
+    def search(self, query: str, limit: int = 10, offset: int = 0, **options: Unpack[SearchOptions]) -> Results:
+        """The page of hits for ``query`` (``limit`` hits after skipping ``offset``); see
+        :func:`diplosearch.search.search` for the query syntax and the options.
+
+        :raises QueryError: a malformed query or an option out of range.
+        :raises CorruptIndexError: the index cannot be read.
+        """
+        return self.reading_columns(lambda: search(self, query, limit=limit, offset=offset, **options))
+
+    def search_iter(self, query: str, *, page_size: int = DEFAULT_PAGE_SIZE,
+                    **options: Unpack[SearchOptions]) -> HitStream:
+        """Every hit of ``query``, in rank order, as an iterator with a ``total``; see
+        :func:`diplosearch.paging.search_iter`."""
+        return search_iter(self, query, page_size=page_size, **options)
+
+    def similar(self, doc_id: str, limit: int = 10, offset: int = 0, *, snippets: int = 2,
+                snippet_chars: int = 200, markers: tuple[str, str] = DEFAULT_MARKERS) -> Results:
+        """Documents like the one with ``doc_id``, best first, itself left out; see
+        :func:`diplosearch.search.similar`.
+
+        :raises DocumentError: no document has ``doc_id``.
+        """
+        return self.reading_columns(lambda: similar(self, doc_id, limit=limit, offset=offset, snippets=snippets,
+                                                    snippet_chars=snippet_chars, markers=markers), "similar")
+
+
+def ensure_default_index(analyzer: IndonesianAnalyzer, *, writer_timeout: float = DEFAULT_WRITER_TIMEOUT,
+                         durable: bool = True) -> Index:
+    """Open the index of the bundled corpus, building or rebuilding it when it is stale."""
+    path = home.index_home() / home.DEFAULT_INDEX_NAME
+    refuse_unsafe(home.index_home(), "index home")
+    refuse_unsafe(path, "index directory", with_files=True)
+    files = home.bundled_corpus_files()
+    wanted = home.corpus_fingerprint(files, analyzer)
+    finish_interrupted_swap(path)
+    try:
+        manifest = read_manifest(path)
+        if manifest.get("corpus_fingerprint") == wanted:
+            index = Index.open(path, analyzer, writer_timeout=writer_timeout, durable=durable)
+            # A few kilobytes: verified on every open, so that damage is repaired
+            # here rather than reported by every search.
+            report = index.check()
+            if report.ok and report.verified:
+                return _managed(index)
+            index.close()
+    except IndexNotFoundError:
+        pass
+    except UnsafeIndexError:
+        raise
+    except DiplosearchError:
+        # The default index is ours to manage: a damaged or outdated one is rebuilt.
+        pass
+
+    def fill(index: IndexStore) -> None:
+        report = index.add_files(files)
+        if report.problems:
+            raise DiplosearchError(f"bundled corpus unreadable: {report.problems[0]}")
+
+    replace_index_directory(path, analyzer, fill, manifest_extra={"corpus_fingerprint": wanted})
+    return _managed(Index.open(path, analyzer, writer_timeout=writer_timeout, durable=durable))
+
+
+def _managed(index: Index) -> Index:
+    index.managed = True
+    return index
+
+
+def rebuild_index(path: str | os.PathLike[str], analyzer: IndonesianAnalyzer | None = None) -> int:
+    """Re-analyse every stored document of the index at ``path`` (a directory or a bare
+    name); returns the number of documents. Shorthand for opening it with
+    ``check_version=False`` and calling :meth:`Index.rebuild`.
+    """
+    with open_index(path, analyzer=analyzer, check_version=False) as index:
+        return index.rebuild()
+
+
+def check_index(
+    path: str | os.PathLike[str] | None = None, *, analyzer: IndonesianAnalyzer | None = None
+) -> CheckReport:
+    """Verify the index at ``path`` (a directory or a bare name; default as for
+    :func:`open_index`) without opening it for use, so that an index whose table of
+    contents is damaged can be checked too; see :meth:`Index.check`.
+
+    :raises IndexNotFoundError, NotAnIndexError, UnsafeIndexError: nothing to check.
+    """
+    analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
+    if path is None and not os.environ.get(home.INDEX_ENV):
+        with ensure_default_index(analyzer) as index:  # repairs a damaged default index first
+            return index.check()
+    path = path if path is not None else os.environ[home.INDEX_ENV]
+    if home.is_bare_name(path):
+        refuse_unsafe(home.index_home(), "index home")
+    resolved = home.resolve_index_path(path)
+    refuse_unsafe(resolved, "index directory", with_files=True)
+    if not resolved.exists():
+        raise IndexNotFoundError(f"no index at {resolved}")
+    return verify_index(resolved, build_schema(analyzer))
+
+
+def open_index(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = False,
+    for_writing: bool = False,
+    check_version: bool = True,
+    analyzer: IndonesianAnalyzer | None = None,
+    writer_timeout: float = DEFAULT_WRITER_TIMEOUT,
+    durable: bool = True,
+) -> Index:
+    """Open (or with ``create=True`` create) an index.
+
+    :param path: a directory, or a bare name looked up in :func:`~diplosearch.index_home`. Without
+        one: ``$DIPLOSEARCH_INDEX`` if set, else the default index of the bundled
+        corpus, which is built on first use and rebuilt when the corpus or the
+        analysis changes.
+    :param create: create the index if it does not exist yet.
+    :param for_writing: the caller means to write (as ``diplosearch index`` and
+        ``delete`` do), so the index must be named, by ``path`` or
+        ``$DIPLOSEARCH_INDEX``: the default index is refused, since diplosearch
+        rebuilds it from the bundled corpus and would drop what was written.
+    :param check_version: refuse an index built with another analysis version
+        (default). False opens it anyway, to call :meth:`Index.rebuild` on it; the
+        default index ignores this, as it rebuilds itself.
+    :param analyzer: the analyzer; default :class:`IndonesianAnalyzer()`. An existing
+        index must have been built with an analyzer of the same version.
+    :param writer_timeout: seconds a write waits for another writer before raising
+        :class:`IndexLockedError`.
+    :param durable: flush each commit to disk (fsync) before it counts, so that it
+        survives a power cut or an OS crash, not only a killed process. False saves
+        a few milliseconds per commit where the index can be rebuilt anyway.
+    :raises InvalidArgumentError: ``for_writing`` without a named index.
+    :raises IndexNotFoundError, NotAnIndexError, CorruptIndexError, IndexVersionError:
+    """
+    analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
+    if path is None:
+        configured = os.environ.get(home.INDEX_ENV)
+        if not configured:
+            if for_writing:
+                raise InvalidArgumentError(
+                    "name the index to write with --index PATH (the default index holds the bundled "
+                    "corpus and is managed by diplosearch)"
+                )
+            return ensure_default_index(analyzer, writer_timeout=writer_timeout, durable=durable)
+        path = configured
+    if home.is_bare_name(path):
+        refuse_unsafe(home.index_home(), "index home")
+    resolved = home.resolve_index_path(path)
+    finish_interrupted_swap(resolved)  # before ``create`` could start an empty index there
+    if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):
+        try:
+            return Index.create(resolved, analyzer, writer_timeout=writer_timeout, durable=durable)
+        except CreatedConcurrently:
+            pass  # another process created it first: open theirs
+    if not resolved.exists():
+        raise IndexNotFoundError(
+            f"no index at {resolved}; create one with `diplosearch index --index {resolved} FILE...`"
+        )
+    return Index.open(resolved, analyzer, check_version=check_version, writer_timeout=writer_timeout, durable=durable)
