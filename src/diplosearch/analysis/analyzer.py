@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from typing import Collection, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 
@@ -236,35 +236,6 @@ class IndonesianAnalyzer(Analyzer):
                 for term in terms:
                     yield make((term, position, start, end))
                     position += 1
-
-    def matching_tokens(self, text: str, terms: Collection[str]) -> list[AnalyzedToken]:
-        """The tokens of ``text`` whose term is one of ``terms``, as :meth:`tokens` gives
-        them (``position`` is not counted: -1), analysing only tokens that can match.
-
-        A token whose analysis is not cached yet is analysed only if its lower-cased
-        form contains a query term less its first letter: affixes wrap a root and the
-        nasal of meN-/peN- replaces only the root's first letter (``menuduh`` ->
-        ``tuduh``, ``memasuki`` -> ``masuk``), so any other token cannot yield one.
-        Highlighting a few words of a long document then costs one regex scan, not
-        one stemming per distinct word.
-        """
-        wanted = frozenset(terms)
-        cores = {term[1:] if len(term) > 1 else term for term in wanted}
-        cached = self._terms_cache.get
-        make = _make_analyzed_token
-        found: list[AnalyzedToken] = []
-        for match in token_pattern_for(text).finditer(text):
-            raw = match.group()
-            raw_terms = cached(raw)
-            if raw_terms is None:
-                folded = raw.lower() if raw.isascii() else normalize_token(raw)
-                if not any(core in folded for core in cores):
-                    continue
-                raw_terms = self.terms_of(raw)
-            if wanted.intersection(raw_terms):
-                start, end = match.span()
-                found.extend(make((term, -1, start, end)) for term in raw_terms if term in wanted)
-        return found
 
     def terms(self, text: str) -> list[str]:
         """Only the index terms of ``text``, in order (the fastest path)."""
