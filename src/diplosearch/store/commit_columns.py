@@ -109,7 +109,8 @@ class CommitColumns:
         # term scores keep the most recently used up to _TERM_CACHE_POSTINGS documents.
         self._idf: dict[tuple[Any, ...], float] = {}
         self._norms: dict[tuple[int, str, float, float, str], np.ndarray] = {}
-        self._commit_norms: dict[tuple[Any, ...], Any] = {}
+        self._commit_norms: dict[tuple[Any, ...], np.ndarray] = {}
+        self._union_factors: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, bool]] = {}
         self._term_scores: dict[tuple[Any, ...], TermScores] = {}
         self._cached_postings = 0
         self._term_lock = threading.Lock()
@@ -223,13 +224,13 @@ class CommitColumns:
         float64 [fields, 1] of their weights, :meth:`field_norms`, and whether every one
         of those norms is above 0 (always when ``b < 1``)."""
         weights = tuple(ranking.weight(field) for field in fields)
-        key = ("factors", fields, weights, ranking.k1, ranking.b, ranking.model)
-        factors = self._commit_norms.get(key)
+        key = (fields, weights, ranking.k1, ranking.b, ranking.model)
+        factors = self._union_factors.get(key)
         if factors is None:
             norms = self.field_norms(fields, ranking)
             column = np.array(weights, dtype=np.float64).reshape(-1, 1)
             column.flags.writeable = False
-            factors = self._commit_norms[key] = (column, norms, bool((norms > 0).all()))
+            factors = self._union_factors[key] = (column, norms, bool((norms > 0).all()))
         return factors
 
     def remembered_scores(self, texts: Sequence[str], fields: tuple[str, ...],
