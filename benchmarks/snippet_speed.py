@@ -6,12 +6,11 @@ both alike), and also times ``make_snippets`` alone for each page by wrapping th
 function the search module calls. Prints a table and writes JSON to benchmarks/results/.
 
     python benchmarks/snippet_speed.py INDEX_DIR QUERIES_JSON [--profile] [--limit N]
-        [--against OTHER/highlight.py] [--passes N] [--warmup QUERY]
+        [--passes N] [--warmup QUERY]
 
 ``--profile`` runs cProfile over the snippet calls only and prints the top functions.
-``--against`` also times another version of highlight.py on the same pages, each call
-right after this one's, with an analyzer of its own (a copy, as cold as this one's),
-and checks that both give the same snippets: an A/B that machine load hits alike.
+To compare two versions of the code (snippets spread over several modules), use
+``benchmarks/snippet_ab.py``, which runs two source trees on the same pages.
 ``--passes 2`` runs the queries again on the same open index: the first pass is what a
 freshly opened index costs (no word of the stored text analysed yet), the second the
 steady state of a long-lived one. The table has a row per pass. ``--warmup QUERY``
@@ -23,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib.util
-import pickle
 import json
 import pstats
 import statistics
@@ -50,7 +47,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--snippets", type=int, default=2)
-    parser.add_argument("--against", type=Path, help="another highlight.py to time on the same pages")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--warmup", default="", help="a query searched once, untimed, before the first pass")
     args = parser.parse_args(argv)
@@ -60,47 +56,16 @@ def main(argv: list[str]) -> int:
     page_cost = [0.0]
     profiler = cProfile.Profile() if args.profile else None
 
-    other = None
-    other_cost = [0.0]
-    other_analyzers: dict[int, object] = {}
-    if args.against is not None:
-        spec = importlib.util.spec_from_file_location("diplosearch._highlight_against", args.against)
-        assert spec is not None and spec.loader is not None
-        other_module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(other_module)
-        other = other_module.make_snippets
-
-    calls = [0]
-
-    def run_other(document, terms, analyzer, **k):  # type: ignore[no-untyped-def]
-        twin = other_analyzers.get(id(analyzer))
-        if twin is None:
-            twin = other_analyzers[id(analyzer)] = pickle.loads(pickle.dumps(analyzer))
-        began = time.perf_counter()
-        theirs = other(document, terms, twin, **k)
-        other_cost[0] += time.perf_counter() - began
-        return theirs
-
     def timed(document, terms, analyzer, **k):  # type: ignore[no-untyped-def]
-        calls[0] += 1
-        # every other call the other version goes first: whichever runs second finds
-        # the document warm in the CPU caches
-        if other is not None and calls[0] % 2:
-            theirs = run_other(document, terms, analyzer, **k)
         began = time.perf_counter()
         if profiler is not None:
             profiler.enable()
         try:
-            ours = real(document, terms, analyzer, **k)
+            return real(document, terms, analyzer, **k)
         finally:
             if profiler is not None:
                 profiler.disable()
             page_cost[0] += time.perf_counter() - began
-        if other is not None and not calls[0] % 2:
-            theirs = run_other(document, terms, analyzer, **k)
-        if other is not None and theirs != ours:
-            raise AssertionError(f"{args.against} differs on {document.id} for {sorted(terms)}")
-        return ours
 
     search_module.make_snippets = timed
     index = diplosearch.open_index(args.index)
@@ -113,17 +78,15 @@ def main(argv: list[str]) -> int:
             without = series.setdefault("search snippets=0" + suffix, [])
             with_snippets = series.setdefault(f"search snippets={args.snippets}" + suffix, [])
             snippet_only = series.setdefault("make_snippets per page" + suffix, [])
-            other_only = series.setdefault(f"{args.against} per page" + suffix, []) if other else []
             for query in queries:
                 began = time.perf_counter()
                 index.search(query, limit=args.limit, snippets=0)
                 without.append(time.perf_counter() - began)
-                page_cost[0] = other_cost[0] = 0.0
+                page_cost[0] = 0.0
                 began = time.perf_counter()
                 index.search(query, limit=args.limit, snippets=args.snippets)
                 with_snippets.append(time.perf_counter() - began)
                 snippet_only.append(page_cost[0])
-                other_only.append(other_cost[0])
     finally:
         index.close()
         search_module.make_snippets = real
@@ -140,7 +103,7 @@ def main(argv: list[str]) -> int:
     path = common.write_json(
         "snippet_speed.json",
         {"index": str(args.index), "queries": len(queries), "limit": args.limit, "snippets": args.snippets,
-         "passes": args.passes, "warmup": args.warmup, "against": str(args.against) if args.against else None,
+         "passes": args.passes, "warmup": args.warmup,
          "summary": summary, "environment": common.environment()},
     )
     print(f"written {path}")
