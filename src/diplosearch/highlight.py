@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequenc
 
 from .analysis import analyzer as _analyzer
 from .analysis.analyzer import token_pattern_for
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, QueryError
 from .highlight_matches import NON_TOKEN_CHARACTERS, _matching, _spaced, matching_tokens
 from .schema import MAX_INDEXED_CHARS
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .documents import Document
 
 __all__ = ["DEFAULT_MARKERS", "HTML_MARKERS", "NON_TOKEN_CHARACTERS", "SNIPPET_FORMATS", "SnippetFormat",
-           "make_snippets", "matching_tokens"]
+           "check_snippet_options", "make_snippets", "matching_tokens"]
 
 DEFAULT_MARKERS = ("[[", "]]")
 HTML_MARKERS = ("<mark>", "</mark>")
@@ -205,6 +205,20 @@ def _mark(
         cursor = e
     pieces.append(escape(text[cursor:end]))
     return "".join(pieces)
+
+
+def check_snippet_options(snippets: object, snippet_chars: object, markers: object) -> tuple[str, str]:
+    """Refuse snippet options of the wrong type or range with a :class:`QueryError`
+    (checked before the index is read, where a TypeError would be reported as
+    damage); returns ``markers`` as a tuple."""
+    for name, value, least in (("snippets", snippets, 0), ("snippet_chars", snippet_chars, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise QueryError(f"{name} must be a whole number >= {least}, not {value!r}")
+    if isinstance(markers, str) or not isinstance(markers, Sequence) or len(markers) != 2 or not all(
+        isinstance(marker, str) for marker in markers
+    ):
+        raise QueryError(f"markers must be two strings (before and after a match), not {markers!r}")
+    return (markers[0], markers[1])
 
 
 def make_snippets(

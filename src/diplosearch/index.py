@@ -40,12 +40,14 @@ class Index(IndexStore):
         :raises QueryError: a malformed query or an option out of range.
         :raises CorruptIndexError: the index cannot be read.
         """
+        _refuse_unknown_options("search", options)
         return self.reading_columns(lambda: search(self, query, limit=limit, offset=offset, **options))
 
     def search_iter(self, query: str, *, page_size: int = DEFAULT_PAGE_SIZE,
                     **options: Unpack[SearchOptions]) -> HitStream:
         """Every hit of ``query``, in rank order, as an iterator with a ``total``; see
         :func:`diplosearch.paging.search_iter`."""
+        _refuse_unknown_options("search_iter", options)
         return search_iter(self, query, page_size=page_size, **options)
 
     def similar(self, doc_id: str, limit: int = 10, offset: int = 0, *, snippets: int = 2,
@@ -57,6 +59,14 @@ class Index(IndexStore):
         """
         return self.reading_columns(lambda: similar(self, doc_id, limit=limit, offset=offset, snippets=snippets,
                                                     snippet_chars=snippet_chars, markers=markers), "similar")
+
+
+def _refuse_unknown_options(method: str, options: dict[str, object]) -> None:
+    """Python's TypeError for a misspelt option, raised before the index is read: from
+    inside the read it would be reported as damage."""
+    for name in options:
+        if name not in SearchOptions.__annotations__ and name not in ("limit", "offset"):
+            raise TypeError(f"Index.{method}() got an unexpected keyword argument {name!r}")
 
 
 def ensure_default_index(analyzer: IndonesianAnalyzer, *, writer_timeout: float = DEFAULT_WRITER_TIMEOUT,

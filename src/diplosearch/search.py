@@ -22,8 +22,8 @@ from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Iter
 import attrs
 
 from .documents import Document
-from .errors import DocumentError, QueryError
-from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, make_snippets
+from .errors import DocumentError, InvalidArgumentError, QueryError
+from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .query_syntax import parse_date_value
@@ -77,7 +77,7 @@ class SearchOptions(TypedDict, total=False):
     sub_category: FilterValues
     since: DateBound
     until: DateBound
-    facets: Sequence[str]
+    facets: Iterable[str] | None
     fuzzy: bool
 
 
@@ -169,6 +169,15 @@ class Results:
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
+
+
+def _names(option: str, values: Iterable[str] | None, known: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` (None, or any iterable but a string) as a tuple of names, each one of ``known``."""
+    listed = isinstance(values, Iterable) and not isinstance(values, str)
+    names = tuple(values) if listed else ()  # type: ignore[arg-type]
+    if (values is not None and not listed) or not all(name in known for name in names):
+        raise QueryError(f"{option} must be a list of {', '.join(known)}, not {values!r}")
+    return names
 
 
 def _check_page(limit: object, offset: object) -> None:
@@ -430,7 +439,7 @@ def search(
     sub_category: FilterValues = None,
     since: DateBound = None,
     until: DateBound = None,
-    facets: Sequence[str] = (),
+    facets: Iterable[str] | None = (),
     fuzzy: bool = False,
 ) -> Results:
     """Search ``index`` for ``query``.
@@ -467,13 +476,14 @@ def search(
         an argument is out of range.
     """
     _check_page(limit, offset)
-    if isinstance(snippets, bool) or not isinstance(snippets, int) or snippets < 0:
-        raise QueryError(f"snippets must be a whole number >= 0, not {snippets!r}")
+    markers = check_snippet_options(snippets, snippet_chars, markers)
     if snippet_format not in SNIPPET_FORMATS:
         raise QueryError(f"snippet_format must be one of {', '.join(SNIPPET_FORMATS)}, not {snippet_format!r}")
     if sort not in SORT_ORDERS:
         raise QueryError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
     if fields is not None:
+        if isinstance(fields, str) or not isinstance(fields, Iterable):
+            raise QueryError(f"fields must be a list of field names ({', '.join(TEXT_FIELDS)}), not {fields!r}")
         fields = list(fields)
         unknown = [name for name in fields if name not in TEXT_FIELDS]
         if unknown:
@@ -485,8 +495,7 @@ def search(
             raise QueryError(f"fields must name at least one of {', '.join(TEXT_FIELDS)}")
     if not isinstance(fuzzy, bool):
         raise QueryError(f"fuzzy must be True or False, not {fuzzy!r}")
-    if isinstance(facets, str) or any(name not in FACET_NAMES for name in facets):
-        raise QueryError(f"facets must be a list of {', '.join(FACET_NAMES)}, not {facets!r}")
+    facets = _names("facets", facets, FACET_NAMES)
     chosen = _ranking(ranking, boosts, coordination)
     filters = filter_nodes(source=source, category=category, sub_category=sub_category, since=since, until=until)
     parsed = _recent_queries.parse(query, index.analyzer, tuple(fields) if fields is not None else None)
@@ -556,6 +565,9 @@ def similar(
     import diplosearch.scoring as scoring
 
     _check_page(limit, offset)
+    markers = check_snippet_options(snippets, snippet_chars, markers)
+    if doc_id is None:
+        raise InvalidArgumentError("similar needs a document id, not None")
     with index.snapshot() as snapshot:
         with snapshot.stored_lock:
             docnum = snapshot.searcher.document_number(id=str(doc_id))
