@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from diplosearch import Document, open_index
-from diplosearch.errors import CorruptIndexError, QueryError
+from diplosearch import Document, Quote, open_index
+from diplosearch.errors import CorruptIndexError, DocumentError, InvalidArgumentError, QueryError
 
 WORDS = "ekonomi budaya politik hukum olahraga banjir gempa pemilu presiden menteri".split()
 
@@ -73,3 +73,65 @@ def test_facets_given_as_a_generator_are_counted(ix):
     assert wanted["source"]  # the fixture has two sources
     assert ix.search("diplomasi", facets=(name for name in ["source"])).facets == wanted
     assert ix.search("diplomasi", facets=None).facets == {}
+
+
+# -- ids -------------------------------------------------------------------------------
+
+def test_a_document_id_of_none_is_refused_not_stored_as_the_text_none(ix):
+    with pytest.raises(DocumentError, match="id"):
+        ix.add(Document(id=None, title="tanpa id", body="isi"))  # type: ignore[arg-type]
+    assert ix.get("None") is None
+    report = ix.add_many([Document(id=None, title="a", body="b"), Document(id="ok", title="a", body="b")],  # type: ignore[arg-type]
+                         skip_invalid=True)
+    assert report.added == ("ok",) and len(report.problems) == 1
+
+
+def test_reading_or_deleting_the_id_none_is_an_invalid_argument(ix):
+    ix.add(Document(id="None", title="judul", body="dokumen yang id-nya kata None"))
+    for call in (lambda: ix.delete(None), lambda: ix.delete_ids([None]), lambda: ix.get(None),
+                 lambda: ix.similar(None)):
+        with pytest.raises(InvalidArgumentError, match="id"):
+            call()  # type: ignore[no-untyped-call]
+    assert None not in ix and ["None"] not in ix  # membership of a non-id is False, as for a dict
+    assert ix.get("None") is not None
+
+
+def test_delete_ids_given_one_string_deletes_nothing_instead_of_its_characters(ix):
+    ix.add_many([Document(id=c, title="huruf", body=f"huruf {c}") for c in "abc"])
+    with pytest.raises(InvalidArgumentError, match="delete"):
+        ix.delete_ids("abc")
+    with pytest.raises(InvalidArgumentError, match="delete"):
+        ix.delete_many("abc")
+    assert all(c in ix for c in "abc")
+
+
+# -- documents -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [
+    Document(id="t", title=None, body="isi"),  # type: ignore[arg-type]
+    Document(id="b", title="judul", body=None),  # type: ignore[arg-type]
+    Document(id="q", title="judul", body="isi", quotes=[Quote(None)]),  # type: ignore[arg-type]
+    Document(id="c", title="judul", body="isi", captions=[None]),  # type: ignore[list-item]
+])
+def test_a_missing_text_is_a_document_error_and_skip_invalid_skips_it(ix, bad):
+    with pytest.raises(DocumentError, match=bad.id):
+        ix.add(bad)
+    report = ix.add_many([bad, Document(id="baik", title="judul", body="isi")], skip_invalid=True)
+    assert report.added == ("baik",) and bad.id in str(report.problems[0])
+
+
+def test_one_string_given_as_quotes_or_captions_is_one_quote_or_caption_not_its_characters():
+    doc = Document(id="a", title="t", quotes="kerja sama", captions="foto presiden")  # type: ignore[arg-type]
+    assert doc.quotes == (Quote("kerja sama"),)
+    assert doc.captions == ("foto presiden",)
+    assert Document(id="a", title="t", captions=None).captions == ()  # type: ignore[arg-type]
+
+
+def test_a_zoned_published_date_keeps_its_wall_clock_time_and_drops_the_zone(ix):
+    wib = dt.timezone(dt.timedelta(hours=7))
+    doc = Document(id="z", title="zona", body="isi", published=dt.datetime(2020, 1, 1, 23, 30, tzinfo=wib))
+    assert doc.published == dt.datetime(2020, 1, 1, 23, 30)
+    assert doc == Document(id="z", title="zona", body="isi", published="2020-01-01T23:30:00+07:00")
+    ix.add(doc)
+    assert ix.get("z") == doc
+    assert ix.add(ix.get("z")) is False  # what was read back is unchanged, not a new version

@@ -22,13 +22,14 @@ from typing import Iterable
 import attrs
 
 from .analysis.normalize import LONE_SURROGATE, one_line
-from .errors import DocumentError
+from .errors import DocumentError, InvalidArgumentError
 
 __all__ = [
     "Document",
     "InputProblem",
     "Quote",
     "content_id",
+    "id_argument",
     "parse_date",
     "to_datetime",
     "validate_document",
@@ -75,14 +76,14 @@ _MAX_DATE_TEXT = 80
 def to_datetime(value: object) -> _dt.datetime | None:
     """``value`` as a datetime: the one coercion of dates for documents and records.
 
-    None and ``""`` give None; a date becomes midnight of that day; a string is read
-    by :func:`parse_date`. Raises ValueError for a string no format fits and
+    None and ``""`` give None; a date becomes midnight of that day; a datetime loses
+    its time zone, keeping its wall-clock time; a string is read by :func:`parse_date`. Raises ValueError for a string no format fits and
     TypeError for any other type.
     """
     if value is None or value == "":
         return None
     if isinstance(value, _dt.datetime):
-        return value
+        return _naive(value)  # as a zoned string is: see the module docstring
     if isinstance(value, _dt.date):
         return _dt.datetime(value.year, value.month, value.day)
     if isinstance(value, str):
@@ -150,16 +151,23 @@ def _as_str(value: object) -> str:
     return str(value)
 
 
+def _as_id(value: object) -> str:
+    # None is no id (validation refuses it), not the id "None"
+    return "" if value is None else str(value)
+
+
 def _as_bool(value: object) -> bool:
     return bool(value)
 
 
-def _as_tuple(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(values)
+# One string is one caption or quote, not a tuple of its characters; None is none.
+def _as_tuple(values: Iterable[str] | str | None) -> tuple[str, ...]:
+    return (values,) if isinstance(values, str) else tuple(values or ())
 
 
 def _to_quotes(values: object) -> tuple[Quote, ...]:
-    return tuple(v if isinstance(v, Quote) else Quote(str(v)) for v in (values or ()))  # type: ignore[union-attr]
+    listed = (values,) if isinstance(values, (str, Quote)) else (values or ())
+    return tuple(v if isinstance(v, Quote) else Quote(str(v)) for v in listed)  # type: ignore[union-attr]
 
 
 @attrs.frozen
@@ -175,7 +183,7 @@ class Document:
     is shown but not indexed as a title, since it is not the headline.
     """
 
-    id: str = attrs.field(converter=_as_str)
+    id: str = attrs.field(converter=_as_id)
     title: str = ""
     title_is_derived: bool = attrs.field(default=False, converter=_as_bool, kw_only=True)
     body: str = ""
@@ -225,13 +233,25 @@ def validate_document(doc: Document) -> None:
         "sub_category": doc.sub_category,
     }
     for name, value in texts.items():
-        if value is not None and not isinstance(value, str):
+        if (value is not None or name in ("title", "body")) and not isinstance(value, str):
             raise DocumentError(f"document {doc.id!r}: {name} must be text, not {type(value).__name__}")
-    for item in (*(q.text for q in doc.quotes), *(q.speaker for q in doc.quotes), *doc.captions):
-        if item is not None and not isinstance(item, str):
+    speakers = (q.speaker for q in doc.quotes if q.speaker is not None)  # the one text that may be None
+    for item in (*(q.text for q in doc.quotes), *speakers, *doc.captions):
+        if not isinstance(item, str):
             raise DocumentError(f"document {doc.id!r}: quotes and captions must be text, not {type(item).__name__}")
     if not (doc.title.strip() or doc.body.strip()):
         raise DocumentError(f"document {doc.id!r} has neither a title nor a body")
+
+
+def id_argument(doc_id: object) -> str:
+    """``doc_id`` as given to ``get``, ``delete`` or ``similar``: text, or an integer
+    (as :class:`Document` takes one); anything else is an :class:`InvalidArgumentError`,
+    so that None never finds (or deletes) the document with id ``"None"``."""
+    if isinstance(doc_id, str):
+        return doc_id
+    if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+        return str(doc_id)
+    raise InvalidArgumentError(f"a document id must be text, not {type(doc_id).__name__} ({doc_id!r})")
 
 
 def content_id(title: str, body: str) -> str:

@@ -21,8 +21,8 @@ from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Iter
 
 import attrs
 
-from .documents import Document
-from .errors import DocumentError, InvalidArgumentError, QueryError
+from .documents import Document, id_argument
+from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
@@ -566,13 +566,12 @@ def similar(
 
     _check_page(limit, offset)
     markers = check_snippet_options(snippets, snippet_chars, markers)
-    if doc_id is None:
-        raise InvalidArgumentError("similar needs a document id, not None")
+    doc_id = id_argument(doc_id)
     with index.snapshot() as snapshot:
         with snapshot.stored_lock:
-            docnum = snapshot.searcher.document_number(id=str(doc_id))
+            docnum = snapshot.searcher.document_number(id=doc_id)
         if docnum is None:
-            raise DocumentError(f"no document with id {str(doc_id)!r} in {index.path}")
+            raise DocumentError(f"no document with id {doc_id!r} in {index.path}")
         document = snapshot.documents([docnum])[0]
         commit = snapshot.columns
         frequencies: dict[str, int] = {}

@@ -31,7 +31,7 @@ import whoosh.index
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
-from ..documents import Document, InputProblem, validate_document
+from ..documents import Document, InputProblem, id_argument, validate_document
 from ..errors import (
     CorruptIndexError,
     DocumentError,
@@ -231,12 +231,20 @@ class IndexStore:
             return searcher.doc_count()
 
     def __contains__(self, doc_id: object) -> bool:
-        return self.get(str(doc_id)) is not None
+        try:
+            wanted = id_argument(doc_id)
+        except InvalidArgumentError:
+            return False  # as ``None in {}`` is: no document has such an id
+        return self.get(wanted) is not None
 
     def get(self, doc_id: str) -> Document | None:
-        """The stored document with ``doc_id``, or None."""
+        """The stored document with ``doc_id``, or None.
+
+        :raises InvalidArgumentError: ``doc_id`` is not text (or an integer).
+        """
+        wanted = id_argument(doc_id)
         with reported_as_damage(self.path), self.reading() as searcher:
-            stored = searcher.document(id=str(doc_id))
+            stored = searcher.document(id=wanted)
             return document_from_stored(stored) if stored else None
 
     def documents(self) -> Iterator[Document]:
@@ -298,10 +306,17 @@ class IndexStore:
 
     def delete_ids(self, doc_ids: Iterable[str]) -> DeleteReport:
         """Delete documents by id in one commit; says which ids were deleted and
-        which were not in the index."""
+        which were not in the index.
+
+        :raises InvalidArgumentError: ``doc_ids`` is one string (not a list of ids), or
+            holds an id that is not text (or an integer); nothing is deleted.
+        """
         from .reports import DeleteReport
 
-        wanted = list(dict.fromkeys(str(doc_id) for doc_id in doc_ids))
+        if isinstance(doc_ids, (str, bytes)):
+            raise InvalidArgumentError(f"delete_ids takes a list of ids, not one string ({doc_ids!r}): "
+                                       "use delete(id) for one")
+        wanted = list(dict.fromkeys(id_argument(doc_id) for doc_id in doc_ids))
         deleted: list[str] = []
         missing: list[str] = []
         with self._writer() as writer, reported_as_damage(self.path, "delete"):
