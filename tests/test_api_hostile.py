@@ -135,3 +135,28 @@ def test_a_zoned_published_date_keeps_its_wall_clock_time_and_drops_the_zone(ix)
     ix.add(doc)
     assert ix.get("z") == doc
     assert ix.add(ix.get("z")) is False  # what was read back is unchanged, not a new version
+
+
+# -- ranking ---------------------------------------------------------------------------
+
+def test_a_rankings_weights_cannot_be_changed_behind_its_validation(ix):
+    from diplosearch.ranking import DEFAULT_RANKING, Ranking
+
+    before = [(hit.id, hit.score) for hit in ix.search("ekonomi").hits]
+    with pytest.raises(TypeError):
+        DEFAULT_RANKING.boosts["title"] = -5.0  # type: ignore[index]  # would change every search in the process
+    given = {"title": 3.0}
+    ranking = Ranking(boosts=given)
+    given["title"] = -5.0  # the caller's dict is the caller's: the ranking keeps what was validated
+    assert ranking.boosts == {"title": 3.0} and ranking.weight("title") == 3.0
+    assert [(hit.id, hit.score) for hit in ix.search("ekonomi").hits] == before
+
+
+def test_a_ranking_is_hashable_and_survives_pickling():
+    import pickle
+
+    from diplosearch.ranking import BM25F_RANKING, Ranking
+
+    custom = Ranking(k1=0.9, boosts={"title": 4.0, "body": 1.0})
+    assert pickle.loads(pickle.dumps(custom)) == custom
+    assert len({custom, Ranking(k1=0.9, boosts={"body": 1.0, "title": 4.0}), BM25F_RANKING, Ranking()}) == 2

@@ -19,7 +19,7 @@ store), so that the store's per-commit statistics and the scorer share one defin
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Mapping
+from typing import Any, Iterator, Literal, Mapping
 
 import attrs
 
@@ -61,6 +61,38 @@ def _field_weights(instance: Any, attribute: "attrs.Attribute[Any]", value: obje
                                        f"not {weight!r}")
 
 
+class FieldWeights(Mapping[str, float]):
+    """The field weights of a :class:`Ranking`, read-only: a copy of the mapping given,
+    so that neither a later change to that mapping nor an assignment into
+    ``ranking.boosts`` (of the process-wide :data:`DEFAULT_RANKING`, say) changes a
+    ranking behind its validation. Equal to a dict of the same weights; hashable."""
+
+    __slots__ = ("_weights",)
+
+    def __init__(self, weights: Mapping[str, float]) -> None:
+        self._weights = dict(weights)
+
+    def __getitem__(self, name: str) -> float:
+        return self._weights[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._weights)
+
+    def __len__(self) -> int:
+        return len(self._weights)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._weights.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._weights)
+
+
+def _frozen_weights(value: object) -> object:
+    # anything but a mapping is left for the validator to refuse
+    return FieldWeights(value) if isinstance(value, Mapping) else value
+
+
 def _one_of(*choices: str) -> Any:
     def check(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
         if value not in choices:
@@ -83,9 +115,11 @@ class Ranking:
     """Term-frequency saturation: 0 counts a match once, however often it occurs."""
     b: float = attrs.field(default=0.75, validator=_between_zero_and_one)
     """Length normalisation: 0 ignores field lengths, 1 divides by the relative length."""
-    boosts: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_FIELD_BOOSTS), validator=_field_weights)
+    boosts: Mapping[str, float] = attrs.field(factory=lambda: FieldWeights(DEFAULT_FIELD_BOOSTS),
+                                              converter=_frozen_weights, validator=_field_weights)
     """Weight of each field (default :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`);
-    a field not named weighs 1."""
+    a field not named weighs 1. Read-only (a :class:`FieldWeights`): change it with
+    ``attrs.evolve``."""
     coordination: Literal["strict", "off", "soft"] = attrs.field(
         default="soft", validator=_one_of("strict", "off", "soft"))
     soft_power: float = attrs.field(default=0.5, validator=_at_least_zero)
