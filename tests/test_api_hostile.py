@@ -160,3 +160,31 @@ def test_a_ranking_is_hashable_and_survives_pickling():
     custom = Ranking(k1=0.9, boosts={"title": 4.0, "body": 1.0})
     assert pickle.loads(pickle.dumps(custom)) == custom
     assert len({custom, Ranking(k1=0.9, boosts={"body": 1.0, "title": 4.0}), BM25F_RANKING, Ranking()}) == 2
+
+
+# -- opening and writing options -------------------------------------------------------
+
+@pytest.mark.parametrize("timeout", ["30", None, -1, float("nan"), True])
+def test_a_bad_writer_timeout_is_refused_when_the_index_is_opened(tmp_path, timeout):
+    open_index(tmp_path / "ix", create=True).close()
+    with pytest.raises(InvalidArgumentError, match="writer_timeout"):
+        open_index(tmp_path / "ix", writer_timeout=timeout)
+
+
+def test_an_infinite_writer_timeout_waits_as_long_as_it_takes(tmp_path):
+    with open_index(tmp_path / "ix", create=True, writer_timeout=float("inf")) as index:
+        assert index.add(Document(id="a", title="judul", body="isi"))  # was OverflowError
+        assert index.rebuild() == 1
+
+
+@pytest.mark.parametrize("option", ["commit_every", "workers"])
+def test_true_is_not_a_count_of_documents_or_workers(ix, option):
+    with pytest.raises(InvalidArgumentError, match=option):
+        ix.add_many([Document(id="baru", title="judul", body="isi")], **{option: True})
+    assert "baru" not in ix
+
+
+def test_a_bad_page_size_names_page_size(ix):
+    for bad in (0, 1001, 1.5, True):
+        with pytest.raises(QueryError, match="page_size"):
+            ix.search_iter("diplomasi", page_size=bad)

@@ -169,13 +169,15 @@ def open_index(
     :param analyzer: the analyzer; default :class:`IndonesianAnalyzer()`. An existing
         index must have been built with an analyzer of the same version.
     :param writer_timeout: seconds a write waits for another writer before raising
-        :class:`IndexLockedError`.
+        :class:`IndexLockedError` (``math.inf``: as long as it takes).
     :param durable: flush each commit to disk (fsync) before it counts, so that it
         survives a power cut or an OS crash, not only a killed process. False saves
         a few milliseconds per commit where the index can be rebuilt anyway.
-    :raises InvalidArgumentError: ``for_writing`` without a named index.
+    :raises InvalidArgumentError: ``for_writing`` without a named index, a bad ``writer_timeout``.
     :raises IndexNotFoundError, NotAnIndexError, CorruptIndexError, IndexVersionError:
     """
+    if isinstance(writer_timeout, bool) or not isinstance(writer_timeout, (int, float)) or not writer_timeout >= 0:
+        raise InvalidArgumentError(f"writer_timeout must be a number of seconds >= 0, not {writer_timeout!r}")
     analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
     if path is None:
         configured = os.environ.get(home.INDEX_ENV)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterator, Protocol, Unpack
 
 from .errors import QueryError
-from .search import MAX_DEPTH, Hit, Results, SearchOptions
+from .search import MAX_DEPTH, MAX_LIMIT, Hit, Results, SearchOptions
 
 
 class PagedIndex(Protocol):
@@ -82,4 +82,6 @@ def search_iter(index: PagedIndex, query: str, *, page_size: int = DEFAULT_PAGE_
     for name in ("limit", "offset"):
         if name in options:
             raise QueryError(f"search_iter takes no {name!r}: it yields every hit (page_size sets the page)")
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_LIMIT:
+        raise QueryError(f"page_size must be a whole number from 1 to {MAX_LIMIT:,}, not {page_size!r}")
     return HitStream(index, query, page_size, **options)

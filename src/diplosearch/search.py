@@ -50,6 +50,8 @@ class SearchableIndex(Protocol):
 
 #: At most this many hits are collected for one page (``offset + limit``).
 MAX_DEPTH = 10_000
+#: The most hits one page may hold (``limit``).
+MAX_LIMIT = 1000
 #: Orders a search can return its hits in.
 SORT_ORDERS = ("relevance", "newest", "oldest")
 #: What ``source=``, ``category=`` and ``sub_category=`` accept: one value or several (OR-ed).
@@ -181,8 +183,8 @@ def _names(option: str, values: Iterable[str] | None, known: tuple[str, ...]) ->
 
 
 def _check_page(limit: object, offset: object) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise QueryError(f"limit must be a whole number from 1 to 1000, not {limit!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise QueryError(f"offset must be a whole number >= 0, not {offset!r}")
     if offset + limit > MAX_DEPTH:

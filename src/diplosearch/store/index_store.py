@@ -376,7 +376,8 @@ class IndexStore:
         """:meth:`add_many`; with ``require_existing``, a document whose id is not in
         the index raises :class:`DocumentError` (checked under the write lock); without
         ``report_repeats``, a repeated id is left to the reader of ``docs`` to report."""
-        if commit_every is not None and (not isinstance(commit_every, int) or commit_every < 1):
+        if commit_every is not None and (isinstance(commit_every, bool) or not isinstance(commit_every, int)
+                                         or commit_every < 1):
             raise InvalidArgumentError(f"commit_every must be a whole number >= 1, not {commit_every!r}")
         if progress is not None and not callable(progress):
             raise InvalidArgumentError(f"progress must be a callable, not {type(progress).__name__}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import math
 import os
 import socket
 import threading
@@ -154,7 +155,9 @@ class WriteSession:
         index._forget_parent_state()
         deadline = time.monotonic() + index.writer_timeout
         self._thread_lock = index._write_lock
-        if not self._thread_lock.acquire(timeout=max(index.writer_timeout, 0)):
+        # Lock.acquire takes -1, not infinity, for "wait as long as it takes"
+        wait = -1 if index.writer_timeout == math.inf else max(index.writer_timeout, 0)
+        if not self._thread_lock.acquire(timeout=wait):
             raise IndexLockedError(
                 f"{index.path} is locked by another writer in this process "
                 f"(waited {index.writer_timeout:g} s)"

@@ -285,7 +285,7 @@ class Helpers:
     """
 
     def __init__(self, path: Path, analyzer: IndonesianAnalyzer, durable: bool, workers: int | None) -> None:
-        if workers is not None and (not isinstance(workers, int) or workers < 1):
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise InvalidArgumentError(f"workers must be a whole number >= 1, not {workers!r}")
         self._index_spec = (path, analyzer, durable)
         self._auto = workers is None
