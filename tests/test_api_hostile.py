@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import diplosearch
 from diplosearch import Document, Quote, open_index
 from diplosearch.errors import CorruptIndexError, DocumentError, InvalidArgumentError, QueryError
 
@@ -188,3 +189,56 @@ def test_a_bad_page_size_names_page_size(ix):
     for bad in (0, 1001, 1.5, True):
         with pytest.raises(QueryError, match="page_size"):
             ix.search_iter("diplomasi", page_size=bad)
+
+
+# -- an index replaced or removed while open -------------------------------------------
+
+def _in_the_swap_window(monkeypatch, path: Path, action):  # type: ignore[no-untyped-def]
+    """Run ``action()`` once, between the two renames of a rebuild's directory swap
+    (the old index moved aside, the new one not yet in place); returns what it gave."""
+    import os
+
+    real_replace = os.replace
+    outcome: list[object] = []
+
+    def replace_then_act(src, dst):  # type: ignore[no-untyped-def]
+        real_replace(src, dst)
+        if Path(dst).name.startswith(f".{path.name}.retired-") and not outcome:
+            try:
+                outcome.append(action())
+            except Exception as exc:  # reported below, after the rebuild finished
+                outcome.append(exc)
+
+    monkeypatch.setattr(os, "replace", replace_then_act)
+    assert diplosearch.rebuild_index(path) == 20
+    monkeypatch.undo()
+    return outcome[0]
+
+
+def test_a_search_between_the_renames_of_a_rebuild_finds_the_index(ix, monkeypatch):
+    with open_index(ix.path) as reader:
+        reader.search("diplomasi")  # holds the old commit's snapshot
+        found = _in_the_swap_window(monkeypatch, ix.path, lambda: reader.search("diplomasi").total)
+        assert found == 20  # was CorruptIndexError: "cannot read the index"
+
+
+def test_a_write_between_the_renames_of_a_rebuild_lands_in_the_new_index(ix, monkeypatch):
+    with open_index(ix.path) as writer:
+        written = _in_the_swap_window(
+            monkeypatch, ix.path, lambda: writer.add(Document(id="baru", title="judul", body="isi baru")))
+        assert written is True  # was DiplosearchError: "cannot take the write lock"
+    assert "baru" in ix and len(ix) == 21
+
+
+def test_an_index_removed_while_open_is_not_found_rather_than_damaged(ix):
+    import shutil
+
+    shutil.rmtree(ix.path)
+    for call in (lambda: ix.search("diplomasi"), lambda: ix.get("d1"),
+                 lambda: ix.add(Document(id="baru", title="judul", body="isi"))):
+        with pytest.raises(diplosearch.IndexNotFoundError, match=str(ix.path)):
+            call()  # type: ignore[no-untyped-call]
+    ix.path.mkdir()  # an empty directory in its place is not written into either
+    with pytest.raises(diplosearch.IndexNotFoundError):
+        ix.add(Document(id="baru", title="judul", body="isi"))
+    assert list(ix.path.iterdir()) == []

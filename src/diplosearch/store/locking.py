@@ -22,10 +22,12 @@ from typing import Any, Protocol
 
 from whoosh.util.filelock import FileLock
 
-from ..errors import CorruptIndexError, DiplosearchError, IndexLockedError
+from ..errors import CorruptIndexError, DiplosearchError, IndexLockedError, IndexNotFoundError
 from .durable import INDEX_NAME, abort, commit, release_quietly, remove_uncommitted_files, restrict_mode
 from .integrity import corrupt_error, damaged_files, describe
+from .manifest import has_manifest
 from .parallel import JoiningWriter, remove_dead_helper_folders
+from .swap import finish_interrupted_swap
 
 
 
@@ -109,6 +111,11 @@ def take_write_lock(path: Path, deadline: float, timeout: float) -> WriteLock:
     lock = WriteLock(str(path / f"{INDEX_NAME}_WRITELOCK"))
     note = None
     while True:
+        # Between the two renames of a rebuild's swap the index is missing for a
+        # moment: finish the swap (any process may) and write into the new index. An
+        # index removed for good is refused, not given a lock file in its place.
+        if not has_manifest(path) and not finish_interrupted_swap(path):
+            raise IndexNotFoundError(f"{path}: the index is gone (its directory was removed or emptied while open)")
         try:
             if lock.acquire():
                 return lock
@@ -118,6 +125,8 @@ def take_write_lock(path: Path, deadline: float, timeout: float) -> WriteLock:
                 f"not write to the index ({exc.strerror})"
             ) from exc
         except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and not has_manifest(path):
+                continue  # removed since the check above, which tells which way
             raise DiplosearchError(
                 f"{path}: cannot take the write lock ({exc}); is the index on a file "
                 f"system without file locking?"

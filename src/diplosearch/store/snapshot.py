@@ -30,10 +30,12 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence, TypeVar
 
-from ..errors import ColumnsError, CorruptIndexError, DiplosearchError
+from ..errors import ColumnsError, CorruptIndexError, DiplosearchError, IndexNotFoundError
 from ..schema import document_from_stored
 from .column_files import check_in_background, forget_opened
 from .lazy_log import LOG
+from .manifest import has_manifest
+from .swap import finish_interrupted_swap
 
 if TYPE_CHECKING:
     from ..documents import Document
@@ -44,6 +46,14 @@ T = TypeVar("T")
 
 #: Decoded documents one snapshot keeps, the most recently read.
 DOCUMENT_CACHE_SIZE = 1024
+
+
+def missing_or_corrupt(path: Path, exc: BaseException) -> DiplosearchError:
+    """The error for an index that could not be read: :class:`IndexNotFoundError` when
+    its directory (or manifest) has gone since it was opened, else :class:`CorruptIndexError`."""
+    if not has_manifest(path):
+        return IndexNotFoundError(f"{path}: the index is gone (its directory was removed or emptied while open)")
+    return CorruptIndexError(f"{path}: cannot read the index ({type(exc).__name__}: {exc})")
 
 
 def directory_identity(path: "Path | str") -> tuple[int, int] | None:
@@ -360,26 +370,39 @@ class SnapshotHolder:
         with self._lock:
             if self._closed:
                 raise DiplosearchError(f"{self._path}: the index has been closed")
-            current = self._current
             try:
-                directory = directory_identity(self._path_text)
-                if current is not None and not current.up_to_date(directory):
-                    # Not Searcher.refresh(): it reuses segment readers by segment id
-                    # and so misses deletions committed to an existing segment since.
-                    self._retire(current)
-                    current = self._current = None
-                if current is None:
-                    current = self._current = Snapshot(
-                        self._path, self._open_commit(), directory, self._columns_cache, self
-                    )
+                current = self._newest()
             except DiplosearchError:
                 raise
             except Exception as exc:
-                raise CorruptIndexError(
-                    f"{self._path}: cannot read the index ({type(exc).__name__}: {exc})"
-                ) from exc
+                # Between the two renames of a rebuild's swap the index is missing for a
+                # moment: finish the swap (any process may) and read the new index.
+                if not finish_interrupted_swap(self._path):
+                    raise missing_or_corrupt(self._path, exc) from exc
+                try:
+                    current = self._newest()
+                except DiplosearchError:
+                    raise
+                except Exception as again:
+                    raise missing_or_corrupt(self._path, again) from again
             current._users += 1
             return current
+
+    def _newest(self) -> Snapshot:
+        """The snapshot of the newest commit, opened if the one held is stale (call
+        holding the lock)."""
+        current = self._current
+        directory = directory_identity(self._path_text)
+        if current is not None and not current.up_to_date(directory):
+            # Not Searcher.refresh(): it reuses segment readers by segment id
+            # and so misses deletions committed to an existing segment since.
+            self._retire(current)
+            current = self._current = None
+        if current is None:
+            current = self._current = Snapshot(
+                self._path, self._open_commit(), directory, self._columns_cache, self
+            )
+        return current
 
     def documents_of(self, searched: Snapshot, docnums: Sequence[int]) -> list["Document"]:
         """The documents at ``docnums`` of the commit ``searched`` saw, read through this
