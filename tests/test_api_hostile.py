@@ -242,3 +242,25 @@ def test_an_index_removed_while_open_is_not_found_rather_than_damaged(ix):
     with pytest.raises(diplosearch.IndexNotFoundError):
         ix.add(Document(id="baru", title="judul", body="isi"))
     assert list(ix.path.iterdir()) == []
+
+
+# -- an aborted parallel batch ---------------------------------------------------------
+
+def test_a_batch_that_fails_with_helpers_leaves_no_helper_folders(tmp_path, monkeypatch):
+    from diplosearch.store import parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(parallel, "_HELPER_CHUNK", 7)
+
+    def failing_feed():  # type: ignore[no-untyped-def]
+        for i in range(100):
+            if i == 90:
+                raise RuntimeError("the feed broke")
+            yield Document(id=f"f{i}", title="judul", body=f"isi berita nomor {i}")
+
+    with open_index(tmp_path / "ix", create=True) as index:
+        with pytest.raises(RuntimeError, match="feed broke"):
+            index.add_many(failing_feed(), workers=2, commit_every=40)
+        assert len(index) == 80  # the two commits before the failure
+        assert sorted(p.name for p in index.path.glob(".MAIN.worker-*")) == []  # each was killed mid-segment
+        assert index.check().ok

@@ -390,6 +390,8 @@ class Helpers:
         """Stop every helper at once (a failed commit), so none writes after the clean-up."""
         for helper in self._helpers:
             helper.kill()
+        if self._helpers:  # a killed helper cannot remove its temporary folder itself
+            remove_dead_helper_folders(self._index_spec[0])
         self._helpers = []
         self._chunk, self._used, self._in_round = [], [], 0
         self._placed, self._sent, self._retracted = {}, {}, {}
