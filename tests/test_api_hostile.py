@@ -6,6 +6,7 @@ turned into another (``None`` into the id ``"None"``, a string into its characte
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -252,15 +253,25 @@ def test_a_batch_that_fails_with_helpers_leaves_no_helper_folders(tmp_path, monk
     monkeypatch.setattr(parallel, "PARALLEL_MIN_DOCS", 10)
     monkeypatch.setattr(parallel, "_HELPER_CHUNK", 7)
 
+    path = tmp_path / "ix"
+    folders_at_failure: list[str] = []
+
     def failing_feed():  # type: ignore[no-untyped-def]
         for i in range(100):
             if i == 90:
+                # fail once the helper has started this round's segment (its folder is made then)
+                for _ in range(3000):
+                    folders_at_failure[:] = [p.name for p in path.glob(".MAIN.worker-*")]
+                    if folders_at_failure:
+                        break
+                    time.sleep(0.01)
                 raise RuntimeError("the feed broke")
             yield Document(id=f"f{i}", title="judul", body=f"isi berita nomor {i}")
 
-    with open_index(tmp_path / "ix", create=True) as index:
+    with open_index(path, create=True) as index:
         with pytest.raises(RuntimeError, match="feed broke"):
             index.add_many(failing_feed(), workers=2, commit_every=40)
+        assert folders_at_failure  # a helper was writing when the batch failed
         assert len(index) == 80  # the two commits before the failure
-        assert sorted(p.name for p in index.path.glob(".MAIN.worker-*")) == []  # each was killed mid-segment
+        assert sorted(p.name for p in path.glob(".MAIN.worker-*")) == []
         assert index.check().ok
