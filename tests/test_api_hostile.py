@@ -275,3 +275,16 @@ def test_a_batch_that_fails_with_helpers_leaves_no_helper_folders(tmp_path, monk
         assert len(index) == 80  # the two commits before the failure
         assert sorted(p.name for p in path.glob(".MAIN.worker-*")) == []
         assert index.check().ok
+
+
+def test_a_write_from_inside_a_write_on_the_same_thread_fails_at_once_saying_so(tmp_path):
+    with open_index(tmp_path / "ix", create=True, writer_timeout=1) as index:
+        def write_again(progress):  # type: ignore[no-untyped-def]
+            index.add(Document(id="di-dalam", title="judul", body="isi"))
+
+        # was: a wait for the whole writer_timeout (30 s by default) for a lock this very
+        # thread holds, then "locked by another writer in this process"
+        with pytest.raises(diplosearch.IndexLockedError, match="this thread is already writing"):
+            index.add_many([Document(id="luar", title="judul", body="isi")], progress=write_again)
+        assert len(index) == 0
+        assert index.add(Document(id="luar", title="judul", body="isi"))  # the lock was released

@@ -93,6 +93,7 @@ class IndexStore:
         self._whoosh = whoosh_index
         self._schema = build_schema(analyzer)
         self._write_lock = threading.Lock()
+        self._writing_thread: int | None = None
         self._snapshots = SnapshotHolder(path, self._open_commit)
         self._closed = False
         self._pid = os.getpid()
@@ -115,6 +116,7 @@ class IndexStore:
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._write_lock = threading.Lock()
+            self._writing_thread = None
 
     # -- opening ---------------------------------------------------------------
 

@@ -43,6 +43,8 @@ class LockableIndex(Protocol):
     _closed: bool
     _write_lock: threading.Lock
     """Held by the one writing thread of this process."""
+    _writing_thread: int | None
+    """The ident of the thread holding ``_write_lock``, while one does."""
     _verified_files: Any
 
     def _forget_parent_state(self) -> None:
@@ -162,6 +164,12 @@ class WriteSession:
         if index._closed:
             raise DiplosearchError(f"{index.path}: the index has been closed")
         index._forget_parent_state()
+        if index._writing_thread == threading.get_ident():
+            # The lock is not reentrant: waiting for it here would wait for ourselves.
+            raise IndexLockedError(
+                f"{index.path}: this thread is already writing to the index (a write started "
+                f"from a progress callback?); write after that write returns"
+            )
         deadline = time.monotonic() + index.writer_timeout
         self._thread_lock = index._write_lock
         # Lock.acquire takes -1, not infinity, for "wait as long as it takes"
@@ -176,6 +184,7 @@ class WriteSession:
         except BaseException:
             self._thread_lock.release()
             raise
+        index._writing_thread = threading.get_ident()
         return self._writer
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
@@ -194,6 +203,7 @@ class WriteSession:
                     ) from exc
         finally:
             release_quietly(writer)
+            index._writing_thread = None
             self._thread_lock.release()
 
 
