@@ -288,3 +288,14 @@ def test_a_write_from_inside_a_write_on_the_same_thread_fails_at_once_saying_so(
             index.add_many([Document(id="luar", title="judul", body="isi")], progress=write_again)
         assert len(index) == 0
         assert index.add(Document(id="luar", title="judul", body="isi"))  # the lock was released
+
+
+def test_similar_articles_can_have_html_safe_snippets(ix):
+    ix.add_many([
+        Document(id="x1", title="Banjir <b>besar</b>", body="banjir <script>alert(1)</script> melanda kota"),
+        Document(id="x2", title="Banjir lagi", body="banjir <script>alert(2)</script> melanda desa"),
+    ])
+    (hit,) = [h for h in ix.similar("x1", snippet_format="html").hits if h.id == "x2"]
+    assert "<script>" not in " ".join(hit.snippets) and "<mark>" in " ".join(hit.snippets)
+    with pytest.raises(QueryError, match="snippet_format"):
+        ix.similar("x1", snippet_format="markdown")  # type: ignore[arg-type]

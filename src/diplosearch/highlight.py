@@ -207,7 +207,8 @@ def _mark(
     return "".join(pieces)
 
 
-def check_snippet_options(snippets: object, snippet_chars: object, markers: object) -> tuple[str, str]:
+def check_snippet_options(snippets: object, snippet_chars: object, markers: object,
+                          snippet_format: object = "text") -> tuple[str, str]:
     """Refuse snippet options of the wrong type or range with a :class:`QueryError`
     (checked before the index is read, where a TypeError would be reported as
     damage); returns ``markers`` as a tuple."""
@@ -218,6 +219,8 @@ def check_snippet_options(snippets: object, snippet_chars: object, markers: obje
         isinstance(marker, str) for marker in markers
     ):
         raise QueryError(f"markers must be two strings (before and after a match), not {markers!r}")
+    if snippet_format not in SNIPPET_FORMATS:
+        raise QueryError(f"snippet_format must be one of {', '.join(SNIPPET_FORMATS)}, not {snippet_format!r}")
     return (markers[0], markers[1])
 
 

@@ -14,6 +14,7 @@ from typing import Unpack
 
 from .analysis.analyzer import IndonesianAnalyzer
 from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, UnsafeIndexError
+from .highlight import SnippetFormat
 from .paging import DEFAULT_PAGE_SIZE, HitStream, search_iter
 from .schema import build_schema
 from .search import DEFAULT_MARKERS, Results, SearchOptions, search, similar
@@ -51,14 +52,16 @@ class Index(IndexStore):
         return search_iter(self, query, page_size=page_size, **options)
 
     def similar(self, doc_id: str, limit: int = 10, offset: int = 0, *, snippets: int = 2,
-                snippet_chars: int = 200, markers: tuple[str, str] = DEFAULT_MARKERS) -> Results:
+                snippet_chars: int = 200, markers: tuple[str, str] = DEFAULT_MARKERS,
+                snippet_format: SnippetFormat = "text") -> Results:
         """Documents like the one with ``doc_id``, best first, itself left out; see
         :func:`diplosearch.search.similar`.
 
         :raises DocumentError: no document has ``doc_id``.
         """
         return self.reading_columns(lambda: similar(self, doc_id, limit=limit, offset=offset, snippets=snippets,
-                                                    snippet_chars=snippet_chars, markers=markers), "similar")
+                                                    snippet_chars=snippet_chars, markers=markers,
+                                                    snippet_format=snippet_format), "similar")
 
 
 def _refuse_unknown_options(method: str, options: dict[str, object]) -> None:

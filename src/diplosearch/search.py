@@ -23,7 +23,7 @@ import attrs
 
 from .documents import Document, id_argument
 from .errors import DocumentError, QueryError
-from .highlight import DEFAULT_MARKERS, SNIPPET_FORMATS, SnippetFormat, check_snippet_options, make_snippets
+from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, DateRange, Exclude, Filter, Fuzzy, MatchAll, MatchNothing, Node, Term
 from .query_parser import MAX_BOOST, MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .query_syntax import parse_date_value
@@ -478,9 +478,7 @@ def search(
         an argument is out of range.
     """
     _check_page(limit, offset)
-    markers = check_snippet_options(snippets, snippet_chars, markers)
-    if snippet_format not in SNIPPET_FORMATS:
-        raise QueryError(f"snippet_format must be one of {', '.join(SNIPPET_FORMATS)}, not {snippet_format!r}")
+    markers = check_snippet_options(snippets, snippet_chars, markers, snippet_format)
     if sort not in SORT_ORDERS:
         raise QueryError(f"sort must be one of {', '.join(SORT_ORDERS)}, not {sort!r}")
     if fields is not None:
@@ -554,20 +552,21 @@ def similar(
     snippets: int = 2,
     snippet_chars: int = 200,
     markers: tuple[str, str] = DEFAULT_MARKERS,
+    snippet_format: SnippetFormat = "text",
 ) -> Results:
     """Documents like the one with ``doc_id``, best first, itself left out.
 
     The article's :data:`SIMILAR_TERMS` most distinctive terms (tf-idf over its title,
     each title word counting three times, and body; terms no other document holds are
     left out) are searched, each weighted by its tf-idf, without coordination.
-    ``Results.query`` lists the terms searched.
+    ``Results.query`` lists the terms searched. The snippet options are those of :func:`search`.
 
     :raises DocumentError: no document has ``doc_id``.
     """
     import diplosearch.scoring as scoring
 
     _check_page(limit, offset)
-    markers = check_snippet_options(snippets, snippet_chars, markers)
+    markers = check_snippet_options(snippets, snippet_chars, markers, snippet_format)
     doc_id = id_argument(doc_id)
     with index.snapshot() as snapshot:
         with snapshot.stored_lock:
@@ -598,6 +597,6 @@ def similar(
         keep = [i for i, found in enumerate(page.docnums.tolist()) if found != docnum][offset : offset + limit]
         hits = _hits(index, snapshot, [int(page.docnums[i]) for i in keep], [float(page.scores[i]) for i in keep],
                      [int(page.matched_terms[i]) for i in keep], set(chosen), offset, snippets, snippet_chars,
-                     markers)
+                     markers, snippet_format)
     # the article holds every chosen term, so it is always among the matches
     return Results(query=" ".join(chosen), total=page.total - 1, offset=offset, limit=limit, hits=hits)
