@@ -155,12 +155,16 @@ def test_a_rankings_weights_cannot_be_changed_behind_its_validation(ix):
 
 
 def test_a_ranking_is_hashable_and_survives_pickling():
+    import json
     import pickle
+
+    import attrs
 
     from diplosearch.ranking import BM25F_RANKING, Ranking
 
     custom = Ranking(k1=0.9, boosts={"title": 4.0, "body": 1.0})
     assert pickle.loads(pickle.dumps(custom)) == custom
+    assert json.loads(json.dumps(attrs.asdict(custom)))["boosts"] == {"title": 4.0, "body": 1.0}
     assert len({custom, Ranking(k1=0.9, boosts={"body": 1.0, "title": 4.0}), BM25F_RANKING, Ranking()}) == 2
 
 

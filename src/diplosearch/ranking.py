@@ -19,7 +19,7 @@ store), so that the store's per-commit statistics and the scorer share one defin
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Literal, Mapping
 
 import attrs
 
@@ -61,31 +61,22 @@ def _field_weights(instance: Any, attribute: "attrs.Attribute[Any]", value: obje
                                        f"not {weight!r}")
 
 
-class FieldWeights(Mapping[str, float]):
+class FieldWeights(dict):  # type: ignore[type-arg]
     """The field weights of a :class:`Ranking`, read-only: a copy of the mapping given,
     so that neither a later change to that mapping nor an assignment into
     ``ranking.boosts`` (of the process-wide :data:`DEFAULT_RANKING`, say) changes a
-    ranking behind its validation. Equal to a dict of the same weights; hashable."""
+    ranking behind its validation. A dict (for ``json``, ``attrs.asdict``), hashable."""
 
-    __slots__ = ("_weights",)
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a Ranking's boosts cannot be changed: make another Ranking with attrs.evolve")
 
-    def __init__(self, weights: Mapping[str, float]) -> None:
-        self._weights = dict(weights)
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
 
-    def __getitem__(self, name: str) -> float:
-        return self._weights[name]
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._weights)
-
-    def __len__(self) -> int:
-        return len(self._weights)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._weights.items()))
-
-    def __repr__(self) -> str:
-        return repr(self._weights)
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FieldWeights, (dict(self),))  # pickle would otherwise refill it item by item
 
 
 def _frozen_weights(value: object) -> object:
