@@ -77,8 +77,9 @@ def to_datetime(value: object) -> _dt.datetime | None:
     """``value`` as a datetime: the one coercion of dates for documents and records.
 
     None and ``""`` give None; a date becomes midnight of that day; a datetime loses
-    its time zone, keeping its wall-clock time; a string is read by :func:`parse_date`. Raises ValueError for a string no format fits and
-    TypeError for any other type.
+    its time zone, keeping its wall-clock time; a string is read by
+    :func:`parse_date`. Raises ValueError for a string no format fits and TypeError
+    for any other type.
     """
     if value is None or value == "":
         return None
