@@ -16,7 +16,7 @@ PACKAGE = Path(diplosearch.__file__).resolve().parent
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text and documents", ("errors", "documents", "schema", "ranking", "lean_whoosh", "analysis", "ingest")),
     ("store", ("store",)),
-    ("searching", ("query", "query_syntax", "query_parser", "scoring", "scoring_terms", "scoring_words",
+    ("searching", ("query", "query_syntax", "query_parser", "scoring", "scoring_terms", "scoring_words", "search_options",
                    "scoring_tree", "scoring_explain", "spelling", "facets", "search", "highlight",
                    "highlight_matches", "paging")),
     ("the public index", ("index", "__init__")),

@@ -17,7 +17,8 @@ from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, 
 from .highlight import SnippetFormat
 from .paging import DEFAULT_PAGE_SIZE, HitStream, search_iter
 from .schema import build_schema
-from .search import DEFAULT_MARKERS, Results, SearchOptions, search, similar
+from .search import DEFAULT_MARKERS, Results, search, similar
+from .search_options import SearchOptions
 from .store import home
 from .store.index_store import DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory
 from .store.integrity import CheckReport, verify_index

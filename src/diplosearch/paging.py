@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Iterator, Protocol, Unpack
 
 from .errors import QueryError
-from .search import MAX_DEPTH, MAX_LIMIT, Hit, Results, SearchOptions
+from .search import Hit, Results
+from .search_options import MAX_DEPTH, MAX_LIMIT, SearchOptions
 
 
 class PagedIndex(Protocol):
