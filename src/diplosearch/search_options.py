@@ -37,8 +37,9 @@ DateBound = Union[_dt.date, str, None]
 
 
 class SearchOptions(TypedDict, total=False):
-    """The keyword options of :func:`search` (and of :meth:`diplosearch.Index.search`),
-    for type checkers and editors; :func:`search` documents each."""
+    """The keyword options of :func:`diplosearch.search.search` (and of
+    :meth:`diplosearch.Index.search`), for type checkers and editors; that function
+    documents each."""
 
     fields: Sequence[str] | None
     boosts: Mapping[str, float] | None
