@@ -183,6 +183,41 @@ def test_an_infinite_writer_timeout_waits_as_long_as_it_takes(tmp_path):
         assert index.rebuild() == 1
 
 
+@pytest.mark.parametrize(("options", "named"), [
+    ({"durable": "no"}, "durable"),  # a non-empty string would have meant True
+    ({"create": 1}, "create"),
+    ({"check_version": None}, "check_version"),
+    ({"analyzer": 5}, "analyzer"),  # was an AttributeError deep inside
+])
+def test_open_index_options_of_the_wrong_kind_are_refused_by_name(tmp_path, options, named):
+    with pytest.raises(InvalidArgumentError, match=named):
+        open_index(tmp_path / "ix", **options)
+    assert not (tmp_path / "ix").exists()
+
+
+@pytest.mark.parametrize("path", ["", b"/tmp/ix", 5, ["ix"]])
+def test_an_index_named_by_nothing_or_by_bytes_is_refused(path, isolated_index_home):
+    # "" would have opened (or with create=True made) an index in the current directory
+    with pytest.raises(InvalidArgumentError, match="directory path or a bare name"):
+        open_index(path, create=True)
+    with pytest.raises(InvalidArgumentError, match="directory path or a bare name"):
+        diplosearch.check_index(path)
+
+
+@pytest.mark.parametrize("paths", [None, b"/tmp/artikel.txt", 5, [None], ["artikel.txt", b"x"], [""]])
+def test_add_files_given_something_other_than_paths_is_refused_and_writes_nothing(ix, paths):
+    before = len(ix)
+    with pytest.raises(InvalidArgumentError, match="add_files"):
+        ix.add_files(paths)
+    assert len(ix) == before
+
+
+def test_title_is_derived_takes_a_flag_not_any_truthy_text():
+    with pytest.raises(DocumentError, match="title_is_derived"):
+        Document(id="a", title="judul", body="isi", title_is_derived="false")
+    assert Document(id="a", title="judul", body="isi", title_is_derived=0).title_is_derived is False
+
+
 @pytest.mark.parametrize("option", ["commit_every", "workers"])
 def test_true_is_not_a_count_of_documents_or_workers(ix, option):
     with pytest.raises(InvalidArgumentError, match=option):

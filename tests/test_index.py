@@ -215,11 +215,25 @@ def test_stats_count_documents_and_terms(ix):
     assert stats.size_bytes > 0 and stats.analysis_version == IndonesianAnalyzer().version
 
 
-def test_a_closed_index_refuses_work(tmp_path: Path):
+def test_a_closed_index_refuses_work_with_its_own_error(tmp_path: Path):
     ix = open_index(tmp_path / "ix", create=True)
+    ix.add(Document(id="a", title="Diplomasi", body="Diplomasi bambu."))
     ix.close()
-    with pytest.raises(diplosearch.DiplosearchError, match="closed"):
-        ix.search("diplomasi")
+    calls = {
+        "search": lambda: ix.search("diplomasi"),
+        "similar": lambda: ix.similar("a"),
+        "get": lambda: ix.get("a"),
+        "len": lambda: len(ix),
+        "documents": lambda: list(ix.documents()),
+        "add": lambda: ix.add(Document(id="b", title="Baru", body="Isi baru.")),
+        "delete": lambda: ix.delete("a"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(diplosearch.IndexClosedError, match="closed"):
+            call()
+    assert issubclass(diplosearch.IndexClosedError, diplosearch.DiplosearchError)
+    with open_index(tmp_path / "ix") as again:  # closing one handle leaves the index whole
+        assert again.get("a") is not None and again.get("b") is None
 
 
 def test_update_does_not_recreate_a_document_deleted_before_it_takes_the_lock(ix, monkeypatch):

@@ -158,7 +158,10 @@ def _as_id(value: object) -> str:
 
 
 def _as_bool(value: object) -> bool:
-    return bool(value)
+    # bool("false") is True: only a real flag (or 0 and 1) is taken
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    raise DocumentError(f"title_is_derived must be True or False, not {value!r}")
 
 
 # One string is one caption or quote, not a tuple of its characters; None is none.

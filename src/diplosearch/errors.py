@@ -35,6 +35,11 @@ class IndexVersionError(DiplosearchError):
     """The index was built with another analysis version or index format."""
 
 
+class IndexClosedError(DiplosearchError):
+    """The :class:`~diplosearch.Index` was closed (by :meth:`~diplosearch.Index.close` or
+    its ``with`` block) before this call: open it again to use it."""
+
+
 class IndexLockedError(DiplosearchError):
     """Another writer held the index's write lock for longer than the timeout."""
 

@@ -131,8 +131,10 @@ def check_index(
     contents is damaged can be checked too; see :meth:`Index.check`.
 
     :raises IndexNotFoundError, NotAnIndexError, UnsafeIndexError: nothing to check.
+    :raises InvalidArgumentError: ``path`` or ``analyzer`` is of the wrong kind.
     """
-    analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
+    _check_path(path)
+    analyzer = _chosen_analyzer(analyzer)
     if path is None and not os.environ.get(home.INDEX_ENV):
         with ensure_default_index(analyzer) as index:  # repairs a damaged default index first
             return index.check()
@@ -182,7 +184,9 @@ def open_index(
     """
     if isinstance(writer_timeout, bool) or not isinstance(writer_timeout, (int, float)) or not writer_timeout >= 0:
         raise InvalidArgumentError(f"writer_timeout must be a number of seconds >= 0, not {writer_timeout!r}")
-    analyzer = analyzer if analyzer is not None else IndonesianAnalyzer()
+    _check_flags(create=create, for_writing=for_writing, check_version=check_version, durable=durable)
+    _check_path(path)
+    analyzer = _chosen_analyzer(analyzer)
     if path is None:
         configured = os.environ.get(home.INDEX_ENV)
         if not configured:
@@ -207,3 +211,25 @@ def open_index(
             f"no index at {resolved}; create one with `diplosearch index --index {resolved} FILE...`"
         )
     return Index.open(resolved, analyzer, check_version=check_version, writer_timeout=writer_timeout, durable=durable)
+
+
+def _check_path(path: object) -> None:
+    """An index is named by a path or a bare name, never by an empty one (which would
+    mean the current directory) or by bytes, a number or a list."""
+    if path is not None and (not isinstance(path, (str, os.PathLike)) or not os.fspath(path)):
+        raise InvalidArgumentError(f"an index is named by a directory path or a bare name, not {path!r}")
+
+
+def _chosen_analyzer(analyzer: object) -> IndonesianAnalyzer:
+    if analyzer is None:
+        return IndonesianAnalyzer()
+    if not isinstance(analyzer, IndonesianAnalyzer):
+        raise InvalidArgumentError(f"analyzer must be a diplosearch.IndonesianAnalyzer, not {type(analyzer).__name__}")
+    return analyzer
+
+
+def _check_flags(**flags: object) -> None:
+    # "no" or 0 read as a flag would silently mean True or False
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"{name} must be True or False, not {value!r}")

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from whoosh.util.filelock import FileLock
 
-from ..errors import CorruptIndexError, DiplosearchError, IndexLockedError, IndexNotFoundError
+from ..errors import CorruptIndexError, DiplosearchError, IndexClosedError, IndexLockedError, IndexNotFoundError
 from .durable import INDEX_NAME, abort, commit, release_quietly, remove_uncommitted_files, restrict_mode
 from .integrity import corrupt_error, damaged_files, describe
 from .manifest import has_manifest
@@ -162,7 +162,7 @@ class WriteSession:
     def __enter__(self):  # type: ignore[no-untyped-def]
         index = self._index
         if index._closed:
-            raise DiplosearchError(f"{index.path}: the index has been closed")
+            raise IndexClosedError(f"{index.path}: the index has been closed")
         index._forget_parent_state()
         if index._writing_thread == threading.get_ident():
             # The lock is not reentrant: waiting for it here would wait for ourselves.

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence, TypeVar
 
-from ..errors import ColumnsError, CorruptIndexError, DiplosearchError, IndexNotFoundError
+from ..errors import ColumnsError, CorruptIndexError, DiplosearchError, IndexClosedError, IndexNotFoundError
 from ..schema import document_from_stored
 from .column_files import check_in_background, forget_opened
 from .lazy_log import LOG
@@ -369,7 +369,7 @@ class SnapshotHolder:
         self._forget_parent_state()
         with self._lock:
             if self._closed:
-                raise DiplosearchError(f"{self._path}: the index has been closed")
+                raise IndexClosedError(f"{self._path}: the index has been closed")
             try:
                 current = self._newest()
             except DiplosearchError:
