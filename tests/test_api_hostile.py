@@ -338,3 +338,14 @@ def test_similar_articles_can_have_html_safe_snippets(ix):
     assert "<script>" not in " ".join(hit.snippets) and "<mark>" in " ".join(hit.snippets)
     with pytest.raises(QueryError, match="snippet_format"):
         ix.similar("x1", snippet_format="markdown")  # type: ignore[arg-type]
+
+
+def test_since_and_until_take_a_datetimes_iso_text_as_they_take_the_datetime(ix):
+    moment = dt.datetime(2019, 1, 5, 10, 30)
+    as_object = ix.search("diplomasi", since=moment, until=moment + dt.timedelta(days=3), snippets=0)
+    as_text = ix.search("diplomasi", since=moment.isoformat(), until=(moment + dt.timedelta(days=3)).isoformat(),
+                        snippets=0)
+    assert as_text.total == as_object.total == 4  # 5 to 8 January, a day counting whole
+    assert [hit.id for hit in as_text.hits] == [hit.id for hit in as_object.hits]
+    with pytest.raises(QueryError, match="since"):
+        ix.search("diplomasi", since="2019-01-05T25:00")

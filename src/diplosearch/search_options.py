@@ -133,7 +133,14 @@ def _date_bound(name: str, value: DateBound) -> tuple[_dt.date | None, _dt.date 
         try:
             return parse_date_value(value, f"{name}={value}")
         except QueryError:
-            raise QueryError(problem) from None
+            pass
+        if "T" in value.strip():  # an ISO time stamp, as a datetime's isoformat() writes: its day counts
+            try:
+                day = _dt.datetime.fromisoformat(value.strip()).date()
+            except ValueError:
+                pass
+            else:
+                return day, day
     raise QueryError(problem)
 
 
