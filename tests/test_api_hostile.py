@@ -349,3 +349,21 @@ def test_since_and_until_take_a_datetimes_iso_text_as_they_take_the_datetime(ix)
     assert [hit.id for hit in as_text.hits] == [hit.id for hit in as_object.hits]
     with pytest.raises(QueryError, match="since"):
         ix.search("diplomasi", since="2019-01-05T25:00")
+
+
+def test_a_handle_whose_index_was_rebuilt_with_another_analysis_stops_instead_of_mixing_analyses(ix):
+    from diplosearch.analysis.analyzer import IndonesianAnalyzer
+    from diplosearch.analysis.stemmer import NoStemmer
+    from diplosearch.store.index_store import replace_index_directory
+
+    other = IndonesianAnalyzer(stemmer=NoStemmer())
+    assert other.version != ix.analyzer.version
+    ix.search("diplomasi")  # holds a snapshot of the index as opened
+    # as a newer diplosearch's rebuild would: the directory swapped for one of another analysis
+    replace_index_directory(ix.path, other, lambda new: new.add(Document(id="lain", title="judul", body="isi")))
+    with pytest.raises(diplosearch.IndexVersionError, match="rebuilt while open"):
+        ix.search("diplomasi")
+    with pytest.raises(diplosearch.IndexVersionError, match="rebuilt while open"):
+        ix.add(Document(id="baru", title="judul", body="isi"))  # would index it with the wrong analysis
+    with open_index(ix.path, analyzer=other) as rebuilt:
+        assert [doc.id for doc in rebuilt.documents()] == ["lain"]

@@ -34,6 +34,7 @@ from ..analysis.analyzer import IndonesianAnalyzer
 from ..documents import Document, InputProblem, id_argument, validate_document
 from ..errors import (
     CorruptIndexError,
+    DiplosearchError,
     DocumentError,
     IndexVersionError,
     InvalidArgumentError,
@@ -84,9 +85,11 @@ class IndexStore:
         manifest: dict[str, object],
         writer_timeout: float = DEFAULT_WRITER_TIMEOUT,
         durable: bool = True,
+        check_version: bool = True,
     ) -> None:
         self.path = path
         self.durable = durable
+        self._check_version = check_version
         self.analyzer = analyzer
         self.manifest = manifest
         self.writer_timeout = writer_timeout
@@ -104,6 +107,7 @@ class IndexStore:
 
     def _open_commit(self) -> OpenedCommit:
         """A Whoosh reader of the newest commit, reading files without memory maps."""
+        self.refuse_other_analysis()
         storage = IndexStorage(str(self.path), durable=self.durable, memory_map=False)
         whoosh_index = storage.open_index(INDEX_NAME, schema=self._schema)
         return OpenedCommit(whoosh_index, whoosh_index.reader())
@@ -162,17 +166,9 @@ class IndexStore:
         refuse_unsafe(path, "index directory", with_files=True)
         sweep_dead_leftovers(path)
         manifest = read_manifest(path)
-        if check_version and manifest.get("analysis_version") != analyzer.version:
-            raise IndexVersionError(
-                f"{path} was built with analysis {manifest.get('analysis_version')}, but this "
-                f"diplosearch analyses text as {analyzer.version}; rebuild it with "
-                f"`diplosearch rebuild --index {path}`"
-            )
-        if check_version and manifest["format"] != INDEX_FORMAT:
-            raise IndexVersionError(
-                f"{path} has index format {manifest['format']}, this diplosearch writes format "
-                f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
-            )
+        problem = _version_problem(path, manifest, analyzer) if check_version else None
+        if problem is not None:
+            raise problem
         try:
             storage = IndexStorage(str(path), durable=bool(options.get("durable", True)), checksums=CommitChecksums())
             whoosh_index = storage.open_index(INDEX_NAME, schema=build_schema(analyzer))
@@ -180,7 +176,25 @@ class IndexStore:
             raise CorruptIndexError(f"{path}: the index has no committed table of contents") from exc
         except Exception as exc:  # Whoosh reports damage as EOFError, struct.error, pickle errors...
             raise corrupt_error(path, "open the index", exc) from exc
-        return cls(path, whoosh_index, analyzer, manifest, **options)  # type: ignore[arg-type]
+        return cls(path, whoosh_index, analyzer, manifest, check_version=check_version,
+                   **options)  # type: ignore[arg-type]
+
+    def refuse_other_analysis(self) -> None:
+        """Raise :class:`IndexVersionError` if the directory now holds an index of another
+        analysis or format than this handle opened (a newer diplosearch rebuilt it in
+        place): its queries would be analysed, and its writes indexed, the wrong way."""
+        if not self._check_version:
+            return
+        try:
+            manifest = read_manifest(self.path)
+        except DiplosearchError:
+            return  # a missing or damaged index is reported by whatever reads it next
+        if _version_problem(self.path, manifest, self.analyzer) is not None:
+            raise IndexVersionError(
+                f"{self.path} was rebuilt while open, with analysis {manifest.get('analysis_version')} "
+                f"(index format {manifest.get('format')}), but this handle analyses text as "
+                f"{self.analyzer.version}: open it with the diplosearch that rebuilt it"
+            )
 
     def close(self) -> None:
         """Release the searcher's files. The index cannot be used afterwards."""
@@ -553,6 +567,22 @@ class IndexStore:
         return WriteSession(self)
 
 
+
+
+def _version_problem(path: Path, manifest: dict[str, object], analyzer: IndonesianAnalyzer) -> IndexVersionError | None:
+    """Why an index with ``manifest`` cannot be used with ``analyzer``, or None."""
+    if manifest.get("analysis_version") != analyzer.version:
+        return IndexVersionError(
+            f"{path} was built with analysis {manifest.get('analysis_version')}, but this "
+            f"diplosearch analyses text as {analyzer.version}; rebuild it with "
+            f"`diplosearch rebuild --index {path}`"
+        )
+    if manifest.get("format") != INDEX_FORMAT:
+        return IndexVersionError(
+            f"{path} has index format {manifest.get('format')}, this diplosearch writes format "
+            f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
+        )
+    return None
 
 
 def replace_index_directory(
