@@ -33,6 +33,7 @@ from . import (
     read_documents,
     read_jsonl_stream,
 )
+from .search import MAX_DEPTH
 from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 from .cli_output import (
@@ -136,10 +137,20 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_OK
         # Every hit (or more than one page holds): streamed, so that the first
         # rows go out at once and an export never sits in memory whole.
-        stream = ix.search_iter(args.query, page_size=_PAGE_LIMIT, **options)
-        stop = None if args.limit is None else args.offset + args.limit
-        hits = itertools.islice(stream, args.offset, stop)
-        _write_stream(args.query, stream.total, args, hits, output, colour, out, err)
+        explore = None
+        if output in ("text", "json"):
+            # What a page shows besides its hits (facet counts over every match, "Did
+            # you mean"), from one small search, so that the stream's pages need not
+            # count facets again each.
+            explore = ix.search(args.query, limit=1, **{**options, "snippets": 0})
+        stream = ix.search_iter(args.query, page_size=_PAGE_LIMIT, **{**options, "facets": []})
+        # The stream ends after MAX_DEPTH hits, so larger bounds mean the same, and
+        # islice cannot take a number past sys.maxsize at all.
+        start = min(args.offset, MAX_DEPTH)
+        stop = None if args.limit is None else min(args.offset + args.limit, MAX_DEPTH)
+        hits = itertools.islice(stream, start, stop)
+        explain = args.explain and args.sort == "relevance"
+        _write_stream(args.query, stream.total, args, hits, output, colour, out, err, explore, explain)
     return EXIT_OK
 
 
@@ -170,18 +181,24 @@ def _write_stream(
     colour: bool,
     out: TextIO,
     err: TextIO,
+    explore: Results | None = None,
+    explain: bool = False,
 ) -> None:
+    """Streamed hits as ``_write_page`` shows a page; ``explore`` (for text and JSON)
+    holds the facet counts and suggestion, ``explain`` adds how each score came about."""
     first = next(hits, None)
     if first is not None:
         hits = itertools.chain([first], hits)
     if output == "json":
         header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
-        write_json_stream({**header, "ignored": ignored_words(query)}, hits, out)
+        extra = _explore_json(explore) if explore is not None else {}
+        write_json_stream({**header, "ignored": ignored_words(query), **extra}, hits, out, explain=explain)
         return
+    after = format_explore(explore) if explore is not None else ""
     if first is None:
         message = explain_no_hits(query, total, args.offset)
         if output == "text":
-            out.write(message + "\n")
+            out.write(message + "\n" + after)
         else:
             _write_export([], output, out)
             err.write(f"diplosearch: {message}\n")
@@ -194,7 +211,8 @@ def _write_stream(
         f"{total} document{'s' if total != 1 else ''} match {query!r}; showing {args.offset + 1}-{last}\n"
     )
     for hit in hits:
-        out.write("\n".join(_format_hit(hit, colour)) + "\n")
+        out.write("\n".join(_format_hit(hit, colour, explain)) + "\n")
+    out.write(after)
 
 
 def _write_export(hits: Iterable[Hit], output: str, out: TextIO) -> None:

@@ -42,12 +42,16 @@ def hit_to_json(hit: Hit) -> dict[str, object]:
     }
 
 
-def write_json_stream(header: dict[str, object], hits: Iterable[Hit], out: TextIO) -> None:
+def write_json_stream(header: dict[str, object], hits: Iterable[Hit], out: TextIO, explain: bool = False) -> None:
     """``header`` with a ``hits`` list, written hit by hit, so that an export of
-    thousands of hits never sits in memory as one string."""
+    thousands of hits never sits in memory as one string; ``explain`` gives each hit
+    an ``explain`` list of lines, as ``--explain`` asks."""
     out.write(json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "hits": [')
     for number, hit in enumerate(hits):
-        text = json.dumps(hit_to_json(hit), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        shown = hit_to_json(hit)
+        if explain:
+            shown["explain"] = hit.explain().lines()
+        text = json.dumps(shown, ensure_ascii=False, indent=2).replace("\n", "\n    ")
         out.write(("," if number else "") + "\n    " + text)
     out.write("\n  ]\n}\n")
 

@@ -1,0 +1,96 @@
+"""The command line under a demanding user: extreme numbers, text that is not text,
+options that must not be dropped silently, JSON that must stay JSON. Each test
+guards a defect found by trying to break ``diplosearch``."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from diplosearch import Document, open_index
+from diplosearch.cli import main
+
+#: Larger than any C ssize_t: what a user gets by holding a key down.
+HUGE = "9" * 30
+
+
+@pytest.fixture
+def floods(tmp_path: Path) -> Path:
+    """12 articles about a flood (one spelled so that a suggestion is made), 3 about coffee."""
+    path = tmp_path / "floods"
+    with open_index(path, create=True) as ix:
+        ix.add_many([
+            Document(id=f"b{i:02}", title=f"Banjir {i}", body=f"Banjir melanda kota nomor {i}.",
+                     source="tempo.co" if i % 2 else "Kompas.com", published=f"2019-09-{i + 1:02}")
+            for i in range(12)
+        ])
+        ix.add_many([Document(id=f"k{i}", title="Kopi", body="Harga kopi naik lagi.", source="tempo.co")
+                     for i in range(3)])
+    return path
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """Run the command in this process: exit code, standard output, standard error."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_error(code: int, err: str, expected_code: int, *needles: str) -> None:
+    assert code == expected_code, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("diplosearch: error: "), err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+# -- numbers past what a machine word holds --------------------------------------------
+
+
+@pytest.mark.parametrize("options", [
+    ("--limit", HUGE),
+    ("--limit", "all", "--offset", HUGE),
+    ("--limit", "5000", "--offset", HUGE),
+])
+def test_a_huge_limit_or_offset_never_ends_in_a_traceback(floods: Path, options: tuple[str, ...]):
+    code, out, err = cli("banjir", "--index", str(floods), *options)
+    assert "Traceback" not in err
+    if "--offset" in options:
+        # every hit is skipped: the command says the offset is past the last hit
+        assert code == 0 and "past the last" in out, (out, err)
+    else:
+        assert code == 0 and out.startswith("12 documents match 'banjir'; showing 1-12"), (out, err)
+
+
+# -- an export (--limit all, or above one page) keeps what a page shows -----------------
+
+
+def test_limit_all_still_counts_the_facets_asked_for(floods: Path):
+    code, out, err = cli("banjir", "--index", str(floods), "--limit", "all", "--facet", "source")
+    assert code == 0, err
+    assert out.rstrip().endswith("source:\n  6  Kompas.com\n  6  tempo.co"), out
+    code, out, err = cli("banjir", "--index", str(floods), "--limit", "all", "--facet", "source", "--json")
+    page = json.loads(out)
+    assert page["facets"] == {"source": [{"value": "Kompas.com", "count": 6}, {"value": "tempo.co", "count": 6}]}
+    assert "suggestion" in page and len(page["hits"]) == 12
+
+
+def test_limit_all_still_says_did_you_mean(floods: Path):
+    code, out, err = cli("banjjir", "--index", str(floods), "--limit", "all")
+    assert code == 0, err
+    assert "Did you mean: banjir?" in out
+    code, out, err = cli("banjjir", "--index", str(floods), "--limit", "all", "--json")
+    assert json.loads(out)["suggestion"] == "banjir"
+
+
+def test_limit_all_still_explains_each_score(floods: Path):
+    code, out, err = cli("banjir", "--index", str(floods), "--limit", "all", "--explain", "--json")
+    hits = json.loads(out)["hits"]
+    assert len(hits) == 12 and all(hit["explain"] for hit in hits)
+    code, out, err = cli("banjir", "--index", str(floods), "--limit", "all", "--explain")
+    _code, paged, _err = cli("banjir", "--index", str(floods), "--limit", "12", "--explain")
+    assert out == paged
