@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import subprocess_env
 from diplosearch import Document, open_index
 from diplosearch.cli import main
 
@@ -94,3 +98,59 @@ def test_limit_all_still_explains_each_score(floods: Path):
     code, out, err = cli("banjir", "--index", str(floods), "--limit", "all", "--explain")
     _code, paged, _err = cli("banjir", "--index", str(floods), "--limit", "12", "--explain")
     assert out == paged
+
+
+# -- arguments that are not text (bytes from a non-UTF-8 terminal or a wrong encoding) ---
+
+
+@pytest.mark.parametrize("command", [
+    ("get", "\udcff"), ("similar", "\udcff"), ("delete", "\udcff"), ("search", "banjir\udce9"),
+    ("search", "banjir", "--source", "tempo\udce9"),
+])
+def test_an_argument_that_is_not_utf8_is_refused_without_blaming_the_index(floods: Path, command: tuple[str, ...]):
+    code, out, err = cli(*command, "--index", str(floods))
+    assert_one_line_error(code, err, 2, "UTF-8")
+    assert "damaged" not in err and out == ""
+    with open_index(floods) as ix:
+        assert len(ix) == 15
+
+
+def test_json_output_of_a_query_typed_in_latin1_stays_utf8(isolated_index_home: Path, floods: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "diplosearch", b"caf\xe9 banjir", "--index", str(floods), "--json"],
+        capture_output=True, env=subprocess_env(isolated_index_home), timeout=300,
+    )
+    result.stdout.decode("utf-8")  # never raw invalid bytes in JSON
+    assert result.returncode == 2 and b"UTF-8" in result.stderr and b"Traceback" not in result.stderr
+
+
+# -- the command line itself --------------------------------------------------------------
+
+
+def test_words_after_an_unquoted_query_say_to_quote_it(floods: Path):
+    code, out, err = cli("peranan", "pelopor", "--index", str(floods))
+    assert_one_line_error(code, err, 2, "pelopor", "'peranan pelopor'", "diplosearch search --help")
+    assert "diplosearch diplosearch" not in err
+
+
+def test_an_unknown_option_points_to_the_help_of_its_subcommand(floods: Path):
+    code, out, err = cli("stats", "--index", str(floods), "--bogus")
+    assert_one_line_error(code, err, 2, "--bogus", "`diplosearch stats --help`")
+
+
+@pytest.mark.parametrize("command", [("search", "banjir"), ("stats",), ("index", "x.txt"), ("delete", "a")])
+def test_an_empty_index_path_is_a_usage_error_not_the_current_directory(tmp_path: Path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.txt").write_text("Judul\n\nBanjir di kota.\n")
+    code, out, err = cli(*command, "--index", "")
+    assert_one_line_error(code, err, 2, "--index")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.txt"]
+
+
+def test_a_closed_standard_output_is_no_traceback(isolated_index_home: Path, floods: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "diplosearch", "banjir", "--index", str(floods)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=subprocess_env(isolated_index_home),
+        timeout=300, preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr

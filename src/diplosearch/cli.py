@@ -49,7 +49,7 @@ from .cli_output import (
     write_table,
 )
 
-from .cli_arguments import UsageError, build_parser as _build_parser
+from .cli_arguments import UsageError, build_parser as _build_parser, parse_arguments
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SUBCOMMANDS = ("search", "get", "similar", "index", "delete", "stats", "rebuild", "check", "analyze")
@@ -438,13 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
+    # With standard output or error closed (`>&-`), Python has None there: what would
+    # go to it is dropped, as on /dev/null.
+    out = out if out is not None else sys.stdout or open(os.devnull, "w")  # noqa: SIM115
+    err = err if err is not None else sys.stderr or open(os.devnull, "w")  # noqa: SIM115
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] not in SUBCOMMANDS and arguments[0] not in ("-h", "--help", "--version"):
         arguments.insert(0, "search")
     try:
-        args = build_parser().parse_args(arguments)
+        args = parse_arguments(build_parser(), arguments)
         if args.command is None:
             raise UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
         return args.func(args, out, err)
