@@ -124,6 +124,32 @@ def test_json_output_of_a_query_typed_in_latin1_stays_utf8(isolated_index_home: 
     assert result.returncode == 2 and b"UTF-8" in result.stderr and b"Traceback" not in result.stderr
 
 
+# -- the index report of `index --json` ------------------------------------------------
+
+
+def test_index_json_reports_even_when_nothing_valid_came(tmp_path: Path):
+    (tmp_path / "empty.txt").write_text("")
+    code, out, err = cli("index", "--index", str(tmp_path / "new"), str(tmp_path / "empty.txt"), "--json")
+    assert code == 3
+    report = json.loads(out)
+    assert report["created"] is False and report["documents"] == 0 and report["added"] == []
+    assert len(report["skipped"]) == 1 and "empty.txt" in report["skipped"][0]
+    assert not (tmp_path / "new").exists()
+
+
+def test_index_fills_an_empty_directory_made_for_it(tmp_path: Path):
+    (tmp_path / "berita").mkdir()
+    (tmp_path / "empty.txt").write_text("")
+    code, out, err = cli("index", "--index", str(tmp_path / "berita"), str(tmp_path / "empty.txt"))
+    assert code == 3 and not any((tmp_path / "berita").iterdir())
+    (tmp_path / "a.txt").write_text("Judul\n\nBanjir di kota.\n")
+    code, out, err = cli("index", "--index", str(tmp_path / "berita"), str(tmp_path / "a.txt"))
+    assert code == 0, err
+    assert out.startswith(f"created index {tmp_path / 'berita'}\n")
+    with open_index(tmp_path / "berita") as ix:
+        assert ix.search("banjir").total == 1
+
+
 # -- the command line itself --------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import sys
+from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Sequence, TextIO
 
 import attrs
@@ -25,6 +26,7 @@ from . import (
     IndexNotFoundError,
     InputProblem,
     InvalidArgumentError,
+    NotAnIndexError,
     Results,
     WriteReport,
     analyze,
@@ -34,6 +36,7 @@ from . import (
     read_jsonl_stream,
 )
 from .search import MAX_DEPTH
+from .store.home import INDEX_ENV, resolve_index_path
 from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 from .cli_output import (
@@ -272,14 +275,24 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ix = open_index(args.index, for_writing=True)
     except IndexNotFoundError:
         ix = None  # created below, once a valid document has come
+    except NotAnIndexError:
+        # An empty directory made for the index is filled, as open_index(create=True) does.
+        target = _index_target(args)
+        if not target.is_dir() or any(target.iterdir()):
+            raise
+        ix = None
     try:
         items = _read_inputs(args.paths, sys.stdin.buffer if "-" in args.paths else None)
         problems, documents = _until_first_document(items)
         created = False
         if ix is None:
             if documents is None:
-                for problem in problems:
-                    err.write(f"diplosearch: skipped {problem}\n")
+                if args.json:  # the report a script reads, though there is no index
+                    _report_indexing(_index_target(args), False, WriteReport(problems=tuple(problems)), 0,
+                                     args, out, err)
+                else:
+                    for problem in problems:
+                        err.write(f"diplosearch: skipped {problem}\n")
                 err.write("diplosearch: no valid documents came, so no index was created\n")
                 return EXIT_PARTIAL
             ix = open_index(args.index, create=True, for_writing=True)
@@ -288,6 +301,12 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if ix is not None:
             ix.close()
+
+
+def _index_target(args: argparse.Namespace) -> Path:
+    """The directory ``index`` writes: ``--index``, else ``$DIPLOSEARCH_INDEX`` (one of
+    them is set, or ``open_index(for_writing=True)`` has refused already)."""
+    return resolve_index_path(args.index or os.environ[INDEX_ENV])
 
 
 def _index_into(
@@ -313,7 +332,7 @@ def _index_into(
         committed = True
         if progress is not None:
             progress.finish()
-        _report_indexing(ix, created, report, len(ix), args, out, err)
+        _report_indexing(ix.path, created, report, len(ix), args, out, err)
     except KeyboardInterrupt:
         if progress is not None:
             progress.finish()
@@ -329,14 +348,14 @@ def _index_into(
 
 
 def _report_indexing(
-    ix: Index, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
+    path: Path, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> None:
     for problem in report.problems:
         err.write(f"diplosearch: skipped {problem}\n")
     if args.json:
         json.dump(
             {
-                "index": str(ix.path),
+                "index": str(path),
                 "created": created,
                 "added": list(report.added),
                 "replaced": list(report.replaced),
@@ -351,7 +370,7 @@ def _report_indexing(
         out.write("\n")
     else:
         out.write(
-            f"{ix.path}: {len(report.added)} added, {len(report.replaced)} replaced, "
+            f"{path}: {len(report.added)} added, {len(report.replaced)} replaced, "
             f"{len(report.unchanged)} unchanged, {len(report.problems)} skipped; "
             f"{total} documents in the index\n"
         )
