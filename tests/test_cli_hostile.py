@@ -180,3 +180,18 @@ def test_a_closed_standard_output_is_no_traceback(isolated_index_home: Path, flo
         timeout=300, preexec_fn=lambda: os.close(1),
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+# -- why nothing was shown ------------------------------------------------------------------
+
+
+def test_filters_alone_that_keep_nothing_do_not_claim_the_query_is_empty(floods: Path):
+    code, out, err = cli("", "--index", str(floods), "--source", "antara")
+    assert code == 0, err
+    assert out == "No documents pass the filters given.\n"
+    code, out, err = cli("", "--index", str(floods), "--since", "2030", "--limit", "all", "--format", "csv")
+    assert code == 0 and err == "diplosearch: No documents pass the filters given.\n"
+    _code, kept, _err = cli("", "--index", str(floods), "--source", "tempo.co", "--limit", "1")
+    assert kept.startswith("9 documents")
+    code, out, err = cli("kopi", "--index", str(floods), "--since", "2019-09")
+    assert out == "No documents match 'kopi' within the filters given.\n"

@@ -90,10 +90,11 @@ def _format_hit(hit: Hit, colour: bool, explain: bool = False) -> list[str]:
     return lines
 
 
-def format_results(results: Results, colour: bool, explain: bool = False) -> str:
-    """Human-readable results: rank, score, title, source/date, snippets."""
+def format_results(results: Results, colour: bool, explain: bool = False, filtered: bool = False) -> str:
+    """Human-readable results: rank, score, title, source/date, snippets (``filtered``:
+    filters were given, which an empty page's message then names)."""
     if not results.hits:
-        return explain_no_hits(results.query, results.total, results.offset)
+        return explain_no_hits(results.query, results.total, results.offset, filtered)
     lines = [
         f"{results.total} document{'s' if results.total != 1 else ''} match {results.query!r}; "
         f"showing {results.offset + 1}-{results.offset + len(results.hits)}"
@@ -136,7 +137,8 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         if args.limit is not None and args.limit <= _PAGE_LIMIT:
             results = ix.search(args.query, limit=args.limit, offset=args.offset, **options)
-            _write_page(results, output, colour, out, err, explain=args.explain and args.sort == "relevance")
+            explain = args.explain and args.sort == "relevance"
+            _write_page(results, output, colour, out, err, explain=explain, filtered=_filtered(args))
             return EXIT_OK
         # Every hit (or more than one page holds): streamed, so that the first
         # rows go out at once and an export never sits in memory whole.
@@ -157,11 +159,16 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _filtered(args: argparse.Namespace) -> bool:
+    return any((args.source, args.category, args.sub_category, args.since, args.until))
+
+
 def _write_page(
-    results: Results, output: str, colour: bool, out: TextIO, err: TextIO, explain: bool = False
+    results: Results, output: str, colour: bool, out: TextIO, err: TextIO, explain: bool = False,
+    filtered: bool = False,
 ) -> None:
     if output == "text":
-        out.write(format_results(results, colour, explain) + "\n" + format_explore(results))
+        out.write(format_results(results, colour, explain, filtered) + "\n" + format_explore(results))
     elif output == "json":
         page = {**results_to_json(results), **_explore_json(results)}
         if explain:
@@ -172,7 +179,8 @@ def _write_page(
     else:
         _write_export(results.hits, output, out)
         if not results.hits:
-            err.write(f"diplosearch: {explain_no_hits(results.query, results.total, results.offset)}\n")
+            message = explain_no_hits(results.query, results.total, results.offset, filtered)
+            err.write(f"diplosearch: {message}\n")
 
 
 def _write_stream(
@@ -199,7 +207,7 @@ def _write_stream(
         return
     after = format_explore(explore) if explore is not None else ""
     if first is None:
-        message = explain_no_hits(query, total, args.offset)
+        message = explain_no_hits(query, total, args.offset, _filtered(args))
         if output == "text":
             out.write(message + "\n" + after)
         else:

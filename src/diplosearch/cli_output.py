@@ -184,15 +184,17 @@ def _query_words(query: str) -> list[str]:
     return [word for word in _QUERY_WORD.findall(without_fields) if word not in _OPERATORS]
 
 
-def explain_no_hits(query: str, total: int, offset: int) -> str:
-    """Why a page has no hits: past the end, an empty or stop-words-only query, or no match."""
+def explain_no_hits(query: str, total: int, offset: int, filtered: bool = False) -> str:
+    """Why a page has no hits: past the end, an empty or stop-words-only query, no
+    match, or (``filtered``: filters were given) no document passing the filters."""
     if total > 0:
         return (
             f"{total:,} document{'s' if total != 1 else ''} match {query!r}, but --offset {offset:,} "
             f"is past the last of them (use an offset below {total:,})."
         )
     if not query.strip():
-        return "The query is empty: give words to search for."
+        # Filters alone list every document they keep: here they kept none.
+        return "No documents pass the filters given." if filtered else "The query is empty: give words to search for."
     ignored = ignored_words(query)
     if ignored and len(ignored) == len(set(_query_words(query))):
         return (
@@ -204,7 +206,7 @@ def explain_no_hits(query: str, total: int, offset: int) -> str:
             f"No documents match {query!r} (ignored: {', '.join(ignored)}; "
             "stop words are too common to be indexed)."
         )
-    return f"No documents match {query!r}."
+    return f"No documents match {query!r}" + (" within the filters given." if filtered else ".")
 
 
 def format_stats(stats: IndexStats) -> str:
