@@ -195,3 +195,14 @@ def test_filters_alone_that_keep_nothing_do_not_claim_the_query_is_empty(floods:
     assert kept.startswith("9 documents")
     code, out, err = cli("kopi", "--index", str(floods), "--since", "2019-09")
     assert out == "No documents match 'kopi' within the filters given.\n"
+
+
+def test_similar_with_nothing_to_compare_does_not_ask_for_words(tmp_path: Path):
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many([Document(id="a", title="Kopi", body="Harga kopi naik."),
+                     Document(id="b", title="Gempa", body="Gempa mengguncang pulau.")])
+    code, out, err = cli("similar", "a", "--index", str(tmp_path / "ix"))
+    assert code == 0, err
+    assert "give words" not in out and "query" not in out, out
+    assert out.splitlines()[1] == "No articles like a: it shares no distinctive word with another article."
+

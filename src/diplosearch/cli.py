@@ -545,5 +545,8 @@ def _cmd_similar(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     else:
         out.write(f"Articles like {args.id} (searched: {results.query or 'nothing distinctive'})\n")
-        out.write(format_results(results, colour) + "\n")
+        if results.query:
+            out.write(format_results(results, colour) + "\n")
+        else:  # no query was typed, so "the query is empty" would not help
+            out.write(f"No articles like {args.id}: it shares no distinctive word with another article.\n")
     return EXIT_OK
