@@ -100,6 +100,31 @@ def test_limit_all_still_explains_each_score(floods: Path):
     assert out == paged
 
 
+@pytest.mark.parametrize("options, needle", [
+    (("--sort", "newest"), "--sort newest"), (("--format", "csv"), "--format csv"), (("--format", "tsv"), "--format tsv"),
+])
+def test_explain_where_it_cannot_be_shown_is_refused_not_dropped(floods: Path, options, needle):
+    code, out, err = cli("banjir", "--index", str(floods), "--explain", *options)
+    assert_one_line_error(code, err, 2, "--explain", needle)
+    assert out == ""
+
+
+@pytest.mark.parametrize("limit", ["3", "all"])
+def test_explain_in_json_lines_goes_with_each_hit(floods: Path, limit: str):
+    code, out, err = cli("banjir", "--index", str(floods), "--explain", "--format", "jsonl", "--limit", limit)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == (3 if limit == "3" else 12)
+    assert all(row["explain"] and "banjir" in " ".join(row["explain"]) for row in rows)
+
+
+@pytest.mark.parametrize("output", ["text", "json", "jsonl"])
+def test_explain_of_hits_filters_alone_listed_is_refused_before_any_output(floods: Path, output: str):
+    code, out, err = cli("", "--index", str(floods), "--source", "tempo.co", "--explain", "--limit", "all",
+                         "--format", output)
+    assert_one_line_error(code, err, 2, "not ranked by relevance")
+    assert out == ""
+
+
 # -- arguments that are not text (bytes from a non-UTF-8 terminal or a wrong encoding) ---
 
 

@@ -124,6 +124,10 @@ def _output_format(args: argparse.Namespace) -> str:
 
 def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     output = _output_format(args)
+    if args.explain and args.sort != "relevance":
+        raise UsageError(f"--explain shows how relevance scores came about; with --sort {args.sort} there are none")
+    if args.explain and output in ("csv", "tsv"):
+        raise UsageError(f"--explain has no column in --format {output}: use --format json or jsonl")
     colour = output == "text" and not args.html and _use_colour(args.color, out)
     options = {
         "fields": args.field,
@@ -137,8 +141,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         if args.limit is not None and args.limit <= _PAGE_LIMIT:
             results = ix.search(args.query, limit=args.limit, offset=args.offset, **options)
-            explain = args.explain and args.sort == "relevance"
-            _write_page(results, output, colour, out, err, explain=explain, filtered=_filtered(args))
+            _write_page(results, output, colour, out, err, explain=args.explain, filtered=_filtered(args))
             return EXIT_OK
         # Every hit (or more than one page holds): streamed, so that the first
         # rows go out at once and an export never sits in memory whole.
@@ -154,8 +157,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         start = min(args.offset, MAX_DEPTH)
         stop = None if args.limit is None else min(args.offset + args.limit, MAX_DEPTH)
         hits = itertools.islice(stream, start, stop)
-        explain = args.explain and args.sort == "relevance"
-        _write_stream(args.query, stream.total, args, hits, output, colour, out, err, explore, explain)
+        _write_stream(args.query, stream.total, args, hits, output, colour, out, err, explore, args.explain)
     return EXIT_OK
 
 
@@ -177,7 +179,7 @@ def _write_page(
         json.dump(page, out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
-        _write_export(results.hits, output, out)
+        _write_export(results.hits, output, out, explain)
         if not results.hits:
             message = explain_no_hits(results.query, results.total, results.offset, filtered)
             err.write(f"diplosearch: {message}\n")
@@ -199,6 +201,8 @@ def _write_stream(
     holds the facet counts and suggestion, ``explain`` adds how each score came about."""
     first = next(hits, None)
     if first is not None:
+        if explain:
+            first.explain()  # hits not ranked by relevance (filters alone) refuse before any output
         hits = itertools.chain([first], hits)
     if output == "json":
         header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
@@ -215,7 +219,7 @@ def _write_stream(
             err.write(f"diplosearch: {message}\n")
         return
     if output != "text":
-        _write_export(hits, output, out)
+        _write_export(hits, output, out, explain)
         return
     last = total if args.limit is None else min(total, args.offset + args.limit)
     out.write(
@@ -226,9 +230,9 @@ def _write_stream(
     out.write(after)
 
 
-def _write_export(hits: Iterable[Hit], output: str, out: TextIO) -> None:
+def _write_export(hits: Iterable[Hit], output: str, out: TextIO, explain: bool = False) -> None:
     if output == "jsonl":
-        write_json_lines(hits, out)
+        write_json_lines(hits, out, explain)
     else:
         write_table(hits, out, "," if output == "csv" else "\t")
 

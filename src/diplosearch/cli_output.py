@@ -56,10 +56,13 @@ def write_json_stream(header: dict[str, object], hits: Iterable[Hit], out: TextI
     out.write("\n  ]\n}\n")
 
 
-def write_json_lines(hits: Iterable[Hit], out: TextIO) -> None:
-    """One JSON object per hit and line."""
+def write_json_lines(hits: Iterable[Hit], out: TextIO, explain: bool = False) -> None:
+    """One JSON object per hit and line (``explain``: with how its score came about)."""
     for hit in hits:
-        out.write(json.dumps(hit_to_json(hit), ensure_ascii=False) + "\n")
+        shown = hit_to_json(hit)
+        if explain:
+            shown["explain"] = hit.explain().lines()
+        out.write(json.dumps(shown, ensure_ascii=False) + "\n")
 
 
 def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
