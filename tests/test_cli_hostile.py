@@ -16,6 +16,7 @@ import pytest
 from conftest import subprocess_env
 from diplosearch import Document, open_index
 from diplosearch.cli import main
+from test_cli import assert_clean_error
 
 #: Larger than any C ssize_t: what a user gets by holding a key down.
 HUGE = "9" * 30
@@ -205,6 +206,16 @@ def test_a_closed_standard_output_is_no_traceback(isolated_index_home: Path, flo
         timeout=300, preexec_fn=lambda: os.close(1),
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_index_from_a_closed_standard_input_is_a_usage_error(isolated_index_home: Path, tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "diplosearch", "index", "--index", str(tmp_path / "ix"), "-"],
+        capture_output=True, text=True, env=subprocess_env(isolated_index_home), timeout=300,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert_clean_error(result, 2, "standard input")
+    assert not (tmp_path / "ix").exists()
 
 
 # -- why nothing was shown ------------------------------------------------------------------

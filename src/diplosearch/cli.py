@@ -264,6 +264,12 @@ def _read_inputs(paths: Sequence[str], stdin: BinaryIO | None) -> Iterator[Docum
             yield from read_documents(list(group))
 
 
+def _standard_input() -> BinaryIO:
+    if sys.stdin is None:  # closed (`<&-`): Python has no stream there at all
+        raise UsageError("- reads JSON Lines from standard input, but standard input is closed")
+    return sys.stdin.buffer
+
+
 def _until_first_document(
     items: Iterator[Document | InputProblem],
 ) -> tuple[list[InputProblem], Iterator[Document | InputProblem] | None]:
@@ -294,7 +300,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise
         ix = None
     try:
-        items = _read_inputs(args.paths, sys.stdin.buffer if "-" in args.paths else None)
+        items = _read_inputs(args.paths, _standard_input() if "-" in args.paths else None)
         problems, documents = _until_first_document(items)
         created = False
         if ix is None:
