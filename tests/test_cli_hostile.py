@@ -150,6 +150,22 @@ def test_json_output_of_a_query_typed_in_latin1_stays_utf8(isolated_index_home: 
     assert result.returncode == 2 and b"UTF-8" in result.stderr and b"Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_to_a_stream_not_in_utf8_is_no_traceback(isolated_index_home: Path, floods: Path, encoding: str):
+    env = {**subprocess_env(isolated_index_home), "PYTHONIOENCODING": encoding}
+    for extra in ([], ["--json"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "diplosearch", "banjir", "--index", str(floods), "--limit", "2", *extra],
+            capture_output=True, env=env, timeout=300,
+        )
+        assert result.returncode == 0 and result.stderr == b"", result.stderr
+        shown = result.stdout.decode(encoding)
+        if extra:
+            assert [hit["id"] for hit in json.loads(shown)["hits"]] == ["b00", "b01"]
+        else:
+            assert "? [[Banjir]] melanda kota nomor 1. ?" in shown
+
+
 # -- the index report of `index --json` ------------------------------------------------
 
 

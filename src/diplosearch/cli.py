@@ -8,6 +8,8 @@ but some inputs were skipped; 130 interrupted (Ctrl-C) before the work was commi
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import itertools
 import json
 import os
@@ -473,12 +475,21 @@ def build_parser() -> argparse.ArgumentParser:
     })
 
 
+def _replace_what_cannot_be_shown(out: TextIO) -> None:
+    """On standard output in an encoding other than UTF-8 (a legacy locale, a Windows
+    pipe, PYTHONIOENCODING), characters it cannot hold become ``?`` rather than end
+    the command with a UnicodeEncodeError; the output stays valid text and JSON."""
+    if out is sys.stdout and isinstance(out, io.TextIOWrapper) and codecs.lookup(out.encoding).name != "utf-8":
+        out.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
     # With standard output or error closed (`>&-`), Python has None there: what would
     # go to it is dropped, as on /dev/null.
     out = out if out is not None else sys.stdout or open(os.devnull, "w")  # noqa: SIM115
     err = err if err is not None else sys.stderr or open(os.devnull, "w")  # noqa: SIM115
+    _replace_what_cannot_be_shown(out)
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] not in SUBCOMMANDS and arguments[0] not in ("-h", "--help", "--version"):
         arguments.insert(0, "search")
