@@ -201,6 +201,13 @@ def test_words_after_an_unquoted_query_say_to_quote_it(floods: Path):
     assert "diplosearch diplosearch" not in err
 
 
+@pytest.mark.parametrize("command", [("-ekonomi",), ("-ekonomi", "diplomasi"), ("get", "-x"), ("delete", "-x")])
+def test_a_query_or_id_starting_with_a_dash_is_told_to_go_after_double_dash(floods: Path, command):
+    code, out, err = cli(*command, "--index", str(floods))
+    assert_one_line_error(code, err, 2, f"{command[-1] if command[0] in ('get', 'delete') else '-ekonomi'} is no option",
+                          "goes after --")
+
+
 def test_an_unknown_option_points_to_the_help_of_its_subcommand(floods: Path):
     code, out, err = cli("stats", "--index", str(floods), "--bogus")
     assert_one_line_error(code, err, 2, "--bogus", "`diplosearch stats --help`")

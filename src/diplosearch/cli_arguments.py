@@ -39,7 +39,14 @@ def parse_arguments(parser: argparse.ArgumentParser, arguments: Sequence[str]) -
     alone would let them through: words left over, an empty ``--index``, and text
     that is not UTF-8 (bytes of another encoding, which no document can match and
     which would make ``--json`` output invalid)."""
-    args, extras = parser.parse_known_args(arguments)
+    try:
+        args, extras = parser.parse_known_args(arguments)
+    except UsageError as refused:
+        dashed = _dashed_word(arguments)
+        if dashed is None:
+            raise
+        message, _sep, see = str(refused).rpartition(" (see ")
+        raise UsageError(f"{message}; {_dash_hint(dashed)} (see {see}") from None
     if extras:
         raise UsageError(_unrecognized(args, extras, arguments))
     if getattr(args, "index", None) == "":
@@ -59,12 +66,33 @@ def parse_arguments(parser: argparse.ArgumentParser, arguments: Sequence[str]) -
 
 def _unrecognized(args: argparse.Namespace, extras: list[str], arguments: Sequence[str]) -> str:
     message = f"unrecognized arguments: {' '.join(extras)}"
+    dashed = _dashed_word(arguments)
     if "--" in arguments and any(extra.startswith("-") for extra in extras):
         message += "; everything after -- is the query, so options go before --"
+    elif dashed is not None:
+        message += f"; {_dash_hint(dashed)}"
     elif args.command in ("search", "analyze") and not any(extra.startswith("-") for extra in extras):
         typed = args.query if args.command == "search" else args.text
         message += f"; several words go in quotes: {shlex.quote(' '.join([typed, *extras]))}"
     return f"{message} (see `diplosearch {args.command} --help`)"
+
+
+def _dashed_word(arguments: Sequence[str]) -> str | None:
+    """The first argument before any ``--`` that looks like an option but cannot be
+    one (the only short option is -h): a query or id starting with ``-``, mistyped."""
+    for argument in arguments:
+        if argument == "--":
+            return None
+        if len(argument) > 1 and argument[0] == "-" and argument[1] != "-" and argument != "-h":
+            try:
+                float(argument)  # a negative number, the value of an option
+            except ValueError:
+                return argument
+    return None
+
+
+def _dash_hint(dashed: str) -> str:
+    return f"{dashed} is no option: a query or id starting with - goes after --, the options before it"
 
 
 def _as_typed(text: str) -> str:
