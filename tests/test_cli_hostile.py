@@ -208,6 +208,12 @@ def test_a_query_or_id_starting_with_a_dash_is_told_to_go_after_double_dash(floo
                           "goes after --")
 
 
+def test_a_quoted_query_starting_with_a_dash_is_not_blamed_for_another_error(floods: Path):
+    code, out, err = cli("-ekonomi banjir", "--limit", "0", "--index", str(floods))
+    assert_one_line_error(code, err, 2, "--limit")
+    assert "no option" not in err
+
+
 def test_an_unknown_option_points_to_the_help_of_its_subcommand(floods: Path):
     code, out, err = cli("stats", "--index", str(floods), "--bogus")
     assert_one_line_error(code, err, 2, "--bogus", "`diplosearch stats --help`")

@@ -83,7 +83,8 @@ def _dashed_word(arguments: Sequence[str]) -> str | None:
     for argument in arguments:
         if argument == "--":
             return None
-        if len(argument) > 1 and argument[0] == "-" and argument[1] != "-" and argument != "-h":
+        # argparse reads "-a b" (with a space) as a positional already
+        if len(argument) > 1 and argument[0] == "-" and argument[1] != "-" and argument != "-h" and " " not in argument:
             try:
                 float(argument)  # a negative number, the value of an option
             except ValueError:
