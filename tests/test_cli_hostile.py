@@ -214,6 +214,13 @@ def test_a_quoted_query_starting_with_a_dash_is_not_blamed_for_another_error(flo
     assert "no option" not in err
 
 
+@pytest.mark.parametrize("option", ["--source", "--category", "--sub-category"])
+def test_an_empty_filter_value_is_refused_not_a_silent_empty_page(floods: Path, option: str):
+    code, out, err = cli("banjir", option, " ", "--index", str(floods))
+    assert_one_line_error(code, err, 2, f"{option} is empty")
+    assert out == ""
+
+
 def test_an_unknown_option_points_to_the_help_of_its_subcommand(floods: Path):
     code, out, err = cli("stats", "--index", str(floods), "--bogus")
     assert_one_line_error(code, err, 2, "--bogus", "`diplosearch stats --help`")

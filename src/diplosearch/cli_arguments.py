@@ -51,6 +51,11 @@ def parse_arguments(parser: argparse.ArgumentParser, arguments: Sequence[str]) -
         raise UsageError(_unrecognized(args, extras, arguments))
     if getattr(args, "index", None) == "":
         raise UsageError(f"--index is empty: give an index directory or name (see `diplosearch {args.command} --help`)")
+    for name in FILTER_FIELDS:
+        # an empty value would keep no document, without a word why
+        if any(not value.strip() for value in getattr(args, name, None) or ()):
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} is empty: give the value whose documents to keep")
     for name, value in vars(args).items():
         if name in _PATH_ARGUMENTS:
             continue
