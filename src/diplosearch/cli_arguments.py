@@ -221,7 +221,7 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         **_examples("diplosearch similar vovworld-peranan-pelopor-diplomatik", "diplosearch similar A12 --index berita --json"),
     )
     similar.add_argument("id", help="a document id (see the `id` of a search hit)")
-    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
+    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10, at most 1000)")
     similar.add_argument("--json", action="store_true", help="print one JSON object")
     similar.add_argument("--index", help=index_help)
     similar.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
