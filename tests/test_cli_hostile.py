@@ -192,6 +192,25 @@ def test_index_fills_an_empty_directory_made_for_it(tmp_path: Path):
         assert ix.search("banjir").total == 1
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_index_refuses_to_read_its_own_files_as_articles(tmp_path: Path, inside: bool):
+    folder = tmp_path / "artikel"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Judul\n\nBanjir di kota.\n")
+    target = folder / "ix"
+    with open_index(target, create=True) as ix:
+        ix.add(Document(id="a", title="Judul", body="Banjir di kota."))
+    given = folder if inside else target / "diplosearch.json"
+    code, out, err = cli("index", "--index", str(target), str(given))
+    assert_one_line_error(code, err, 2, str(target), "inside")
+    with open_index(target) as ix:
+        assert len(ix) == 1
+    # not even on the first run, when the index is made while the folder is read
+    code, out, err = cli("index", "--index", str(folder / "new"), str(folder))
+    assert_one_line_error(code, err, 2, "inside")
+    assert not (folder / "new").exists()
+
+
 # -- the command line itself --------------------------------------------------------------
 
 

@@ -302,6 +302,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise
         ix = None
     try:
+        _refuse_reading_the_index(_index_target(args), args.paths)
         items = _read_inputs(args.paths, _standard_input() if "-" in args.paths else None)
         problems, documents = _until_first_document(items)
         created = False
@@ -327,6 +328,23 @@ def _index_target(args: argparse.Namespace) -> Path:
     """The directory ``index`` writes: ``--index``, else ``$DIPLOSEARCH_INDEX`` (one of
     them is set, or ``open_index(for_writing=True)`` has refused already)."""
     return resolve_index_path(args.index or os.environ[INDEX_ENV])
+
+
+def _refuse_reading_the_index(target: Path, paths: Sequence[str]) -> None:
+    """Refuse inputs that hold the index (or lie in it): its own files, some being
+    written as the folder is read, would be indexed as articles."""
+    index = Path(os.path.realpath(target))
+    for path in paths:
+        if path == "-":
+            continue
+        given = Path(os.path.realpath(path))
+        if index.is_relative_to(given):
+            raise UsageError(
+                f"the index {target} is inside {path}, which is to be read: its own files would be indexed "
+                "as articles; keep the index outside the folders given"
+            )
+        if given.is_relative_to(index):
+            raise UsageError(f"{path} is inside the index {target}: give the files of your articles")
 
 
 def _index_into(
