@@ -126,6 +126,22 @@ def test_explain_of_hits_filters_alone_listed_is_refused_before_any_output(flood
     assert out == ""
 
 
+#: 70 words no document holds, then one every flood article holds: past the 64 terms a query looks up.
+LONG_QUERY = " ".join(f"kata{i}" for i in range(70)) + " banjir"
+
+
+@pytest.mark.parametrize("limit", ["5", "all"])
+def test_words_left_out_of_a_long_query_are_named_not_silently_dropped(floods: Path, limit: str):
+    code, out, err = cli(LONG_QUERY, "--index", str(floods), "--limit", limit)
+    assert code == 0, err
+    note = [line for line in out.splitlines() if line.startswith("Left out")]
+    assert len(note) == 1 and note[0].endswith("kata69, banjir"), out
+    code, out, err = cli(LONG_QUERY, "--index", str(floods), "--limit", limit, "--json")
+    assert json.loads(out)["dropped"] == [f"kata{i}" for i in range(64, 70)] + ["banjir"]
+    code, out, err = cli(LONG_QUERY, "--index", str(floods), "--limit", limit, "--format", "csv")
+    assert code == 0 and "Left out" in err and "banjir" in err and out.startswith("rank,id")
+
+
 # -- arguments that are not text (bytes from a non-UTF-8 terminal or a wrong encoding) ---
 
 

@@ -147,12 +147,10 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_OK
         # Every hit (or more than one page holds): streamed, so that the first
         # rows go out at once and an export never sits in memory whole.
-        explore = None
-        if output in ("text", "json"):
-            # What a page shows besides its hits (facet counts over every match, "Did
-            # you mean"), from one small search, so that the stream's pages need not
-            # count facets again each.
-            explore = ix.search(args.query, limit=1, **{**options, "snippets": 0})
+        # What a page shows besides its hits (facet counts over every match, "Did you
+        # mean", the words left out), from one small search, so that the stream's
+        # pages need not count facets again each.
+        explore = ix.search(args.query, limit=1, **{**options, "snippets": 0})
         stream = ix.search_iter(args.query, page_size=_PAGE_LIMIT, **{**options, "facets": []})
         # The stream ends after MAX_DEPTH hits, so larger bounds mean the same, and
         # islice cannot take a number past sys.maxsize at all.
@@ -182,6 +180,8 @@ def _write_page(
         out.write("\n")
     else:
         _write_export(results.hits, output, out, explain)
+        if results.dropped:
+            err.write(f"diplosearch: {_left_out(results)}\n")
         if not results.hits:
             message = explain_no_hits(results.query, results.total, results.offset, filtered)
             err.write(f"diplosearch: {message}\n")
@@ -196,11 +196,11 @@ def _write_stream(
     colour: bool,
     out: TextIO,
     err: TextIO,
-    explore: Results | None = None,
+    explore: Results,
     explain: bool = False,
 ) -> None:
-    """Streamed hits as ``_write_page`` shows a page; ``explore`` (for text and JSON)
-    holds the facet counts and suggestion, ``explain`` adds how each score came about."""
+    """Streamed hits as ``_write_page`` shows a page; ``explore`` holds the facet
+    counts, suggestion and words left out, ``explain`` adds how each score came about."""
     first = next(hits, None)
     if first is not None:
         if explain:
@@ -208,10 +208,12 @@ def _write_stream(
         hits = itertools.chain([first], hits)
     if output == "json":
         header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
-        extra = _explore_json(explore) if explore is not None else {}
-        write_json_stream({**header, "ignored": ignored_words(query), **extra}, hits, out, explain=explain)
+        write_json_stream({**header, "ignored": ignored_words(query), **_explore_json(explore)}, hits, out,
+                          explain=explain)
         return
-    after = format_explore(explore) if explore is not None else ""
+    after = format_explore(explore)
+    if output != "text" and explore.dropped:
+        err.write(f"diplosearch: {_left_out(explore)}\n")
     if first is None:
         message = explain_no_hits(query, total, args.offset, _filtered(args))
         if output == "text":
@@ -554,12 +556,18 @@ def _explore_json(results: Results) -> dict[str, object]:
         "facets": {name: [{"value": label, "count": count} for label, count in counts]
                    for name, counts in results.facets.items()},
         "suggestion": results.suggestion,
+        "dropped": list(results.dropped),
     }
 
 
+def _left_out(results: Results) -> str:
+    """The words of a query too long to look up whole, which were left out of it."""
+    return "Left out (past the number of terms one query looks up): " + ", ".join(results.dropped)
+
+
 def format_explore(results: Results) -> str:
-    """The lines after the hits: "Did you mean" and the facet counts."""
-    lines = []
+    """The lines after the hits: the words left out, "Did you mean" and the facet counts."""
+    lines = [_left_out(results)] if results.dropped else []
     if results.suggestion:
         lines.append(f"Did you mean: {results.suggestion}?")
     for name, counts in results.facets.items():
