@@ -142,6 +142,15 @@ def test_words_left_out_of_a_long_query_are_named_not_silently_dropped(floods: P
     assert code == 0 and "Left out" in err and "banjir" in err and out.startswith("rank,id")
 
 
+@pytest.mark.parametrize("limit", ["5", "all"])
+def test_a_filter_value_that_is_a_stop_word_is_not_called_ignored(floods: Path, limit: str):
+    code, out, err = cli("source:yang", "--index", str(floods), "--limit", limit)
+    assert out == "No documents match 'source:yang'.\n"
+    for query, ignored in (("source:dan banjir", []), ("http://yang.com", []), ("yang banjir", ["yang"])):
+        code, out, err = cli(query, "--index", str(floods), "--limit", limit, "--json")
+        assert json.loads(out)["ignored"] == ignored, query
+
+
 # -- arguments that are not text (bytes from a non-UTF-8 terminal or a wrong encoding) ---
 
 

@@ -48,7 +48,6 @@ from .cli_output import (
     format_document,
     format_stats,
     hit_to_json,
-    ignored_words,
     write_json_lines,
     write_json_stream,
     write_table,
@@ -96,7 +95,7 @@ def format_results(results: Results, colour: bool, explain: bool = False, filter
     """Human-readable results: rank, score, title, source/date, snippets (``filtered``:
     filters were given, which an empty page's message then names)."""
     if not results.hits:
-        return explain_no_hits(results.query, results.total, results.offset, filtered)
+        return explain_no_hits(results.query, results.total, results.offset, filtered, results.ignored)
     lines = [
         f"{results.total} document{'s' if results.total != 1 else ''} match {results.query!r}; "
         f"showing {results.offset + 1}-{results.offset + len(results.hits)}"
@@ -113,7 +112,7 @@ def results_to_json(results: Results) -> dict[str, object]:
         "total": results.total,
         "offset": results.offset,
         "limit": results.limit,
-        "ignored": ignored_words(results.query),
+        "ignored": list(results.ignored),
         "hits": [hit_to_json(hit) for hit in results.hits],
     }
 
@@ -183,7 +182,7 @@ def _write_page(
         if results.dropped:
             err.write(f"diplosearch: {_left_out(results)}\n")
         if not results.hits:
-            message = explain_no_hits(results.query, results.total, results.offset, filtered)
+            message = explain_no_hits(results.query, results.total, results.offset, filtered, results.ignored)
             err.write(f"diplosearch: {message}\n")
 
 
@@ -208,14 +207,14 @@ def _write_stream(
         hits = itertools.chain([first], hits)
     if output == "json":
         header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
-        write_json_stream({**header, "ignored": ignored_words(query), **_explore_json(explore)}, hits, out,
+        write_json_stream({**header, "ignored": list(explore.ignored), **_explore_json(explore)}, hits, out,
                           explain=explain)
         return
     after = format_explore(explore)
     if output != "text" and explore.dropped:
         err.write(f"diplosearch: {_left_out(explore)}\n")
     if first is None:
-        message = explain_no_hits(query, total, args.offset, _filtered(args))
+        message = explain_no_hits(query, total, args.offset, _filtered(args), explore.ignored)
         if output == "text":
             out.write(message + "\n" + after)
         else:

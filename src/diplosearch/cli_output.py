@@ -12,9 +12,9 @@ import csv
 import json
 import re
 import time
-from typing import Iterable, TextIO
+from typing import Iterable, Sequence, TextIO
 
-from . import Document, Hit, IndexStats, Progress, analyze
+from . import Document, Hit, IndexStats, Progress
 from .analysis.normalize import one_line
 
 #: The values of ``--format``.
@@ -173,23 +173,15 @@ _QUERY_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 
 
-def ignored_words(query: str) -> list[str]:
-    """The words of ``query`` that the analyzer drops (stop words: too common to be
-    indexed), in the order typed. Operators and ``field:`` names are not words.
-
-    One place for the CLI to ask; the query parser will report these itself.
-    """
-    return list(dict.fromkeys(word for word in _query_words(query) if not analyze(word)))
-
-
 def _query_words(query: str) -> list[str]:
     without_fields = re.sub(r"\b\w+:", " ", query)
     return [word for word in _QUERY_WORD.findall(without_fields) if word not in _OPERATORS]
 
 
-def explain_no_hits(query: str, total: int, offset: int, filtered: bool = False) -> str:
-    """Why a page has no hits: past the end, an empty or stop-words-only query, no
-    match, or (``filtered``: filters were given) no document passing the filters."""
+def explain_no_hits(query: str, total: int, offset: int, filtered: bool = False, ignored: Sequence[str] = ()) -> str:
+    """Why a page has no hits: past the end, an empty or stop-words-only query
+    (``ignored``: its stop words, as the search reports them), no match, or
+    (``filtered``: filters were given) no document passing the filters."""
     if total > 0:
         return (
             f"{total:,} document{'s' if total != 1 else ''} match {query!r}, but --offset {offset:,} "
@@ -198,7 +190,6 @@ def explain_no_hits(query: str, total: int, offset: int, filtered: bool = False)
     if not query.strip():
         # Filters alone list every document they keep: here they kept none.
         return "No documents pass the filters given." if filtered else "The query is empty: give words to search for."
-    ignored = ignored_words(query)
     if ignored and len(ignored) == len(set(_query_words(query))):
         return (
             f"Nothing to search for: every word of {query!r} was ignored ({', '.join(ignored)}): "
