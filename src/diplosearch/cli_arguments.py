@@ -254,7 +254,7 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
     index.add_argument(
         "paths",
         nargs="+",
-        help="files (.txt, .md, .jsonl, .jsonl.gz), folders, or - for JSON Lines on standard input",
+        help="articles (.txt, .md), JSON Lines (.jsonl, .ndjson) or JSON (.json), each optionally .gz; folders; or - for JSON Lines on standard input",
     )
     index.add_argument("--index", help="the index to write (created if missing, which is said)")
     index.add_argument(
