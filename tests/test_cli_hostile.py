@@ -110,6 +110,13 @@ def test_explain_where_it_cannot_be_shown_is_refused_not_dropped(floods: Path, o
     assert out == ""
 
 
+@pytest.mark.parametrize("output", ["csv", "tsv", "jsonl"])
+def test_facets_asked_of_an_export_are_refused_not_dropped(floods: Path, output: str):
+    code, out, err = cli("banjir", "--index", str(floods), "--facet", "source", "--format", output)
+    assert_one_line_error(code, err, 2, "--facet", f"--format {output}")
+    assert out == ""
+
+
 @pytest.mark.parametrize("limit", ["3", "all"])
 def test_explain_in_json_lines_goes_with_each_hit(floods: Path, limit: str):
     code, out, err = cli("banjir", "--index", str(floods), "--explain", "--format", "jsonl", "--limit", limit)

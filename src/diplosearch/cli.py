@@ -129,6 +129,8 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--explain shows how relevance scores came about; with --sort {args.sort} there are none")
     if args.explain and output in ("csv", "tsv"):
         raise UsageError(f"--explain has no column in --format {output}: use --format json or jsonl")
+    if args.facet and output in ("csv", "tsv", "jsonl"):
+        raise UsageError(f"--facet counts have no place in --format {output}, which lists hits: use --format json")
     colour = output == "text" and not args.html and _use_colour(args.color, out)
     options = {
         "fields": args.field,
