@@ -42,6 +42,9 @@ from .store.home import INDEX_ENV, resolve_index_path
 from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 from .cli_output import (
+    explore_to_json,
+    format_explore,
+    left_out,
     ProgressLine,
     document_to_json,
     explain_no_hits,
@@ -173,7 +176,7 @@ def _write_page(
     if output == "text":
         out.write(format_results(results, colour, explain, filtered) + "\n" + format_explore(results))
     elif output == "json":
-        page = {**results_to_json(results), **_explore_json(results)}
+        page = {**results_to_json(results), **explore_to_json(results)}
         if explain:
             for hit, shown in zip(results.hits, page["hits"]):  # type: ignore[call-overload]
                 shown["explain"] = hit.explain().lines()
@@ -182,7 +185,7 @@ def _write_page(
     else:
         _write_export(results.hits, output, out, explain)
         if results.dropped:
-            err.write(f"diplosearch: {_left_out(results)}\n")
+            err.write(f"diplosearch: {left_out(results)}\n")
         if not results.hits:
             message = explain_no_hits(results.query, results.total, results.offset, filtered, results.ignored)
             err.write(f"diplosearch: {message}\n")
@@ -209,12 +212,12 @@ def _write_stream(
         hits = itertools.chain([first], hits)
     if output == "json":
         header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
-        write_json_stream({**header, "ignored": list(explore.ignored), **_explore_json(explore)}, hits, out,
+        write_json_stream({**header, "ignored": list(explore.ignored), **explore_to_json(explore)}, hits, out,
                           explain=explain)
         return
     after = format_explore(explore)
     if output != "text" and explore.dropped:
-        err.write(f"diplosearch: {_left_out(explore)}\n")
+        err.write(f"diplosearch: {left_out(explore)}\n")
     if first is None:
         message = explain_no_hits(query, total, args.offset, _filtered(args), explore.ignored)
         if output == "text":
@@ -550,36 +553,6 @@ def _explore_arguments(args: argparse.Namespace) -> dict[str, object]:
         "facets": args.facet,
         "fuzzy": args.fuzzy,
     }
-
-
-def _explore_json(results: Results) -> dict[str, object]:
-    return {
-        "facets": {name: [{"value": label, "count": count} for label, count in counts]
-                   for name, counts in results.facets.items()},
-        "suggestion": results.suggestion,
-        "dropped": list(results.dropped),
-    }
-
-
-def _left_out(results: Results) -> str:
-    """The words of a query too long to look up whole, which were left out of it."""
-    return "Left out (past the number of terms one query looks up): " + ", ".join(results.dropped)
-
-
-def format_explore(results: Results) -> str:
-    """The lines after the hits: the words left out, "Did you mean" and the facet counts."""
-    lines = [_left_out(results)] if results.dropped else []
-    if results.suggestion:
-        lines.append(f"Did you mean: {results.suggestion}?")
-    for name, counts in results.facets.items():
-        lines.append("")
-        lines.append(f"{name}:")
-        if not counts:
-            lines.append("  (none)")
-        width = max((len(f"{count:,}") for _label, count in counts), default=0)
-        for label, count in counts:
-            lines.append(f"  {count:>{width},}  {one_line(label)}")
-    return "".join(line + "\n" for line in lines)
 
 
 def _cmd_similar(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -1,7 +1,8 @@
 """How the ``diplosearch`` command shows things beyond a page of results: hits as
 JSON objects and export rows (JSON, JSON Lines, CSV, TSV), why a search found
-nothing, a stored document (``get``), index statistics, and the progress line of
-a long ``index`` or ``rebuild``.
+nothing, the lines after the hits (words left out, "Did you mean", facet counts),
+a stored document (``get``), index statistics, and the progress line of a long
+``index`` or ``rebuild``.
 
 Only :mod:`diplosearch.cli` uses this room; the library itself never prints.
 """
@@ -14,7 +15,7 @@ import re
 import time
 from typing import Iterable, Sequence, TextIO
 
-from . import Document, Hit, IndexStats, Progress
+from . import Document, Hit, IndexStats, Progress, Results
 from .analysis.normalize import one_line
 
 #: The values of ``--format``.
@@ -201,6 +202,37 @@ def explain_no_hits(query: str, total: int, offset: int, filtered: bool = False,
             "stop words are too common to be indexed)."
         )
     return f"No documents match {query!r}" + (" within the filters given." if filtered else ".")
+
+
+def explore_to_json(results: Results) -> dict[str, object]:
+    """What ``--json`` shows of a search besides its hits: facets, suggestion, words left out."""
+    return {
+        "facets": {name: [{"value": label, "count": count} for label, count in counts]
+                   for name, counts in results.facets.items()},
+        "suggestion": results.suggestion,
+        "dropped": list(results.dropped),
+    }
+
+
+def left_out(results: Results) -> str:
+    """The words of a query too long to look up whole, which were left out of it."""
+    return "Left out (past the number of terms one query looks up): " + ", ".join(results.dropped)
+
+
+def format_explore(results: Results) -> str:
+    """The lines after the hits: the words left out, "Did you mean" and the facet counts."""
+    lines = [left_out(results)] if results.dropped else []
+    if results.suggestion:
+        lines.append(f"Did you mean: {results.suggestion}?")
+    for name, counts in results.facets.items():
+        lines.append("")
+        lines.append(f"{name}:")
+        if not counts:
+            lines.append("  (none)")
+        width = max((len(f"{count:,}") for _label, count in counts), default=0)
+        for label, count in counts:
+            lines.append(f"  {count:>{width},}  {one_line(label)}")
+    return "".join(line + "\n" for line in lines)
 
 
 def format_stats(stats: IndexStats) -> str:
