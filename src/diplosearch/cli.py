@@ -8,10 +8,13 @@ but some inputs were skipped; 130 interrupted (Ctrl-C) before the work was commi
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import itertools
 import json
 import os
 import sys
+from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Sequence, TextIO
 
 import attrs
@@ -25,6 +28,7 @@ from . import (
     IndexNotFoundError,
     InputProblem,
     InvalidArgumentError,
+    NotAnIndexError,
     Results,
     WriteReport,
     analyze,
@@ -33,22 +37,26 @@ from . import (
     read_documents,
     read_jsonl_stream,
 )
+from .search import MAX_DEPTH
+from .store.home import INDEX_ENV, resolve_index_path
 from .store.integrity import describe as describe_problems
 from .analysis.normalize import one_line
 from .cli_output import (
+    explore_to_json,
+    format_explore,
+    left_out,
     ProgressLine,
     document_to_json,
     explain_no_hits,
     format_document,
     format_stats,
     hit_to_json,
-    ignored_words,
     write_json_lines,
     write_json_stream,
     write_table,
 )
 
-from .cli_arguments import UsageError, build_parser as _build_parser
+from .cli_arguments import UsageError, build_parser as _build_parser, parse_arguments
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SUBCOMMANDS = ("search", "get", "similar", "index", "delete", "stats", "rebuild", "check", "analyze")
@@ -86,10 +94,11 @@ def _format_hit(hit: Hit, colour: bool, explain: bool = False) -> list[str]:
     return lines
 
 
-def format_results(results: Results, colour: bool, explain: bool = False) -> str:
-    """Human-readable results: rank, score, title, source/date, snippets."""
+def format_results(results: Results, colour: bool, explain: bool = False, filtered: bool = False) -> str:
+    """Human-readable results: rank, score, title, source/date, snippets (``filtered``:
+    filters were given, which an empty page's message then names)."""
     if not results.hits:
-        return explain_no_hits(results.query, results.total, results.offset)
+        return explain_no_hits(results.query, results.total, results.offset, filtered, results.ignored)
     lines = [
         f"{results.total} document{'s' if results.total != 1 else ''} match {results.query!r}; "
         f"showing {results.offset + 1}-{results.offset + len(results.hits)}"
@@ -106,7 +115,7 @@ def results_to_json(results: Results) -> dict[str, object]:
         "total": results.total,
         "offset": results.offset,
         "limit": results.limit,
-        "ignored": ignored_words(results.query),
+        "ignored": list(results.ignored),
         "hits": [hit_to_json(hit) for hit in results.hits],
     }
 
@@ -119,6 +128,12 @@ def _output_format(args: argparse.Namespace) -> str:
 
 def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     output = _output_format(args)
+    if args.explain and args.sort != "relevance":
+        raise UsageError(f"--explain shows how relevance scores came about; with --sort {args.sort} there are none")
+    if args.explain and output in ("csv", "tsv"):
+        raise UsageError(f"--explain has no column in --format {output}: use --format json or jsonl")
+    if args.facet and output in ("csv", "tsv", "jsonl"):
+        raise UsageError(f"--facet counts have no place in --format {output}, which lists hits: use --format json")
     colour = output == "text" and not args.html and _use_colour(args.color, out)
     options = {
         "fields": args.field,
@@ -132,33 +147,48 @@ def _cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_index(args.index) as ix:
         if args.limit is not None and args.limit <= _PAGE_LIMIT:
             results = ix.search(args.query, limit=args.limit, offset=args.offset, **options)
-            _write_page(results, output, colour, out, err, explain=args.explain and args.sort == "relevance")
+            _write_page(results, output, colour, out, err, explain=args.explain, filtered=_filtered(args))
             return EXIT_OK
         # Every hit (or more than one page holds): streamed, so that the first
         # rows go out at once and an export never sits in memory whole.
-        stream = ix.search_iter(args.query, page_size=_PAGE_LIMIT, **options)
-        stop = None if args.limit is None else args.offset + args.limit
-        hits = itertools.islice(stream, args.offset, stop)
-        _write_stream(args.query, stream.total, args, hits, output, colour, out, err)
+        # What a page shows besides its hits (facet counts over every match, "Did you
+        # mean", the words left out), from one small search, so that the stream's
+        # pages need not count facets again each.
+        explore = ix.search(args.query, limit=1, **{**options, "snippets": 0})
+        stream = ix.search_iter(args.query, page_size=_PAGE_LIMIT, **{**options, "facets": []})
+        # The stream ends after MAX_DEPTH hits, so larger bounds mean the same, and
+        # islice cannot take a number past sys.maxsize at all.
+        start = min(args.offset, MAX_DEPTH)
+        stop = None if args.limit is None else min(args.offset + args.limit, MAX_DEPTH)
+        hits = itertools.islice(stream, start, stop)
+        _write_stream(args.query, stream.total, args, hits, output, colour, out, err, explore, args.explain)
     return EXIT_OK
 
 
+def _filtered(args: argparse.Namespace) -> bool:
+    return any((args.source, args.category, args.sub_category, args.since, args.until))
+
+
 def _write_page(
-    results: Results, output: str, colour: bool, out: TextIO, err: TextIO, explain: bool = False
+    results: Results, output: str, colour: bool, out: TextIO, err: TextIO, explain: bool = False,
+    filtered: bool = False,
 ) -> None:
     if output == "text":
-        out.write(format_results(results, colour, explain) + "\n" + format_explore(results))
+        out.write(format_results(results, colour, explain, filtered) + "\n" + format_explore(results))
     elif output == "json":
-        page = {**results_to_json(results), **_explore_json(results)}
+        page = {**results_to_json(results), **explore_to_json(results)}
         if explain:
             for hit, shown in zip(results.hits, page["hits"]):  # type: ignore[call-overload]
                 shown["explain"] = hit.explain().lines()
         json.dump(page, out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
-        _write_export(results.hits, output, out)
+        _write_export(results.hits, output, out, explain)
+        if results.dropped:
+            err.write(f"diplosearch: {left_out(results)}\n")
         if not results.hits:
-            err.write(f"diplosearch: {explain_no_hits(results.query, results.total, results.offset)}\n")
+            message = explain_no_hits(results.query, results.total, results.offset, filtered, results.ignored)
+            err.write(f"diplosearch: {message}\n")
 
 
 def _write_stream(
@@ -170,36 +200,47 @@ def _write_stream(
     colour: bool,
     out: TextIO,
     err: TextIO,
+    explore: Results,
+    explain: bool = False,
 ) -> None:
+    """Streamed hits as ``_write_page`` shows a page; ``explore`` holds the facet
+    counts, suggestion and words left out, ``explain`` adds how each score came about."""
     first = next(hits, None)
     if first is not None:
+        if explain:
+            first.explain()  # hits not ranked by relevance (filters alone) refuse before any output
         hits = itertools.chain([first], hits)
     if output == "json":
         header = {"query": query, "total": total, "offset": args.offset, "limit": args.limit}
-        write_json_stream({**header, "ignored": ignored_words(query)}, hits, out)
+        write_json_stream({**header, "ignored": list(explore.ignored), **explore_to_json(explore)}, hits, out,
+                          explain=explain)
         return
+    after = format_explore(explore)
+    if output != "text" and explore.dropped:
+        err.write(f"diplosearch: {left_out(explore)}\n")
     if first is None:
-        message = explain_no_hits(query, total, args.offset)
+        message = explain_no_hits(query, total, args.offset, _filtered(args), explore.ignored)
         if output == "text":
-            out.write(message + "\n")
+            out.write(message + "\n" + after)
         else:
             _write_export([], output, out)
             err.write(f"diplosearch: {message}\n")
         return
     if output != "text":
-        _write_export(hits, output, out)
+        _write_export(hits, output, out, explain)
         return
     last = total if args.limit is None else min(total, args.offset + args.limit)
     out.write(
         f"{total} document{'s' if total != 1 else ''} match {query!r}; showing {args.offset + 1}-{last}\n"
     )
     for hit in hits:
-        out.write("\n".join(_format_hit(hit, colour)) + "\n")
+        out.write("\n".join(_format_hit(hit, colour, explain)) + "\n")
+    out.write(after)
 
 
-def _write_export(hits: Iterable[Hit], output: str, out: TextIO) -> None:
+def _write_export(hits: Iterable[Hit], output: str, out: TextIO, explain: bool = False) -> None:
     if output == "jsonl":
-        write_json_lines(hits, out)
+        write_json_lines(hits, out, explain)
     else:
         write_table(hits, out, "," if output == "csv" else "\t")
 
@@ -231,6 +272,12 @@ def _read_inputs(paths: Sequence[str], stdin: BinaryIO | None) -> Iterator[Docum
             yield from read_documents(list(group))
 
 
+def _standard_input() -> BinaryIO:
+    if sys.stdin is None:  # closed (`<&-`): Python has no stream there at all
+        raise UsageError("- reads JSON Lines from standard input, but standard input is closed")
+    return sys.stdin.buffer
+
+
 def _until_first_document(
     items: Iterator[Document | InputProblem],
 ) -> tuple[list[InputProblem], Iterator[Document | InputProblem] | None]:
@@ -254,14 +301,25 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ix = open_index(args.index, for_writing=True)
     except IndexNotFoundError:
         ix = None  # created below, once a valid document has come
+    except NotAnIndexError:
+        # An empty directory made for the index is filled, as open_index(create=True) does.
+        target = _index_target(args)
+        if not target.is_dir() or any(target.iterdir()):
+            raise
+        ix = None
     try:
-        items = _read_inputs(args.paths, sys.stdin.buffer if "-" in args.paths else None)
+        _refuse_reading_the_index(_index_target(args), args.paths)
+        items = _read_inputs(args.paths, _standard_input() if "-" in args.paths else None)
         problems, documents = _until_first_document(items)
         created = False
         if ix is None:
             if documents is None:
-                for problem in problems:
-                    err.write(f"diplosearch: skipped {problem}\n")
+                if args.json:  # the report a script reads, though there is no index
+                    _report_indexing(_index_target(args), False, WriteReport(problems=tuple(problems)), 0,
+                                     args, out, err)
+                else:
+                    for problem in problems:
+                        err.write(f"diplosearch: skipped {problem}\n")
                 err.write("diplosearch: no valid documents came, so no index was created\n")
                 return EXIT_PARTIAL
             ix = open_index(args.index, create=True, for_writing=True)
@@ -270,6 +328,29 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if ix is not None:
             ix.close()
+
+
+def _index_target(args: argparse.Namespace) -> Path:
+    """The directory ``index`` writes: ``--index``, else ``$DIPLOSEARCH_INDEX`` (one of
+    them is set, or ``open_index(for_writing=True)`` has refused already)."""
+    return resolve_index_path(args.index or os.environ[INDEX_ENV])
+
+
+def _refuse_reading_the_index(target: Path, paths: Sequence[str]) -> None:
+    """Refuse inputs that hold the index (or lie in it): its own files, some being
+    written as the folder is read, would be indexed as articles."""
+    index = Path(os.path.realpath(target))
+    for path in paths:
+        if path == "-":
+            continue
+        given = Path(os.path.realpath(path))
+        if index.is_relative_to(given):
+            raise UsageError(
+                f"the index {target} is inside {path}, which is to be read: its own files would be indexed "
+                "as articles; keep the index outside the folders given"
+            )
+        if given.is_relative_to(index):
+            raise UsageError(f"{path} is inside the index {target}: give the files of your articles")
 
 
 def _index_into(
@@ -295,7 +376,7 @@ def _index_into(
         committed = True
         if progress is not None:
             progress.finish()
-        _report_indexing(ix, created, report, len(ix), args, out, err)
+        _report_indexing(ix.path, created, report, len(ix), args, out, err)
     except KeyboardInterrupt:
         if progress is not None:
             progress.finish()
@@ -311,14 +392,14 @@ def _index_into(
 
 
 def _report_indexing(
-    ix: Index, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
+    path: Path, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> None:
     for problem in report.problems:
         err.write(f"diplosearch: skipped {problem}\n")
     if args.json:
         json.dump(
             {
-                "index": str(ix.path),
+                "index": str(path),
                 "created": created,
                 "added": list(report.added),
                 "replaced": list(report.replaced),
@@ -333,7 +414,7 @@ def _report_indexing(
         out.write("\n")
     else:
         out.write(
-            f"{ix.path}: {len(report.added)} added, {len(report.replaced)} replaced, "
+            f"{path}: {len(report.added)} added, {len(report.replaced)} replaced, "
             f"{len(report.unchanged)} unchanged, {len(report.problems)} skipped; "
             f"{total} documents in the index\n"
         )
@@ -418,15 +499,26 @@ def build_parser() -> argparse.ArgumentParser:
     })
 
 
+def _replace_what_cannot_be_shown(out: TextIO) -> None:
+    """On standard output in an encoding other than UTF-8 (a legacy locale, a Windows
+    pipe, PYTHONIOENCODING), characters it cannot hold become ``?`` rather than end
+    the command with a UnicodeEncodeError; the output stays valid text and JSON."""
+    if out is sys.stdout and isinstance(out, io.TextIOWrapper) and codecs.lookup(out.encoding).name != "utf-8":
+        out.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
+    # With standard output or error closed (`>&-`), Python has None there: what would
+    # go to it is dropped, as on /dev/null.
+    out = out if out is not None else sys.stdout or open(os.devnull, "w")  # noqa: SIM115
+    err = err if err is not None else sys.stderr or open(os.devnull, "w")  # noqa: SIM115
+    _replace_what_cannot_be_shown(out)
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] not in SUBCOMMANDS and arguments[0] not in ("-h", "--help", "--version"):
         arguments.insert(0, "search")
     try:
-        args = build_parser().parse_args(arguments)
+        args = parse_arguments(build_parser(), arguments)
         if args.command is None:
             raise UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
         return args.func(args, out, err)
@@ -463,30 +555,6 @@ def _explore_arguments(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _explore_json(results: Results) -> dict[str, object]:
-    return {
-        "facets": {name: [{"value": label, "count": count} for label, count in counts]
-                   for name, counts in results.facets.items()},
-        "suggestion": results.suggestion,
-    }
-
-
-def format_explore(results: Results) -> str:
-    """The lines after the hits: "Did you mean" and the facet counts."""
-    lines = []
-    if results.suggestion:
-        lines.append(f"Did you mean: {results.suggestion}?")
-    for name, counts in results.facets.items():
-        lines.append("")
-        lines.append(f"{name}:")
-        if not counts:
-            lines.append("  (none)")
-        width = max((len(f"{count:,}") for _label, count in counts), default=0)
-        for label, count in counts:
-            lines.append(f"  {count:>{width},}  {one_line(label)}")
-    return "".join(line + "\n" for line in lines)
-
-
 def _cmd_similar(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     colour = not args.json and _use_colour(args.color, out)
     with open_index(args.index) as ix:
@@ -498,5 +566,8 @@ def _cmd_similar(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     else:
         out.write(f"Articles like {args.id} (searched: {results.query or 'nothing distinctive'})\n")
-        out.write(format_results(results, colour) + "\n")
+        if results.query:
+            out.write(format_results(results, colour) + "\n")
+        else:  # no query was typed, so "the query is empty" would not help
+            out.write(f"No articles like {args.id}: it shares no distinctive word with another article.\n")
     return EXIT_OK

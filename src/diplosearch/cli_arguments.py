@@ -4,9 +4,11 @@ and examples. :mod:`diplosearch.cli` runs what they ask for."""
 from __future__ import annotations
 
 import argparse
-from typing import Callable, Mapping
+import shlex
+from typing import Callable, Mapping, Sequence
 
 from . import DEFAULT_FIELD_BOOSTS, TEXT_FIELDS, __version__
+from .analysis.normalize import LONE_SURROGATE
 from .cli_output import OUTPUT_FORMATS
 from .schema import FACET_NAMES, FILTER_FIELDS
 from .search import SORT_ORDERS
@@ -23,7 +25,88 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see `diplosearch {self.prog.split()[-1]} --help`)")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+#: Arguments naming files and folders, which may hold any bytes a file name can.
+_PATH_ARGUMENTS = frozenset({"index", "paths"})
+#: How an error names each positional argument (options are named as typed).
+_POSITIONAL_NAMES = {"query": "the query", "id": "the id", "ids": "the id", "text": "the text"}
+
+
+def parse_arguments(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> argparse.Namespace:
+    """``arguments`` parsed, and refused with a :class:`UsageError` where the parser
+    alone would let them through: words left over, an empty ``--index``, and text
+    that is not UTF-8 (bytes of another encoding, which no document can match and
+    which would make ``--json`` output invalid)."""
+    try:
+        args, extras = parser.parse_known_args(arguments)
+    except UsageError as refused:
+        dashed = _dashed_word(arguments)
+        if dashed is None:
+            raise
+        message, _sep, see = str(refused).rpartition(" (see ")
+        raise UsageError(f"{message}; {_dash_hint(dashed)} (see {see}") from None
+    if extras:
+        raise UsageError(_unrecognized(args, extras, arguments))
+    if getattr(args, "index", None) == "":
+        raise UsageError(f"--index is empty: give an index directory or name (see `diplosearch {args.command} --help`)")
+    for name in FILTER_FIELDS:
+        # an empty value would keep no document, without a word why
+        if any(not value.strip() for value in getattr(args, name, None) or ()):
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} is empty: give the value whose documents to keep")
+    for name, value in vars(args).items():
+        if name in _PATH_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and LONE_SURROGATE.search(text):
+                label = _POSITIONAL_NAMES.get(name, "--" + name.replace("_", "-"))
+                raise UsageError(
+                    f"{label} '{_as_typed(text)}' is not UTF-8 text: is the terminal (or the script "
+                    "giving it) set to another encoding?"
+                )
+    return args
+
+
+def _unrecognized(args: argparse.Namespace, extras: list[str], arguments: Sequence[str]) -> str:
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    dashed = _dashed_word(arguments)
+    if "--" in arguments and any(extra.startswith("-") for extra in extras):
+        message += "; everything after -- is the query, so options go before --"
+    elif dashed is not None:
+        message += f"; {_dash_hint(dashed)}"
+    elif args.command in ("search", "analyze") and not any(extra.startswith("-") for extra in extras):
+        typed = args.query if args.command == "search" else args.text
+        message += f"; several words go in quotes: {shlex.quote(' '.join([typed, *extras]))}"
+    return f"{message} (see `diplosearch {args.command} --help`)"
+
+
+def _dashed_word(arguments: Sequence[str]) -> str | None:
+    """The first argument before any ``--`` that looks like an option but cannot be
+    one (the only short option is -h): a query or id starting with ``-``, mistyped."""
+    for argument in arguments:
+        if argument == "--":
+            return None
+        # argparse reads "-a b" (with a space) as a positional already
+        if len(argument) > 1 and argument[0] == "-" and argument[1] != "-" and argument != "-h" and " " not in argument:
+            try:
+                float(argument)  # a negative number, the value of an option
+            except ValueError:
+                return argument
+    return None
+
+
+def _dash_hint(dashed: str) -> str:
+    return f"{dashed} is no option: a query or id starting with - goes after --, the options before it"
+
+
+def _as_typed(text: str) -> str:
+    """``text`` with each byte that was not UTF-8 shown as ``\\xNN``."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no byte decodes to (passed in by a program)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _boost(text: str) -> tuple[str, float]:
@@ -138,7 +221,7 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         **_examples("diplosearch similar vovworld-peranan-pelopor-diplomatik", "diplosearch similar A12 --index berita --json"),
     )
     similar.add_argument("id", help="a document id (see the `id` of a search hit)")
-    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10)")
+    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10, at most 1000)")
     similar.add_argument("--json", action="store_true", help="print one JSON object")
     similar.add_argument("--index", help=index_help)
     similar.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
@@ -171,7 +254,7 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
     index.add_argument(
         "paths",
         nargs="+",
-        help="files (.txt, .md, .jsonl, .jsonl.gz), folders, or - for JSON Lines on standard input",
+        help="articles (.txt, .md), JSON Lines (.jsonl, .ndjson) or JSON (.json), each optionally .gz; folders; or - for JSON Lines on standard input",
     )
     index.add_argument("--index", help="the index to write (created if missing, which is said)")
     index.add_argument(

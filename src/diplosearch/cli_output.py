@@ -1,7 +1,8 @@
 """How the ``diplosearch`` command shows things beyond a page of results: hits as
 JSON objects and export rows (JSON, JSON Lines, CSV, TSV), why a search found
-nothing, a stored document (``get``), index statistics, and the progress line of
-a long ``index`` or ``rebuild``.
+nothing, the lines after the hits (words left out, "Did you mean", facet counts),
+a stored document (``get``), index statistics, and the progress line of a long
+``index`` or ``rebuild``.
 
 Only :mod:`diplosearch.cli` uses this room; the library itself never prints.
 """
@@ -12,9 +13,9 @@ import csv
 import json
 import re
 import time
-from typing import Iterable, TextIO
+from typing import Iterable, Sequence, TextIO
 
-from . import Document, Hit, IndexStats, Progress, analyze
+from . import Document, Hit, IndexStats, Progress, Results
 from .analysis.normalize import one_line
 
 #: The values of ``--format``.
@@ -42,20 +43,27 @@ def hit_to_json(hit: Hit) -> dict[str, object]:
     }
 
 
-def write_json_stream(header: dict[str, object], hits: Iterable[Hit], out: TextIO) -> None:
+def write_json_stream(header: dict[str, object], hits: Iterable[Hit], out: TextIO, explain: bool = False) -> None:
     """``header`` with a ``hits`` list, written hit by hit, so that an export of
-    thousands of hits never sits in memory as one string."""
+    thousands of hits never sits in memory as one string; ``explain`` gives each hit
+    an ``explain`` list of lines, as ``--explain`` asks."""
     out.write(json.dumps(header, ensure_ascii=False, indent=2)[:-2] + ',\n  "hits": [')
     for number, hit in enumerate(hits):
-        text = json.dumps(hit_to_json(hit), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        shown = hit_to_json(hit)
+        if explain:
+            shown["explain"] = hit.explain().lines()
+        text = json.dumps(shown, ensure_ascii=False, indent=2).replace("\n", "\n    ")
         out.write(("," if number else "") + "\n    " + text)
     out.write("\n  ]\n}\n")
 
 
-def write_json_lines(hits: Iterable[Hit], out: TextIO) -> None:
-    """One JSON object per hit and line."""
+def write_json_lines(hits: Iterable[Hit], out: TextIO, explain: bool = False) -> None:
+    """One JSON object per hit and line (``explain``: with how its score came about)."""
     for hit in hits:
-        out.write(json.dumps(hit_to_json(hit), ensure_ascii=False) + "\n")
+        shown = hit_to_json(hit)
+        if explain:
+            shown["explain"] = hit.explain().lines()
+        out.write(json.dumps(shown, ensure_ascii=False) + "\n")
 
 
 def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
@@ -166,30 +174,23 @@ _QUERY_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 
 
-def ignored_words(query: str) -> list[str]:
-    """The words of ``query`` that the analyzer drops (stop words: too common to be
-    indexed), in the order typed. Operators and ``field:`` names are not words.
-
-    One place for the CLI to ask; the query parser will report these itself.
-    """
-    return list(dict.fromkeys(word for word in _query_words(query) if not analyze(word)))
-
-
 def _query_words(query: str) -> list[str]:
     without_fields = re.sub(r"\b\w+:", " ", query)
     return [word for word in _QUERY_WORD.findall(without_fields) if word not in _OPERATORS]
 
 
-def explain_no_hits(query: str, total: int, offset: int) -> str:
-    """Why a page has no hits: past the end, an empty or stop-words-only query, or no match."""
+def explain_no_hits(query: str, total: int, offset: int, filtered: bool = False, ignored: Sequence[str] = ()) -> str:
+    """Why a page has no hits: past the end, an empty or stop-words-only query
+    (``ignored``: its stop words, as the search reports them), no match, or
+    (``filtered``: filters were given) no document passing the filters."""
     if total > 0:
         return (
             f"{total:,} document{'s' if total != 1 else ''} match {query!r}, but --offset {offset:,} "
             f"is past the last of them (use an offset below {total:,})."
         )
     if not query.strip():
-        return "The query is empty: give words to search for."
-    ignored = ignored_words(query)
+        # Filters alone list every document they keep: here they kept none.
+        return "No documents pass the filters given." if filtered else "The query is empty: give words to search for."
     if ignored and len(ignored) == len(set(_query_words(query))):
         return (
             f"Nothing to search for: every word of {query!r} was ignored ({', '.join(ignored)}): "
@@ -200,7 +201,38 @@ def explain_no_hits(query: str, total: int, offset: int) -> str:
             f"No documents match {query!r} (ignored: {', '.join(ignored)}; "
             "stop words are too common to be indexed)."
         )
-    return f"No documents match {query!r}."
+    return f"No documents match {query!r}" + (" within the filters given." if filtered else ".")
+
+
+def explore_to_json(results: Results) -> dict[str, object]:
+    """What ``--json`` shows of a search besides its hits: facets, suggestion, words left out."""
+    return {
+        "facets": {name: [{"value": label, "count": count} for label, count in counts]
+                   for name, counts in results.facets.items()},
+        "suggestion": results.suggestion,
+        "dropped": list(results.dropped),
+    }
+
+
+def left_out(results: Results) -> str:
+    """The words of a query too long to look up whole, which were left out of it."""
+    return "Left out (past the number of terms one query looks up): " + ", ".join(results.dropped)
+
+
+def format_explore(results: Results) -> str:
+    """The lines after the hits: the words left out, "Did you mean" and the facet counts."""
+    lines = [left_out(results)] if results.dropped else []
+    if results.suggestion:
+        lines.append(f"Did you mean: {results.suggestion}?")
+    for name, counts in results.facets.items():
+        lines.append("")
+        lines.append(f"{name}:")
+        if not counts:
+            lines.append("  (none)")
+        width = max((len(f"{count:,}") for _label, count in counts), default=0)
+        for label, count in counts:
+            lines.append(f"  {count:>{width},}  {one_line(label)}")
+    return "".join(line + "\n" for line in lines)
 
 
 def format_stats(stats: IndexStats) -> str:
