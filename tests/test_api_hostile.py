@@ -98,6 +98,15 @@ def test_reading_or_deleting_the_id_none_is_an_invalid_argument(ix):
     assert ix.get("None") is not None
 
 
+def test_an_id_with_a_lone_surrogate_is_an_invalid_argument_not_a_damaged_index(ix):
+    # no document can be stored under such an id; looking one up was "the index is damaged"
+    for call in (lambda: ix.get("d1\udcff"), lambda: ix.similar("\udcff"), lambda: ix.delete("\udcff"),
+                 lambda: ix.delete_ids(["d1", "\udcff"])):
+        with pytest.raises(InvalidArgumentError, match="lone surrogate"):
+            call()  # type: ignore[no-untyped-call]
+    assert len(ix) == 20
+
+
 def test_delete_ids_given_one_string_deletes_nothing_instead_of_its_characters(ix):
     ix.add_many([Document(id=c, title="huruf", body=f"huruf {c}") for c in "abc"])
     with pytest.raises(InvalidArgumentError, match="delete"):

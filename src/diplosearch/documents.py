@@ -252,6 +252,8 @@ def id_argument(doc_id: object) -> str:
     (as :class:`Document` takes one); anything else is an :class:`InvalidArgumentError`,
     so that None never finds (or deletes) the document with id ``"None"``."""
     if isinstance(doc_id, str):
+        if LONE_SURROGATE.search(doc_id):  # no stored id holds one, and Whoosh cannot encode it
+            raise InvalidArgumentError(f"document id {doc_id!r} contains a lone surrogate, which no stored id can")
         return doc_id
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         return str(doc_id)
