@@ -376,3 +376,23 @@ def test_a_handle_whose_index_was_rebuilt_with_another_analysis_stops_instead_of
         ix.add(Document(id="baru", title="judul", body="isi"))  # would index it with the wrong analysis
     with open_index(ix.path, analyzer=other) as rebuilt:
         assert [doc.id for doc in rebuilt.documents()] == ["lain"]
+
+
+def test_a_file_named_as_the_index_is_not_an_index_rather_than_unsafe(tmp_path):
+    # a world-writable file (/dev/null) was told to be chmod-ed like an index folder
+    for path in (tmp_path / "artikel.txt", Path("/dev/null")):
+        if not path.exists():
+            path.write_text("bukan indeks")
+        for create in (False, True):
+            with pytest.raises(diplosearch.NotAnIndexError, match="not a directory"):
+                open_index(path, create=create)
+    assert (tmp_path / "artikel.txt").read_text() == "bukan indeks"
+
+
+def test_an_index_that_cannot_be_made_there_is_one_clear_error_not_an_os_error(tmp_path):
+    blocker = tmp_path / "berkas"
+    blocker.write_text("x")
+    with pytest.raises(diplosearch.DiplosearchError, match=f"cannot create an index at {blocker / 'ix'}") as refused:
+        open_index(blocker / "ix", create=True)  # was FileExistsError: [Errno 17]
+    assert not isinstance(refused.value, OSError) and "\n" not in str(refused.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["berkas"]

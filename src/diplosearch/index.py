@@ -13,7 +13,7 @@ import os
 from typing import Unpack
 
 from .analysis.analyzer import IndonesianAnalyzer
-from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, UnsafeIndexError
+from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, NotAnIndexError, UnsafeIndexError
 from .highlight import SnippetFormat
 from .paging import DEFAULT_PAGE_SIZE, HitStream, search_iter
 from .schema import build_schema
@@ -200,6 +200,8 @@ def open_index(
     if home.is_bare_name(path):
         refuse_unsafe(home.index_home(), "index home")
     resolved = home.resolve_index_path(path)
+    if resolved.exists() and not resolved.is_dir():  # before its permissions are judged as a folder's
+        raise NotAnIndexError(f"{resolved} is not a directory, so it is not an index")
     finish_interrupted_swap(resolved)  # before ``create`` could start an empty index there
     if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):
         try:

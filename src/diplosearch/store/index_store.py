@@ -133,10 +133,14 @@ class IndexStore:
         # Built beside its final place and renamed into it, so that a crash never
         # leaves a half-made index there, and of two processes creating the same
         # index one wins and the other finds a complete index.
-        make_directory(path.parent)
-        sweep_dead_leftovers(path)
         staging = path.parent / f".{path.name}.creating-{os.getpid()}-{os.urandom(4).hex()}"
-        staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
+        try:
+            make_directory(path.parent)
+            sweep_dead_leftovers(path)
+            staging.mkdir()  # not mkdtemp, whose mode 0700 would lock out other users' readers
+        except OSError as exc:  # a file where a folder should be, a read-only or virtual file system
+            raise DiplosearchError(f"cannot create an index at {path}: {exc.strerror or exc} "
+                                   f"({exc.filename if exc.filename != str(staging) else path.parent})") from exc
         restrict_mode(staging)
         try:
             durable = bool(options.get("durable", True))
