@@ -384,7 +384,7 @@ def test_a_file_named_as_the_index_is_not_an_index_rather_than_unsafe(tmp_path):
         if not path.exists():
             path.write_text("bukan indeks")
         for create in (False, True):
-            with pytest.raises(diplosearch.NotAnIndexError, match="not a directory"):
+            with pytest.raises(diplosearch.NotAnIndexError, match="(a file|not a directory), not an index directory"):
                 open_index(path, create=create)
     assert (tmp_path / "artikel.txt").read_text() == "bukan indeks"
 
@@ -396,3 +396,20 @@ def test_an_index_that_cannot_be_made_there_is_one_clear_error_not_an_os_error(t
         open_index(blocker / "ix", create=True)  # was FileExistsError: [Errno 17]
     assert not isinstance(refused.value, OSError) and "\n" not in str(refused.value)
     assert [p.name for p in tmp_path.iterdir()] == ["berkas"]
+
+
+def test_check_says_an_intact_index_of_another_analysis_is_outdated_not_ok(tmp_path):
+    from diplosearch.analysis.analyzer import IndonesianAnalyzer
+    from diplosearch.analysis.stemmer import NoStemmer
+    from diplosearch.cli import main
+
+    path = tmp_path / "lama"
+    with open_index(path, create=True, analyzer=IndonesianAnalyzer(stemmer=NoStemmer())) as old:
+        old.add(Document(id="a", title="judul", body="perkembangan diplomasi"))
+    report = diplosearch.check_index(path)  # every command but check refused it, while check said "ok"
+    assert report.ok and not report.usable
+    assert "analysis" in (report.outdated or "") and "outdated" in report.summary()
+    assert main(["check", "--index", str(path)]) == 1
+    assert diplosearch.rebuild_index(path) == 1
+    rebuilt = diplosearch.check_index(path)
+    assert rebuilt.usable and rebuilt.outdated is None and "ok" in rebuilt.summary()

@@ -477,11 +477,11 @@ def _cmd_rebuild(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = check_index(args.index)
     if args.json:
-        json.dump({**attrs.asdict(report), "ok": report.ok}, out, ensure_ascii=False, indent=2)
+        json.dump({**attrs.asdict(report), "ok": report.ok, "usable": report.usable}, out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
         out.write(report.summary() + "\n")
-    return EXIT_OK if report.ok else EXIT_ERROR
+    return EXIT_OK if report.usable else EXIT_ERROR
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from typing import Unpack
 
+import attrs
+
 from .analysis.analyzer import IndonesianAnalyzer
 from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, NotAnIndexError, UnsafeIndexError
 from .highlight import SnippetFormat
@@ -20,7 +22,8 @@ from .schema import build_schema
 from .search import DEFAULT_MARKERS, Results, search, similar
 from .search_options import SearchOptions
 from .store import home
-from .store.index_store import DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory
+from .store.index_store import (DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory,
+                                 version_problem)
 from .store.integrity import CheckReport, verify_index
 from .store.manifest import read_manifest
 from .store.ownership import refuse_unsafe
@@ -145,7 +148,12 @@ def check_index(
     refuse_unsafe(resolved, "index directory", with_files=True)
     if not resolved.exists():
         raise IndexNotFoundError(f"no index at {resolved}")
-    return verify_index(resolved, build_schema(analyzer))
+    report = verify_index(resolved, build_schema(analyzer))
+    try:
+        outdated = version_problem(resolved, read_manifest(resolved), analyzer)
+    except DiplosearchError:
+        return report  # an unreadable manifest is among the report's problems already
+    return attrs.evolve(report, outdated=str(outdated)) if outdated is not None else report
 
 
 def open_index(
@@ -201,7 +209,8 @@ def open_index(
         refuse_unsafe(home.index_home(), "index home")
     resolved = home.resolve_index_path(path)
     if resolved.exists() and not resolved.is_dir():  # before its permissions are judged as a folder's
-        raise NotAnIndexError(f"{resolved} is not a directory, so it is not an index")
+        kind = "a file" if resolved.is_file() else "not a directory"
+        raise NotAnIndexError(f"{resolved} is {kind}, not an index directory")
     finish_interrupted_swap(resolved)  # before ``create`` could start an empty index there
     if create and (not resolved.exists() or (resolved.is_dir() and not any(resolved.iterdir()))):
         try:

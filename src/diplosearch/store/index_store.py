@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Self, Sequence, TypeVar
 
+import attrs
 import whoosh.index
 from whoosh.index import EmptyIndexError
 
@@ -170,7 +171,7 @@ class IndexStore:
         refuse_unsafe(path, "index directory", with_files=True)
         sweep_dead_leftovers(path)
         manifest = read_manifest(path)
-        problem = _version_problem(path, manifest, analyzer) if check_version else None
+        problem = version_problem(path, manifest, analyzer) if check_version else None
         if problem is not None:
             raise problem
         try:
@@ -193,7 +194,7 @@ class IndexStore:
             manifest = read_manifest(self.path)
         except DiplosearchError:
             return  # a missing or damaged index is reported by whatever reads it next
-        if _version_problem(self.path, manifest, self.analyzer) is not None:
+        if version_problem(self.path, manifest, self.analyzer) is not None:
             raise IndexVersionError(
                 f"{self.path} was rebuilt while open, with analysis {manifest.get('analysis_version')} "
                 f"(index format {manifest.get('format')}), but this handle analyses text as "
@@ -297,8 +298,14 @@ class IndexStore:
     def check(self) -> CheckReport:
         """Verify every file of the current commit against the checksums recorded at
         commit and read every segment: what is damaged, and whether :meth:`rebuild`
-        can recover it (see :mod:`diplosearch.store.integrity`). Reads the whole index."""
-        return verify_index(self.path, self._schema)
+        can recover it (see :mod:`diplosearch.store.integrity`), and whether it was built
+        with another analysis or format (``outdated``). Reads the whole index."""
+        report = verify_index(self.path, self._schema)
+        try:
+            outdated = version_problem(self.path, read_manifest(self.path), self.analyzer)
+        except DiplosearchError:
+            return report  # an unreadable manifest is among the report's problems already
+        return attrs.evolve(report, outdated=str(outdated)) if outdated is not None else report
 
     # -- writing ---------------------------------------------------------------
 
@@ -573,7 +580,7 @@ class IndexStore:
 
 
 
-def _version_problem(path: Path, manifest: dict[str, object], analyzer: IndonesianAnalyzer) -> IndexVersionError | None:
+def version_problem(path: Path, manifest: dict[str, object], analyzer: IndonesianAnalyzer) -> IndexVersionError | None:
     """Why an index with ``manifest`` cannot be used with ``analyzer``, or None."""
     if manifest.get("analysis_version") != analyzer.version:
         return IndexVersionError(

@@ -206,14 +206,24 @@ class CheckReport:
     recoverable: bool
     documents: int | None
     verified: bool
+    outdated: str | None = None
+    """Why this diplosearch cannot use the index as it is, its files intact (built with
+    another analysis or index format: ``rebuild`` brings it up to date), or None."""
 
     @property
     def ok(self) -> bool:
-        """No problem found."""
+        """No damage found."""
         return not self.problems
+
+    @property
+    def usable(self) -> bool:
+        """No damage found, and this diplosearch can search and write the index as it is."""
+        return self.ok and self.outdated is None
 
     def summary(self) -> str:
         """One line saying what is damaged and whether ``rebuild`` can recover it."""
+        if self.ok and self.outdated is not None:
+            return f"{self.path}: intact, {self.documents} documents, but outdated: {self.outdated}"
         if self.ok:
             note = "" if self.verified else " (no checksums recorded: files read, not compared)"
             return f"{self.path}: ok, {self.documents} documents{note}"
