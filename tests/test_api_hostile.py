@@ -413,3 +413,22 @@ def test_check_says_an_intact_index_of_another_analysis_is_outdated_not_ok(tmp_p
     assert diplosearch.rebuild_index(path) == 1
     rebuilt = diplosearch.check_index(path)
     assert rebuilt.usable and rebuilt.outdated is None and "ok" in rebuilt.summary()
+
+
+def test_a_repeated_id_read_from_files_is_one_note_not_two_and_not_a_skip(tmp_path, ix):
+    import json
+
+    from diplosearch import read_documents
+    from diplosearch.cli import main
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": f"r{i}", "title": "judul", "body": f"isi {i}"}) + "\n"
+                            for i in range(3)))
+    for report in (ix.add_many(read_documents([feed, feed]), skip_invalid=True),  # the reader notices first
+                   ix.add_files([feed, feed])):
+        assert sorted(problem.doc_id for problem in report.problems) == ["r0", "r1", "r2"]  # once each
+        assert report.notes == report.problems and report.skipped == ()
+    outcome = ix.add_many([Document(id="panjang2", title="judul", body="kata " * 300_000)])
+    assert outcome.written == 1 and outcome.skipped == () and len(outcome.notes) == 1
+    # the command counts notes apart from skipped inputs, and they do not make it exit 3
+    assert main(["index", "--index", str(tmp_path / "cli"), str(feed), str(feed)]) == 0

@@ -319,7 +319,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                      args, out, err)
                 else:
                     for problem in problems:
-                        err.write(f"diplosearch: skipped {problem}\n")
+                        err.write(f"diplosearch: {_problem_kind(problem)} {problem}\n")
                 err.write("diplosearch: no valid documents came, so no index was created\n")
                 return EXIT_PARTIAL
             ix = open_index(args.index, create=True, for_writing=True)
@@ -388,14 +388,18 @@ def _index_into(
             "Ctrl-C); run the same command again to add the rest\n"
         )
         return EXIT_INTERRUPTED
-    return EXIT_PARTIAL if report.problems else EXIT_OK
+    return EXIT_PARTIAL if report.skipped else EXIT_OK
+
+
+def _problem_kind(problem: InputProblem) -> str:
+    return "skipped" if problem.skipped else "note:"
 
 
 def _report_indexing(
     path: Path, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> None:
     for problem in report.problems:
-        err.write(f"diplosearch: skipped {problem}\n")
+        err.write(f"diplosearch: {_problem_kind(problem)} {problem}\n")
     if args.json:
         json.dump(
             {
@@ -404,7 +408,8 @@ def _report_indexing(
                 "added": list(report.added),
                 "replaced": list(report.replaced),
                 "unchanged": list(report.unchanged),
-                "skipped": [str(p) for p in report.problems],
+                "skipped": [str(p) for p in report.skipped],
+                "notes": [str(p) for p in report.notes],
                 "documents": total,
             },
             out,
@@ -415,7 +420,8 @@ def _report_indexing(
     else:
         out.write(
             f"{path}: {len(report.added)} added, {len(report.replaced)} replaced, "
-            f"{len(report.unchanged)} unchanged, {len(report.problems)} skipped; "
+            f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+            + (f" ({len(report.notes)} notes)" if report.notes else "") + "; "
             f"{total} documents in the index\n"
         )
 

@@ -203,7 +203,8 @@ class Document:
 
 @attrs.frozen
 class InputProblem:
-    """An input that was skipped (or partly skipped) by :func:`read_documents`.
+    """An input that was skipped (or partly skipped) by :func:`read_documents` or a
+    write, or a note about one that was indexed all the same (``skipped`` False).
 
     ``line`` is the 1-based line of a JSON Lines file the problem is at, or None
     when it concerns the whole file. ``str()`` gives ``path:line: message`` (or
@@ -213,6 +214,11 @@ class InputProblem:
     path: str = attrs.field(converter=_as_str)
     line: int | None
     message: str = attrs.field(converter=one_line)
+    skipped: bool = attrs.field(default=True, kw_only=True)
+    """False for a note: the input was indexed all the same (its id repeats an earlier
+    one, which it replaces; a text over the indexing limit is indexed in part)."""
+    doc_id: str | None = attrs.field(default=None, kw_only=True)
+    """The id of the document the problem is about, when it is known."""
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

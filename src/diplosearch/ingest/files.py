@@ -131,7 +131,8 @@ class _IdLedger:
         else:
             said = f"id {cleaned_from!r} was cleaned to {doc_id!r}, the id of {where}"
         prefix = "" if found.item is None else f"item {found.item}: "
-        return InputProblem(found.shown, found.line, f"{prefix}{said}; the later one replaces the earlier one")
+        return InputProblem(found.shown, found.line, f"{prefix}{said}; the later one replaces the earlier one",
+                            skipped=False, doc_id=doc_id)
 
 
 def _read_text_file(path: Path, shown: str, doc_id: str) -> Iterator[_Found | InputProblem]:

@@ -434,6 +434,7 @@ class IndexStore:
         from .reports import WrittenDocument
 
         written_here: dict[str, WrittenDocument] = {}
+        noted_repeats: set[str] = set()
         exhausted = True
         writing = self._writer()
         writing.on_abort = helpers.kill
@@ -448,6 +449,8 @@ class IndexStore:
                 for item in pending:
                     if isinstance(item, InputProblem):
                         report.problems.append(item)
+                        if item.doc_id is not None and not item.skipped:
+                            noted_repeats.add(item.doc_id)  # the reader said so already
                         continue
                     where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
                     try:
@@ -460,9 +463,10 @@ class IndexStore:
                     fingerprint = document_fingerprint(item)
                     earlier = written_here.get(item.id)
                     if earlier is not None:
-                        if report.report_repeats:
+                        if report.report_repeats and item.id not in noted_repeats:
                             report.problems.append(InputProblem(
-                                where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept"
+                                where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept",
+                                skipped=False, doc_id=item.id,
                             ))
                         if earlier.fingerprint == fingerprint:
                             continue
@@ -508,7 +512,7 @@ class IndexStore:
         for name, length in cap_indexed_text(fields):
             report.problems.append(InputProblem(
                 where, None, f"{name} has {length:,} characters: only the first "
-                f"{MAX_INDEXED_CHARS:,} are indexed (all are stored)"
+                f"{MAX_INDEXED_CHARS:,} are indexed (all are stored)", skipped=False, doc_id=item.id,
             ))
         return fields
 

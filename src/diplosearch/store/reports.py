@@ -26,6 +26,16 @@ class WriteReport:
         """Documents that were added or replaced."""
         return len(self.added) + len(self.replaced)
 
+    @property
+    def skipped(self) -> tuple[InputProblem, ...]:
+        """The problems whose input was not indexed (or only partly: a cut-off file)."""
+        return tuple(problem for problem in self.problems if problem.skipped)
+
+    @property
+    def notes(self) -> tuple[InputProblem, ...]:
+        """The problems whose input was indexed all the same (a repeated id, a long text)."""
+        return tuple(problem for problem in self.problems if not problem.skipped)
+
 
 @attrs.frozen
 class DeleteReport:
