@@ -330,3 +330,18 @@ def test_similar_with_nothing_to_compare_does_not_ask_for_words(tmp_path: Path):
     assert "give words" not in out and "query" not in out, out
     assert out.splitlines()[1] == "No articles like a: it shares no distinctive word with another article."
 
+
+
+def test_index_says_note_for_a_repeat_and_skipped_once_for_a_broken_record(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"id": "a", "title": "Banjir", "body": "Banjir melanda."}\nbukan json\n')
+    code, out, err = cli("index", "--index", str(tmp_path / "ix"), str(feed), str(feed))
+    assert code == 3  # the broken record was skipped; the repeat is only a note
+    lines = err.strip().splitlines()
+    assert sum(line.startswith("diplosearch: note: ") and "'a'" in line for line in lines) == 1
+    broken = [line for line in lines if line.startswith("diplosearch: skipped ")]
+    assert len(broken) == 2 and all(line.count("skipped") == 1 for line in broken)  # was "skipped ...; skipped"
+    assert "2 skipped (1 note);" in out
+    code, out, err = cli("index", "--json", "--index", str(tmp_path / "ix2"), str(feed), str(feed))
+    report = json.loads(out)
+    assert len(report["notes"]) == 1 and len(report["skipped"]) == 2 and code == 3

@@ -319,7 +319,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                      args, out, err)
                 else:
                     for problem in problems:
-                        err.write(f"diplosearch: {_problem_kind(problem)} {problem}\n")
+                        err.write(_problem_line(problem))
                 err.write("diplosearch: no valid documents came, so no index was created\n")
                 return EXIT_PARTIAL
             ix = open_index(args.index, create=True, for_writing=True)
@@ -391,15 +391,18 @@ def _index_into(
     return EXIT_PARTIAL if report.skipped else EXIT_OK
 
 
-def _problem_kind(problem: InputProblem) -> str:
-    return "skipped" if problem.skipped else "note:"
+def _problem_line(problem: InputProblem) -> str:
+    """``problem`` as a line of standard error: ``skipped ...`` or ``note: ...``."""
+    if not problem.skipped:
+        return f"diplosearch: note: {problem}\n"
+    return f"diplosearch: skipped {str(problem).removesuffix('; skipped')}\n"  # not "skipped ...; skipped"
 
 
 def _report_indexing(
     path: Path, created: bool, report: WriteReport, total: int, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> None:
     for problem in report.problems:
-        err.write(f"diplosearch: {_problem_kind(problem)} {problem}\n")
+        err.write(_problem_line(problem))
     if args.json:
         json.dump(
             {
@@ -421,7 +424,7 @@ def _report_indexing(
         out.write(
             f"{path}: {len(report.added)} added, {len(report.replaced)} replaced, "
             f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
-            + (f" ({len(report.notes)} notes)" if report.notes else "") + "; "
+            + (f" ({len(report.notes)} note{'s' if len(report.notes) != 1 else ''})" if report.notes else "") + "; "
             f"{total} documents in the index\n"
         )
 
