@@ -147,3 +147,26 @@ def test_category_and_sub_category_are_mapped_and_a_bare_dash_means_none():
 def test_a_category_that_is_not_text_is_a_one_line_error_naming_the_field(field: str):
     with pytest.raises(DocumentError, match=f"'{field}'"):
         document_from_record({"id": "c", "title": "T", field: ["a", "b"]})
+
+
+def test_a_date_that_cannot_be_read_is_a_note_on_the_record_not_lost_silently(tmp_path):
+    import json
+
+    from diplosearch import InputProblem, read_documents
+
+    feed = tmp_path / "feed.jsonl"
+    records = [{"id": "x", "title": "a", "body": "b", "published": "2019-13-45"},
+               {"id": "y", "title": "a", "body": "b", "date": "kemarin"},
+               {"id": "z", "title": "a", "body": "b", "published": "2019-09-01"},
+               {"id": "w", "title": "a", "body": "b"}]
+    feed.write_text("".join(json.dumps(record) + "\n" for record in records))
+    array = tmp_path / "feed.json"
+    array.write_text(json.dumps(records))
+    for path, where in ((feed, ["feed.jsonl:1", "feed.jsonl:2"]), (array, ["item 1", "item 2"])):
+        items = list(read_documents([path]))
+        documents = [item for item in items if not isinstance(item, InputProblem)]
+        notes = [item for item in items if isinstance(item, InputProblem)]
+        assert [doc.id for doc in documents] == ["x", "y", "z", "w"]  # none lost
+        assert [note.doc_id for note in notes] == ["x", "y"] and not any(note.skipped for note in notes)
+        assert "'2019-13-45' is not a date" in str(notes[0]) and "'kemarin'" in str(notes[1])
+        assert all(place in str(note) for place, note in zip(where, notes))

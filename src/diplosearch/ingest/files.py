@@ -12,7 +12,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Literal, NamedTuple
+from typing import Any, BinaryIO, Iterable, Iterator, Literal, NamedTuple
 
 import attrs
 
@@ -20,7 +20,7 @@ from ..documents import Document, InputProblem
 from ..errors import DocumentError
 import diplosearch.ingest.streams as streams
 from .article import parse_article, path_stem
-from .records import given_id, record_item, type_name
+from .records import given_id, record_item, type_name, unread_date
 
 __all__ = ["read_documents", "read_jsonl_stream"]
 
@@ -159,6 +159,15 @@ def _read_jsonl(path: Path, shown: str, stem: str) -> Iterator[_Found | InputPro
         yield from _read_jsonl_chunks(chunks, shown, stem)
 
 
+def _found(doc: Document, record: dict[str, Any], shown: str, line: int | None, item: int | None,
+           default_id: str) -> Iterator[_Found | InputProblem]:
+    """A record's document, and a note when a value of it was left out (an unreadable date)."""
+    yield _Found(doc, shown, line, item, given_id(record, default_id))
+    note = unread_date(record, doc)
+    if note is not None:
+        yield InputProblem(shown, line, note if item is None else f"item {item}: {note}", skipped=False, doc_id=doc.id)
+
+
 def _read_jsonl_chunks(chunks: Iterator[bytes], shown: str, stem: str) -> Iterator[_Found | InputProblem]:
     broken: list[str] = []
     nonblank = 0
@@ -192,7 +201,7 @@ def _read_jsonl_chunks(chunks: Iterator[bytes], shown: str, stem: str) -> Iterat
         if isinstance(doc, InputProblem):
             yield doc
         else:
-            yield _Found(doc, shown, line.number, None, given_id(record, default_id))
+            yield from _found(doc, record, shown, line.number, None, default_id)
     if broken:
         yield InputProblem(shown, last or None, f"{broken[0]}; the records before this line were read")
     elif nonblank == 0:
@@ -221,7 +230,10 @@ def _read_json(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProb
         return
     if isinstance(value, dict):
         doc = record_item(value, shown, None, stem)
-        yield doc if isinstance(doc, InputProblem) else _Found(doc, shown, None, None, given_id(value, stem))
+        if isinstance(doc, InputProblem):
+            yield doc
+        else:
+            yield from _found(doc, value, shown, None, None, stem)
     elif isinstance(value, list):
         for number, item in enumerate(value, 1):
             if isinstance(item, dict):
@@ -230,7 +242,7 @@ def _read_json(path: Path, shown: str, stem: str) -> Iterator[_Found | InputProb
                 if isinstance(doc, InputProblem):
                     yield attrs.evolve(doc, message=f"item {number}: {doc.message}")
                 else:
-                    yield _Found(doc, shown, None, number, given_id(item, default_id))
+                    yield from _found(doc, item, shown, None, number, default_id)
             else:
                 message = f"item {number}: a record must be a JSON object, not {type_name(item)}"
                 yield InputProblem(shown, None, message)

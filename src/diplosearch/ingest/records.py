@@ -163,6 +163,19 @@ def _record_problem(shown: str, line: int | None, exc: DocumentError) -> InputPr
     return InputProblem(shown, line, f"{getattr(exc, 'detail', exc)}; record skipped")
 
 
+def unread_date(record: Mapping[str, Any], doc: Document) -> str | None:
+    """What to say of a record whose ``published`` (or ``date``) could not be read as
+    a date, the document then indexed without one; None when there is nothing to say."""
+    if doc.published is not None:
+        return None
+    for key in ("published", "date"):
+        value = record.get(key)
+        if value not in (None, ""):
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            return f"{key} {shown} is not a date; indexed without one"
+    return None
+
+
 def given_id(record: Mapping[str, Any], default_id: str) -> str:
     """The id a record gives, as text before cleaning; ``default_id`` when it gives none."""
     raw = record.get("id")
