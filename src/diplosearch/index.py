@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from typing import Unpack
 
-import attrs
-
 from .analysis.analyzer import IndonesianAnalyzer
 from .errors import DiplosearchError, IndexNotFoundError, InvalidArgumentError, NotAnIndexError, UnsafeIndexError
 from .highlight import SnippetFormat
@@ -22,9 +20,8 @@ from .schema import build_schema
 from .search import DEFAULT_MARKERS, Results, search, similar
 from .search_options import SearchOptions
 from .store import home
-from .store.index_store import (DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory,
-                                 version_problem)
-from .store.integrity import CheckReport, verify_index
+from .store.index_store import DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory
+from .store.integrity import CheckReport, noting_outdated, verify_index
 from .store.manifest import read_manifest
 from .store.ownership import refuse_unsafe
 from .store.swap import finish_interrupted_swap
@@ -148,12 +145,7 @@ def check_index(
     refuse_unsafe(resolved, "index directory", with_files=True)
     if not resolved.exists():
         raise IndexNotFoundError(f"no index at {resolved}")
-    report = verify_index(resolved, build_schema(analyzer))
-    try:
-        outdated = version_problem(resolved, read_manifest(resolved), analyzer)
-    except DiplosearchError:
-        return report  # an unreadable manifest is among the report's problems already
-    return attrs.evolve(report, outdated=str(outdated)) if outdated is not None else report
+    return noting_outdated(verify_index(resolved, build_schema(analyzer)), resolved, analyzer.version)
 
 
 def open_index(

@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Self, Sequence, TypeVar
 
-import attrs
 import whoosh.index
 from whoosh.index import EmptyIndexError
 
@@ -50,8 +49,8 @@ from ..schema import (
     stored_fields,
 )
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
-from .integrity import CheckReport, CommitChecksums, corrupt_error, reported_as_damage, verify_index
-from .manifest import INDEX_FORMAT, MANIFEST_NAME, new_manifest, read_manifest, write_manifest
+from .integrity import CheckReport, CommitChecksums, corrupt_error, noting_outdated, reported_as_damage, verify_index
+from .manifest import MANIFEST_NAME, new_manifest, read_manifest, version_problem, write_manifest
 from .ownership import refuse_unsafe
 from .snapshot import OpenedCommit, SnapshotHolder, Using
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
@@ -171,7 +170,7 @@ class IndexStore:
         refuse_unsafe(path, "index directory", with_files=True)
         sweep_dead_leftovers(path)
         manifest = read_manifest(path)
-        problem = version_problem(path, manifest, analyzer) if check_version else None
+        problem = version_problem(path, manifest, analyzer.version) if check_version else None
         if problem is not None:
             raise problem
         try:
@@ -194,7 +193,7 @@ class IndexStore:
             manifest = read_manifest(self.path)
         except DiplosearchError:
             return  # a missing or damaged index is reported by whatever reads it next
-        if version_problem(self.path, manifest, self.analyzer) is not None:
+        if version_problem(self.path, manifest, self.analyzer.version) is not None:
             raise IndexVersionError(
                 f"{self.path} was rebuilt while open, with analysis {manifest.get('analysis_version')} "
                 f"(index format {manifest.get('format')}), but this handle analyses text as "
@@ -300,12 +299,7 @@ class IndexStore:
         commit and read every segment: what is damaged, and whether :meth:`rebuild`
         can recover it (see :mod:`diplosearch.store.integrity`), and whether it was built
         with another analysis or format (``outdated``). Reads the whole index."""
-        report = verify_index(self.path, self._schema)
-        try:
-            outdated = version_problem(self.path, read_manifest(self.path), self.analyzer)
-        except DiplosearchError:
-            return report  # an unreadable manifest is among the report's problems already
-        return attrs.evolve(report, outdated=str(outdated)) if outdated is not None else report
+        return noting_outdated(verify_index(self.path, self._schema), self.path, self.analyzer.version)
 
     # -- writing ---------------------------------------------------------------
 
@@ -582,22 +576,6 @@ class IndexStore:
         return WriteSession(self)
 
 
-
-
-def version_problem(path: Path, manifest: dict[str, object], analyzer: IndonesianAnalyzer) -> IndexVersionError | None:
-    """Why an index with ``manifest`` cannot be used with ``analyzer``, or None."""
-    if manifest.get("analysis_version") != analyzer.version:
-        return IndexVersionError(
-            f"{path} was built with analysis {manifest.get('analysis_version')}, but this "
-            f"diplosearch analyses text as {analyzer.version}; rebuild it with "
-            f"`diplosearch rebuild --index {path}`"
-        )
-    if manifest.get("format") != INDEX_FORMAT:
-        return IndexVersionError(
-            f"{path} has index format {manifest.get('format')}, this diplosearch writes format "
-            f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
-        )
-    return None
 
 
 def replace_index_directory(

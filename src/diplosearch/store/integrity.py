@@ -35,7 +35,7 @@ from whoosh.reading import SegmentReader
 
 from ..errors import CorruptIndexError, DiplosearchError, IndexVersionError
 from .durable import INDEX_NAME, IndexStorage, write_json_atomically
-from .manifest import MANIFEST_NAME, read_manifest
+from .manifest import MANIFEST_NAME, read_manifest, version_problem
 
 SUMS_SUFFIX = ".sums"
 TOC_NAME = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.toc$")
@@ -233,6 +233,16 @@ class CheckReport:
             else "the stored documents cannot be read, so rebuild cannot recover it: re-index the sources"
         )
         return f"{self.path}: damaged: {describe(self.problems)}; {recovery}"
+
+
+def noting_outdated(report: CheckReport, path: Path, analysis_version: str) -> CheckReport:
+    """``report``, with :attr:`CheckReport.outdated` saying why a diplosearch analysing
+    text as ``analysis_version`` cannot use the index as it is (when it cannot)."""
+    try:
+        problem = version_problem(path, read_manifest(path), analysis_version)
+    except DiplosearchError:
+        return report  # an unreadable manifest is among the report's problems already
+    return attrs.evolve(report, outdated=str(problem)) if problem is not None else report
 
 
 def verify_index(path: Path, schema) -> CheckReport:  # type: ignore[no-untyped-def]

@@ -26,6 +26,23 @@ READABLE_FORMATS = (1, 2)
 _MAX_MANIFEST_BYTES = 64 * 1024
 
 
+def version_problem(path: Path, manifest: dict[str, object], analysis_version: str) -> IndexVersionError | None:
+    """Why an index with ``manifest`` cannot be used by a diplosearch analysing text as
+    ``analysis_version`` (another analysis, another index format), or None."""
+    if manifest.get("analysis_version") != analysis_version:
+        return IndexVersionError(
+            f"{path} was built with analysis {manifest.get('analysis_version')}, but this "
+            f"diplosearch analyses text as {analysis_version}; rebuild it with "
+            f"`diplosearch rebuild --index {path}`"
+        )
+    if manifest.get("format") != INDEX_FORMAT:
+        return IndexVersionError(
+            f"{path} has index format {manifest.get('format')}, this diplosearch writes format "
+            f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
+        )
+    return None
+
+
 def new_manifest(analysis_version: str, extra: dict[str, object] | None = None) -> dict[str, object]:
     """The manifest of an index created now with ``analysis_version``, plus ``extra`` keys."""
     manifest: dict[str, object] = {
