@@ -345,3 +345,20 @@ def test_index_says_note_for_a_repeat_and_skipped_once_for_a_broken_record(tmp_p
     code, out, err = cli("index", "--json", "--index", str(tmp_path / "ix2"), str(feed), str(feed))
     report = json.loads(out)
     assert len(report["notes"]) == 1 and len(report["skipped"]) == 2 and code == 3
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [(None, True), ("", True), ("1", False), ("0", False)])
+def test_colour_follows_no_color_only_when_it_is_set_to_something(monkeypatch, no_color, coloured) -> None:
+    from diplosearch.cli import _use_colour
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TERM", "xterm")
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    assert _use_colour("auto", Terminal()) is coloured
+    assert _use_colour("always", Terminal()) is True and _use_colour("never", Terminal()) is False

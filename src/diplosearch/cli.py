@@ -71,7 +71,8 @@ _PLAIN_MATCH = ("[[", "]]")
 def _use_colour(choice: str, stream: TextIO) -> bool:
     if choice != "auto":
         return choice == "always"
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    # no-color.org: a NO_COLOR set to an empty string does not count
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def _format_hit(hit: Hit, colour: bool, explain: bool = False) -> list[str]:
