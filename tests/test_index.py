@@ -315,3 +315,12 @@ def test_stats_count_documents_per_source_and_the_date_range(ix):
     assert stats.sources == {"Tempo.co": 2, "Antara": 1}
     assert (stats.earliest, stats.latest, stats.undated) == ("2019-01-02", "2020-03-04", 1)
     assert stats.size_mb == stats.size_bytes / 1_000_000
+
+
+def test_a_format_written_as_text_is_shown_as_text_not_as_the_format_it_looks_like(tmp_path: Path):
+    path = tmp_path / "ix"
+    open_index(path, create=True).close()
+    manifest = json.loads((path / "diplosearch.json").read_text())
+    (path / "diplosearch.json").write_text(json.dumps({**manifest, "format": "2"}))
+    with pytest.raises(IndexVersionError, match="format '2'; this diplosearch reads formats 1, 2"):
+        open_index(path)  # was "has index format 2; this diplosearch reads format 2"

@@ -413,3 +413,12 @@ def test_read_jsonl_stream_reads_records_from_an_open_binary_stream():
     assert str(items[1]).startswith("stdin:2")
     (empty,) = read_jsonl_stream(io.BytesIO(b""), name="-")
     assert "no JSON records" in str(empty)
+
+
+def test_a_feed_whose_only_record_is_too_long_is_not_called_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(ingest_streams, "MAX_LINE_BYTES", 1000)
+    feed = tmp_path / "feed.jsonl"
+    write_jsonl(feed, [{"id": "b", "title": "B", "content": "x" * 5000}])
+    docs, problems = read(feed)
+    assert docs == [] and len(problems) == 1  # was also "empty file (no JSON records)"
+    assert "limit" in problems[0].message

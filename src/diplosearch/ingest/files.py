@@ -175,6 +175,7 @@ def _read_jsonl_chunks(chunks: Iterator[bytes], shown: str, stem: str) -> Iterat
     for line in streams.split_lines(streams.utf8_chunks(chunks), broken):
         last = line.number
         if line.data is None:
+            nonblank += 1  # a record too long to read, not an empty file
             limit = streams.MAX_LINE_BYTES
             message = f"line is {line.size} bytes, over the {limit} byte limit; skipped"
             yield InputProblem(shown, line.number, message)

@@ -37,7 +37,7 @@ def version_problem(path: Path, manifest: dict[str, object], analysis_version: s
         )
     if manifest.get("format") != INDEX_FORMAT:
         return IndexVersionError(
-            f"{path} has index format {manifest.get('format')}, this diplosearch writes format "
+            f"{path} has index format {manifest.get('format')!r}, this diplosearch writes format "
             f"{INDEX_FORMAT}; rebuild it with `diplosearch rebuild --index {path}`"
         )
     return None
@@ -95,6 +95,7 @@ def read_manifest(path: Path) -> dict[str, object]:
         raise CorruptIndexError(f"{path}: the index has no committed table of contents")
     if manifest["format"] not in READABLE_FORMATS:
         raise IndexVersionError(
-            f"{path} has index format {manifest['format']}; this diplosearch reads format {INDEX_FORMAT}"
+            f"{path} has index format {manifest['format']!r}; this diplosearch reads formats "
+            f"{', '.join(map(str, READABLE_FORMATS))}"
         )
     return manifest
