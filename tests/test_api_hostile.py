@@ -432,3 +432,14 @@ def test_a_repeated_id_read_from_files_is_one_note_not_two_and_not_a_skip(tmp_pa
     assert outcome.written == 1 and outcome.skipped == () and len(outcome.notes) == 1
     # the command counts notes apart from skipped inputs, and they do not make it exit 3
     assert main(["index", "--index", str(tmp_path / "cli"), str(feed), str(feed)]) == 0
+
+
+def test_an_index_home_that_is_a_file_is_one_clear_error_naming_the_setting(tmp_path, monkeypatch):
+    blocker = tmp_path / "berkas"
+    blocker.write_text("x")
+    for where in (blocker, blocker / "sub"):
+        monkeypatch.setenv("DIPLOSEARCH_HOME", str(where))
+        with pytest.raises(diplosearch.DiplosearchError, match=r"index home .*DIPLOSEARCH_HOME") as refused:
+            open_index()  # was FileExistsError / NotADirectoryError: [Errno ...]
+        assert not isinstance(refused.value, OSError)
+    assert blocker.read_text() == "x"

@@ -75,7 +75,21 @@ def _refuse_unknown_options(method: str, options: dict[str, object]) -> None:
 
 def ensure_default_index(analyzer: IndonesianAnalyzer, *, writer_timeout: float = DEFAULT_WRITER_TIMEOUT,
                          durable: bool = True) -> Index:
-    """Open the index of the bundled corpus, building or rebuilding it when it is stale."""
+    """Open the index of the bundled corpus, building or rebuilding it when it is stale.
+
+    :raises DiplosearchError: the index home cannot hold it (a file, a read-only place).
+    """
+    try:
+        return _default_index(analyzer, writer_timeout, durable)
+    except OSError as exc:
+        where = home.index_home()
+        raise DiplosearchError(
+            f"cannot keep the default index in the index home {where} ({exc.strerror or exc}: "
+            f"{exc.filename or where}); set ${home.HOME_ENV} to a folder diplosearch may write"
+        ) from exc
+
+
+def _default_index(analyzer: IndonesianAnalyzer, writer_timeout: float, durable: bool) -> Index:
     path = home.index_home() / home.DEFAULT_INDEX_NAME
     refuse_unsafe(home.index_home(), "index home")
     refuse_unsafe(path, "index directory", with_files=True)
