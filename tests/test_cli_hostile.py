@@ -362,3 +362,10 @@ def test_colour_follows_no_color_only_when_it_is_set_to_something(monkeypatch, n
         monkeypatch.setenv("NO_COLOR", no_color)
     assert _use_colour("auto", Terminal()) is coloured
     assert _use_colour("always", Terminal()) is True and _use_colour("never", Terminal()) is False
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["search", "--help"], ["index", "-h"]])
+def test_help_and_version_go_to_the_stream_given_and_return_0_in_process(argv, capsys) -> None:
+    code, out, err = cli(*argv)  # main() raised SystemExit and printed to sys.stdout
+    assert code == 0 and out.startswith(("usage: diplosearch", "diplosearch ")) and err == ""
+    assert capsys.readouterr().out == ""

@@ -8,6 +8,7 @@ but some inputs were skipped; 130 interrupted (Ctrl-C) before the work was commi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import codecs
 import io
 import itertools
@@ -528,7 +529,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     if arguments and arguments[0] not in SUBCOMMANDS and arguments[0] not in ("-h", "--help", "--version"):
         arguments.insert(0, "search")
     try:
-        args = parse_arguments(build_parser(), arguments)
+        try:
+            with contextlib.redirect_stdout(out):  # --help and --version print to sys.stdout
+                args = parse_arguments(build_parser(), arguments)
+        except SystemExit as done:  # what argparse does after --help and --version
+            return done.code if isinstance(done.code, int) else EXIT_OK
         if args.command is None:
             raise UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
         return args.func(args, out, err)
