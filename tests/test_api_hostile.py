@@ -443,3 +443,13 @@ def test_an_index_home_that_is_a_file_is_one_clear_error_naming_the_setting(tmp_
             open_index()  # was FileExistsError / NotADirectoryError: [Errno ...]
         assert not isinstance(refused.value, OSError)
     assert blocker.read_text() == "x"
+
+
+def test_a_huge_id_is_cut_short_in_messages_not_copied_whole(ix):
+    huge = "x" * 1_000_000
+    with pytest.raises(DocumentError) as refused:
+        ix.add(Document(id=huge, title="", body=""))
+    assert len(str(refused.value)) < 300 and "1,000,000 characters" in str(refused.value)
+    with pytest.raises(DocumentError) as unknown:
+        ix.similar(huge)
+    assert len(str(unknown.value)) < 300 + len(str(ix.path))

@@ -31,7 +31,7 @@ import whoosh.index
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
-from ..documents import Document, InputProblem, id_argument, validate_document
+from ..documents import Document, InputProblem, id_argument, shown_id, validate_document
 from ..errors import (
     CorruptIndexError,
     DiplosearchError,
@@ -459,7 +459,7 @@ class IndexStore:
                     if earlier is not None:
                         if report.report_repeats and item.id not in noted_repeats:
                             report.problems.append(InputProblem(
-                                where, None, f"id {item.id!r} repeated in the batch: the last record with it is kept",
+                                where, None, f"id {shown_id(item.id)} repeated in the batch: the last record with it is kept",
                                 skipped=False, doc_id=item.id,
                             ))
                         if earlier.fingerprint == fingerprint:
@@ -476,7 +476,7 @@ class IndexStore:
                     with reported_as_damage(self.path, "write"):
                         existing = searcher.document(id=item.id)
                     if existing is None and require_existing:
-                        raise DocumentError(f"no document with id {item.id!r} in {self.path}")
+                        raise DocumentError(f"no document with id {shown_id(item.id)} in {self.path}")
                     token = None
                     if existing is not None and existing.get("fingerprint") == fingerprint:
                         outcome = "unchanged"
