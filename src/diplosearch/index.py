@@ -30,16 +30,28 @@ from .store.swap import finish_interrupted_swap
 class Index(IndexStore):
     """An open diplosearch index. Create one with :func:`diplosearch.open_index`.
 
-    Searching is thread-safe and reuses one Whoosh reader, refreshed when another
-    writer (thread or process) has committed. Writing takes the index's write lock
-    for the duration of one call; every call commits once, or not at all.
+    Searching is thread-safe: each search holds the newest commit's snapshot, swapped
+    for a newer one when a writer (thread or process) has committed. Writing takes the
+    index's write lock for the duration of one call; a call commits once (or every
+    ``commit_every`` documents when asked), or not at all. ``len(ix)`` counts the
+    documents, ``id in ix`` looks one up, and ``with`` closes the index at the end of
+    the block. Every method raises :class:`IndexClosedError` after :meth:`close`, and
+    :class:`CorruptIndexError` when the files it reads are damaged.
     """
 
     def search(self, query: str, limit: int = 10, offset: int = 0, **options: Unpack[SearchOptions]) -> Results:
-        """The page of hits for ``query`` (``limit`` hits after skipping ``offset``); see
-        :func:`diplosearch.search.search` for the query syntax and the options.
+        """The page of hits for ``query``: ``limit`` hits (1 to 1,000) after skipping
+        ``offset`` (``offset + limit`` at most 10,000), as :class:`Results`.
 
-        :raises QueryError: a malformed query or an option out of range.
+        ``options`` (keyword only) are ``fields``, ``boosts``, ``snippets``,
+        ``snippet_chars``, ``markers``, ``snippet_format``, ``coordination``, ``sort``,
+        ``ranking``, ``source``, ``category``, ``sub_category``, ``since``, ``until``,
+        ``facets`` and ``fuzzy``; :func:`diplosearch.search.search` documents each, and
+        :mod:`diplosearch.query_parser` the query syntax.
+
+        :raises QueryError: the query is too long or names an unknown field, or an
+            option has a value out of range (an :class:`InvalidArgumentError`).
+        :raises TypeError: an option that does not exist.
         :raises CorruptIndexError: the index cannot be read.
         """
         _refuse_unknown_options("search", options)
@@ -47,18 +59,29 @@ class Index(IndexStore):
 
     def search_iter(self, query: str, *, page_size: int = DEFAULT_PAGE_SIZE,
                     **options: Unpack[SearchOptions]) -> HitStream:
-        """Every hit of ``query``, in rank order, as an iterator with a ``total``; see
-        :func:`diplosearch.paging.search_iter`."""
+        """Every hit of ``query``, in rank order, as a :class:`HitStream` (an iterator of
+        :class:`Hit` with a ``total``), read ``page_size`` hits (1 to 1,000) at a time;
+        see :func:`diplosearch.paging.search_iter`. ``options`` are those of
+        :meth:`search` except ``limit`` and ``offset``.
+
+        :raises QueryError: a bad query or option (raised here, not at the first
+            ``next()``), or more than 10,000 matching documents.
+        :raises TypeError: an option that does not exist.
+        """
         _refuse_unknown_options("search_iter", options)
         return search_iter(self, query, page_size=page_size, **options)
 
     def similar(self, doc_id: str, limit: int = 10, offset: int = 0, *, snippets: int = 2,
                 snippet_chars: int = 200, markers: tuple[str, str] = DEFAULT_MARKERS,
                 snippet_format: SnippetFormat = "text") -> Results:
-        """Documents like the one with ``doc_id``, best first, itself left out; see
-        :func:`diplosearch.search.similar`.
+        """Documents like the one with ``doc_id``, best first, itself left out, as
+        :class:`Results` whose ``query`` lists the terms searched (its most distinctive
+        ones; see :func:`diplosearch.search.similar`). ``limit``, ``offset`` and the
+        snippet options are those of :meth:`search`.
 
         :raises DocumentError: no document has ``doc_id``.
+        :raises InvalidArgumentError: ``doc_id`` is neither text nor an integer;
+            :class:`QueryError` for an option out of range.
         """
         return self.reading_columns(lambda: similar(self, doc_id, limit=limit, offset=offset, snippets=snippets,
                                                     snippet_chars=snippet_chars, markers=markers,
@@ -132,6 +155,11 @@ def rebuild_index(path: str | os.PathLike[str], analyzer: IndonesianAnalyzer | N
     """Re-analyse every stored document of the index at ``path`` (a directory or a bare
     name); returns the number of documents. Shorthand for opening it with
     ``check_version=False`` and calling :meth:`Index.rebuild`.
+
+    :raises CorruptIndexError: a stored document cannot be read (the sources must be
+        indexed again); the index is left as it was.
+    :raises IndexNotFoundError, NotAnIndexError, UnsafeIndexError, IndexLockedError:
+        as for :func:`open_index` and any write.
     """
     with open_index(path, analyzer=analyzer, check_version=False) as index:
         return index.rebuild()
@@ -142,9 +170,11 @@ def check_index(
 ) -> CheckReport:
     """Verify the index at ``path`` (a directory or a bare name; default as for
     :func:`open_index`) without opening it for use, so that an index whose table of
-    contents is damaged can be checked too; see :meth:`Index.check`.
+    contents is damaged can be checked too; returns a :class:`CheckReport` (see
+    :meth:`Index.check`). Damage is reported, not raised.
 
-    :raises IndexNotFoundError, NotAnIndexError, UnsafeIndexError: nothing to check.
+    :raises IndexNotFoundError, NotAnIndexError, UnsafeIndexError: nothing to check
+        (no index at ``path``, not a diplosearch index, writable by other users).
     :raises InvalidArgumentError: ``path`` or ``analyzer`` is of the wrong kind.
     """
     _check_path(path)
@@ -193,8 +223,18 @@ def open_index(
     :param durable: flush each commit to disk (fsync) before it counts, so that it
         survives a power cut or an OS crash, not only a killed process. False saves
         a few milliseconds per commit where the index can be rebuilt anyway.
-    :raises InvalidArgumentError: ``for_writing`` without a named index, a bad ``writer_timeout``.
-    :raises IndexNotFoundError, NotAnIndexError, CorruptIndexError, IndexVersionError:
+    :returns: the open :class:`Index`; close it (or use ``with``) when done.
+    :raises InvalidArgumentError: ``for_writing`` without a named index, a negative or
+        non-numeric ``writer_timeout``, a flag that is not True or False, a ``path`` or
+        ``analyzer`` of the wrong kind.
+    :raises IndexNotFoundError: no index at ``path`` and ``create`` not given.
+    :raises NotAnIndexError: ``path`` is a file, or a directory that is not a
+        diplosearch index (refused before any of it is read).
+    :raises UnsafeIndexError: the index or the index home can be written by, or
+        belongs to, another user.
+    :raises CorruptIndexError: the index is damaged.
+    :raises IndexVersionError: the index was built with another analysis or index
+        format (and ``check_version`` is true): rebuild it.
     """
     if isinstance(writer_timeout, bool) or not isinstance(writer_timeout, (int, float)) or not writer_timeout >= 0:
         raise InvalidArgumentError(f"writer_timeout must be a number of seconds >= 0, not {writer_timeout!r}")

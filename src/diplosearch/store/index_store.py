@@ -201,7 +201,9 @@ class IndexStore:
             )
 
     def close(self) -> None:
-        """Release the searcher's files. The index cannot be used afterwards."""
+        """Release the searcher's files. Any later call raises :class:`IndexClosedError`;
+        :class:`Results` already returned keep their commit's files until dropped.
+        Closing twice is harmless."""
         self._forget_parent_state()
         self._snapshots.close()
         self._closed = True
@@ -258,7 +260,8 @@ class IndexStore:
         return self.get(wanted) is not None
 
     def get(self, doc_id: str) -> Document | None:
-        """The stored document with ``doc_id``, or None.
+        """The stored document with ``doc_id`` (``id in index`` only asks whether there is
+        one), or None.
 
         :raises InvalidArgumentError: ``doc_id`` is not text (or an integer).
         """
@@ -268,7 +271,8 @@ class IndexStore:
             return document_from_stored(stored) if stored else None
 
     def documents(self) -> Iterator[Document]:
-        """Every stored document, in index order (a snapshot of the current commit)."""
+        """Every stored document, in index order, from the current commit (read whole
+        into memory before the first is yielded, so later commits do not change it)."""
         with reported_as_damage(self.path), self.reading() as searcher:
             snapshot = [dict(fields) for fields in searcher.all_stored_fields()]
             documents = [document_from_stored(stored) for stored in snapshot]
@@ -286,9 +290,10 @@ class IndexStore:
         return self._snapshots.reading_columns(reported)
 
     def stats(self) -> IndexStats:
-        """Counts and sizes of the current commit, documents per source and the date range.
+        """:class:`IndexStats` of the current commit: documents, size, segments, documents
+        per source, the date range, distinct terms per field, versions and times.
 
-        Reads every document's stored fields once (about a second at 20,000 articles).
+        Reads every document's stored fields once (a few seconds at 22,000 articles).
         """
         from .index_stats import index_stats
 
@@ -298,19 +303,30 @@ class IndexStore:
         """Verify every file of the current commit against the checksums recorded at
         commit and read every segment: what is damaged, and whether :meth:`rebuild`
         can recover it (see :mod:`diplosearch.store.integrity`), and whether it was built
-        with another analysis or format (``outdated``). Reads the whole index."""
+        with another analysis or format (``outdated``). Reads the whole index.
+        Returns a :class:`CheckReport`: damage is reported in it, not raised."""
         return noting_outdated(verify_index(self.path, self._schema), self.path, self.analyzer.version)
 
     # -- writing ---------------------------------------------------------------
 
     def add(self, doc: Document) -> bool:
-        """Add ``doc``, replacing any document with its id. Returns False when nothing changed."""
+        """Add ``doc`` in one commit, replacing any document with its id. Returns False
+        when the stored document was already identical (nothing is written).
+
+        :raises DocumentError: ``doc`` is not a :class:`Document`, or has no id, no
+            text, or a field of the wrong type; nothing is written.
+        :raises IndexLockedError: another writer held the lock past ``writer_timeout``.
+        :raises CorruptIndexError: the index is damaged; nothing is written.
+        """
         return self.add_many([doc]).written == 1
 
     def update(self, doc: Document) -> bool:
-        """Replace the document with ``doc.id``; raises :class:`DocumentError` if there is none.
+        """Replace the document with ``doc.id``, in one commit. Returns False when the
+        stored document was already identical.
 
-        Returns False when the stored document was already identical.
+        :raises DocumentError: no document has ``doc.id`` (nothing is written), or
+            ``doc`` is invalid as for :meth:`add`.
+        :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
         validate_document(doc)
         # The existence check runs in the write itself, under the lock: checked
@@ -318,11 +334,17 @@ class IndexStore:
         return self._write_documents([doc], require_existing=True).written == 1
 
     def delete(self, doc_id: str) -> bool:
-        """Delete the document with ``doc_id``. Returns False when there was none."""
+        """Delete the document with ``doc_id``, in one commit. Returns False when there
+        was none.
+
+        :raises InvalidArgumentError: ``doc_id`` is neither text nor an integer.
+        :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
+        """
         return self.delete_many([doc_id]) == 1
 
     def delete_many(self, doc_ids: Iterable[str]) -> int:
-        """Delete documents by id in one commit; returns how many existed."""
+        """Delete documents by id in one commit; returns how many existed. As
+        :meth:`delete_ids`, which also says which ids were not found."""
         return len(self.delete_ids(doc_ids).deleted)
 
     def delete_ids(self, doc_ids: Iterable[str]) -> DeleteReport:
@@ -330,7 +352,8 @@ class IndexStore:
         which were not in the index.
 
         :raises InvalidArgumentError: ``doc_ids`` is one string (not a list of ids), or
-            holds an id that is not text (or an integer); nothing is deleted.
+            holds an id that is neither text nor an integer; nothing is deleted.
+        :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
         from .reports import DeleteReport
 
@@ -354,7 +377,8 @@ class IndexStore:
         workers: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> WriteReport:
-        """Add or replace many documents, in one commit unless ``commit_every`` says otherwise.
+        """Add or replace many documents, in one commit unless ``commit_every`` says
+        otherwise; returns a :class:`WriteReport` (added, replaced, unchanged, problems).
 
         ``docs`` may interleave :class:`InputProblem` items (as :func:`read_documents`
         yields them); they are collected into the report. An invalid document raises
@@ -378,6 +402,10 @@ class IndexStore:
             ``len(docs)`` when ``docs`` has a length, else None. An exception it
             raises (``KeyboardInterrupt`` included) abandons the uncommitted part
             of the batch, as any other exception does.
+        :raises DocumentError: an invalid document, without ``skip_invalid``.
+        :raises InvalidArgumentError: ``commit_every`` or ``workers`` below 1, a
+            ``progress`` that cannot be called.
+        :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
         return self._write_documents(
             docs, skip_invalid, commit_every=commit_every, workers=workers, progress=progress
@@ -518,12 +546,18 @@ class IndexStore:
         workers: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> WriteReport:
-        """Index plain-text articles, folders of them and JSON Lines files in one commit.
+        """Index plain-text articles, folders of them (recursively) and JSON Lines files
+        (``.jsonl``, ``.ndjson``, optionally ``.gz``), in one commit unless
+        ``commit_every`` says otherwise; returns a :class:`WriteReport`.
 
-        Files that cannot be read or parsed are reported in ``WriteReport.problems``
-        (by file and line) and skipped; the rest are indexed. ``commit_every``,
-        ``workers`` and ``progress`` (whose ``total`` is None here) are as for
-        :meth:`add_many`.
+        ``paths`` is one path or a list of them (text or :class:`pathlib.Path`).
+        Inputs that cannot be read or parsed (a missing file included) are reported in
+        ``WriteReport.problems`` (by file and line) and skipped; the rest are indexed.
+        ``commit_every``, ``workers`` and ``progress`` (whose ``total`` is None here)
+        are as for :meth:`add_many`.
+
+        :raises InvalidArgumentError: ``paths`` is not a path or a list of paths.
+        :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
         from ..ingest import read_documents
 
@@ -549,6 +583,10 @@ class IndexStore:
         replaces it when complete: until then readers see the old index, and a
         writer that comes along waits and then writes into the new one.
         ``progress`` is as for :meth:`add_many`, with ``total`` known.
+
+        :raises CorruptIndexError: a stored document cannot be read, so the sources
+            must be indexed again; the index is left as it was.
+        :raises IndexLockedError: as for :meth:`add`.
         """
         manifest = read_manifest(self.path)
         report = self.check()
