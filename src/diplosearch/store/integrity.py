@@ -191,10 +191,15 @@ def corrupt_error(path: Path, doing: str, exc: BaseException) -> CorruptIndexErr
 
 @attrs.frozen
 class CheckReport:
-    """What :func:`check_index` found.
+    """What :func:`check_index` (or :meth:`Index.check`) found; ``summary()`` says it in
+    one line.
 
-    ``problems`` maps a file name to what is wrong with it (empty when the index is
-    intact). ``recoverable``: every stored document could be read, so
+    ``path``: the index checked. ``problems`` maps a file name to what is wrong with it
+    (empty when the index is intact). ``documents``: how many stored documents could
+    be read from its readable segments (None when its table of contents could not be
+    read). ``outdated``: None, or
+    why this diplosearch cannot use the index as it is (another analysis or index
+    format), which ``rebuild`` fixes. ``recoverable``: every stored document could be read, so
     :meth:`Index.rebuild` can rebuild the index from them (a change inside stored
     text that still decodes is only caught by the checksum, and is kept). ``verified``
     is False for an index written before diplosearch recorded checksums, whose files

@@ -14,7 +14,14 @@ from ..documents import InputProblem
 
 @attrs.frozen
 class WriteReport:
-    """What one write did: ids added, replaced, left unchanged, and inputs skipped."""
+    """What one write did (:meth:`Index.add_many`, :meth:`Index.add_files`).
+
+    ``added``, ``replaced`` and ``unchanged`` (already stored identically, so not
+    written) are document ids in the order written. ``problems`` are
+    :class:`InputProblem` items: inputs skipped (``skipped``) and notes on inputs
+    indexed all the same (``notes``: a repeated id, a text indexed only in part, a
+    date that could not be read).
+    """
 
     added: tuple[str, ...] = ()
     replaced: tuple[str, ...] = ()
@@ -48,7 +55,9 @@ class DeleteReport:
 
 @attrs.frozen
 class Progress:
-    """How far a write has got, as handed to a ``progress`` callback."""
+    """How far a write has got, as handed to a ``progress`` callback: ``done``
+    documents handled, ``written`` of them added or replaced, ``total`` when known
+    (else None), ``elapsed`` seconds."""
 
     done: int
     """Documents read and handled so far (added, replaced or unchanged)."""
@@ -66,7 +75,15 @@ ProgressCallback = Callable[[Progress], object]
 
 @attrs.frozen
 class IndexStats:
-    """A summary of an index, as ``diplosearch stats`` prints it."""
+    """A summary of an index (:meth:`Index.stats`), as ``diplosearch stats`` prints it.
+
+    ``path`` of the index, ``documents``, ``size_bytes`` of its files (``size_mb``),
+    ``segments``, the ``analysis_version`` it was built with, ``created`` and
+    ``last_commit`` (ISO times, None when not recorded), ``terms_per_field`` (distinct
+    terms per text field), ``sources`` (documents per source, most first),
+    ``earliest`` and ``latest`` ``published`` dates (``YYYY-MM-DD``, None when no
+    document has one) and ``undated`` documents.
+    """
 
     path: str
     documents: int
