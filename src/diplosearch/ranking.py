@@ -93,7 +93,22 @@ def _one_of(*choices: str) -> Any:
 
 @attrs.frozen
 class Ranking:
-    """How documents are scored and ordered (see the module docstring).
+    """How documents are scored and ordered (see the module docstring); give one to
+    ``Index.search(ranking=...)``.
+
+    - ``k1`` (1.2): term-frequency saturation; 0 counts a match once.
+    - ``b`` (0.75): length normalisation; 0 ignores field lengths.
+    - ``boosts``: the weight of each field (default
+      :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`), read-only. Given here, it
+      replaces the defaults whole and a field not named weighs 1 (``search(boosts=)``
+      instead changes only the fields it names): start from
+      ``{**DEFAULT_FIELD_BOOSTS, "title": 5}``.
+    - ``coordination`` (``"soft"``): ``"strict"`` ranks documents matching more
+      distinct query terms always first, ``"soft"`` multiplies scores by
+      (matched / query terms) ** ``soft_power`` (0.5), ``"off"`` uses BM25F alone.
+    - ``model`` (``"bm25f"``): the fields' frequencies combined before saturation, one
+      idf per term; ``"per_field"`` scores each field on its own and sums (Whoosh's,
+      1.0's: :data:`WHOOSH_RANKING`).
 
     ``Ranking()`` is diplosearch's default (:data:`DEFAULT_RANKING`); change one piece
     with ``attrs.evolve(DEFAULT_RANKING, k1=1.2)`` or ``Ranking(k1=1.2)``. As in Lucene's

@@ -49,7 +49,15 @@ class SearchableIndex(Protocol):
 
 @attrs.frozen
 class Hit:
-    """One ranked result."""
+    """One ranked result, as :attr:`Results.hits` holds them.
+
+    ``rank`` (1 for the best of all hits, so a page at ``offset`` 10 starts at 11),
+    ``id``, ``title`` (as shown: a title made up from the lead for a document without
+    one), ``score`` (BM25F; 0 when sorted by date alone), ``matched_terms`` (distinct
+    query terms the document holds), ``snippets`` (passages around the best matches,
+    marked as ``search`` was asked), :attr:`document` (the whole stored document) and
+    :meth:`explain`.
+    """
 
     rank: int
     """1 for the best hit (counting from the first result, not from ``offset``)."""
@@ -99,7 +107,15 @@ class Hit:
 
 @attrs.frozen
 class Results:
-    """A page of hits for one query."""
+    """A page of hits for one query, as :meth:`Index.search` and :meth:`Index.similar`
+    return it; ``len()`` and iteration go over :attr:`hits`.
+
+    ``query`` as given (for ``similar``: the terms searched), ``total`` documents
+    matching in all (not only on this page), ``offset`` and ``limit`` as asked,
+    ``hits`` (a list of :class:`Hit`), ``ignored`` (the query's stop words),
+    ``dropped`` (terms over the per-query limit, left out), ``facets`` (per facet asked
+    for, ``(label, documents)`` pairs over every match) and :attr:`suggestion`.
+    """
 
     query: str
     total: int
@@ -308,11 +324,12 @@ def search(
     facets: Iterable[str] | None = (),
     fuzzy: bool = False,
 ) -> Results:
-    """Search ``index`` for ``query``.
+    """Search ``index`` for ``query``; returns a page of hits as :class:`Results`.
 
-    :param limit: hits on this page (1..1000); ``offset``: hits to skip.
+    :param limit: hits on this page (1..1000); ``offset``: hits to skip
+        (``offset + limit`` at most :data:`MAX_DEPTH`).
     :param fields: fields searched by words with no ``field:`` prefix (default all:
-        title, quotes, captions, body).
+        title, lead, quotes, captions, body).
     :param boosts: per-field weights overriding the ranking's (default
         :data:`~diplosearch.schema.DEFAULT_FIELD_BOOSTS`).
     :param snippets: passages per hit (0 for none); ``snippet_chars`` their length.
@@ -421,9 +438,10 @@ def similar(
     """Documents like the one with ``doc_id``, best first, itself left out.
 
     The article's :data:`SIMILAR_TERMS` most distinctive terms (tf-idf over its title,
-    each title word counting three times, and body; terms no other document holds are
-    left out) are searched, each weighted by its tf-idf, without coordination.
-    ``Results.query`` lists the terms searched. The snippet options are those of :func:`search`.
+    each title word counting three times, and body; terms no other document holds, or
+    every document holds, and numbers are left out) are searched, each weighted by its
+    tf-idf, without coordination. ``Results.query`` lists the terms searched; with none
+    left (as in the bundled two-article corpus) it is ``""`` and there are no hits. The snippet options are those of :func:`search`.
 
     :raises DocumentError: no document has ``doc_id``.
     """
