@@ -139,7 +139,8 @@ def _naive(value: _dt.datetime) -> _dt.datetime:
 
 @attrs.frozen
 class Quote:
-    """A quotation in a document, with its speaker when the text names one."""
+    """A quotation in a document (``text``), with its ``speaker`` when the text names
+    one (else None)."""
 
     text: str
     speaker: str | None = None
@@ -184,7 +185,21 @@ class Document:
     ``category`` and ``sub_category`` are the publisher's sections, as a feed names
     them (CLICK-ID: ``News`` / ``Regional``), or None. ``title_is_derived`` marks a
     title made up from the text (the lead sentence) for a document that had none: it
-    is shown but not indexed as a title, since it is not the headline.
+    is shown but not indexed as a title, since it is not the headline (keyword only).
+
+    Arguments are converted: ``id`` to text (an integer too; None to ``""``, which
+    :meth:`Index.add` refuses); one string given as ``quotes`` or ``captions`` is one
+    quote or caption, and a quote given as text has no speaker; ``published`` may be a
+    ``datetime``, a ``date`` (midnight) or ISO-like text (``"2024-08-29"``,
+    ``"2024-08-29T10:00+07:00"``), and becomes a naive ``datetime`` keeping the
+    wall-clock time. ``source``, ``url`` and ``path`` (the file it was read from) are
+    shown, not searched; ``source`` and the categories can be filtered on. A document
+    needs an id and a title or body to be added (:class:`DocumentError` from
+    :meth:`Index.add` otherwise).
+
+    :raises ValueError: ``published`` is text no date format fits.
+    :raises TypeError: ``published`` is of another type.
+    :raises DocumentError: ``title_is_derived`` is not True or False.
     """
 
     id: str = attrs.field(converter=_as_id)

@@ -13,7 +13,8 @@ class DiplosearchError(Exception):
 
 
 class IndexNotFoundError(DiplosearchError):
-    """No index exists at the given path (and ``create`` was not asked for)."""
+    """No index exists at the given path (and ``create`` was not asked for), or its
+    directory was removed while it was open."""
 
 
 class NotAnIndexError(DiplosearchError):
@@ -21,7 +22,9 @@ class NotAnIndexError(DiplosearchError):
 
 
 class CorruptIndexError(DiplosearchError):
-    """The index exists but cannot be read."""
+    """The index is damaged (a truncated, zeroed, changed or missing file): the message
+    names the index and, when the checksums tell, the file. Writes to a damaged index
+    are refused with it too. ``diplosearch check`` says whether ``rebuild`` can recover."""
 
 
 class ColumnsError(CorruptIndexError):
@@ -32,7 +35,8 @@ class ColumnsError(CorruptIndexError):
 
 
 class IndexVersionError(DiplosearchError):
-    """The index was built with another analysis version or index format."""
+    """The index was built with another analysis version or index format: rebuild it
+    (``diplosearch rebuild --index PATH``, or :func:`diplosearch.rebuild_index`)."""
 
 
 class IndexClosedError(DiplosearchError):
@@ -41,7 +45,8 @@ class IndexClosedError(DiplosearchError):
 
 
 class IndexLockedError(DiplosearchError):
-    """Another writer held the index's write lock for longer than the timeout."""
+    """Another writer held the index's write lock for longer than ``writer_timeout``
+    (30 s by default); the message names the holder (pid, host, time)."""
 
 
 class InvalidArgumentError(DiplosearchError, ValueError):
@@ -56,11 +61,14 @@ class QueryError(InvalidArgumentError):
 
 
 class DocumentError(DiplosearchError):
-    """A document is invalid (for example it has no id or no text at all)."""
+    """A document is invalid (no id, no text at all, a field of the wrong type), or
+    ``update`` or ``similar`` names an id the index does not hold."""
 
 
 class InputFileError(DiplosearchError):
-    """An input file cannot be read or parsed."""
+    """An input file cannot be read or parsed. Not raised by this version:
+    :meth:`~diplosearch.Index.add_files` reports such files in ``WriteReport.problems``
+    and skips them."""
 
 
 class UnsafeIndexError(DiplosearchError):

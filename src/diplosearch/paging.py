@@ -25,8 +25,9 @@ DEFAULT_PAGE_SIZE = 200
 
 
 class HitStream:
-    """An iterator over every hit of one query, in rank order; ``total`` says how many
-    documents matched when the first page was read.
+    """An iterator over every hit (:class:`Hit`) of one query, in rank order, as
+    :meth:`Index.search_iter` makes it; ``total`` says how many documents matched when
+    the first page was read, ``query`` is the query given.
 
     The first page is read when the stream is made, so a bad query raises
     :class:`QueryError` there, not at the first ``next()``. Later pages are read as
