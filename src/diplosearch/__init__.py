@@ -4,6 +4,18 @@
 >>> ix = diplosearch.open_index()              # the bundled corpus, built on first use
 >>> res = ix.search("peranan pelopor")
 >>> res.hits[0].title, res.hits[0].snippets     # doctest: +SKIP
+
+Where to look next:
+
+- :func:`open_index` opens (or with ``create=True`` creates) an :class:`Index`;
+  :meth:`Index.search` returns :class:`Results` of :class:`Hit`; :meth:`Index.add`,
+  :meth:`Index.add_many` and :meth:`Index.add_files` write :class:`Document` objects
+  and files (a :class:`WriteReport`); :func:`check_index` and :func:`rebuild_index`
+  look after a damaged or outdated index.
+- :class:`Ranking` (:data:`DEFAULT_RANKING`, :data:`WHOOSH_RANKING`) sets the scoring;
+  :func:`analyze` and :func:`stem` show what a text is indexed as.
+- Every error raised on purpose is a :class:`DiplosearchError` (see
+  :mod:`diplosearch.errors`); the query syntax is in :mod:`diplosearch.query_parser`.
 """
 
 from __future__ import annotations
