@@ -160,7 +160,10 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
     parser = _Parser(
         prog="diplosearch",
         description="Search Indonesian news. `diplosearch QUERY` searches; subcommands manage indexes.",
-        epilog="Without a subcommand, the arguments are those of `diplosearch search`.",
+        epilog="Without a subcommand, the arguments are those of `diplosearch search`. "
+        "Each subcommand's --help has examples. Exit codes: 0 done (also when nothing "
+        "matches), 1 an error (missing, corrupt or locked index; unknown id), 2 a usage or "
+        "query error, 3 `index` skipped some inputs, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"diplosearch {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -176,7 +179,8 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
     )
     search.add_argument("query", help='the query: words, "a phrase", title:word, -excluded')
     search.add_argument(
-        "--limit", type=_limit, default=10, metavar="N|all", help="hits to show (default 10; all: every hit)"
+        "--limit", type=_limit, default=10, metavar="N|all", help="hits to show (default 10); all, or any N above 1000, lists every hit, "
+        "page by page (at most 10,000)"
     )
     search.add_argument("--offset", type=_non_negative_int, default=0, help="hits to skip (default 0)")
     search.add_argument(
@@ -200,18 +204,21 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_FIELD_BOOSTS.items())
         + ")",
     )
-    search.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
+    search.add_argument("--snippets", type=_non_negative_int, default=2, metavar="N",
+                        help="snippets per hit (default 2; 0 for none)")
     search.add_argument(
         "--no-coordination",
         dest="coordination",
         action="store_false",
-        help="rank by BM25F alone, not first by how many query words a document has",
+        help="rank by BM25F alone, without the bonus for documents matching more of the query's words",
     )
     search.add_argument(
-        "--explain", action="store_true", help="show how each hit's score came about (per term and field)"
+        "--explain", action="store_true",
+        help="show how each hit's score came about (per term and field; not with a date --sort or csv/tsv)"
     )
     search.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="highlight with colour (default auto: on a terminal, unless NO_COLOR is non-empty)",
     )
 
     _add_explore_options(search)
@@ -221,12 +228,15 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         **_examples("diplosearch similar vovworld-peranan-pelopor-diplomatik", "diplosearch similar A12 --index berita --json"),
     )
     similar.add_argument("id", help="a document id (see the `id` of a search hit)")
-    similar.add_argument("--limit", type=_positive_int, default=10, help="hits to show (default 10, at most 1000)")
+    similar.add_argument("--limit", type=_positive_int, default=10, metavar="N",
+                         help="hits to show (default 10, at most 1000)")
     similar.add_argument("--json", action="store_true", help="print one JSON object")
     similar.add_argument("--index", help=index_help)
-    similar.add_argument("--snippets", type=_non_negative_int, default=2, help="snippets per hit (default 2)")
+    similar.add_argument("--snippets", type=_non_negative_int, default=2, metavar="N",
+                         help="snippets per hit (default 2; 0 for none)")
     similar.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="highlight with colour"
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="highlight with colour (default auto: on a terminal, unless NO_COLOR is non-empty)",
     )
 
 
@@ -256,7 +266,8 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         nargs="+",
         help="articles (.txt, .md), JSON Lines (.jsonl, .ndjson) or JSON (.json), each optionally .gz; folders; or - for JSON Lines on standard input",
     )
-    index.add_argument("--index", help="the index to write (created if missing, which is said)")
+    index.add_argument("--index", help="the index to write, a directory or a bare name under the index home "
+                       "(created if missing, which is said); required unless $DIPLOSEARCH_INDEX is set")
     index.add_argument(
         "--commit-every",
         type=_positive_int,
@@ -274,7 +285,8 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
         **_examples("diplosearch delete --index berita kopi teh", "diplosearch delete --index berita 2019/09/banjir-jakarta"),
     )
     delete.add_argument("ids", nargs="+", help="document ids")
-    delete.add_argument("--index", help="the index to write")
+    delete.add_argument("--index", help="the index to delete from, a directory or a bare name under the index "
+                        "home; required unless $DIPLOSEARCH_INDEX is set")
 
     stats = commands.add_parser(
         "stats",
@@ -286,7 +298,7 @@ def build_parser(handlers: Mapping[str, Callable[..., int]]) -> argparse.Argumen
 
     rebuild = commands.add_parser(
         "rebuild",
-        help="re-analyse an index after an analysis change",
+        help="re-analyse an index after an analysis change, or recover a damaged one",
         **_examples("diplosearch rebuild --index berita", "diplosearch rebuild --index berita --quiet"),
     )
     rebuild.add_argument("--index", help=index_help)
