@@ -453,3 +453,26 @@ def test_a_huge_id_is_cut_short_in_messages_not_copied_whole(ix):
     with pytest.raises(DocumentError) as unknown:
         ix.similar(huge)
     assert len(str(unknown.value)) < 300 + len(str(ix.path))
+
+
+@pytest.mark.parametrize("published", ["garbage", 3.5, ["2019-01-01"]])
+def test_a_bad_published_value_is_a_document_error_like_every_other_bad_field(published):
+    with pytest.raises(DocumentError, match="published must be a date") as refused:
+        Document(id="a", title="judul", body="isi", published=published)  # was a bare ValueError or TypeError
+    assert isinstance(refused.value, diplosearch.DiplosearchError)
+
+
+def test_check_on_a_closed_index_is_refused_like_every_other_call(tmp_path):
+    index = open_index(tmp_path / "ix", create=True)
+    index.close()
+    with pytest.raises(diplosearch.IndexClosedError):
+        index.check()  # returned a report from the closed handle
+    assert diplosearch.check_index(tmp_path / "ix").ok  # checking without opening still works
+
+
+def test_one_document_given_to_add_many_is_refused_with_a_pointer_to_add(ix):
+    with pytest.raises(InvalidArgumentError, match=r"add\(\) takes one"):
+        ix.add_many(Document(id="baru", title="judul", body="isi"))  # was TypeError: not iterable
+    with pytest.raises(InvalidArgumentError, match="add_many"):
+        ix.add_many(5)
+    assert "baru" not in ix

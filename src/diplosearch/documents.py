@@ -158,6 +158,16 @@ def _as_id(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _as_published(value: object) -> _dt.datetime | None:
+    # to_datetime's ValueError and TypeError, as every error diplosearch means to raise
+    try:
+        return to_datetime(value)
+    except (TypeError, ValueError) as exc:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise DocumentError(f"published must be a date, a datetime or a date as text (2024-08-29), "
+                            f"not {shown}") from exc
+
+
 def _as_bool(value: object) -> bool:
     # bool("false") is True: only a real flag (or 0 and 1) is taken
     if isinstance(value, bool) or value in (0, 1):
@@ -197,9 +207,8 @@ class Document:
     needs an id and a title or body to be added (:class:`DocumentError` from
     :meth:`Index.add` otherwise).
 
-    :raises ValueError: ``published`` is text no date format fits.
-    :raises TypeError: ``published`` is of another type.
-    :raises DocumentError: ``title_is_derived`` is not True or False.
+    :raises DocumentError: ``published`` is text no date format fits, or of another
+        type; ``title_is_derived`` is not True or False.
     """
 
     id: str = attrs.field(converter=_as_id)
@@ -210,7 +219,7 @@ class Document:
     captions: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
     source: str | None = None
     url: str | None = None
-    published: _dt.datetime | None = attrs.field(default=None, converter=to_datetime)
+    published: _dt.datetime | None = attrs.field(default=None, converter=_as_published)
     path: str | None = None
     category: str | None = None
     sub_category: str | None = None

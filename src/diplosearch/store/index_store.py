@@ -31,23 +31,17 @@ import whoosh.index
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
-from ..documents import Document, InputProblem, id_argument, shown_id, validate_document
+from ..documents import Document, InputProblem, id_argument, validate_document
 from ..errors import (
     CorruptIndexError,
     DiplosearchError,
-    DocumentError,
+    IndexClosedError,
     IndexVersionError,
     InvalidArgumentError,
     NotAnIndexError,
 )
-from ..schema import (
-    MAX_INDEXED_CHARS,
-    build_schema,
-    cap_indexed_text,
-    document_fingerprint,
-    document_from_stored,
-    stored_fields,
-)
+from ..schema import build_schema, document_from_stored
+from .batches import write_round
 from .durable import INDEX_NAME, IndexStorage, fsync_directory, make_directory, restrict_mode
 from .integrity import CheckReport, CommitChecksums, corrupt_error, noting_outdated, reported_as_damage, verify_index
 from .manifest import MANIFEST_NAME, new_manifest, read_manifest, version_problem, write_manifest
@@ -56,7 +50,7 @@ from .snapshot import OpenedCommit, SnapshotHolder, Using
 from .swap import finish_interrupted_swap, replace_directory, sweep_dead_leftovers
 
 if TYPE_CHECKING:  # imported by the writes and stats() that make reports: a search never loads them
-    from .reports import DeleteReport, IndexStats, ProgressCallback, ReportBuilder, WriteReport
+    from .reports import DeleteReport, IndexStats, ProgressCallback, WriteReport
 
 #: How long a writer waits for another writer to finish, in seconds.
 DEFAULT_WRITER_TIMEOUT = 30.0
@@ -304,7 +298,12 @@ class IndexStore:
         commit and read every segment: what is damaged, and whether :meth:`rebuild`
         can recover it (see :mod:`diplosearch.store.integrity`), and whether it was built
         with another analysis or format (``outdated``). Reads the whole index.
-        Returns a :class:`CheckReport`: damage is reported in it, not raised."""
+        Returns a :class:`CheckReport`: damage is reported in it, not raised.
+
+        :raises IndexClosedError: the index was closed (:func:`diplosearch.check_index`
+            checks an index without opening it)."""
+        if self._closed:
+            raise IndexClosedError(f"{self.path}: the index has been closed")
         return noting_outdated(verify_index(self.path, self._schema), self.path, self.analyzer.version)
 
     # -- writing ---------------------------------------------------------------
@@ -404,9 +403,12 @@ class IndexStore:
             of the batch, as any other exception does.
         :raises DocumentError: an invalid document, without ``skip_invalid``.
         :raises InvalidArgumentError: ``commit_every`` or ``workers`` below 1, a
-            ``progress`` that cannot be called.
+            ``progress`` that cannot be called, one document instead of several.
         :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
+        if isinstance(docs, (Document, InputProblem)) or not isinstance(docs, Iterable):
+            raise InvalidArgumentError(f"add_many takes an iterable of documents (add() takes one), "
+                                       f"not {type(docs).__name__}")
         return self._write_documents(
             docs, skip_invalid, commit_every=commit_every, workers=workers, progress=progress
         )
@@ -441,102 +443,12 @@ class IndexStore:
 
         helpers = Helpers(self.path, self.analyzer, self.durable, workers)
         try:
-            while not self._write_round(pending, report, skip_invalid, commit_every, helpers, require_existing):
+            while not write_round(self, self._writer(), pending, report, skip_invalid=skip_invalid,
+                                  commit_every=commit_every, helpers=helpers, require_existing=require_existing):
                 pass
         finally:
             helpers.close()
         return report.build()
-
-    def _write_round(self, pending, report, skip_invalid, commit_every, helpers, require_existing) -> bool:  # type: ignore[no-untyped-def]
-        """Write one commit's worth of ``pending``; True when ``pending`` is exhausted.
-
-        A repeated id within the commit is reported, and its last record wins: the
-        earlier one, already handed to the writer, is retracted from the new segment.
-        """
-        from .reports import WrittenDocument
-
-        written_here: dict[str, WrittenDocument] = {}
-        noted_repeats: set[str] = set()
-        exhausted = True
-        writing = self._writer()
-        writing.on_abort = helpers.kill
-        with writing as writer:
-            # Not writer.searcher(): reading stored fields through it makes Whoosh
-            # drop the writer's later deletions. Under the write lock this
-            # separate searcher sees exactly the commit the writer started from.
-            with reported_as_damage(self.path, "write"):
-                searcher = self._whoosh.searcher()
-            try:
-                written = 0
-                for item in pending:
-                    if isinstance(item, InputProblem):
-                        report.problems.append(item)
-                        if item.doc_id is not None and not item.skipped:
-                            noted_repeats.add(item.doc_id)  # the reader said so already
-                        continue
-                    where = getattr(item, "path", None) or str(getattr(item, "id", "?"))
-                    try:
-                        validate_document(item)
-                    except DocumentError as exc:
-                        if not skip_invalid:
-                            raise
-                        report.problems.append(InputProblem(where, None, str(exc)))
-                        continue
-                    fingerprint = document_fingerprint(item)
-                    earlier = written_here.get(item.id)
-                    if earlier is not None:
-                        if report.report_repeats and item.id not in noted_repeats:
-                            report.problems.append(InputProblem(
-                                where, None, f"id {shown_id(item.id)} repeated in the batch: the last record with it is kept",
-                                skipped=False, doc_id=item.id,
-                            ))
-                        if earlier.fingerprint == fingerprint:
-                            continue
-                        if earlier.token is not None:
-                            helpers.retract(writer, earlier.token)
-                        else:  # the earlier record matched the committed document
-                            writer.delete_by_term("id", item.id)
-                            report.move(item.id, "unchanged", "replaced")
-                        fields = self._fields_to_index(item, fingerprint, where, report)
-                        written_here[item.id] = WrittenDocument(fingerprint, helpers.add_document(writer, fields))
-                        written += 1
-                        continue
-                    with reported_as_damage(self.path, "write"):
-                        existing = searcher.document(id=item.id)
-                    if existing is None and require_existing:
-                        raise DocumentError(f"no document with id {shown_id(item.id)} in {self.path}")
-                    token = None
-                    if existing is not None and existing.get("fingerprint") == fingerprint:
-                        outcome = "unchanged"
-                    else:
-                        if existing is not None:
-                            writer.delete_by_term("id", item.id)
-                        fields = self._fields_to_index(item, fingerprint, where, report)
-                        token = helpers.add_document(writer, fields)
-                        outcome = "replaced" if existing is not None else "added"
-                        written += 1
-                    written_here[item.id] = WrittenDocument(fingerprint, token)
-                    getattr(report, outcome).append(item.id)
-                    report.tell_progress(outcome)
-                    if commit_every is not None and written >= commit_every:
-                        exhausted = False
-                        break
-            finally:
-                searcher.close()
-            writing.extra_segments = helpers.finish_round()
-            # Nothing new: no commit, so readers keep their searchers.
-            writing.discard = written == 0 and writing.extra_segments is None
-        return exhausted
-
-    @staticmethod
-    def _fields_to_index(item: Document, fingerprint: str, where: str, report: "ReportBuilder") -> dict[str, object]:
-        fields = stored_fields(item, fingerprint)
-        for name, length in cap_indexed_text(fields):
-            report.problems.append(InputProblem(
-                where, None, f"{name} has {length:,} characters: only the first "
-                f"{MAX_INDEXED_CHARS:,} are indexed (all are stored)", skipped=False, doc_id=item.id,
-            ))
-        return fields
 
     def add_files(
         self,
