@@ -55,7 +55,7 @@ class Index(IndexStore):
         :raises CorruptIndexError: the index cannot be read.
         """
         _refuse_unknown_options("search", options)
-        return self.reading_columns(lambda: search(self, query, limit=limit, offset=offset, **options))
+        return self._reading_columns(lambda: search(self, query, limit=limit, offset=offset, **options))
 
     def search_iter(self, query: str, *, page_size: int = DEFAULT_PAGE_SIZE,
                     **options: Unpack[SearchOptions]) -> HitStream:
@@ -83,7 +83,7 @@ class Index(IndexStore):
         :raises InvalidArgumentError: ``doc_id`` is neither text nor an integer;
             :class:`QueryError` for an option out of range.
         """
-        return self.reading_columns(lambda: similar(self, doc_id, limit=limit, offset=offset, snippets=snippets,
+        return self._reading_columns(lambda: similar(self, doc_id, limit=limit, offset=offset, snippets=snippets,
                                                     snippet_chars=snippet_chars, markers=markers,
                                                     snippet_format=snippet_format), "similar")
 
@@ -265,7 +265,8 @@ def open_index(
             pass  # another process created it first: open theirs
     if not resolved.exists():
         raise IndexNotFoundError(
-            f"no index at {resolved}; create one with `diplosearch index --index {resolved} FILE...`"
+            f"no index at {resolved}; create one with open_index(..., create=True) or "
+            f"`diplosearch index --index {resolved} FILE...`"
         )
     return Index.open(resolved, analyzer, check_version=check_version, writer_timeout=writer_timeout, durable=durable)
 

@@ -101,7 +101,7 @@ class IndexStore:
 
     def _open_commit(self) -> OpenedCommit:
         """A Whoosh reader of the newest commit, reading files without memory maps."""
-        self.refuse_other_analysis()
+        self._refuse_other_analysis()
         storage = IndexStorage(str(self.path), durable=self.durable, memory_map=False)
         whoosh_index = storage.open_index(INDEX_NAME, schema=self._schema)
         return OpenedCommit(whoosh_index, whoosh_index.reader())
@@ -177,7 +177,7 @@ class IndexStore:
         return cls(path, whoosh_index, analyzer, manifest, check_version=check_version,
                    **options)  # type: ignore[arg-type]
 
-    def refuse_other_analysis(self) -> None:
+    def _refuse_other_analysis(self) -> None:
         """Raise :class:`IndexVersionError` if the directory now holds an index of another
         analysis or format than this handle opened (a newer diplosearch rebuilt it in
         place): its queries would be analysed, and its writes indexed, the wrong way."""
@@ -272,7 +272,7 @@ class IndexStore:
             documents = [document_from_stored(stored) for stored in snapshot]
         yield from documents
 
-    def reading_columns(self, run: Callable[[], T], action: str = "search") -> T:
+    def _reading_columns(self, run: Callable[[], T], action: str = "search") -> T:
         """``run()``, a read of the current snapshot's columns (a search): column files
         found damaged are rebuilt and ``run`` runs once more; other damage is reported
         as :class:`~diplosearch.CorruptIndexError` naming ``action``."""

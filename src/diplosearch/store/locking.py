@@ -47,7 +47,7 @@ class LockableIndex(Protocol):
     """The ident of the thread holding ``_write_lock``, while one does."""
     _verified_files: Any
 
-    def refuse_other_analysis(self) -> None:
+    def _refuse_other_analysis(self) -> None:
         """Raise if the directory now holds an index of another analysis."""
 
     def _forget_parent_state(self) -> None:
@@ -216,7 +216,7 @@ def open_writer(index: LockableIndex, deadline: float):  # type: ignore[no-untyp
     try:
         if lock.previous_holder:
             _recover_after_dead_writer(index, lock.previous_holder)
-        index.refuse_other_analysis()
+        index._refuse_other_analysis()
         _refuse_damaged(index)
         try:
             writer = JoiningWriter(index._whoosh, _lk=False)
