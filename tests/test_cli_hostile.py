@@ -369,3 +369,10 @@ def test_help_and_version_go_to_the_stream_given_and_return_0_in_process(argv, c
     code, out, err = cli(*argv)  # main() raised SystemExit and printed to sys.stdout
     assert code == 0 and out.startswith(("usage: diplosearch", "diplosearch ")) and err == ""
     assert capsys.readouterr().out == ""
+
+
+def test_analyze_of_stop_words_only_says_why_nothing_came_out() -> None:
+    code, out, err = cli("analyze", "yang dan")
+    assert code == 0 and out == "\n" and "stop words" in err  # was an empty line, unexplained
+    code, out, err = cli("analyze", "yang perkembangan")
+    assert out == "kembang\n" and err == ""

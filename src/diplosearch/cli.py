@@ -496,7 +496,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    out.write(" ".join(analyze(args.text)) + "\n")
+    terms = analyze(args.text)
+    out.write(" ".join(terms) + "\n")
+    if not terms and args.text.strip():
+        err.write("diplosearch: no index terms: the text holds only stop words and punctuation\n")
     return EXIT_OK
 
 
