@@ -22,7 +22,7 @@ import attrs
 from .documents import Document, id_argument, shown_id
 from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
-from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchAll, MatchNothing, Node, Term
+from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Term
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
 from .search_options import (MAX_DEPTH, SORT_ORDERS, DateBound, FilterValues, SearchOptions, check_page,
@@ -137,9 +137,10 @@ class Results:
         return iter(self.hits)
 
 
-def _parse_now(query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None) -> ParsedQuery:
+def _parse_now(query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None,
+               filters: tuple[Node, ...] = ()) -> ParsedQuery:
     return parse_query(query, analyzer, text_fields=TEXT_FIELDS, default_fields=fields,
-                       filter_fields=FILTER_FIELDS, date_field=DATE_FIELD)
+                       filter_fields=FILTER_FIELDS, date_field=DATE_FIELD, filters=filters)
 
 
 class _RecentQueries:
@@ -155,16 +156,17 @@ class _RecentQueries:
         self._entries: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], ParsedQuery]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def parse(self, query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None) -> ParsedQuery:
+    def parse(self, query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None,
+              filters: tuple[Node, ...] = ()) -> ParsedQuery:
         if not isinstance(query, str) or len(query) > _REMEMBERED_QUERY_CHARS:
-            return _parse_now(query, analyzer, fields)
-        key = (query, fields, id(analyzer))
+            return _parse_now(query, analyzer, fields, filters)
+        key = (query, fields, filters, id(analyzer))
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0]() is analyzer:
                 self._entries.move_to_end(key)
                 return entry[1]
-        parsed = _parse_now(query, analyzer, fields)
+        parsed = _parse_now(query, analyzer, fields, filters)
         try:
             reference = weakref.ref(analyzer)
         except TypeError:  # an analyzer without weak references is parsed every time
@@ -362,14 +364,12 @@ def search(
     facets = named_options("facets", facets, FACET_NAMES)
     chosen = chosen_ranking(ranking, boosts, coordination)
     filters = filter_nodes(source=source, category=category, sub_category=sub_category, since=since, until=until)
-    parsed = _recent_queries.parse(query, index.analyzer, tuple(fields) if fields is not None else None)
+    # The filter arguments join the query's top group, as source:x typed there does.
+    parsed = _recent_queries.parse(query, index.analyzer, tuple(fields) if fields is not None else None,
+                                   tuple(filters))
     root = parsed.root
     if fuzzy:
         root = _fuzzy_everywhere(root)
-    if filters:
-        # A blank query with filters lists what they keep; stop words alone still find nothing.
-        listing = isinstance(root, MatchNothing) and not parsed.words
-        root = AllOf((MatchAll() if listing else root, *filters))
     if isinstance(root, MatchNothing):
         return Results(query=query, total=0, offset=offset, limit=limit, hits=[],
                        ignored=parsed.ignored, dropped=parsed.dropped,

@@ -1,0 +1,98 @@
+"""The query language and search features used the way a demanding Lucene or
+Elasticsearch user uses them: each test guards a defect found that way (or a README
+promise nothing tested yet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from diplosearch import Document, open_index
+from diplosearch.spelling import Neighbourhood, edit_distance
+
+from test_explore import corpus
+
+EXTRA = [
+    Document(id="s1", title="Kapal tenggelam", body="Sebuah kapal nelayan tenggelam di laut. Rumah warga rusak.",
+             source="Detik", published="2019-09-20"),
+    Document(id="s2", title="Kabar pasar", body="Harga di pasar naik menjelang hari raya.",
+             source="Detik", published="2019-09-21"),
+]
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("query-hostile") / "ix"
+    with open_index(path, create=True) as index:
+        index.add_many([*corpus(), *EXTRA])
+    return path
+
+
+@pytest.fixture
+def ix(index_path: Path):
+    with open_index(index_path) as index:
+        yield index
+
+
+def ids(results) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+# --------------------------------------------------- the API's filters are the syntax's
+
+
+@pytest.mark.parametrize("query, options, typed", [
+    ("-banjir", {"source": "detik"}, "-banjir source:detik"),
+    ("NOT presiden", {"since": "2019-09", "until": "2019-09"}, "NOT presiden date:2019-09"),
+    ("-(kapal OR pasar)", {"category": "news"}, "-(kapal OR pasar) category:news"),
+    ("dan", {"source": "detik"}, "dan source:detik"),
+])
+def test_filter_arguments_find_what_the_same_filters_typed_in_the_query_find(ix, query, options, typed):
+    # README: the arguments "become the same clauses source:x and date:a..b parse into".
+    typed_ids = ids(ix.search(typed, limit=50, snippets=0))
+    assert typed_ids  # the typed form keeps documents, so the comparison means something
+    assert ids(ix.search(query, limit=50, snippets=0, **options)) == typed_ids
+
+
+def test_an_exclusion_with_a_filter_argument_lists_the_filtered_documents_without_the_word(ix):
+    found = ix.search("-banjir", source="detik", limit=50, snippets=0)
+    assert set(ids(found)) == {"s1", "s2"}  # d1 (Detik) holds banjir
+    assert found.total == 2
+
+
+# ------------------------------------------------------------------ explain everything
+
+
+@pytest.mark.parametrize("query, options", [
+    ("presidn~", {}),
+    ("presidn~ banjir", {}),
+    ("presidn", {"fuzzy": True}),
+    ("title:presidn~2^3", {}),
+])
+def test_explain_accounts_for_the_whole_score_of_a_fuzzy_query(ix, query, options):
+    results = ix.search(query, limit=50, snippets=0, **options)
+    assert results.total
+    for hit in results.hits:
+        explanation = hit.explain()
+        assert hit.score > 0
+        assert explanation.score == pytest.approx(hit.score, abs=1e-6), (hit.id, explanation.lines())  # scores are rounded to 6 places
+    # the close spelling that matched is named, with the weight it was scored with
+    texts = {term.text for term in results.hits[0].explain().terms}
+    assert "presiden" in texts
+
+
+# ----------------------------------------------------------------------- word~2
+
+
+def test_two_edits_reach_every_term_two_edits_away_however_short():
+    vocabulary = {"kapal": 5, "rumah": 4, "pasar": 2, "kota": 9, "banjir": 3}
+    hood = Neighbourhood(vocabulary)
+    for word in ("kopl", "rmuh", "pssr", "kpta", "bnjr", "kaal", "ruamh"):
+        expected = {t for t in vocabulary if t != word and edit_distance(word, t, 2) <= 2}
+        assert {n.term for n in hood.neighbours(word, 2)} == expected, word
+
+
+def test_a_short_word_with_two_edits_finds_its_close_spellings_in_the_index(ix):
+    assert "s1" in ids(ix.search("kopl~2", limit=50, snippets=0))  # kapal: o->a and an inserted a
+    assert "s1" in ids(ix.search("rmuh~2", limit=50, snippets=0))  # rumah: a swap and an inserted a
