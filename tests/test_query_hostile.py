@@ -18,6 +18,11 @@ EXTRA = [
              source="Detik", published="2019-09-20"),
     Document(id="s2", title="Kabar pasar", body="Harga di pasar naik menjelang hari raya.",
              source="Detik", published="2019-09-21"),
+    Document(id="p1", title="Pertemuan di Jakarta",
+             body="Negara maju menolak usulan itu. Negara lain dan kota berkembang pesat. "
+                  "Pertemuan negara berkembang digelar di Jakarta, negara tuan rumah.", source="Antara"),
+    Document(id="p2", title="Kerja sama maritim", body="Kerja keras nelayan membuahkan hasil. Sama seperti tahun lalu.",
+             source="Antara"),
 ]
 
 
@@ -96,3 +101,34 @@ def test_two_edits_reach_every_term_two_edits_away_however_short():
 def test_a_short_word_with_two_edits_finds_its_close_spellings_in_the_index(ix):
     assert "s1" in ids(ix.search("kopl~2", limit=50, snippets=0))  # kapal: o->a and an inserted a
     assert "s1" in ids(ix.search("rmuh~2", limit=50, snippets=0))  # rumah: a swap and an inserted a
+
+
+# ------------------------------------------------------- snippets mark what matched
+
+
+def test_a_phrase_is_marked_where_it_stands_not_wherever_one_of_its_words_does(ix):
+    [hit] = ix.search('"negara berkembang"', snippets=3).hits
+    assert hit.id == "p1"
+    text = " ".join(hit.snippets)
+    assert "[[negara]] [[berkembang]]" in text
+    # "Negara maju", "Negara lain", "kota berkembang", "negara tuan rumah" are not the phrase
+    assert "[[" not in text.replace("[[negara]] [[berkembang]]", "")
+
+
+def test_a_word_typed_beside_a_phrase_is_marked_wherever_it_stands(ix):
+    hit = ix.search('"negara berkembang" maju', snippets=3).hits[0]
+    text = " ".join(hit.snippets)
+    assert "[[maju]]" in text and "[[negara]] [[berkembang]]" in text
+    assert "[[Negara]] [[maju]]" not in text  # maju is marked, the lone negara before it is not
+
+
+def test_a_phrase_standing_only_in_the_title_gives_a_title_snippet(ix):
+    [hit] = ix.search('"kerja sama"', snippets=2).hits
+    assert hit.id == "p2"
+    assert hit.snippets == ["[[Kerja]] [[sama]] maritim"]  # the body holds both words, apart
+
+
+def test_a_phrase_across_a_stop_word_is_marked_as_the_index_matched_it(ix):
+    # stop words leave no gap in the index, so "presiden banjir" matches "Presiden dan banjir"
+    hit = {h.id: h for h in ix.search('"presiden banjir"', snippets=1, limit=50).hits}["d1"]
+    assert hit.snippets[0].startswith("[[Presiden]] dan [[banjir]] lagi.")

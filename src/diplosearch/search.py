@@ -22,7 +22,7 @@ import attrs
 from .documents import Document, id_argument, shown_id
 from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
-from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Term
+from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
 from .search_options import (MAX_DEPTH, SORT_ORDERS, DateBound, FilterValues, SearchOptions, check_page,
@@ -217,6 +217,15 @@ def _fuzzy_terms(commit: object, root: Node) -> Iterable[str]:
     return fuzzy_terms(commit, root)  # type: ignore[arg-type]
 
 
+def _marked(commit: object, root: Node) -> tuple[set[str], frozenset[tuple[str, ...]]]:
+    """The terms a snippet marks wherever they stand, and the phrases it marks only
+    where their words stand together."""
+    phrases = frozenset(leaf.texts for leaf in positive_leaves(root) if isinstance(leaf, Phrase) and len(leaf.texts) > 1)
+    terms = {term for leaf in positive_leaves(root) if not (isinstance(leaf, Phrase) and len(leaf.texts) > 1)
+             for term in leaf_terms(leaf)}
+    return terms | set(_fuzzy_terms(commit, root)), phrases
+
+
 def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any]:
     from .facets import count_facets  # a search without facets never needs it
 
@@ -237,8 +246,9 @@ def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "
 def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
           terms: set[str], offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
-          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
-    if snippets <= 0 or not terms:
+          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None,
+          phrases: frozenset[tuple[str, ...]] = frozenset()) -> list[Hit]:
+    if snippets <= 0 or not (terms or phrases):
         return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
     documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     hits = []
@@ -260,9 +270,8 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
                     max_chars=snippet_chars,
                     markers=markers,
                     snippet_format=snippet_format,
-                )
-                if snippets > 0 and terms
-                else [],
+                    phrases=phrases,
+                ),
                 document=document,
                 explainer=explainer(docnum) if explainer is not None else None,
             )
@@ -390,11 +399,12 @@ def search(
             )
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
-        # the words snippets mark (a Fuzzy's expansions too); no snippets, no need
-        terms = set(parsed.terms) | set(_fuzzy_terms(commit, root)) if snippets > 0 else set()
+        # what snippets mark: words (a Fuzzy's expansions too) anywhere, a phrase only
+        # where it stands; no snippets, no need
+        terms, phrases = _marked(commit, root) if snippets > 0 else (set(), frozenset())
         explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
         hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
-                     snippet_format, explainer)
+                     snippet_format, explainer, phrases)
         counted = _count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,
