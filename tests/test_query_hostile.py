@@ -132,3 +132,22 @@ def test_a_phrase_across_a_stop_word_is_marked_as_the_index_matched_it(ix):
     # stop words leave no gap in the index, so "presiden banjir" matches "Presiden dan banjir"
     hit = {h.id: h for h in ix.search('"presiden banjir"', snippets=1, limit=50).hits}["d1"]
     assert hit.snippets[0].startswith("[[Presiden]] dan [[banjir]] lagi.")
+
+
+# -------------------------------------------------------------- filters, exact values
+
+
+@pytest.mark.parametrize("stored, asked", [
+    ("Kompas  TV", "Kompas  TV"),        # the stored value itself, two spaces and all
+    ("Kompas  TV", "kompas tv"),
+    ("Luar\u00a0Negeri", "Luar\u00a0Negeri"),  # a no-break space, as copied from a web page
+    ("Jawa\tTimur", "jawa timur"),
+])
+def test_a_value_stored_with_odd_white_space_is_found_by_its_own_text_and_its_facet_label(tmp_path, stored, asked):
+    with open_index(tmp_path / "ix", create=True) as index:
+        index.add(Document(id="a", title="Banjir", body="Banjir besar.", source=stored, category=stored))
+        [(label, _count)] = index.search("banjir", facets=["source"]).facets["source"]
+        assert index.search("banjir", source=label).total == 1
+        assert index.search("banjir", source=asked).total == 1
+        assert index.search("banjir", category=asked).total == 1
+        assert index.search(f'banjir category:"{asked}"').total == 1
