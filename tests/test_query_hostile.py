@@ -151,3 +151,23 @@ def test_a_value_stored_with_odd_white_space_is_found_by_its_own_text_and_its_fa
         assert index.search("banjir", source=asked).total == 1
         assert index.search("banjir", category=asked).total == 1
         assert index.search(f'banjir category:"{asked}"').total == 1
+
+
+# ------------------------------------------------------- Lucene's fuzzy similarity
+
+
+@pytest.mark.parametrize("typed, same_as", [
+    ("presidn~0.8", "presidn~"),          # Lucene's similarity form: the edits follow the word's length
+    ("presidn~.5", "presidn~"),
+    ("presidn~1.5", "presidn~1"),
+    ("presidn~2.0", "presidn~2"),
+    ("presidn~0.0", "presidn~0"),
+    ("title:presidn~0.8^2", "title:presidn~^2"),
+    ('"presiden meninjau"~2.5', '"presiden meninjau"'),  # proximity is read as an exact phrase
+])
+def test_a_decimal_after_a_tilde_is_a_fuzzy_mark_not_a_number_searched_for(typed, same_as):
+    from test_query_parser import parse
+
+    parsed = parse(typed)
+    assert parsed.root == parse(same_as).root
+    assert not any(term[0].isdigit() for term in parsed.terms)

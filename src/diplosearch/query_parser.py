@@ -30,7 +30,8 @@ Precedence is NOT > AND > OR. The text is cleaned first as stored text is
   ``nan``, ``1e320``, negative numbers raise :class:`QueryError`); ``^`` alone is ignored,
   and so is a boost on a filter (filters never score).
 - ``kata~`` is a ``Fuzzy`` of the analysed word, 1 edit (2 when the analysed form has
-  8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact). A
+  8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact; Lucene's
+  similarity ``~0.8`` reads as ``~``, ``~1.5`` as ``~1``). A
   ``~`` after a group is ignored.
 - Filters (``filter_fields``, default ``source``, ``category``, ``sub_category``):
   ``source:tempo.co``, ``category:"Ekonomi"``, ``source:(kompas.com tempo.co)`` give a

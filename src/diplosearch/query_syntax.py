@@ -22,8 +22,10 @@ MAX_FUZZY_EDITS = 2
 QUOTES = '"\u201c\u201d\u201e'
 _LEXEME = re.compile(rf'(?P<space>\s+)|(?P<open>\()|(?P<close>\))|(?P<quote>[{QUOTES}])|(?P<word>[^\s(){QUOTES}]+)')
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:inf(?:inity)?|nan))"
-_WORD_SUFFIX = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))$")
-_SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))")
+# Edits after ``~``: a whole number, or Lucene's similarity (``~0.8``) or a decimal.
+_EDITS = r"(?:\d+(?:\.\d*)?|\.\d+)?"
+_WORD_SUFFIX = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>{_EDITS}))$")
+_SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>{_EDITS}))")
 _FIELD_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
 _LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _BOUNDARY = frozenset(f"(){QUOTES}")
@@ -73,7 +75,16 @@ def _boost_value(text: str, context: str) -> float:
 
 
 def _edits_value(text: str) -> int:
-    return AUTO_EDITS if text == "" else min(int(text[:3]), MAX_FUZZY_EDITS)
+    if text == "":
+        return AUTO_EDITS
+    if "." not in text:
+        return min(int(text[:3]), MAX_FUZZY_EDITS)
+    # Lucene's ~0.8 is a similarity, whose edits depend on the word's length, as a bare
+    # ~ does; ~1.5 is 1 edit (as Lucene reads it).
+    value = float(text)
+    if value == 0:
+        return 0
+    return AUTO_EDITS if value < 1 else min(int(min(value, 1000)), MAX_FUZZY_EDITS)
 
 
 def _combine_suffix(
