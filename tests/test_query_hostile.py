@@ -171,3 +171,13 @@ def test_a_decimal_after_a_tilde_is_a_fuzzy_mark_not_a_number_searched_for(typed
     parsed = parse(typed)
     assert parsed.root == parse(same_as).root
     assert not any(term[0].isdigit() for term in parsed.terms)
+
+
+def test_values_a_filter_takes_as_one_are_one_facet_entry_counting_what_the_filter_keeps(tmp_path):
+    with open_index(tmp_path / "ix", create=True) as index:
+        index.add_many([Document(id=f"d{n}", title="Banjir", body="Banjir besar.", source=source)
+                        for n, source in enumerate(["Kompas TV", "Kompas  TV", "kompas\u00a0tv", "Tempo"])])
+        facet = index.search("banjir", facets=["source"]).facets["source"]
+        assert [count for _label, count in facet] == [3, 1]
+        for label, count in facet:
+            assert index.search("banjir", source=label).total == count
