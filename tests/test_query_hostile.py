@@ -181,3 +181,27 @@ def test_values_a_filter_takes_as_one_are_one_facet_entry_counting_what_the_filt
         assert [count for _label, count in facet] == [3, 1]
         for label, count in facet:
             assert index.search("banjir", source=label).total == count
+
+
+# -------------------------------------------------- Lucene's other operator spellings
+
+
+@pytest.mark.parametrize("typed, same_as", [
+    ("presiden !banjir", "presiden -banjir"),            # Lucene's ! is NOT: never the word it negates
+    ("presiden AND !banjir", "presiden AND NOT banjir"),
+    ('!"presiden meninjau" banjir', '-"presiden meninjau" banjir'),
+    ("banjir && presiden", "banjir AND presiden"),
+    ("banjir || presiden && diplomasi", "banjir OR presiden AND diplomasi"),
+    ("Awas! banjir", "Awas banjir"),                     # inside or after a word, ! is punctuation
+    ("banjir ! presiden", "banjir presiden"),            # and so is a lone one
+])
+def test_lucenes_bang_and_doubled_operators_mean_what_lucene_means(typed, same_as):
+    from test_query_parser import parse
+
+    assert parse(typed).root == parse(same_as).root
+
+
+def test_an_exclusion_written_with_a_bang_excludes(ix):
+    assert ids(ix.search("presiden AND !banjir", limit=50, snippets=0)) == ids(
+        ix.search("presiden AND NOT banjir", limit=50, snippets=0))
+    assert "k1" not in ids(ix.search("presiden !banjir", limit=50, snippets=0))

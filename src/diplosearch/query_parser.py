@@ -8,8 +8,9 @@ Grammar (``|`` alternatives, ``[]`` optional, ``*`` repeated)::
     unary   := NOT unary | -primary | +primary | primary
     primary := [name:] (word | "phrase" | (or_expr)) [^boost] [~edits]
 
-Precedence is NOT > AND > OR. The text is cleaned first as stored text is
-(:func:`~diplosearch.analysis.normalize.clean_text`). What each form becomes:
+Precedence is NOT > AND > OR; Lucene's ``!x``, ``&&``, ``||`` are ``NOT x``, AND, OR. The
+text is cleaned first as stored text is (:func:`~diplosearch.analysis.normalize.clean_text`).
+What each form becomes:
 
 - ``word``: analysed with ``analyzer.terms(word)`` as documents were; one term gives a
   :class:`~diplosearch.query.Term` over the default fields, several (``sosial-ekonomi``,

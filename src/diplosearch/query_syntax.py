@@ -29,8 +29,11 @@ _SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>{_EDITS}))")
 _FIELD_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
 _LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _BOUNDARY = frozenset(f"(){QUOTES}")
-_KEYWORDS = frozenset({"AND", "OR", "NOT"})
-# Characters that make a query more than words (with a leading + or -, and keywords).
+# Operator words and their token kinds; && and || are Lucene's spellings of AND and OR.
+_KEYWORDS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
+# Signs that are operators at the start of a word: required, excluded, and Lucene's ! (NOT).
+_SIGNS = {"+": "plus", "-": "minus", "!": "not"}
+# Characters that make a query more than words (with a leading sign, and keywords).
 _SYNTAX_CHARACTER = re.compile(rf"[(){QUOTES}^~:]")
 #: A bare ``~``: -1 stands for "edits chosen from the word's length".
 AUTO_EDITS = -1
@@ -41,7 +44,7 @@ def is_plain(text: str) -> bool:
     mark), which the parser reads without the lexer: most queries are."""
     if _SYNTAX_CHARACTER.search(text) is not None:
         return False
-    return not any(chunk in _KEYWORDS or chunk[0] in "+-" for chunk in text.split())
+    return not any(chunk in _KEYWORDS or chunk[0] in _SIGNS for chunk in text.split())
 
 
 class Token:
@@ -158,13 +161,13 @@ class Lexer:
         text = self.text
         at_word_start = position == 0 or text[position - 1].isspace() or text[position - 1] == "("
         end = position + len(raw)
-        if at_word_start and raw[0] in "+-":
+        if at_word_start and raw[0] in _SIGNS:
             if len(raw) > 1 or (end < len(text) and text[end] in _BOUNDARY):
-                yield Token("minus" if raw[0] == "-" else "plus")
+                yield Token(_SIGNS[raw[0]])
                 return position + 1
             return end  # a lone sign: punctuation
         if at_word_start and raw in _KEYWORDS:
-            yield Token(raw.lower())
+            yield Token(_KEYWORDS[raw])
             return end
         body = raw
         field = None
