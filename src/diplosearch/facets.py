@@ -41,6 +41,8 @@ def count_facets(commit: CommitColumns, root: q.Node, names: Sequence[str]) -> d
             per_key = np.bincount(ids[ids >= 0], minlength=len(column.keys))
             for key, label, count in zip(column.keys, column.labels, per_key.tolist()):
                 if count:
+                    # keys differing only in white space are one value to a filter: one entry
+                    key = " ".join(key.split())
                     counts[key] = counts.get(key, 0) + count
                     labels.setdefault(key, label)
         table[name] = sorted(((labels[k], c) for k, c in counts.items()), key=lambda item: (-item[1], item[0]))

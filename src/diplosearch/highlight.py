@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Literal, Sequence
 
 from .analysis import analyzer as _analyzer
 from .analysis.analyzer import token_pattern_for
@@ -232,9 +232,12 @@ def make_snippets(
     max_chars: int = 200,
     markers: tuple[str, str] = DEFAULT_MARKERS,
     snippet_format: SnippetFormat = "text",
+    phrases: Collection[tuple[str, ...]] = (),
 ) -> list[str]:
     """Up to ``count`` highlighted passages of ``document`` for the query ``terms``.
 
+    ``terms`` are marked wherever they stand; each of ``phrases`` (the terms of a
+    phrase of the query) only where its terms stand together, as the index matched it.
     Passages come from the first field (body, quotes, captions, title) that contains
     a match; a document with no match in any of them gets its lead as one passage.
     ``snippet_format="html"`` escapes the passages and marks matches with
@@ -248,7 +251,8 @@ def make_snippets(
     if snippet_format == "html":
         markers = HTML_MARKERS
     lead = ""
-    wanted = frozenset(terms)
+    free = frozenset(terms)
+    wanted = free.union(*phrases)
     for name, text in _field_texts(document):
         if name == "body" or (name == "title" and not lead):
             lead = text
@@ -256,6 +260,8 @@ def make_snippets(
             continue
         spaced = _spaced(text)
         terms_found, starts, ends = _matching(text, spaced, wanted, analyzer)
+        if phrases and terms_found:
+            terms_found, starts, ends = _in_phrases(text, terms_found, starts, ends, free, phrases, analyzer)
         if not terms_found:
             continue
         words = _word_pattern(text)
@@ -282,3 +288,50 @@ def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if not seen or span[0] >= seen[-1][1]:
             seen.append(span)
     return seen
+
+
+def _in_phrases(
+    text: str, found: list[str], starts: list[int], ends: list[int], free: frozenset[str],
+    phrases: Collection[tuple[str, ...]], analyzer: "IndonesianAnalyzer",
+) -> tuple[list[str], list[int], list[int]]:
+    """The matches (columns in text order) that are a free term or part of a place
+    where a whole phrase stands. Matches stand at consecutive positions when they come
+    from one token (``sosial-ekonomi``) or when the text between them holds no index
+    term (punctuation, stop words: the index leaves no gap for them either)."""
+    starting: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        starting.setdefault(phrase[0], []).append(phrase)
+    keep = [term in free for term in found]
+    search = _word_pattern(text).search
+    indexed: dict[str, bool] = {}  # word -> whether it yields an index term
+
+    def follows(before: int) -> bool:
+        after = before + 1
+        if starts[after] == starts[before]:
+            return True
+        # The words between two tokens, up to the first that is indexed (most gaps
+        # hold none or start with one: a gap may be the whole text, never read whole).
+        position, end = ends[before], starts[after]
+        while (word := search(text, position, end)) is not None:
+            token = word.group()
+            if token not in indexed:
+                indexed[token] = bool(analyzer.terms(token))
+            if indexed[token]:
+                return False
+            position = word.end()
+        return True
+
+    last = len(found) - 1
+    for first, term in enumerate(found):
+        for phrase in starting.get(term, ()):
+            at = first
+            for wanted in phrase[1:]:
+                if at == last or found[at + 1] != wanted or not follows(at):
+                    break
+                at += 1
+            else:
+                keep[first : at + 1] = [True] * (at + 1 - first)
+    if all(keep):
+        return found, starts, ends
+    chosen = [i for i, kept in enumerate(keep) if kept]
+    return [found[i] for i in chosen], [starts[i] for i in chosen], [ends[i] for i in chosen]

@@ -8,8 +8,9 @@ Grammar (``|`` alternatives, ``[]`` optional, ``*`` repeated)::
     unary   := NOT unary | -primary | +primary | primary
     primary := [name:] (word | "phrase" | (or_expr)) [^boost] [~edits]
 
-Precedence is NOT > AND > OR. The text is cleaned first as stored text is
-(:func:`~diplosearch.analysis.normalize.clean_text`). What each form becomes:
+Precedence is NOT > AND > OR; Lucene's ``!x``, ``&&``, ``||`` are ``NOT x``, AND, OR. The
+text is cleaned first as stored text is (:func:`~diplosearch.analysis.normalize.clean_text`).
+What each form becomes:
 
 - ``word``: analysed with ``analyzer.terms(word)`` as documents were; one term gives a
   :class:`~diplosearch.query.Term` over the default fields, several (``sosial-ekonomi``,
@@ -30,7 +31,8 @@ Precedence is NOT > AND > OR. The text is cleaned first as stored text is
   ``nan``, ``1e320``, negative numbers raise :class:`QueryError`); ``^`` alone is ignored,
   and so is a boost on a filter (filters never score).
 - ``kata~`` is a ``Fuzzy`` of the analysed word, 1 edit (2 when the analysed form has
-  8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact). A
+  8 or more characters); ``kata~N`` sets the edits, at most 2 (``~0`` is exact; Lucene's
+  similarity ``~0.8`` reads as ``~``, ``~1.5`` as ``~1``). A
   ``~`` after a group is ignored.
 - Filters (``filter_fields``, default ``source``, ``category``, ``sub_category``):
   ``source:tempo.co``, ``category:"Ekonomi"``, ``source:(kompas.com tempo.co)`` give a
@@ -213,12 +215,13 @@ class _Filters:
 
     values: dict[str, list[str]] = attrs.Factory(dict)
     dates: list[tuple[dt.date | None, dt.date | None]] = attrs.Factory(list)
+    given: list[Node] = attrs.Factory(list)  # parse_query's ``filters``, AND-ed as they are
 
     def nodes(self) -> list[Node]:
         nodes: list[Node] = [Filter(field, tuple(values)) for field, values in self.values.items()]
         if self.dates:
             nodes.append(_date_node(self.dates))
-        return nodes
+        return nodes + self.given
 
 
 def _date_node(ranges: list[tuple[dt.date | None, dt.date | None]]) -> Node:
@@ -250,17 +253,11 @@ class _Parser:
     """Recursive descent over the tokens (one method per grammar rule), with the term
     budget and the words seen on the way."""
 
-    def __init__(
-        self,
-        tokens: list[Token],
-        analyzer: TermAnalyzer,
-        text_fields: tuple[str, ...],
-        default_fields: tuple[str, ...],
-        filter_fields: frozenset[str],
-        date_field: str,
-        max_terms: int,
-    ) -> None:
+    def __init__(self, tokens: list[Token], analyzer: TermAnalyzer, text_fields: tuple[str, ...],
+                 default_fields: tuple[str, ...], filter_fields: frozenset[str], date_field: str,
+                 max_terms: int, given_filters: Sequence[Node] = ()) -> None:
         self.tokens = tokens
+        self.given_filters = list(given_filters)
         self.index = 0
         self.analyzer = analyzer
         self.text_fields = text_fields
@@ -321,7 +318,7 @@ class _Parser:
     def group(self, depth: int, field: str | None, top: bool = False) -> _Clause | None:
         """An or_expr up to its ``)`` (consumed) or the end."""
         clauses: list[_Clause] = []
-        filters = _Filters()
+        filters = _Filters(given=self.given_filters if top else [])
         while (token := self.peek()) is not None:
             if token.kind == "close":
                 self.take()
@@ -548,6 +545,7 @@ def parse_query(
     filter_fields: Sequence[str] = ("source", "category", "sub_category"),
     date_field: str = "date",
     max_terms: int = 64,
+    filters: Sequence[Node] = (),
 ) -> ParsedQuery:
     """Parse what a user typed into a query tree (grammar and limits: see the module).
 
@@ -558,6 +556,8 @@ def parse_query(
     :param filter_fields: exact-value filter fields (``source:tempo.co``).
     :param date_field: the field name of date filters (``date:2019-09``).
     :param max_terms: most distinct index terms one query may look up.
+    :param filters: ``Filter``/``DateRange`` nodes restricting the whole query as if typed
+        at its top level (``-x`` with a source filter lists that source without ``x``).
     :raises QueryError: the text is not a string or too long, names an unknown field,
         holds a boost out of range or a date that cannot be read.
     """
@@ -576,9 +576,10 @@ def parse_query(
         raise QueryError(f"unknown field {unknown[0]!r}; searchable fields are {', '.join(text_field_names)}")
     known = tuple(dict.fromkeys((*text_field_names, *filter_fields, date_field)))
     cleaned = clean_text(text)
-    plain = is_plain(cleaned)
+    plain = not filters and is_plain(cleaned)
     tokens = [] if plain else list(Lexer(cleaned, known).tokens())
-    parser = _Parser(tokens, analyzer, text_field_names, defaults, frozenset(filter_fields), date_field, max_terms)
+    parser = _Parser(tokens, analyzer, text_field_names, defaults, frozenset(filter_fields), date_field, max_terms,
+                     filters)
     if plain:
         # Words alone: every admitted term stands in the tree, none excluded or filtered.
         root = parser.parse_words(cleaned)

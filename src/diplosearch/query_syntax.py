@@ -22,13 +22,18 @@ MAX_FUZZY_EDITS = 2
 QUOTES = '"\u201c\u201d\u201e'
 _LEXEME = re.compile(rf'(?P<space>\s+)|(?P<open>\()|(?P<close>\))|(?P<quote>[{QUOTES}])|(?P<word>[^\s(){QUOTES}]+)')
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:inf(?:inity)?|nan))"
-_WORD_SUFFIX = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))$")
-_SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>\d*))")
+# Edits after ``~``: a whole number, or Lucene's similarity (``~0.8``) or a decimal.
+_EDITS = r"(?:\d+(?:\.\d*)?|\.\d+)?"
+_WORD_SUFFIX = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>{_EDITS}))$")
+_SUFFIX_AT = re.compile(rf"(?:\^(?P<boost>{_NUMBER})?|~(?P<edits>{_EDITS}))")
 _FIELD_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):")
 _LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _BOUNDARY = frozenset(f"(){QUOTES}")
-_KEYWORDS = frozenset({"AND", "OR", "NOT"})
-# Characters that make a query more than words (with a leading + or -, and keywords).
+# Operator words and their token kinds; && and || are Lucene's spellings of AND and OR.
+_KEYWORDS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
+# Signs that are operators at the start of a word: required, excluded, and Lucene's ! (NOT).
+_SIGNS = {"+": "plus", "-": "minus", "!": "not"}
+# Characters that make a query more than words (with a leading sign, and keywords).
 _SYNTAX_CHARACTER = re.compile(rf"[(){QUOTES}^~:]")
 #: A bare ``~``: -1 stands for "edits chosen from the word's length".
 AUTO_EDITS = -1
@@ -39,7 +44,7 @@ def is_plain(text: str) -> bool:
     mark), which the parser reads without the lexer: most queries are."""
     if _SYNTAX_CHARACTER.search(text) is not None:
         return False
-    return not any(chunk in _KEYWORDS or chunk[0] in "+-" for chunk in text.split())
+    return not any(chunk in _KEYWORDS or chunk[0] in _SIGNS for chunk in text.split())
 
 
 class Token:
@@ -73,7 +78,16 @@ def _boost_value(text: str, context: str) -> float:
 
 
 def _edits_value(text: str) -> int:
-    return AUTO_EDITS if text == "" else min(int(text[:3]), MAX_FUZZY_EDITS)
+    if text == "":
+        return AUTO_EDITS
+    if "." not in text:
+        return min(int(text[:3]), MAX_FUZZY_EDITS)
+    # Lucene's ~0.8 is a similarity, whose edits depend on the word's length, as a bare
+    # ~ does; ~1.5 is 1 edit (as Lucene reads it).
+    value = float(text)
+    if value == 0:
+        return 0
+    return AUTO_EDITS if value < 1 else min(int(min(value, 1000)), MAX_FUZZY_EDITS)
 
 
 def _combine_suffix(
@@ -147,13 +161,13 @@ class Lexer:
         text = self.text
         at_word_start = position == 0 or text[position - 1].isspace() or text[position - 1] == "("
         end = position + len(raw)
-        if at_word_start and raw[0] in "+-":
+        if at_word_start and raw[0] in _SIGNS:
             if len(raw) > 1 or (end < len(text) and text[end] in _BOUNDARY):
-                yield Token("minus" if raw[0] == "-" else "plus")
+                yield Token(_SIGNS[raw[0]])
                 return position + 1
             return end  # a lone sign: punctuation
         if at_word_start and raw in _KEYWORDS:
-            yield Token(raw.lower())
+            yield Token(_KEYWORDS[raw])
             return end
         body = raw
         field = None

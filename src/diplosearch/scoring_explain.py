@@ -19,7 +19,8 @@ from .errors import InvalidArgumentError
 from .ranking import DEFAULT_RANKING, Ranking
 from .scoring import positive_terms
 from .store.commit_columns import CommitColumns
-from .scoring_tree import _distinct, _SegmentEvaluation
+from .scoring_tree import FUZZY_BOOST, _distinct, _SegmentEvaluation
+from .spelling import expansions
 
 
 @attrs.frozen
@@ -139,6 +140,12 @@ class _Walker:
             else:
                 for text in node.texts:
                     self.add_term(text, node.fields, boost)
+        elif isinstance(node, q.Fuzzy):
+            # as the scorer: the word itself, then each close spelling it expanded to,
+            # weighted down per edit (a spelling this document lacks adds nothing)
+            self.add_term(node.word, node.fields, boost)
+            for neighbour in expansions(self.evaluation.commit, node.word, node.max_edits):
+                self.add_term(neighbour.term, node.fields, boost * FUZZY_BOOST**neighbour.distance)
         elif isinstance(node, (q.AnyOf, q.AllOf)):
             for child in _distinct(node.children):
                 if self.matches(child):

@@ -150,8 +150,11 @@ class _SegmentEvaluation:
         if node.field not in VALUE_FIELDS:
             raise QueryError(f"cannot filter on {node.field!r}; filter fields are {', '.join(VALUE_FIELDS)}")
         column = self.view.columns.values[node.field]
-        wanted = {value.strip().casefold() for value in node.values}
-        ids = [i for i, key in enumerate(column.keys) if key in wanted]
+        # Compared with white space runs as one space on both sides: a stored key keeps
+        # the value's inner spacing ("kompas  tv", a no-break space), which the query
+        # side has already folded, so that value could never be asked for.
+        wanted = {" ".join(value.casefold().split()) for value in node.values}
+        ids = [i for i, key in enumerate(column.keys) if " ".join(key.split()) in wanted]
         return _Match(np.isin(column.ids, ids), np.zeros(self.size), {})
 
     def _DateRange(self, node: q.DateRange) -> _Match:

@@ -22,7 +22,7 @@ import attrs
 from .documents import Document, id_argument, shown_id
 from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
-from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchAll, MatchNothing, Node, Term
+from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
 from .search_options import (MAX_DEPTH, SORT_ORDERS, DateBound, FilterValues, SearchOptions, check_page,
@@ -153,9 +153,10 @@ class Results:
         return iter(self.hits)
 
 
-def _parse_now(query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None) -> ParsedQuery:
+def _parse_now(query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None,
+               filters: tuple[Node, ...] = ()) -> ParsedQuery:
     return parse_query(query, analyzer, text_fields=TEXT_FIELDS, default_fields=fields,
-                       filter_fields=FILTER_FIELDS, date_field=DATE_FIELD)
+                       filter_fields=FILTER_FIELDS, date_field=DATE_FIELD, filters=filters)
 
 
 class _RecentQueries:
@@ -171,16 +172,17 @@ class _RecentQueries:
         self._entries: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], ParsedQuery]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def parse(self, query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None) -> ParsedQuery:
+    def parse(self, query: str, analyzer: "IndonesianAnalyzer", fields: tuple[str, ...] | None,
+              filters: tuple[Node, ...] = ()) -> ParsedQuery:
         if not isinstance(query, str) or len(query) > _REMEMBERED_QUERY_CHARS:
-            return _parse_now(query, analyzer, fields)
-        key = (query, fields, id(analyzer))
+            return _parse_now(query, analyzer, fields, filters)
+        key = (query, fields, filters, id(analyzer))
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0]() is analyzer:
                 self._entries.move_to_end(key)
                 return entry[1]
-        parsed = _parse_now(query, analyzer, fields)
+        parsed = _parse_now(query, analyzer, fields, filters)
         try:
             reference = weakref.ref(analyzer)
         except TypeError:  # an analyzer without weak references is parsed every time
@@ -231,6 +233,15 @@ def _fuzzy_terms(commit: object, root: Node) -> Iterable[str]:
     return fuzzy_terms(commit, root)  # type: ignore[arg-type]
 
 
+def _marked(commit: object, root: Node) -> tuple[set[str], frozenset[tuple[str, ...]]]:
+    """The terms a snippet marks wherever they stand, and the phrases it marks only
+    where their words stand together."""
+    phrases = frozenset(leaf.texts for leaf in positive_leaves(root) if isinstance(leaf, Phrase) and len(leaf.texts) > 1)
+    terms = {term for leaf in positive_leaves(root) if not (isinstance(leaf, Phrase) and len(leaf.texts) > 1)
+             for term in leaf_terms(leaf)}
+    return terms | set(_fuzzy_terms(commit, root)), phrases
+
+
 def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any]:
     from .facets import count_facets  # a search without facets never needs it
 
@@ -251,8 +262,9 @@ def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "
 def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
           terms: set[str], offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
-          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
-    if snippets <= 0 or not terms:
+          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None,
+          phrases: frozenset[tuple[str, ...]] = frozenset()) -> list[Hit]:
+    if snippets <= 0 or not (terms or phrases):
         return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
     documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     hits = []
@@ -274,9 +286,8 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
                     max_chars=snippet_chars,
                     markers=markers,
                     snippet_format=snippet_format,
-                )
-                if snippets > 0 and terms
-                else [],
+                    phrases=phrases,
+                ),
                 document=document,
                 explainer=explainer(docnum) if explainer is not None else None,
             )
@@ -379,14 +390,12 @@ def search(
     facets = named_options("facets", facets, FACET_NAMES)
     chosen = chosen_ranking(ranking, boosts, coordination)
     filters = filter_nodes(source=source, category=category, sub_category=sub_category, since=since, until=until)
-    parsed = _recent_queries.parse(query, index.analyzer, tuple(fields) if fields is not None else None)
+    # The filter arguments join the query's top group, as source:x typed there does.
+    parsed = _recent_queries.parse(query, index.analyzer, tuple(fields) if fields is not None else None,
+                                   tuple(filters))
     root = parsed.root
     if fuzzy:
         root = _fuzzy_everywhere(root)
-    if filters:
-        # A blank query with filters lists what they keep; stop words alone still find nothing.
-        listing = isinstance(root, MatchNothing) and not parsed.words
-        root = AllOf((MatchAll() if listing else root, *filters))
     if isinstance(root, MatchNothing):
         return Results(query=query, total=0, offset=offset, limit=limit, hits=[],
                        ignored=parsed.ignored, dropped=parsed.dropped,
@@ -407,11 +416,12 @@ def search(
             )
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
-        # the words snippets mark (a Fuzzy's expansions too); no snippets, no need
-        terms = set(parsed.terms) | set(_fuzzy_terms(commit, root)) if snippets > 0 else set()
+        # what snippets mark: words (a Fuzzy's expansions too) anywhere, a phrase only
+        # where it stands; no snippets, no need
+        terms, phrases = _marked(commit, root) if snippets > 0 else (set(), frozenset())
         explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
         hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
-                     snippet_format, explainer)
+                     snippet_format, explainer, phrases)
         counted = _count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,

@@ -3,8 +3,8 @@
 
 A :class:`Neighbourhood` is a SymSpell-style deletion index of one commit's vocabulary:
 every term (alphabetic, 3 characters or more) is filed under the strings its first
-:data:`PREFIX_CHARS` characters become with up to one deletion (two for terms of 6
-characters or more, which a long word two edits away can reach). Two words within
+:data:`PREFIX_CHARS` characters become with up to two deletions (``kopl~2`` must reach
+``kapal``, whose own side of the meeting takes two deletions). Two words within
 ``d`` edits share a string of at most ``d`` deletions each, so a lookup generates the
 few dozen deletions of the word, finds the terms filed under them by binary search
 over sorted hashes, and checks only those with a real edit distance: it never walks
@@ -31,14 +31,16 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_EXPANSIONS", "Neighbour", "Neighbourhood", "edit_distance", "expansions", "fuzzy_terms", "neighbourhood_of", "suggest_terms"]
 
-#: Only this many leading characters are filed (SymSpell's prefix trick bounds the deletions).
-PREFIX_CHARS = 7
-#: Terms this long or longer are filed with two deletions as well as one.
-TWO_EDIT_TERM_CHARS = 6
-#: At most this many close spellings stand in for one fuzzy word, most frequent first.
-MAX_EXPANSIONS = 10
 #: Shorter terms are neither filed nor corrected: two letters are a different word, not a typo.
 MIN_TERM_CHARS = 3
+#: Only this many leading characters are filed (SymSpell's prefix trick bounds the deletions).
+PREFIX_CHARS = 7
+#: Terms this long or longer are filed with two deletions as well as one: every filed
+#: term, since a word two edits from a short term may meet it only there (filing the
+#: 3-5 letter terms so adds about 12% to the deletion index).
+TWO_EDIT_TERM_CHARS = MIN_TERM_CHARS
+#: At most this many close spellings stand in for one fuzzy word, most frequent first.
+MAX_EXPANSIONS = 10
 
 
 @attrs.frozen
