@@ -11,7 +11,7 @@ import pytest
 from diplosearch import Document, open_index
 from diplosearch.spelling import Neighbourhood, edit_distance
 
-from test_explore import corpus
+from test_explore import corpus, ids
 
 EXTRA = [
     Document(id="s1", title="Kapal tenggelam", body="Sebuah kapal nelayan tenggelam di laut. Rumah warga rusak.",
@@ -38,10 +38,6 @@ def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ix(index_path: Path):
     with open_index(index_path) as index:
         yield index
-
-
-def ids(results) -> list[str]:
-    return [hit.id for hit in results.hits]
 
 
 # --------------------------------------------------- the API's filters are the syntax's
