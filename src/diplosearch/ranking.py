@@ -48,17 +48,27 @@ def _between_zero_and_one(instance: Any, attribute: "attrs.Attribute[Any]", valu
         raise InvalidArgumentError(f"Ranking.{attribute.name} must be a number from 0 to 1, not {value!r}")
 
 
-def _field_weights(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
-    if not isinstance(value, Mapping):
-        raise InvalidArgumentError(f"Ranking.boosts must map field names to weights, not {type(value).__name__}")
-    for name, weight in value.items():
+def weights_problem(weights: object, where: str, most: float = math.inf) -> str | None:
+    """What is wrong with ``weights`` as field weights (a mapping of text field names to
+    finite numbers from 0 to ``most``), said of ``where`` (``Ranking.boosts``,
+    ``boosts``); None when nothing is. The one rule for a :class:`Ranking`'s weights
+    and a search's ``boosts=``."""
+    if not isinstance(weights, Mapping):
+        return f"{where} must map field names to weights, not {type(weights).__name__}"
+    for name, weight in weights.items():
         if name not in TEXT_FIELDS:
-            raise InvalidArgumentError(
-                f"unknown field {name!r} in Ranking.boosts; fields are {', '.join(TEXT_FIELDS)}")
+            return f"unknown field {name!r} in {where}; fields are {', '.join(TEXT_FIELDS)}"
         number = _number(weight)
-        if number is None or number < 0:
-            raise InvalidArgumentError(f"the weight of {name!r} in Ranking.boosts must be a finite number >= 0, "
-                                       f"not {weight!r}")
+        if number is None or not 0 <= number <= most:
+            limit = "" if most == math.inf else f" (at most {most:g})"
+            return f"the weight of {name!r} in {where} must be a finite number >= 0{limit}, not {weight!r}"
+    return None
+
+
+def _field_weights(instance: Any, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    problem = weights_problem(value, "Ranking.boosts")
+    if problem is not None:
+        raise InvalidArgumentError(problem)
 
 
 class FieldWeights(dict):  # type: ignore[type-arg]

@@ -8,7 +8,6 @@ before the index is read.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence, TypedDict, Union
 
 import attrs
@@ -18,7 +17,6 @@ from .highlight import SnippetFormat
 from .query import DateRange, Filter, MatchNothing, Node
 from .query_parser import MAX_BOOST
 from .query_syntax import parse_date_value
-from .schema import TEXT_FIELDS
 
 if TYPE_CHECKING:
     from .ranking import Ranking
@@ -78,20 +76,16 @@ def check_page(limit: object, offset: object) -> None:
 
 
 def field_weights(boosts: Mapping[str, float] | None) -> dict[str, float]:
-    weights: dict[str, float] = {}
+    """``boosts=`` as floats, checked by the rule a :class:`~diplosearch.ranking.Ranking`'s
+    weights follow, within the query language's boost limit."""
     if boosts is None:
-        return weights
-    if not isinstance(boosts, Mapping):
-        raise QueryError(f"boosts must map field names to weights, not {type(boosts).__name__}")
-    for name, value in boosts.items():
-        if name not in TEXT_FIELDS:
-            raise QueryError(f"unknown field {name!r} in boosts; fields are {', '.join(TEXT_FIELDS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and 0 <= value <= MAX_BOOST
-        ):
-            raise QueryError(f"the boost of {name!r} must be a number >= 0 (at most {MAX_BOOST:g}), not {value!r}")
-        weights[name] = float(value)
-    return weights
+        return {}
+    from .ranking import weights_problem
+
+    problem = weights_problem(boosts, "boosts", MAX_BOOST)
+    if problem is not None:
+        raise QueryError(problem)
+    return {name: float(value) for name, value in boosts.items()}
 
 
 def chosen_ranking(
