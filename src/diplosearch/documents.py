@@ -163,9 +163,8 @@ def _as_published(value: object) -> _dt.datetime | None:
     try:
         return to_datetime(value)
     except (TypeError, ValueError) as exc:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
         raise DocumentError(f"published must be a date, a datetime or a date as text (2024-08-29), "
-                            f"not {shown}") from exc
+                            f"not {shown_value(value)}") from exc
 
 
 def _as_bool(value: object) -> bool:
@@ -256,7 +255,7 @@ def validate_document(doc: Document) -> None:
     if not doc.id.strip():
         raise DocumentError("a document needs a non-empty id")
     if LONE_SURROGATE.search(doc.id):
-        raise DocumentError(f"document id {shown_id(doc.id)} contains a lone surrogate, which no index term can hold")
+        raise DocumentError(f"document id {shown_value(doc.id)} contains a lone surrogate, which no index term can hold")
     texts = {
         "title": doc.title,
         "body": doc.body,
@@ -268,13 +267,13 @@ def validate_document(doc: Document) -> None:
     }
     for name, value in texts.items():
         if (value is not None or name in ("title", "body")) and not isinstance(value, str):
-            raise DocumentError(f"document {shown_id(doc.id)}: {name} must be text, not {type(value).__name__}")
+            raise DocumentError(f"document {shown_value(doc.id)}: {name} must be text, not {type(value).__name__}")
     speakers = (q.speaker for q in doc.quotes if q.speaker is not None)  # the one text that may be None
     for item in (*(q.text for q in doc.quotes), *speakers, *doc.captions):
         if not isinstance(item, str):
-            raise DocumentError(f"document {shown_id(doc.id)}: quotes and captions must be text, not {type(item).__name__}")
+            raise DocumentError(f"document {shown_value(doc.id)}: quotes and captions must be text, not {type(item).__name__}")
     if not (doc.title.strip() or doc.body.strip()):
-        raise DocumentError(f"document {shown_id(doc.id)} has neither a title nor a body")
+        raise DocumentError(f"document {shown_value(doc.id)} has neither a title nor a body")
 
 
 def id_argument(doc_id: object) -> str:
@@ -283,18 +282,18 @@ def id_argument(doc_id: object) -> str:
     so that None never finds (or deletes) the document with id ``"None"``."""
     if isinstance(doc_id, str):
         if LONE_SURROGATE.search(doc_id):  # no stored id holds one, and Whoosh cannot encode it
-            raise InvalidArgumentError(f"document id {shown_id(doc_id)} contains a lone surrogate, which no stored id can")
+            raise InvalidArgumentError(f"document id {shown_value(doc_id)} contains a lone surrogate, which no stored id can")
         return doc_id
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         return str(doc_id)
-    raise InvalidArgumentError(f"a document id must be text, not {type(doc_id).__name__} ({doc_id!r})")
+    raise InvalidArgumentError(f"a document id must be text, not {type(doc_id).__name__} ({shown_value(doc_id)})")
 
 
-def shown_id(doc_id: object) -> str:
-    """``doc_id`` as an error message shows it: quoted, and cut to its first 60
-    characters (a megabyte-long id would otherwise fill the message)."""
-    text = repr(doc_id)
-    return text if len(text) <= 64 else f"{text[:60]}...{text[0]} ({len(str(doc_id)):,} characters)"
+def shown_value(value: object) -> str:
+    """``value`` (an id, a date as given) as a message shows it: quoted, and cut to its
+    first 60 characters (a megabyte-long id would otherwise fill the message)."""
+    text = repr(value)
+    return text if len(text) <= 64 else f"{text[:60]}...{text[0]} ({len(str(value)):,} characters)"
 
 
 def content_id(title: str, body: str) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Itera
 
 import attrs
 
-from .documents import Document, id_argument, shown_id
+from .documents import Document, id_argument, shown_value
 from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
@@ -89,7 +89,7 @@ class Hit:
             return self._document
         if not self._read:
             if self._read_document is None:
-                raise DocumentError(f"hit {shown_id(self.id)} carries no document")
+                raise DocumentError(f"hit {shown_value(self.id)} carries no document")
             self._read.append(self._read_document())  # two threads racing read the same document
         return self._read[0]
 
@@ -464,7 +464,7 @@ def similar(
         with snapshot.stored_lock:
             docnum = snapshot.searcher.document_number(id=doc_id)
         if docnum is None:
-            raise DocumentError(f"no document with id {shown_id(doc_id)} in {index.path}")
+            raise DocumentError(f"no document with id {shown_value(doc_id)} in {index.path}")
         document = snapshot.documents([docnum])[0]
         commit = snapshot.columns
         frequencies: dict[str, int] = {}

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Literal, NamedTuple
 
 import attrs
 
-from ..documents import Document, InputProblem, shown_id
+from ..documents import Document, InputProblem, shown_value
 from ..errors import DocumentError
 import diplosearch.ingest.streams as streams
 from .article import parse_article, path_stem
@@ -127,9 +127,9 @@ class _IdLedger:
         if earlier[3] is not None:
             where += f" (cleaned from {earlier[3]!r})"
         if cleaned_from is None:
-            said = f"id {shown_id(doc_id)} repeats the id of {where}"
+            said = f"id {shown_value(doc_id)} repeats the id of {where}"
         else:
-            said = f"id {shown_id(cleaned_from)} was cleaned to {shown_id(doc_id)}, the id of {where}"
+            said = f"id {shown_value(cleaned_from)} was cleaned to {shown_value(doc_id)}, the id of {where}"
         prefix = "" if found.item is None else f"item {found.item}: "
         return InputProblem(found.shown, found.line, f"{prefix}{said}; the later one replaces the earlier one",
                             skipped=False, doc_id=doc_id)

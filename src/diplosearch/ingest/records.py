@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import attrs
 
 from ..analysis.normalize import clean_text
-from ..documents import Document, InputProblem, Quote, content_id, to_datetime
+from ..documents import Document, InputProblem, Quote, content_id, shown_value, to_datetime
 from ..errors import DocumentError
 from .article import collapse_spaces, lead_title
 from .quotes import extract_quotes
@@ -171,8 +171,7 @@ def unread_date(record: Mapping[str, Any], doc: Document) -> str | None:
     for key in ("published", "date"):
         value = record.get(key)
         if value not in (None, ""):
-            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-            return f"{key} {shown} is not a date; indexed without one"
+            return f"{key} {shown_value(value)} is not a date; indexed without one"
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..documents import Document, InputProblem, shown_id, validate_document
+from ..documents import Document, InputProblem, shown_value, validate_document
 from ..errors import DocumentError
 from ..schema import MAX_INDEXED_CHARS, cap_indexed_text, document_fingerprint, stored_fields
 from .integrity import reported_as_damage
@@ -60,7 +60,7 @@ def write_round(index: Any, writing: Any, pending: Iterator[Document | InputProb
                 if earlier is not None:
                     if report.report_repeats and item.id not in noted_repeats:
                         report.problems.append(InputProblem(
-                            where, None, f"id {shown_id(item.id)} repeated in the batch: the last record with it is kept",
+                            where, None, f"id {shown_value(item.id)} repeated in the batch: the last record with it is kept",
                             skipped=False, doc_id=item.id,
                         ))
                     if earlier.fingerprint == fingerprint:
@@ -77,7 +77,7 @@ def write_round(index: Any, writing: Any, pending: Iterator[Document | InputProb
                 with reported_as_damage(index.path, "write"):
                     existing = searcher.document(id=item.id)
                 if existing is None and require_existing:
-                    raise DocumentError(f"no document with id {shown_id(item.id)} in {index.path}")
+                    raise DocumentError(f"no document with id {shown_value(item.id)} in {index.path}")
                 token = None
                 if existing is not None and existing.get("fingerprint") == fingerprint:
                     outcome = "unchanged"
