@@ -422,3 +422,12 @@ def test_a_feed_whose_only_record_is_too_long_is_not_called_empty(tmp_path: Path
     docs, problems = read(feed)
     assert docs == [] and len(problems) == 1  # was also "empty file (no JSON records)"
     assert "limit" in problems[0].message
+
+
+@pytest.mark.parametrize("paths", [None, b"/tmp/a.txt", 5, [None], ["a.txt", ""]])
+def test_read_documents_refuses_what_is_not_paths_when_called_not_when_iterated(paths):
+    from diplosearch.errors import InvalidArgumentError
+    from diplosearch.ingest import read_documents
+
+    with pytest.raises(InvalidArgumentError, match="read_documents takes"):
+        read_documents(paths)  # raised at the call: no generator handed out to fail later

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Literal, NamedTuple
 import attrs
 
 from ..documents import Document, InputProblem, shown_value
-from ..errors import DocumentError
+from ..errors import DocumentError, InvalidArgumentError
 import diplosearch.ingest.streams as streams
 from .article import parse_article, path_stem
 from .records import given_id, record_item, type_name, unread_date
@@ -352,8 +352,29 @@ def read_documents(
     same id, both documents are yielded and the last one wins (as in
     :meth:`~diplosearch.Index.add_many`); an :class:`InputProblem` at the later one
     names the earlier one and says when cleaning made the ids equal.
+
+    :raises InvalidArgumentError: ``paths`` is not a path or paths (checked at the
+        call, before anything is read; see :func:`checked_paths`).
     """
-    yield from _reporting_repeats(_read_paths(paths, follow_links))
+    return _reporting_repeats(_read_paths(checked_paths(paths, "read_documents"), follow_links))
+
+
+def checked_paths(paths: object, caller: str) -> list[str | os.PathLike[str]]:
+    """``paths`` (one path, or an iterable of them) as a list, each text or a
+    ``pathlib.Path`` and not empty.
+
+    :raises InvalidArgumentError: anything else (None, bytes, a number, an empty path),
+        naming ``caller``.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
+        raise InvalidArgumentError(f"{caller} takes a path or a list of paths, not {paths!r}")
+    listed = list(paths)
+    for path in listed:
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise InvalidArgumentError(f"{caller} takes paths as text or pathlib.Path (not empty), not {path!r}")
+    return listed
 
 
 def read_jsonl_stream(stream: BinaryIO, name: str = "stdin") -> Iterator[Document | InputProblem]:
@@ -380,11 +401,7 @@ def _reporting_repeats(items: Iterable["_Found | InputProblem"]) -> Iterator[Doc
         yield item.doc
 
 
-def _read_paths(
-    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], follow_links: bool
-) -> Iterator[_Found | InputProblem]:
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
+def _read_paths(paths: list[str | os.PathLike[str]], follow_links: bool) -> Iterator[_Found | InputProblem]:
     for given in paths:
         path = Path(given)
         shown = os.fspath(given)

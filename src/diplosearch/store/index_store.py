@@ -471,19 +471,12 @@ class IndexStore:
         :raises InvalidArgumentError: ``paths`` is not a path or a list of paths.
         :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
-        from ..ingest import read_documents
+        from ..ingest.files import checked_paths, read_documents
 
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        if isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
-            raise InvalidArgumentError(f"add_files takes a path or a list of paths, not {paths!r}")
-        paths = list(paths)
-        for path in paths:
-            if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-                raise InvalidArgumentError(f"add_files takes paths as text or pathlib.Path (not empty), not {path!r}")
+        listed = checked_paths(paths, "add_files")  # before the write lock is taken
         # read_documents reports each repeated id itself, naming both inputs.
         return self._write_documents(
-            read_documents(paths), skip_invalid=True, commit_every=commit_every, workers=workers,
+            read_documents(listed), skip_invalid=True, commit_every=commit_every, workers=workers,
             report_repeats=False, progress=progress,
         )
 
