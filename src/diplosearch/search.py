@@ -236,10 +236,13 @@ def _fuzzy_terms(commit: object, root: Node) -> Iterable[str]:
 def _marked(commit: object, root: Node) -> tuple[set[str], frozenset[tuple[str, ...]]]:
     """The terms a snippet marks wherever they stand, and the phrases it marks only
     where their words stand together."""
-    phrases = frozenset(leaf.texts for leaf in positive_leaves(root) if isinstance(leaf, Phrase) and len(leaf.texts) > 1)
-    terms = {term for leaf in positive_leaves(root) if not (isinstance(leaf, Phrase) and len(leaf.texts) > 1)
-             for term in leaf_terms(leaf)}
-    return terms | set(_fuzzy_terms(commit, root)), phrases
+    terms, phrases = set(_fuzzy_terms(commit, root)), set()
+    for leaf in positive_leaves(root):
+        if isinstance(leaf, Phrase) and len(leaf.texts) > 1:
+            phrases.add(leaf.texts)
+        else:
+            terms.update(leaf_terms(leaf))
+    return terms, frozenset(phrases)
 
 
 def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any]:
