@@ -17,10 +17,15 @@ import mmap
 import os
 import struct
 import threading
+import uuid
 import zlib
-from typing import Any, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import ColumnsError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: File name extension of a column file (``MAIN_<segid>.dcol``).
 COLUMNS_EXTENSION = ".dcol"
@@ -31,11 +36,66 @@ MAGIC = b"DSCOLS\r\n"  # the \r\n catches a file mangled by newline translation
 PREAMBLE = struct.Struct("<8sIII")  # magic, format, header length, header crc32
 ALIGN = 64
 #: dtype -> item size in bytes.
-ALLOWED_DTYPES = {"|u1": 1, "<i4": 4, "<i8": 8, "<f4": 4, "<u2": 2, "<u4": 4}
+ALLOWED_DTYPES = {"|u1": 1, "<i4": 4, "<i8": 8, "<f4": 4, "<f8": 8, "<u2": 2, "<u4": 4}
 
 
 def aligned(size: int) -> int:
     return (size + ALIGN - 1) // ALIGN * ALIGN
+
+
+def write_array_file(path: str, header: dict[str, Any], arrays: Mapping[str, "np.ndarray"], *,
+                     durable: bool = True) -> None:
+    """Write ``arrays`` with ``header`` (plus the table of arrays and the total size) as
+    one file of this layout at ``path``: a temporary name, fsync'ed, then renamed, so a
+    reader sees the whole file or none. ``durable=False`` skips the fsyncs."""
+    import numpy as np  # not at import: this module starts checking files before numpy is loaded
+
+    from .durable import fsync_directory
+
+    arrays = {name: np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False) for name, a in arrays.items()}
+    table, offset = {}, 0
+    for name, array in arrays.items():
+        table[name] = {
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+            "offset": offset,
+            "crc32": zlib.crc32(memoryview(array).cast("B")),
+        }
+        offset += aligned(array.nbytes)
+    header = {**header, "arrays": table}
+    header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data_start = aligned(PREAMBLE.size + len(header_bytes))
+    header["total_size"] = data_start + offset
+    # total_size is part of the checksummed header, so it is fixed before the checksum;
+    # its own digits can move data_start, so settle both.
+    while True:
+        header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data_start = aligned(PREAMBLE.size + len(header_bytes))
+        if header["total_size"] == data_start + offset:
+            break
+        header["total_size"] = data_start + offset
+    temporary = f"{path}.tmp{uuid.uuid4().hex[:12]}"
+    try:
+        # 0644 whatever the umask: an index refuses files that others can write.
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as handle:
+            handle.write(PREAMBLE.pack(MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
+            handle.write(header_bytes)
+            handle.write(b"\0" * (data_start - PREAMBLE.size - len(header_bytes)))
+            for array in arrays.values():
+                handle.write(memoryview(array).cast("B"))
+                handle.write(b"\0" * (aligned(array.nbytes) - array.nbytes))
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    if durable:
+        fsync_directory(Path(os.path.dirname(path) or "."))  # the rename is durable once the folder's entry is on disk
 
 
 def column_file_name(segment_id: str) -> str:
@@ -119,6 +179,11 @@ class MappedColumnFile:
             self._results[name] = result
         return result
 
+    def checked(self, name: str) -> bool | None:
+        """Whether array ``name`` matched its CRC-32, or None when not checked yet (never waits)."""
+        with self._changed:
+            return self._results.get(name)
+
     def _check_all_in_background(self) -> None:
         for name in sorted(self.arrays, key=_check_order):
             with self._changed:
@@ -154,6 +219,8 @@ def _check_order(name: str) -> int:
 
 
 _checker_lock = threading.Lock()
+# Files of this layout in an index folder: segments' columns and commits' score tables.
+_CHECKED_EXTENSIONS = (COLUMNS_EXTENSION, ".dscores")
 #: Column files opened ahead by :func:`check_in_background`, by path, until
 #: :func:`take_opened` hands them out.
 _opened_ahead: dict[str, MappedColumnFile] = {}
@@ -165,7 +232,7 @@ def check_in_background(folder: str | os.PathLike[str]) -> None:
     for the loader to report)."""
     folder = os.fspath(folder)
     try:
-        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(COLUMNS_EXTENSION))
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(_CHECKED_EXTENSIONS))
     except OSError:
         return
     files = []
@@ -182,6 +249,14 @@ def check_in_background(folder: str | os.PathLike[str]) -> None:
             files.append(opened)
     if files:
         _start_checker(files)
+
+
+def start_checking(opened: MappedColumnFile) -> None:
+    """Check every array of ``opened`` in a daemon thread, unless one already is."""
+    with _checker_lock:
+        if opened._checker is not None and opened._checker.is_alive():
+            return
+        _start_checker([opened])
 
 
 def _start_checker(files: Iterable[MappedColumnFile]) -> None:

@@ -38,12 +38,8 @@ scorer reads them from the segment object of each commit.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
-import uuid
-import zlib
 from collections import Counter
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import attrs
@@ -53,15 +49,12 @@ from ..errors import ColumnsError
 from ..schema import FILTER_FIELDS, TEXT_FIELDS
 from .column_files import (  # noqa: F401  (COLUMNS_FORMAT, column_file_name: this module's API too)
     COLUMNS_FORMAT,
-    MAGIC,
-    PREAMBLE,
     MappedColumnFile,
-    aligned,
     column_file_name,
     take_opened,
+    write_array_file,
 )
 from .column_texts import TextColumn, Vocabulary
-from .durable import fsync_directory
 from .union_postings import UNION_ARRAYS, UnionPostings
 
 #: Text fields whose postings are stored (the searchable fields of a diplosearch index).
@@ -358,16 +351,6 @@ def write_columns(
     ``durable=False`` skips the fsyncs, for an index opened with ``durable=False``."""
     if columns.segment_id != segment_id:
         raise ValueError(f"columns of segment {columns.segment_id!r} written as {segment_id!r}")
-    arrays = {name: np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False) for name, a in _arrays_of(columns).items()}
-    table, offset = {}, 0
-    for name, array in arrays.items():
-        table[name] = {
-            "dtype": array.dtype.str,
-            "shape": list(array.shape),
-            "offset": offset,
-            "crc32": zlib.crc32(memoryview(array).cast("B")),
-        }
-        offset += aligned(array.nbytes)
     header = {
         "segment_id": segment_id,
         "doc_count": columns.doc_count,
@@ -375,42 +358,9 @@ def write_columns(
         "fields": {f: {"total_length": fc.total_length} for f, fc in columns.fields.items()},
         "values": {n: {"keys": list(c.keys), "labels": list(c.labels)} for n, c in columns.values.items()},
         "union_fields": list(columns.union_postings().fields),
-        "arrays": table,
     }
-    header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    data_start = aligned(PREAMBLE.size + len(header_bytes))
-    header["total_size"] = data_start + offset
-    # total_size is part of the checksummed header, so it is fixed before the checksum;
-    # its own digits can move data_start, so settle both.
-    while True:
-        header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        data_start = aligned(PREAMBLE.size + len(header_bytes))
-        if header["total_size"] == data_start + offset:
-            break
-        header["total_size"] = data_start + offset
     path = os.path.join(os.fspath(folder), column_file_name(segment_id))
-    temporary = f"{path}.tmp{uuid.uuid4().hex[:12]}"
-    try:
-        # 0644 whatever the umask: an index refuses files that others can write.
-        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as handle:
-            handle.write(PREAMBLE.pack(MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
-            handle.write(header_bytes)
-            handle.write(b"\0" * (data_start - PREAMBLE.size - len(header_bytes)))
-            for array in arrays.values():
-                handle.write(memoryview(array).cast("B"))
-                handle.write(b"\0" * (aligned(array.nbytes) - array.nbytes))
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    if durable:
-        fsync_directory(Path(folder))  # the rename is durable once the folder's entry is on disk
+    write_array_file(path, header, _arrays_of(columns), durable=durable)
     return path
 
 
