@@ -22,6 +22,7 @@ from .search_options import SearchOptions
 from .store import home
 from .store.index_store import DEFAULT_WRITER_TIMEOUT, CreatedConcurrently, IndexStore, replace_index_directory
 from .store.integrity import CheckReport, noting_outdated, verify_index
+from .store.lazy_log import LOG
 from .store.manifest import read_manifest
 from .store.ownership import refuse_unsafe
 from .store.swap import finish_interrupted_swap
@@ -38,6 +39,17 @@ class Index(IndexStore):
     the block. Every method raises :class:`IndexClosedError` after :meth:`close`, and
     :class:`CorruptIndexError` when the files it reads are damaged.
     """
+
+    def _after_commit(self) -> None:
+        """Write the new commit's score table (:func:`diplosearch.scoring_terms.write_score_table`):
+        an accelerator, so a failure is logged, never raised (the commit stands)."""
+        try:
+            from .scoring_terms import write_score_table  # numpy: not imported before a write or search needs it
+
+            with self.snapshot() as snapshot:
+                write_score_table(self.path, snapshot.columns, durable=self.durable)
+        except Exception:
+            LOG.debug("no score table written for the new commit of %s", self.path, exc_info=True)
 
     def search(self, query: str, limit: int = 10, offset: int = 0, **options: Unpack[SearchOptions]) -> Results:
         """The page of hits for ``query``: ``limit`` hits (1 to 1,000) after skipping

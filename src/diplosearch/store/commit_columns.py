@@ -114,6 +114,12 @@ class CommitColumns:
         self._term_scores: dict[tuple[Any, ...], TermScores] = {}
         self._cached_postings = 0
         self._term_lock = threading.Lock()
+        #: The index folder the segments were read from (None for columns made in memory).
+        self.folder: str | None = None
+        #: What :mod:`~diplosearch.store.score_table` knows of this commit's score table
+        #: (set once, under :attr:`table_state_lock`).
+        self.score_table_state: Any = None
+        self.table_state_lock = threading.Lock()
 
     @classmethod
     def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
@@ -133,7 +139,9 @@ class CommitColumns:
                 if cache is not None:
                     cache[segment.segment_id()] = columns
             segments.append((columns, offset, segment.deleted_docs() if segment.has_deletions() else None))
-        return cls(segments)
+        commit = cls(segments)
+        commit.folder = folder
+        return commit
 
     @property
     def live_count(self) -> int:
@@ -238,7 +246,7 @@ class CommitColumns:
         """The remembered :class:`TermScores` of those of ``texts`` scored before over
         ``fields`` with ``ranking`` (each now the most recently used);
         :func:`~diplosearch.scoring_terms.terms_scores_in` scores the others."""
-        settings = _settings(fields, ranking)
+        settings = score_settings(fields, ranking)
         remembered = self._term_scores
         found: dict[str, TermScores] = {}
         with self._term_lock:
@@ -252,7 +260,7 @@ class CommitColumns:
     def remember_scores(self, scored: Mapping[str, TermScores], fields: tuple[str, ...], ranking: Ranking) -> None:
         """Keep ``scored`` (text -> its scores over ``fields`` with ``ranking``), the least
         recently used making room beyond the bound."""
-        settings = _settings(fields, ranking)
+        settings = score_settings(fields, ranking)
         with self._term_lock:
             for text, found in scored.items():
                 self._remember_scores((text, *settings), found)
@@ -279,8 +287,9 @@ def bm25_idf(document_count: int, df: int) -> float:
     return math.log(1 + (document_count - df + 0.5) / (df + 0.5))
 
 
-def _settings(fields: tuple[str, ...], ranking: Ranking) -> tuple[Any, ...]:
-    """What, besides the text, a term's remembered scores are keyed by."""
+def score_settings(fields: tuple[str, ...], ranking: Ranking) -> tuple[Any, ...]:
+    """What, besides the text, a term's scores depend on (the key of remembered scores
+    and of a score table)."""
     return (fields, tuple(ranking.weight(field) for field in fields), ranking.k1, ranking.b, ranking.model)
 
 

@@ -116,6 +116,11 @@ class IndexStore:
             self._write_lock = threading.Lock()
             self._writing_thread = None
 
+    def _after_commit(self) -> None:
+        """What follows each commit of this object's writes, the write lock still held
+        (the public :class:`~diplosearch.Index` writes the commit's score table); it
+        must not raise: the commit already stands."""
+
     # -- opening ---------------------------------------------------------------
 
     @classmethod

@@ -47,6 +47,9 @@ class LockableIndex(Protocol):
     """The ident of the thread holding ``_write_lock``, while one does."""
     _verified_files: Any
 
+    def _after_commit(self) -> None:
+        """Called after each commit, the write lock still held; must not raise."""
+
     def _refuse_other_analysis(self) -> None:
         """Raise if the directory now holds an index of another analysis."""
 
@@ -195,6 +198,7 @@ class WriteSession:
         try:
             if exc_type is None and not self.discard:
                 commit(index._whoosh, index.path, writer, self.extra_segments, self.on_abort)
+                index._after_commit()
             elif exc_type is None:
                 abort(index._whoosh, index.path, writer, on_abort=self.on_abort)  # also removes its empty segment files
             else:

@@ -1,0 +1,213 @@
+"""The score table (store/score_table.py): every term's scores written beside a commit.
+
+It is an accelerator: a search that uses it must give what scoring term by term gives,
+to the last bit, and a table that is missing, damaged or made for other segments must
+never be used."""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scoring_corpus import WORDS, build_fixture_index, generated_documents
+
+import diplosearch
+from diplosearch import scoring_terms
+from diplosearch.documents import Document
+from diplosearch.ranking import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
+from diplosearch.schema import TEXT_FIELDS
+from diplosearch.store import score_table
+from diplosearch.store.commit_columns import score_settings
+
+QUERIES = [
+    "kota", "kota laut", "rumah hutan sungai", "pasar -kopi", '"kota laut" hujan', "title:kota body:laut",
+    "kopi OR teh", "(gunung AND pulau) OR emas", "peranan pelopor", "diplomasi indonesia", "kota^3 laut",
+    "tidakada", "kota source:kompas.com", "emas pulau", "bulan bintang langit",
+]
+
+
+def _tables(folder: Path) -> list[str]:
+    return sorted(os.path.basename(p) for p in glob.glob(str(folder / "scores_*")))
+
+
+def _commit_of(index: diplosearch.Index):  # type: ignore[no-untyped-def]
+    with index.snapshot() as snapshot:
+        return snapshot.columns
+
+
+def _wait_for_table(index: diplosearch.Index) -> score_table.ScoreTable | None:
+    """Search until the table is checked and in use (its check runs in the background)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        index.search("kota", snippets=0)
+        state = _commit_of(index).score_table_state
+        if state is not None and state.table is not None:
+            return state.table  # type: ignore[no-any-return]
+        time.sleep(0.02)
+    return None
+
+
+def _pages(index: diplosearch.Index, ranking: Ranking = DEFAULT_RANKING) -> list[list[tuple[str, float, int]]]:
+    return [[(h.id, h.score, h.matched_terms) for h in index.search(q, limit=20, snippets=0, ranking=ranking).hits]
+            for q in QUERIES]
+
+
+@pytest.fixture
+def small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables for the fixture's small commits too."""
+    monkeypatch.setattr(score_table, "TABLE_MIN_SEGMENT_DOCUMENTS", 1)
+
+
+@pytest.fixture
+def fixture_index(tmp_path: Path, small_tables: None) -> diplosearch.Index:
+    index = build_fixture_index(tmp_path / "index")
+    yield index
+    index.close()
+
+
+def test_every_term_scores_as_scored_term_by_term(fixture_index: diplosearch.Index) -> None:
+    commit = _commit_of(fixture_index)
+    assert len(commit.segments) > 2 and commit.live is not None  # several segments, deletions
+    terms = sorted({term for view in commit.segments for term in view.columns.vocabulary.terms()})
+    for ranking in (DEFAULT_RANKING, BM25F_RANKING, Ranking(k1=0.9, b=1.0, boosts={"title": 0.0})):
+        table = scoring_terms.build_score_table(commit, TEXT_FIELDS, ranking)
+        assert table is not None and table.postings > 0
+        expected = scoring_terms._score_terms(commit, [*terms, "notaterm"], TEXT_FIELDS, ranking)
+        for text, want in zip([*terms, "notaterm"], expected):
+            got = table.term_scores(text)
+            assert got.docs.dtype == want.docs.dtype, text
+            assert np.array_equal(got.docs, want.docs), text
+            assert np.array_equal(got.scores, want.scores), text  # bit for bit, not approximately
+            assert got.bounds == want.bounds, text
+
+
+def test_per_field_model_and_partial_fields_get_no_table(fixture_index: diplosearch.Index) -> None:
+    commit = _commit_of(fixture_index)
+    assert scoring_terms.build_score_table(commit, TEXT_FIELDS, WHOOSH_RANKING) is None
+    assert scoring_terms.build_score_table(commit, ("title",), DEFAULT_RANKING) is None
+
+
+def test_a_commit_writes_its_table_and_searches_use_it(fixture_index: diplosearch.Index, tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    assert len(_tables(folder)) == 1  # the last commit's only: older ones were removed
+    with_table = diplosearch.open_index(folder)
+    table = _wait_for_table(with_table)
+    assert table is not None
+    assert table.settings == score_settings(TEXT_FIELDS, DEFAULT_RANKING)
+    pages = {ranking: _pages(with_table, ranking) for ranking in (DEFAULT_RANKING, BM25F_RANKING)}
+    with_table.close()
+    for name in _tables(folder):
+        os.rename(folder / name, folder / f"aside-{name}")
+    without = diplosearch.open_index(folder)
+    assert all(_pages(without, ranking) == page for ranking, page in pages.items())
+    assert _commit_of(without).score_table_state.table is None
+    without.close()
+
+
+def test_terms_longer_than_the_matched_heads_are_one_term_across_segments(tmp_path: Path, small_tables: None) -> None:
+    # 24 bytes, and longer words starting with those 24 bytes, each in other segments:
+    # a term's documents in every segment must count towards one document frequency
+    stem = "a" * 24
+    words = [stem, stem + "b", stem + "bc", "kota"]
+    index = diplosearch.open_index(tmp_path / "index", create=True)
+    for batch in range(3):
+        docs = [Document(id=f"d{batch}-{i}", title="", body=f"{words[(i + batch) % 4]} {words[(i * 3 + batch) % 4]} laut")
+                for i in range(8)]
+        index.add_many(docs, workers=1)
+    commit = _commit_of(index)
+    assert len(commit.segments) == 3
+    table = scoring_terms.build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
+    assert table is not None
+    for text in (*words, "laut"):
+        want = scoring_terms._score_terms(commit, [text], TEXT_FIELDS, DEFAULT_RANKING)[0]
+        got = table.term_scores(text)
+        assert len(got.docs) > 0 and np.array_equal(got.docs, want.docs) and np.array_equal(got.scores, want.scores)
+    index.close()
+
+
+def test_a_delete_keeps_the_table_and_a_small_commit_drops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(score_table, "TABLE_MIN_SEGMENT_DOCUMENTS", 50)
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    docs = generated_documents()
+    index.add_many(docs[:100], workers=1)
+    first = _tables(folder)
+    assert len(first) == 1
+    index.delete("gen-003")  # same segments, same statistics: the same table
+    assert _tables(folder) == first
+    index.add_many(docs[100:110], workers=1)  # a newest segment too small to be worth a table
+    assert _tables(folder) == []
+    index.add_many(docs[110:200], workers=1)
+    assert len(_tables(folder)) == 1 and _tables(folder) != first
+    index.close()
+
+
+def test_leftovers_of_a_killed_table_write_go_at_the_next_commit(fixture_index: diplosearch.Index,
+                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    (folder / "scores_0123456789abcdef01234567.dscores.tmp1a2b3c4d5e6f").write_bytes(b"half a table")
+    fixture_index.add(Document(id="one-more", title="kota", body="laut"))
+    assert all(not name.endswith(".tmp1a2b3c4d5e6f") for name in os.listdir(folder))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "other segments"])
+def test_a_damaged_or_foreign_table_is_never_used(fixture_index: diplosearch.Index, tmp_path: Path,
+                                                  damage: str) -> None:
+    folder = tmp_path / "index"
+    (name,) = _tables(folder)
+    path = folder / name
+    expected = _pages(fixture_index)
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[-100] ^= 0xFF  # inside the last array
+        path.write_bytes(bytes(data))
+    elif damage == "truncate":
+        path.write_bytes(bytes(data[: len(data) // 2]))
+    else:
+        # a table of another commit under this commit's name
+        other = diplosearch.open_index(tmp_path / "other", create=True)
+        other.add_many(generated_documents(seed=3)[:60], workers=1)
+        (other_table,) = _tables(tmp_path / "other")
+        other.close()
+        path.write_bytes((tmp_path / "other" / other_table).read_bytes())
+    reader = diplosearch.open_index(folder)
+    for _ in range(20):
+        assert _pages(reader) == expected
+        time.sleep(0.01)
+    state = _commit_of(reader).score_table_state
+    assert state is not None and state.table is None
+    reader.close()
+
+
+def test_a_table_that_cannot_be_written_does_not_fail_the_write(tmp_path: Path, small_tables: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(score_table, "write_table", full_disk)
+    index = diplosearch.open_index(tmp_path / "index", create=True)
+    report = index.add_many(generated_documents()[:30], workers=1)
+    assert len(report.added) == 30 and len(index) == 30
+    assert _tables(tmp_path / "index") == []
+    assert index.search("kota").total > 0
+    index.close()
+
+
+def test_a_commit_past_the_bound_gets_no_table(tmp_path: Path, small_tables: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(score_table, "SCORE_TABLE_POSTINGS", 10)
+    index = diplosearch.open_index(tmp_path / "index", create=True)
+    index.add_many(generated_documents()[:30], workers=1)
+    assert _tables(tmp_path / "index") == []
+    index.close()
+
+
+def test_words_of_the_fixture_vocabulary_are_in_the_table(fixture_index: diplosearch.Index) -> None:
+    table = _wait_for_table(fixture_index)
+    assert table is not None
+    assert all(len(table.term_scores(word).docs) > 0 for word in WORDS[:10])
+    assert len(table.term_scores("tidakadadisini").docs) == 0
