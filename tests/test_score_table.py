@@ -211,3 +211,13 @@ def test_words_of_the_fixture_vocabulary_are_in_the_table(fixture_index: diplose
     assert table is not None
     assert all(len(table.term_scores(word).docs) > 0 for word in WORDS[:10])
     assert len(table.term_scores("tidakadadisini").docs) == 0
+
+
+def test_a_rebuilt_index_has_its_table(fixture_index: diplosearch.Index, tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    fixture_index.rebuild()  # into a new directory, swapped in: the table comes along
+    assert len(_tables(folder)) == 1
+    reader = diplosearch.open_index(folder)
+    table = _wait_for_table(reader)
+    assert table is not None and table.postings > 0
+    reader.close()

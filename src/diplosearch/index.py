@@ -154,7 +154,7 @@ def _default_index(analyzer: IndonesianAnalyzer, writer_timeout: float, durable:
         if report.problems:
             raise DiplosearchError(f"bundled corpus unreadable: {report.problems[0]}")
 
-    replace_index_directory(path, analyzer, fill, manifest_extra={"corpus_fingerprint": wanted})
+    replace_index_directory(path, analyzer, fill, manifest_extra={"corpus_fingerprint": wanted}, store_class=Index)
     return _managed(Index.open(path, analyzer, writer_timeout=writer_timeout, durable=durable))
 
 

@@ -512,7 +512,9 @@ class IndexStore:
         try:
             docs = list(self.documents())
             extra = {k: v for k, v in manifest.items() if k not in ("format", "analysis_version", "created")}
-            replace_index_directory(self.path, self.analyzer, lambda index: index.add_many(docs, progress=progress), manifest_extra=extra)
+            # built by this object's class, so that what follows its commits (a score table) follows there too
+            replace_index_directory(self.path, self.analyzer, lambda index: index.add_many(docs, progress=progress),
+                                    manifest_extra=extra, store_class=type(self))
         finally:
             lock.release()
         self.manifest = read_manifest(self.path)
@@ -531,12 +533,13 @@ def replace_index_directory(
     analyzer: IndonesianAnalyzer,
     fill: Callable[[IndexStore], object],
     manifest_extra: dict[str, object] | None = None,
+    store_class: type[IndexStore] | None = None,
 ) -> None:
-    """Build a new index beside ``path`` with ``fill(index)``, then swap it into place
-    (see :mod:`diplosearch.store.swap`)."""
+    """Build a new index beside ``path`` with ``fill(index)`` (``index`` a ``store_class``,
+    :class:`IndexStore` by default), then swap it into place (see :mod:`diplosearch.store.swap`)."""
 
     def build(staging: Path) -> None:
-        new_index = IndexStore.create(staging, analyzer, manifest_extra=manifest_extra or {})
+        new_index = (store_class or IndexStore).create(staging, analyzer, manifest_extra=manifest_extra or {})
         try:
             fill(new_index)
         finally:

@@ -208,6 +208,7 @@ class _TableFile:
                 self._unusable = True  # damaged: never used (the next commit writes a new one)
                 return None
             if any(result is None for result in checked):
+                start_checking(self._opened)  # again if its check stopped (a fork's child has no thread)
                 return None
             self.table = _table_from_file(commit, self._opened)
             return self.table
