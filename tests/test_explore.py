@@ -342,3 +342,25 @@ def test_the_deletion_index_agrees_with_a_scan_of_the_vocabulary():
             found = {n.term for n in hood.neighbours(word, edits)}
             # every term is filed with two deletions, so two edits reach short terms too
             assert expected <= found <= expected | {word}
+
+
+def test_remembered_filters_follow_the_commits(tmp_path: Path) -> None:
+    # A commit remembers which documents a filter keeps: the next commit must not see
+    # the last one's answer, and evaluating a filter alone (whose mask is then narrowed
+    # to the live documents in place) must not change what is remembered.
+    index = open_index(tmp_path / "index", create=True)
+    index.add_many(corpus(), workers=1)
+    tempo = {"t1", "t2"}
+    for _ in range(2):
+        assert {h.id for h in index.search("presiden OR banjir", source="tempo.co", limit=50).hits} == tempo
+        assert {h.id for h in index.search("source:tempo.co", limit=50).hits} == tempo
+        assert {h.id for h in index.search("", since="2019-09-02", limit=50).hits} == {"k1", "t1"}
+    index.add(Document(id="t3", title="Banjir lagi", body="Presiden dan banjir.", source="Tempo.co",
+                       published="2019-09-20"))
+    assert {h.id for h in index.search("presiden OR banjir", source="tempo.co", limit=50).hits} == tempo | {"t3"}
+    assert {h.id for h in index.search("", since="2019-09-02", limit=50).hits} == {"k1", "t1", "t3"}
+    index.delete("t1")
+    for _ in range(2):
+        assert {h.id for h in index.search("source:tempo.co", limit=50).hits} == {"t2", "t3"}
+        assert {h.id for h in index.search("presiden OR banjir", source="tempo.co", limit=50).hits} == {"t2", "t3"}
+    index.close()

@@ -150,21 +150,32 @@ class _SegmentEvaluation:
         if node.field not in VALUE_FIELDS:
             raise QueryError(f"cannot filter on {node.field!r}; filter fields are {', '.join(VALUE_FIELDS)}")
         column = self.view.columns.values[node.field]
-        # Compared with white space runs as one space on both sides: a stored key keeps
-        # the value's inner spacing ("kompas  tv", a no-break space), which the query
-        # side has already folded, so that value could never be asked for.
-        wanted = {" ".join(value.casefold().split()) for value in node.values}
-        ids = [i for i, key in enumerate(column.keys) if " ".join(key.split()) in wanted]
-        return _Match(np.isin(column.ids, ids), np.zeros(self.size), {})
+
+        def compute() -> np.ndarray:
+            # Compared with white space runs as one space on both sides: a stored key keeps
+            # the value's inner spacing ("kompas  tv", a no-break space), which the query
+            # side has already folded, so that value could never be asked for.
+            wanted = {" ".join(value.casefold().split()) for value in node.values}
+            ids = [i for i, key in enumerate(column.keys) if " ".join(key.split()) in wanted]
+            return np.isin(column.ids, ids)
+
+        # a copy: evaluations combine masks in place
+        return _Match(self.commit.remembered_mask(("filter", self.position, node), compute).copy(),
+                      np.zeros(self.size), {})
 
     def _DateRange(self, node: q.DateRange) -> _Match:
         days = self.view.columns.published_days
-        mask = days != MISSING_DAY
-        if node.start is not None:
-            mask &= days >= node.start.toordinal() - _EPOCH_ORDINAL
-        if node.end is not None:
-            mask &= days <= node.end.toordinal() - _EPOCH_ORDINAL
-        return _Match(mask, np.zeros(self.size), {})
+
+        def compute() -> np.ndarray:
+            mask = days != MISSING_DAY
+            if node.start is not None:
+                mask &= days >= node.start.toordinal() - _EPOCH_ORDINAL
+            if node.end is not None:
+                mask &= days <= node.end.toordinal() - _EPOCH_ORDINAL
+            return mask
+
+        return _Match(self.commit.remembered_mask(("dates", self.position, node), compute).copy(),
+                      np.zeros(self.size), {})
 
     # -- combinations -------------------------------------------------------------
 

@@ -144,9 +144,14 @@ def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -
 
 
 def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
-    """bool [commit-wide doc numbers]: the documents every one of ``filters`` keeps."""
-    masks = []
-    for position in range(len(commit.segments)):
-        evaluation = _SegmentEvaluation(commit, position, WHOOSH_RANKING)
-        masks.append(np.logical_and.reduce([evaluation.evaluate(node).mask for node in filters]))
-    return np.concatenate(masks) if masks else np.zeros(0, bool)
+    """bool [commit-wide doc numbers]: the documents every one of ``filters`` keeps
+    (remembered by the commit; read-only)."""
+
+    def compute() -> np.ndarray:
+        masks = []
+        for position in range(len(commit.segments)):
+            evaluation = _SegmentEvaluation(commit, position, WHOOSH_RANKING)
+            masks.append(np.logical_and.reduce([evaluation.evaluate(node).mask for node in filters]))
+        return np.concatenate(masks) if masks else np.zeros(0, bool)
+
+    return commit.remembered_mask(("filters", filters), compute)

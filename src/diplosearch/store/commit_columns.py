@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -38,6 +38,8 @@ _IDF_CACHE_LIMIT = 200_000
 # 220k-document index rescored them all the time (20 per document: 17% fewer terms
 # scored over the 300 benchmark queries at 219,650 documents, for 41 MB).
 _TERM_CACHE_POSTINGS = 1_000_000
+# Filter masks a commit remembers (one byte per document each: 2 MB at 220,000 documents).
+_MASK_CACHE_SIZE = 64
 _TERM_CACHE_POSTINGS_PER_DOCUMENT = 20
 
 
@@ -112,6 +114,7 @@ class CommitColumns:
         self._commit_norms: dict[tuple[Any, ...], np.ndarray] = {}
         self._union_factors: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, bool]] = {}
         self._term_scores: dict[tuple[Any, ...], TermScores] = {}
+        self._masks: dict[tuple[Any, ...], np.ndarray] = {}
         self._cached_postings = 0
         self._term_lock = threading.Lock()
         #: The index folder the segments were read from (None for columns made in memory).
@@ -240,6 +243,21 @@ class CommitColumns:
             column.flags.writeable = False
             factors = self._union_factors[key] = (column, norms, bool((norms > 0).all()))
         return factors
+
+    def remembered_mask(self, key: tuple[Any, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``compute()`` (a bool array that depends on this commit and ``key`` alone:
+        which documents a filter keeps), remembered for the :data:`_MASK_CACHE_SIZE`
+        keys used most recently, read-only. Filters recur across searches (a news
+        site's source and date filters), and each costs a pass over every document."""
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = compute()
+            mask.flags.writeable = False
+            with self._term_lock:
+                self._masks[key] = mask
+                while len(self._masks) > _MASK_CACHE_SIZE:
+                    self._masks.pop(next(iter(self._masks)))
+        return mask
 
     def remembered_scores(self, texts: Sequence[str], fields: tuple[str, ...],
                           ranking: Ranking) -> dict[str, TermScores]:
