@@ -34,7 +34,7 @@ from array import array
 from itertools import chain
 from operator import itemgetter
 from pickle import dumps
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from whoosh import formats
@@ -316,16 +316,21 @@ class LeanSegmentWriter(SegmentWriter):
         rows = sorted(((term_ids[tbytes.decode("utf-8")], found) for tbytes, found in postings.items()),
                       key=itemgetter(0))
         counts = np.zeros(len(term_ids) + 1, np.int64)
-        for term_id, found in rows:
-            counts[term_id + 1] = len(found)
-        flat = list(chain.from_iterable(found for _term_id, found in rows))
-        docs, weights, values = zip(*flat) if flat else ((), (), ())
-        del flat
+        if rows:
+            row_ids = np.fromiter((term_id for term_id, _found in rows), np.int64, len(rows))
+            counts[row_ids + 1] = np.fromiter((len(found) for _term_id, found in rows), np.int64, len(rows))
+        total = int(counts.sum())
+
+        def column(part: int) -> Iterator[Any]:
+            # one item of every posting, term by term, read in C (a zip(*postings) over
+            # millions of postings was a sixth of indexing)
+            return map(itemgetter(part), chain.from_iterable(found for _term_id, found in rows))
+
         return field_columns(
             counts,
-            np.array(docs, np.int32),
-            np.array(weights, np.float32),
-            list(values),
+            np.fromiter(column(0), np.int32, total),
+            np.fromiter(column(1), np.float32, total),
+            list(column(2)),
             self._recorder.codes(fieldname, doc_count),
             int(self.newsegment._fieldlengths.get(fieldname, 0)),  # set when the per-document writer closed
         )
