@@ -154,7 +154,7 @@ def test_leftovers_of_a_killed_table_write_go_at_the_next_commit(fixture_index: 
     assert all(not name.endswith(".tmp1a2b3c4d5e6f") for name in os.listdir(folder))
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "other segments"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "other segments", "arrays that do not fit"])
 def test_a_damaged_or_foreign_table_is_never_used(fixture_index: diplosearch.Index, tmp_path: Path,
                                                   damage: str) -> None:
     folder = tmp_path / "index"
@@ -167,6 +167,16 @@ def test_a_damaged_or_foreign_table_is_never_used(fixture_index: diplosearch.Ind
         path.write_bytes(bytes(data))
     elif damage == "truncate":
         path.write_bytes(bytes(data[: len(data) // 2]))
+    elif damage == "arrays that do not fit":
+        # sound checksums, unsound content: a term id past the table's terms
+        commit = _commit_of(fixture_index)
+        table = scoring_terms.build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
+        assert table is not None
+        ids = table.global_ids[0].copy()
+        ids[0] = len(table.starts) + 5
+        broken = score_table.ScoreTable(commit, table.settings, [ids, *table.global_ids[1:]], table.starts,
+                                        table.segment_starts, table.docs, table.scores)
+        assert score_table.write_table(folder, commit, broken) == str(path)
     else:
         # a table of another commit under this commit's name
         other = diplosearch.open_index(tmp_path / "other", create=True)

@@ -37,10 +37,11 @@ import numpy as np
 
 from ..errors import ColumnsError
 from .column_files import MappedColumnFile, start_checking, take_opened, write_array_file
+from .commit_columns import TermScores
 
 if TYPE_CHECKING:
     from .column_texts import Vocabulary
-    from .commit_columns import CommitColumns, TermScores
+    from .commit_columns import CommitColumns
 
 #: Union postings (all segments) above which a commit gets no score table: 8M postings
 #: are ~100 MB of table (a doc number and a score each), about 70,000 news articles.
@@ -91,10 +92,8 @@ class ScoreTable:
     def postings(self) -> int:
         return len(self.docs)
 
-    def term_scores(self, text: str) -> "TermScores":
+    def term_scores(self, text: str) -> TermScores:
         """The scores of ``text`` (no documents when no segment holds it)."""
-        from .commit_columns import TermScores
-
         for vocabulary, global_ids in zip(self._vocabularies, self._global_views):
             local = vocabulary.id_of(text)
             if local is not None:
@@ -235,6 +234,14 @@ def _table_from_file(commit: "CommitColumns", opened: MappedColumnFile) -> Score
     fields, weights, k1, b, model = opened.header["settings"]
     settings = (tuple(fields), tuple(weights), k1, b, model)
     global_ids = [arrays[f"global_ids.{position}"] for position in range(len(commit.segments))]
+    starts, segment_starts = arrays["starts"], arrays["segment_starts"]
+    term_count = len(starts) - 1
+    # the shapes the lookups rely on (a checksum proves no damage, not that the writer was sound)
+    if (any(len(ids) != len(view.columns.vocabulary) for ids, view in zip(global_ids, commit.segments))
+            or segment_starts.shape != (len(commit.segments) + 1, term_count)
+            or int(starts[-1]) != len(arrays["docs"]) or len(arrays["docs"]) != len(arrays["scores"])
+            or any(len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= term_count) for ids in global_ids)):
+        raise ColumnsError(f"{opened.path}: a score table whose arrays do not fit together")
     return ScoreTable(commit, settings, global_ids, arrays["starts"], arrays["segment_starts"], arrays["docs"],
                       arrays["scores"])
 
