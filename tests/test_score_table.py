@@ -59,7 +59,7 @@ def _pages(index: diplosearch.Index, ranking: Ranking = DEFAULT_RANKING) -> list
 @pytest.fixture
 def small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables for the fixture's small commits too."""
-    monkeypatch.setattr(score_table, "TABLE_MIN_SEGMENT_DOCUMENTS", 1)
+    monkeypatch.setattr(score_table, "TABLE_MIN_DOCUMENTS", 1)
 
 
 @pytest.fixture
@@ -129,8 +129,8 @@ def test_terms_longer_than_the_matched_heads_are_one_term_across_segments(tmp_pa
     index.close()
 
 
-def test_a_delete_keeps_the_table_and_a_small_commit_drops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(score_table, "TABLE_MIN_SEGMENT_DOCUMENTS", 50)
+def test_a_delete_keeps_the_table_and_a_small_write_drops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(score_table, "TABLE_MIN_DOCUMENTS", 50)
     folder = tmp_path / "index"
     index = diplosearch.open_index(folder, create=True)
     docs = generated_documents()
@@ -139,10 +139,17 @@ def test_a_delete_keeps_the_table_and_a_small_commit_drops_it(tmp_path: Path, mo
     assert len(first) == 1
     index.delete("gen-003")  # same segments, same statistics: the same table
     assert _tables(folder) == first
-    index.add_many(docs[100:110], workers=1)  # a newest segment too small to be worth a table
+    index.add_many(docs[100:110], workers=1)  # too few documents to be worth a table
     assert _tables(folder) == []
     index.add_many(docs[110:200], workers=1)
-    assert len(_tables(folder)) == 1 and _tables(folder) != first
+    second = _tables(folder)
+    assert len(second) == 1 and second != first
+    # an import in several commits gets its table at its last commit only
+    index.add_many(docs[200:320], workers=1, commit_every=40)
+    third = _tables(folder)
+    assert len(third) == 1 and third != second
+    with index.snapshot() as snapshot:
+        assert third == [os.path.basename(score_table.table_path(folder, snapshot.columns))]
     index.close()
 
 

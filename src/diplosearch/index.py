@@ -40,14 +40,17 @@ class Index(IndexStore):
     :class:`CorruptIndexError` when the files it reads are damaged.
     """
 
-    def _after_commit(self) -> None:
-        """Write the new commit's score table (:func:`diplosearch.scoring_terms.write_score_table`):
-        an accelerator, so a failure is logged, never raised (the commit stands)."""
+    def _after_commit(self, written_in_call: int, call_finished: bool) -> None:
+        """Keep the new commit's score table (:func:`diplosearch.scoring_terms.write_score_table`),
+        making one at the end of a call that wrote many documents: an accelerator, so a
+        failure is logged, never raised (the commit stands)."""
         try:
             from .scoring_terms import write_score_table  # numpy: not imported before a write or search needs it
+            from .store.score_table import TABLE_MIN_DOCUMENTS
 
             with self.snapshot() as snapshot:
-                write_score_table(self.path, snapshot.columns, durable=self.durable)
+                write_score_table(self.path, snapshot.columns, durable=self.durable,
+                                  make=call_finished and written_in_call >= TABLE_MIN_DOCUMENTS)
         except Exception:
             LOG.debug("no score table written for the new commit of %s", self.path, exc_info=True)
 

@@ -118,20 +118,22 @@ def build_score_table(commit: CommitColumns, fields: tuple[str, ...],
                                   docs, sums)
 
 
-def write_score_table(folder: str | os.PathLike[str], commit: CommitColumns, *, durable: bool = True) -> str | None:
-    """After a commit: make sure ``commit`` has its score table for the default search
-    (every text field, :data:`~diplosearch.ranking.DEFAULT_RANKING`) when it is worth
-    it, and remove the tables of other commits; returns the table's path (None when
-    the commit gets none).
+def write_score_table(folder: str | os.PathLike[str], commit: CommitColumns, *, make: bool,
+                      durable: bool = True) -> str | None:
+    """After a commit: keep ``commit``'s score table for the default search (every text
+    field, :data:`~diplosearch.ranking.DEFAULT_RANKING`) if it has one, make it when
+    ``make``, and remove the tables of other commits; returns the table's path (None
+    when the commit has none).
 
-    A table costs a pass over every posting (~0.2 s at 22,000 articles), so only a
-    commit whose newest segment holds at least
-    :data:`~diplosearch.store.score_table.TABLE_MIN_SEGMENT_DOCUMENTS` documents (a bulk
-    load, a merge) makes one: a commit of a few documents would pay more for the table
-    than for itself. A commit that only deletes keeps its segments, and its table."""
+    A table costs a pass over every posting (~0.2 s at 22,000 articles), so the writer
+    makes one only at the end of a call that wrote at least
+    :data:`~diplosearch.store.score_table.TABLE_MIN_DOCUMENTS` documents (an import, a
+    rebuild): a commit of a few documents would pay more for the table than for itself,
+    and the commits inside an import are followed by its last one. A commit that only
+    deletes keeps its segments, and so its table."""
     path = score_table.table_path(folder, commit)
     made = os.path.exists(path)
-    if not made and commit.segments and commit.segments[-1].columns.doc_count >= score_table.TABLE_MIN_SEGMENT_DOCUMENTS:
+    if not made and make and commit.segments:
         table = build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
         if table is not None:
             score_table.write_table(folder, commit, table, durable=durable)

@@ -99,6 +99,8 @@ def write_round(index: Any, writing: Any, pending: Iterator[Document | InputProb
         writing.extra_segments = helpers.finish_round()
         # Nothing new: no commit, so readers keep their searchers.
         writing.discard = written == 0 and writing.extra_segments is None
+        writing.written_in_call = len(report.added) + len(report.replaced)
+        writing.call_finished = exhausted
     return exhausted
 
 def _fields_to_index(item: Document, fingerprint: str, where: str, report: "ReportBuilder") -> dict[str, object]:

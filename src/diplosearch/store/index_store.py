@@ -116,10 +116,11 @@ class IndexStore:
             self._write_lock = threading.Lock()
             self._writing_thread = None
 
-    def _after_commit(self) -> None:
+    def _after_commit(self, written_in_call: int, call_finished: bool) -> None:
         """What follows each commit of this object's writes, the write lock still held
-        (the public :class:`~diplosearch.Index` writes the commit's score table); it
-        must not raise: the commit already stands."""
+        (the public :class:`~diplosearch.Index` writes the commit's score table):
+        ``written_in_call`` documents written by the call so far, and whether this was
+        its last commit. It must not raise: the commit already stands."""
 
     # -- opening ---------------------------------------------------------------
 

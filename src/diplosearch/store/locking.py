@@ -47,7 +47,7 @@ class LockableIndex(Protocol):
     """The ident of the thread holding ``_write_lock``, while one does."""
     _verified_files: Any
 
-    def _after_commit(self) -> None:
+    def _after_commit(self, written_in_call: int, call_finished: bool) -> None:
         """Called after each commit, the write lock still held; must not raise."""
 
     def _refuse_other_analysis(self) -> None:
@@ -164,6 +164,10 @@ class WriteSession:
         self.extra_segments = None
         self.discard = False
         self.on_abort = None  # stops helper processes before their files are removed
+        #: Documents the write call has written so far, this commit's included, and
+        #: whether this is the call's last commit (set by a batch's rounds).
+        self.written_in_call = 0
+        self.call_finished = True
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         index = self._index
@@ -198,9 +202,11 @@ class WriteSession:
         try:
             if exc_type is None and not self.discard:
                 commit(index._whoosh, index.path, writer, self.extra_segments, self.on_abort)
-                index._after_commit()
+                index._after_commit(self.written_in_call, self.call_finished)
             elif exc_type is None:
                 abort(index._whoosh, index.path, writer, on_abort=self.on_abort)  # also removes its empty segment files
+                # a call's last round may find nothing left to write: its commits are done now
+                index._after_commit(self.written_in_call, self.call_finished)
             else:
                 abort(index._whoosh, index.path, writer, on_abort=self.on_abort)
                 if isinstance(exc, OSError):

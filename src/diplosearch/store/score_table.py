@@ -19,7 +19,7 @@ before a search uses them, and a table that is missing, damaged, or made for oth
 segments is simply not used (the search scores term by term, with the same result to
 the last bit). The writer removes the tables of older commits after each commit. A
 commit whose union postings pass :data:`SCORE_TABLE_POSTINGS` gets no table, nor does
-one too small to be worth it (:data:`TABLE_MIN_SEGMENT_DOCUMENTS`).
+a commit of a call that wrote few documents (:data:`TABLE_MIN_DOCUMENTS`).
 
 This module is the table's data and file, not its arithmetic (the scorer above the
 store makes the scores).
@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 #: Union postings (all segments) above which a commit gets no score table: 8M postings
 #: are ~100 MB of table (a doc number and a score each), about 70,000 news articles.
 SCORE_TABLE_POSTINGS = 8_000_000
-#: Documents the newest segment of a commit must hold for the commit to get a table
-#: (:func:`diplosearch.scoring_terms.write_score_table`).
-TABLE_MIN_SEGMENT_DOCUMENTS = 1_000
+#: Documents a write call (``add_many``, ``add_files``, ``rebuild``) must write for its
+#: last commit to get a table (:func:`diplosearch.scoring_terms.write_score_table`).
+TABLE_MIN_DOCUMENTS = 1_000
 #: File name extension of a score table (``scores_<key>.dscores``).
 SCORE_TABLE_EXTENSION = ".dscores"
 _TABLE_PREFIX = "scores_"
