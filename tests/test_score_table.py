@@ -238,3 +238,14 @@ def test_a_rebuilt_index_has_its_table(fixture_index: diplosearch.Index, tmp_pat
     table = _wait_for_table(reader)
     assert table is not None and table.postings > 0
     reader.close()
+
+
+def test_a_single_search_leaves_the_table_alone(fixture_index: diplosearch.Index, tmp_path: Path) -> None:
+    # a process that searches once (the command line) must not read and check the
+    # table: only a second search of the commit opens it
+    reader = diplosearch.open_index(tmp_path / "index")
+    reader.search("kota laut", snippets=0)
+    state = _commit_of(reader).score_table_state
+    assert state is not None and state._opened is None
+    assert _wait_for_table(reader) is not None
+    reader.close()

@@ -219,8 +219,6 @@ def _check_order(name: str) -> int:
 
 
 _checker_lock = threading.Lock()
-# Files of this layout in an index folder: segments' columns and commits' score tables.
-_CHECKED_EXTENSIONS = (COLUMNS_EXTENSION, ".dscores")
 #: Column files opened ahead by :func:`check_in_background`, by path, until
 #: :func:`take_opened` hands them out.
 _opened_ahead: dict[str, MappedColumnFile] = {}
@@ -232,7 +230,7 @@ def check_in_background(folder: str | os.PathLike[str]) -> None:
     for the loader to report)."""
     folder = os.fspath(folder)
     try:
-        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(_CHECKED_EXTENSIONS))
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(COLUMNS_EXTENSION))
     except OSError:
         return
     files = []

@@ -156,7 +156,7 @@ def write_table(folder: str | os.PathLike[str], commit: "CommitColumns", table: 
 
 def ready_table(commit: "CommitColumns", settings: tuple[Any, ...]) -> ScoreTable | None:
     """The commit's score table if it is on disk, checked, and made for ``settings``;
-    else None (a search then scores term by term). Never waits: the first call opens
+    else None (a search then scores term by term). Never waits: the second call opens
     the file and checks it in the background."""
     state = commit.score_table_state
     if state is None:
@@ -180,6 +180,7 @@ class _TableFile:
         self._opened: MappedColumnFile | None = None
         self._unusable = False
         self._next_look = 0.0
+        self._searches = 0
         self._lock = threading.Lock()
 
     def advance(self, commit: "CommitColumns") -> ScoreTable | None:
@@ -188,6 +189,11 @@ class _TableFile:
             return None
         try:
             if self._opened is None:
+                # Not in the commit's first search: a process that searches once (the
+                # command line) would check a file of tens of MB it never reads.
+                self._searches += 1
+                if self._searches < 2:
+                    return None
                 now = time.monotonic()
                 if now < self._next_look:
                     return None
