@@ -21,7 +21,7 @@ import attrs
 
 from .documents import Document, id_argument, shown_value
 from .errors import DocumentError, QueryError
-from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
+from .highlight import DEFAULT_MARKERS, SNIPPET_FIELDS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
@@ -233,16 +233,43 @@ def _fuzzy_terms(commit: object, root: Node) -> Iterable[str]:
     return fuzzy_terms(commit, root)  # type: ignore[arg-type]
 
 
-def _marked(commit: object, root: Node) -> tuple[set[str], frozenset[tuple[str, ...]]]:
-    """The terms a snippet marks wherever they stand, and the phrases it marks only
-    where their words stand together."""
-    terms, phrases = set(_fuzzy_terms(commit, root)), set()
+# A word searched in all of these is marked wherever a snippet may come from (the lead
+# is in the body).
+_MARKED_EVERYWHERE = frozenset(SNIPPET_FIELDS)
+
+
+@attrs.frozen
+class _Marks:
+    """What snippets mark: ``terms`` wherever they stand, ``phrases`` only where their
+    words stand together, and ``only_in`` per field the terms and phrases a query
+    searched in that field alone (``title:banjir``), marked there only."""
+
+    terms: frozenset[str] = frozenset()
+    phrases: frozenset[tuple[str, ...]] = frozenset()
+    only_in: Mapping[str, tuple[frozenset[str], frozenset[tuple[str, ...]]]] = attrs.field(factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases or self.only_in)
+
+
+def _marked(commit: object, root: Node) -> _Marks:
+    """What the snippets of a search for ``root`` mark (a Fuzzy's close spellings too)."""
+    everywhere: tuple[set[str], set[tuple[str, ...]]] = (set(), set())
+    per_field: dict[str, tuple[set[str], set[tuple[str, ...]]]] = {}
     for leaf in positive_leaves(root):
-        if isinstance(leaf, Phrase) and len(leaf.texts) > 1:
-            phrases.add(leaf.texts)
-        else:
-            terms.update(leaf_terms(leaf))
-    return terms, frozenset(phrases)
+        fields = set(leaf.fields)
+        if "body" in fields:
+            fields.discard("lead")  # the body holds the lead
+        places = [everywhere] if fields >= _MARKED_EVERYWHERE else [
+            per_field.setdefault(name, (set(), set())) for name in fields]
+        for terms, phrases in places:
+            if isinstance(leaf, Phrase) and len(leaf.texts) > 1:
+                phrases.add(leaf.texts)
+            else:
+                terms.update(_fuzzy_terms(commit, leaf) if isinstance(leaf, Fuzzy) else ())
+                terms.update(leaf_terms(leaf))
+    return _Marks(frozenset(everywhere[0]), frozenset(everywhere[1]),
+                  {name: (frozenset(terms), frozenset(phrases)) for name, (terms, phrases) in per_field.items()})
 
 
 def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any]:
@@ -263,11 +290,10 @@ def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "
 
 
 def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
-          terms: set[str], offset: int, snippets: int, snippet_chars: int,
+          marks: _Marks, offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
-          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None,
-          phrases: frozenset[tuple[str, ...]] = frozenset()) -> list[Hit]:
-    if snippets <= 0 or not (terms or phrases):
+          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
+    if snippets <= 0 or not marks:
         return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
     documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     hits = []
@@ -283,13 +309,14 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
                 matched_terms=int(count),
                 snippets=make_snippets(
                     document,
-                    terms,
+                    marks.terms,
                     index.analyzer,
                     count=snippets,
                     max_chars=snippet_chars,
                     markers=markers,
                     snippet_format=snippet_format,
-                    phrases=phrases,
+                    phrases=marks.phrases,
+                    only_in=marks.only_in,
                 ),
                 document=document,
                 explainer=explainer(docnum) if explainer is not None else None,
@@ -419,12 +446,10 @@ def search(
             )
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
-        # what snippets mark: words (a Fuzzy's expansions too) anywhere, a phrase only
-        # where it stands; no snippets, no need
-        terms, phrases = _marked(commit, root) if snippets > 0 else (set(), frozenset())
+        marks = _marked(commit, root) if snippets > 0 else _Marks()  # no snippets, no need
         explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
-        hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
-                     snippet_format, explainer, phrases)
+        hits = _hits(index, snapshot, docnums, scores, matched, marks, offset, snippets, snippet_chars, markers,
+                     snippet_format, explainer)
         counted = _count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,
@@ -491,7 +516,7 @@ def similar(
         page = scoring.rank(commit, root, ranking=ranking, limit=offset + limit + 1, offset=0)
         keep = [i for i, found in enumerate(page.docnums.tolist()) if found != docnum][offset : offset + limit]
         hits = _hits(index, snapshot, [int(page.docnums[i]) for i in keep], [float(page.scores[i]) for i in keep],
-                     [int(page.matched_terms[i]) for i in keep], set(chosen), offset, snippets, snippet_chars,
+                     [int(page.matched_terms[i]) for i in keep], _Marks(frozenset(chosen)), offset, snippets, snippet_chars,
                      markers, snippet_format)
     # the article holds every chosen term, so it is always among the matches
     return Results(query=" ".join(chosen), total=page.total - 1, offset=offset, limit=limit, hits=hits)
