@@ -70,6 +70,11 @@ def test_get_prints_every_stored_field_and_refuses_an_unknown_id(isolated_index_
 # -- 7. safe HTML --------------------------------------------------------------------
 
 
+def test_a_field_prefix_after_a_filter_is_a_one_line_error(isolated_index_home, banjir: Path):
+    refused = run(isolated_index_home, "source:title:banjir", "--index", str(banjir))
+    assert_clean_error(refused, 2, "source:title:banjir", "takes a value")
+
+
 def test_html_snippets_escape_a_script_in_the_body(isolated_index_home, tmp_path: Path):
     with open_index(tmp_path / "ix", create=True) as ix:
         ix.add(Document(id="x", title="Judul", body="Banjir <script>alert(1)</script> di kota."))
