@@ -253,7 +253,8 @@ def test_a_sign_after_a_field_prefix_applies_to_the_restricted_word(text: str, s
     assert root(text) == root(same_as)
 
 
-@pytest.mark.parametrize("text", ["source:title:banjir", "category:body:(a b)", "date:title:2019", "x sub_category:lead:y"])
+@pytest.mark.parametrize(
+    "text", ["source:title:banjir", "category:body:(a b)", "date:title:2019", "x sub_category:lead:y"])
 def test_a_field_prefix_after_a_filter_is_refused_not_dropped(text: str) -> None:
     with pytest.raises(QueryError, match=r"takes a value, not another field"):
         parse(text)

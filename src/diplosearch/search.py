@@ -516,7 +516,7 @@ def similar(
         page = scoring.rank(commit, root, ranking=ranking, limit=offset + limit + 1, offset=0)
         keep = [i for i, found in enumerate(page.docnums.tolist()) if found != docnum][offset : offset + limit]
         hits = _hits(index, snapshot, [int(page.docnums[i]) for i in keep], [float(page.scores[i]) for i in keep],
-                     [int(page.matched_terms[i]) for i in keep], _Marks(frozenset(chosen)), offset, snippets, snippet_chars,
-                     markers, snippet_format)
+                     [int(page.matched_terms[i]) for i in keep], _Marks(frozenset(chosen)), offset, snippets,
+                     snippet_chars, markers, snippet_format)
     # the article holds every chosen term, so it is always among the matches
     return Results(query=" ".join(chosen), total=page.total - 1, offset=offset, limit=limit, hits=hits)
