@@ -67,6 +67,17 @@ def test_get_prints_every_stored_field_and_refuses_an_unknown_id(isolated_index_
     assert missing.stdout == ""
 
 
+def test_get_and_delete_find_a_record_id_as_indexing_cleaned_it(isolated_index_home, tmp_path: Path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": " sp ", "title": "Kunjungan", "body": "Menlu tiba."}) + "\n")
+    assert run(isolated_index_home, "index", "--index", str(tmp_path / "ix"), str(feed)).returncode == 0
+    shown = run(isolated_index_home, "get", " sp ", "--index", str(tmp_path / "ix"), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == "sp"
+    deleted = run(isolated_index_home, "delete", "--index", str(tmp_path / "ix"), " sp ")
+    assert deleted.stdout.strip().endswith("1 of 1 documents deleted"), deleted.stdout
+
+
 # -- 7. safe HTML --------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Itera
 
 import attrs
 
-from .documents import Document, id_argument, shown_value
+from .documents import Document, cleaned_id, id_argument, shown_value
 from .errors import DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SNIPPET_FIELDS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
@@ -491,6 +491,8 @@ def similar(
     with index.snapshot() as snapshot:
         with snapshot.stored_lock:
             docnum = snapshot.searcher.document_number(id=doc_id)
+            if docnum is None and (cleaned := cleaned_id(doc_id)) not in ("", doc_id):
+                docnum = snapshot.searcher.document_number(id=cleaned)  # as a record's id is indexed
         if docnum is None:
             raise DocumentError(f"no document with id {shown_value(doc_id)} in {index.path}")
         document = snapshot.documents([docnum])[0]
