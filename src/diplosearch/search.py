@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Itera
 import attrs
 
 from .documents import Document, cleaned_id, id_argument, shown_value
-from .errors import DocumentError, QueryError
+from .errors import DiplosearchError, DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SNIPPET_FIELDS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
@@ -47,6 +47,27 @@ class SearchableIndex(Protocol):
     def snapshot(self) -> ContextManager[Any]:
         """The newest commit's snapshot (a reader, its columns, stored documents) for a block."""
 
+class _NeedsTheIndex:
+    """What stands, in a pickled hit or page, for an answer that only the index searched
+    could give: calling it says so. Picklable, unlike the functions it replaces."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self) -> Any:
+        raise DiplosearchError(self.message)
+
+
+class _Known:
+    """An answer worked out before pickling (a suggestion), given back when asked for."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self) -> Any:
+        return self.value
+
+
 @attrs.frozen
 class Hit:
     """One ranked result, as :attr:`Results.hits` holds them.
@@ -57,6 +78,10 @@ class Hit:
     query terms the document holds), ``snippets`` (passages around the best matches,
     marked as ``search`` was asked), :attr:`document` (the whole stored document) and
     :meth:`explain`.
+
+    A hit can be pickled (to another process, into a cache): its fields travel, and its
+    document if it had been read (a page with snippets reads it); :attr:`document` not
+    read before and :meth:`explain` then raise :class:`DiplosearchError`.
     """
 
     rank: int
@@ -104,6 +129,17 @@ class Hit:
             raise QueryError("this hit was not ranked by relevance, so there is no score to explain")
         return self._explainer()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        document = self._document if self._document is not None else (self._read[0] if self._read else None)
+        unread = _NeedsTheIndex(
+            f"the document of hit {shown_value(self.id)} was not read before the hit was pickled, and an unpickled "
+            "hit cannot read the index: read hit.document before pickling, or use ix.get(hit.id)")
+        explainer = None if self._explainer is None else _NeedsTheIndex(
+            "explain() needs the index that was searched, which an unpickled hit does not carry: "
+            "explain before pickling, or search again")
+        return (Hit, (self.rank, self.id, self.title, self.score, self.matched_terms, self.snippets, document,
+                      explainer, None if document is not None or self._read_document is None else unread))
+
 
 @attrs.frozen
 class Results:
@@ -115,6 +151,9 @@ class Results:
     ``hits`` (a list of :class:`Hit`), ``ignored`` (the query's stop words),
     ``dropped`` (terms over the per-query limit, left out), ``facets`` (per facet asked
     for, ``(label, documents)`` pairs over every match) and :attr:`suggestion`.
+
+    A page can be pickled, its hits as :class:`Hit` says; :attr:`suggestion` then
+    raises :class:`DiplosearchError` unless it had been read before.
     """
 
     query: str
@@ -145,6 +184,17 @@ class Results:
         if not self._suggested:
             self._suggested.append(self._suggest())  # two threads racing store the same answer
         return self._suggested[0]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        suggest: Callable[[], str | None] | None = None
+        if self._suggested:
+            suggest = _Known(self._suggested[0])
+        elif self._suggest is not None:
+            suggest = _NeedsTheIndex(
+                "the suggestion was not read before the results were pickled, and working it out needs the index "
+                "that was searched, which unpickled results do not carry: read results.suggestion before pickling")
+        return (Results, (self.query, self.total, self.offset, self.limit, self.hits, self.ignored, self.dropped,
+                          self.facets, suggest))
 
     def __len__(self) -> int:
         return len(self.hits)
