@@ -136,6 +136,7 @@ def test_a_stored_document_that_cannot_be_read_is_a_corrupt_index_error(ix, monk
 
 
 def test_results_pickle_with_what_was_read_and_say_what_needs_the_index(tmp_path: Path) -> None:
+    import copy
     import pickle
     import shutil
 
@@ -151,6 +152,7 @@ def test_results_pickle_with_what_was_read_and_say_what_needs_the_index(tmp_path
         unasked = index.search("diplomazi")
         by_date = index.search("diplomasi", sort="newest", snippets=0)
         pickled = [pickle.dumps(results) for results in (full, bare, misspelt, unasked, by_date)]
+        assert copy.copy(unasked).suggestion == suggested and copy.copy(full.hits[0]).explain().lines()
     shutil.rmtree(tmp_path / "ix")  # nothing of the index travels
     full_copy, bare_copy, misspelt_copy, unasked_copy, by_date_copy = map(pickle.loads, pickled)
     assert full_copy == full and bare_copy == bare and full_copy.facets == full.facets == {"source": [("kompas.com", 12)]}

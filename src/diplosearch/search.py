@@ -129,6 +129,9 @@ class Hit:
             raise QueryError("this hit was not ranked by relevance, so there is no score to explain")
         return self._explainer()
 
+    def __copy__(self) -> "Hit":
+        return self  # frozen; copy would otherwise go through __reduce__ and lose the index
+
     def __reduce__(self) -> tuple[Any, ...]:
         document = self._document if self._document is not None else (self._read[0] if self._read else None)
         unread = _NeedsTheIndex(
@@ -184,6 +187,9 @@ class Results:
         if not self._suggested:
             self._suggested.append(self._suggest())  # two threads racing store the same answer
         return self._suggested[0]
+
+    def __copy__(self) -> "Results":
+        return self  # as Hit.__copy__
 
     def __reduce__(self) -> tuple[Any, ...]:
         suggest: Callable[[], str | None] | None = None
