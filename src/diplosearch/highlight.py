@@ -230,7 +230,7 @@ def check_snippet_options(snippets: object, snippet_chars: object, markers: obje
 
 def make_snippets(
     document: "Document",
-    terms: set[str],
+    terms: Collection[str],
     analyzer: "IndonesianAnalyzer",
     count: int = 2,
     max_chars: int = 200,
