@@ -47,6 +47,7 @@ class SearchableIndex(Protocol):
     def snapshot(self) -> ContextManager[Any]:
         """The newest commit's snapshot (a reader, its columns, stored documents) for a block."""
 
+
 class _NeedsTheIndex:
     """What stands, in a pickled hit or page, for an answer that only the index searched
     could give: calling it says so. Picklable, unlike the functions it replaces."""
@@ -318,12 +319,13 @@ def _marked(commit: object, root: Node) -> _Marks:
             fields.discard("lead")  # the body holds the lead
         places = [everywhere] if fields >= _MARKED_EVERYWHERE else [
             per_field.setdefault(name, (set(), set())) for name in fields]
-        for terms, phrases in places:
-            if isinstance(leaf, Phrase) and len(leaf.texts) > 1:
+        if isinstance(leaf, Phrase) and len(leaf.texts) > 1:
+            for _terms, phrases in places:
                 phrases.add(leaf.texts)
-            else:
-                terms.update(_fuzzy_terms(commit, leaf) if isinstance(leaf, Fuzzy) else ())
-                terms.update(leaf_terms(leaf))
+            continue
+        found = (*leaf_terms(leaf), *(_fuzzy_terms(commit, leaf) if isinstance(leaf, Fuzzy) else ()))
+        for terms, _phrases in places:
+            terms.update(found)
     return _Marks(frozenset(everywhere[0]), frozenset(everywhere[1]),
                   {name: (frozenset(terms), frozenset(phrases)) for name, (terms, phrases) in per_field.items()})
 
