@@ -67,7 +67,23 @@ def test_get_prints_every_stored_field_and_refuses_an_unknown_id(isolated_index_
     assert missing.stdout == ""
 
 
+def test_get_and_delete_find_a_record_id_as_indexing_cleaned_it(isolated_index_home, tmp_path: Path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": " sp ", "title": "Kunjungan", "body": "Menlu tiba."}) + "\n")
+    assert run(isolated_index_home, "index", "--index", str(tmp_path / "ix"), str(feed)).returncode == 0
+    shown = run(isolated_index_home, "get", " sp ", "--index", str(tmp_path / "ix"), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == "sp"
+    deleted = run(isolated_index_home, "delete", "--index", str(tmp_path / "ix"), " sp ")
+    assert deleted.stdout.strip().endswith("1 of 1 documents deleted"), deleted.stdout
+
+
 # -- 7. safe HTML --------------------------------------------------------------------
+
+
+def test_a_field_prefix_after_a_filter_is_a_one_line_error(isolated_index_home, banjir: Path):
+    refused = run(isolated_index_home, "source:title:banjir", "--index", str(banjir))
+    assert_clean_error(refused, 2, "source:title:banjir", "takes a value")
 
 
 def test_html_snippets_escape_a_script_in_the_body(isolated_index_home, tmp_path: Path):

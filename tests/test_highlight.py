@@ -81,6 +81,34 @@ def test_match_only_in_title_gives_a_title_snippet_and_no_match_gives_the_lead()
     assert TOKEN_PATTERN.fullmatch(lead[0].split()[-1].rstrip("."))
 
 
+def test_words_searched_in_one_field_are_marked_only_there():
+    doc = Document(id="a", title="Banjir di Jakarta", body="Hujan turun. Banjir merendam rumah warga.")
+    assert make_snippets(doc, set(), ANALYZER, only_in={"title": (terms_of("banjir"), ())}) == [
+        "[[Banjir]] di Jakarta"]
+    # a word searched everywhere still comes from the body first, the title's word unmarked there
+    assert make_snippets(doc, terms_of("hujan"), ANALYZER, only_in={"title": (terms_of("banjir"), ())}) == [
+        "[[Hujan]] turun. Banjir merendam rumah warga."]
+    # a phrase searched in the title alone: marked in the title, though the body holds it too
+    doc = Document(id="b", title="Banjir Jakarta", body="Kabar banjir Jakarta surut.")
+    assert make_snippets(doc, set(), ANALYZER, only_in={"title": ((), [("banjir", "jakarta")])}) == [
+        "[[Banjir]] [[Jakarta]]"]
+
+
+def test_words_searched_in_the_lead_are_marked_only_in_the_bodys_lead():
+    body = "Banjir besar melanda kota.\n\nHujan turun lagi. Lalu air surut dan banjir usai."
+    doc = Document(id="a", title="Laporan", body=body)
+    (snippet,) = make_snippets(doc, set(), ANALYZER, max_chars=300, only_in={"lead": (terms_of("banjir"), ())})
+    assert snippet.count("[[") == 1 and snippet.startswith("[[Banjir]] besar")
+    # searched in the lead and the body: marked all through the body
+    (snippet,) = make_snippets(doc, set(), ANALYZER, max_chars=300,
+                               only_in={"lead": (terms_of("banjir"), ()), "body": (terms_of("banjir"), ())})
+    assert snippet.count("[[") == 2
+    # a lead word past the lead is not marked, and the snippet falls back to the lead
+    doc = Document(id="b", title="Laporan", body="Hujan turun. Air naik. Lalu banjir usai.")
+    assert make_snippets(doc, set(), ANALYZER, only_in={"lead": (terms_of("banjir"), ())}) == [
+        "Hujan turun. Air naik. Lalu banjir usai."]
+
+
 def test_html_snippets_escape_the_text_and_mark_matches(tmp_path):
     ix = diplosearch.open_index(tmp_path / "ix", create=True)
     ix.add(Document(id="x", title="Serangan", body='Awas <script>alert(1)</script> & "diplomasi" di sini.'))

@@ -133,3 +133,37 @@ def test_a_stored_document_that_cannot_be_read_is_a_corrupt_index_error(ix, monk
         results.hits[0].document  # noqa: B018
     with pytest.raises(CorruptIndexError, match="cannot read stored documents"):
         ix.search("diplomasi", snippets=2)
+
+
+def test_results_pickle_with_what_was_read_and_say_what_needs_the_index(tmp_path: Path) -> None:
+    import copy
+    import pickle
+    import shutil
+
+    from diplosearch.errors import DiplosearchError, QueryError
+
+    with open_index(tmp_path / "ix", create=True) as index:
+        index.add_many(_documents(12))
+        full = index.search("diplomasi", limit=5, facets=["source"])
+        bare = index.search("diplomasi", limit=5, snippets=0)
+        read_first = bare.hits[0].document
+        misspelt = index.search("diplomazi")
+        suggested = misspelt.suggestion
+        unasked = index.search("diplomazi")
+        by_date = index.search("diplomasi", sort="newest", snippets=0)
+        pickled = [pickle.dumps(results) for results in (full, bare, misspelt, unasked, by_date)]
+        assert copy.copy(unasked).suggestion == suggested and copy.copy(full.hits[0]).explain().lines()
+    shutil.rmtree(tmp_path / "ix")  # nothing of the index travels
+    full_copy, bare_copy, misspelt_copy, unasked_copy, by_date_copy = map(pickle.loads, pickled)
+    assert full_copy == full and bare_copy == bare and full_copy.facets == full.facets == {"source": [("kompas.com", 12)]}
+    assert [h.snippets for h in full_copy] == [h.snippets for h in full] and full_copy.hits[0].snippets
+    assert [h.document for h in full_copy] == [h.document for h in full]
+    assert bare_copy.hits[0].document == read_first
+    assert suggested is not None and misspelt_copy.suggestion == suggested
+    for needs_the_index in (lambda: bare_copy.hits[1].document, lambda: full_copy.hits[0].explain(),
+                            lambda: unasked_copy.suggestion):
+        with pytest.raises(DiplosearchError, match="pickled|unpickled") as error:
+            needs_the_index()
+        assert not isinstance(error.value, QueryError)
+    with pytest.raises(QueryError, match="not ranked by relevance"):  # as before pickling
+        by_date_copy.hits[0].explain()

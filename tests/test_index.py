@@ -278,6 +278,28 @@ def test_delete_ids_names_the_ids_that_were_not_there(ix):
     assert len(ix) == 0
 
 
+def test_an_id_is_looked_up_as_a_records_id_is_cleaned_when_none_has_it_as_given(ix, tmp_path: Path):
+    from diplosearch.documents import cleaned_id
+    from diplosearch.ingest.records import document_from_record
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": " sp ", "title": "Banjir", "body": "Banjir melanda kota."}) + "\n"
+                    + json.dumps({"id": "b\u0000  2", "title": "Banjir lagi", "body": "Banjir melanda desa."}) + "\n")
+    ix.add_files([feed])
+    assert sorted(d.id for d in ix.documents()) == ["b 2", "sp"]
+    assert ix.get(" sp ").id == "sp" and " sp " in ix and ix.get(" b\u0000 2").id == "b 2"
+    assert ix.similar(" sp ").query == ""  # found (an unknown id raises)
+    # an id stored as given (through the API) is found as given first
+    ix.add(Document(id=" b 2 ", title="Spasi", body="Isi."))
+    assert ix.get(" b 2 ").title == "Spasi" and ix.get("b 2").title == "Banjir lagi"
+    assert ix.delete_ids([" sp ", " b 2 ", "  nope "]) == diplosearch.DeleteReport(
+        deleted=("sp", " b 2 "), missing=("  nope ",))
+    assert ix.delete(" b 2 ") and len(ix) == 0
+    # the lookup cleans as indexing a record does
+    for raw in (" sp ", "a\u0000\t b", "caf\u0065\u0301 "):
+        assert cleaned_id(raw) == document_from_record({"id": raw, "title": "T"}).id
+
+
 def test_progress_callback_sees_every_document_and_the_total_when_known(ix):
     seen: list[diplosearch.Progress] = []
     docs = [doc(f"d{i}") for i in range(5)]

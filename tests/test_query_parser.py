@@ -241,6 +241,28 @@ def test_an_unknown_field_names_the_fields(text: str) -> None:
         assert name in message
 
 
+@pytest.mark.parametrize("text, same_as", [
+    ("title:-banjir hujan", "-title:banjir hujan"),
+    ("title:!banjir hujan", "-title:banjir hujan"),
+    ("title:+banjir hujan", "+title:banjir hujan"),
+    ('title:-"banjir besar" hujan', '-title:"banjir besar" hujan'),
+    ("title:-(banjir besar) hujan", "-title:(banjir besar) hujan"),
+    ("source:-tempo.co hujan", "-source:tempo.co hujan"),
+])
+def test_a_sign_after_a_field_prefix_applies_to_the_restricted_word(text: str, same_as: str) -> None:
+    assert root(text) == root(same_as)
+
+
+@pytest.mark.parametrize(
+    "text", ["source:title:banjir", "category:body:(a b)", "date:title:2019", "x sub_category:lead:y"])
+def test_a_field_prefix_after_a_filter_is_refused_not_dropped(text: str) -> None:
+    with pytest.raises(QueryError, match=r"takes a value, not another field"):
+        parse(text)
+    # a value holding a colon is still a value, in quotes or in a filter's parentheses
+    assert root('source:"title:banjir"') == root("source:(title:banjir)") == AllOf(
+        (MatchAll(), Filter("source", ("title:banjir",))))
+
+
 # ---------------------------------------------------------------------------------
 # What the parser reports
 

@@ -117,6 +117,18 @@ def test_field_prefix_and_field_option_restrict_the_search(ix):
     assert ids(ix.search("bambu", fields=["body"])) == ["in-body"]
 
 
+def test_snippets_mark_a_word_only_in_the_fields_it_was_searched_in(ix):
+    ix.add(Document(id="a", title="Banjir di Jakarta", body="Hujan deras turun. Kemudian banjir merendam rumah."))
+    for results in (ix.search("title:banjir"), ix.search("banjir", fields=["title"]),
+                    ix.search("title:banjar~")):
+        assert results.hits[0].snippets == ["[[Banjir]] di Jakarta"]
+    (hit,) = ix.search("title:banjir hujan").hits
+    assert hit.snippets == ["[[Hujan]] deras turun. Kemudian banjir merendam rumah."]
+    # searched everywhere: marked in the body, as before
+    assert ix.search("banjir").hits[0].snippets == ["Hujan deras turun. Kemudian [[banjir]] merendam rumah."]
+    assert ix.search("body:banjir").hits[0].snippets == ix.search("banjir").hits[0].snippets
+
+
 def test_minus_excludes_a_word(ix):
     ix.add_many(
         [

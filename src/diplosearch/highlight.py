@@ -22,26 +22,30 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .analysis import analyzer as _analyzer
 from .analysis.analyzer import token_pattern_for
 from .errors import InvalidArgumentError, QueryError
 from .highlight_matches import NON_TOKEN_CHARACTERS, _matching, _spaced, matching_tokens
-from .schema import MAX_INDEXED_CHARS
+from .schema import MAX_INDEXED_CHARS, lead_text
 
 if TYPE_CHECKING:
     from .analysis.analyzer import IndonesianAnalyzer
     from .documents import Document
 
-__all__ = ["DEFAULT_MARKERS", "HTML_MARKERS", "NON_TOKEN_CHARACTERS", "SNIPPET_FORMATS", "SnippetFormat",
-           "check_snippet_options", "make_snippets", "matching_tokens"]
+__all__ = ["DEFAULT_MARKERS", "HTML_MARKERS", "NON_TOKEN_CHARACTERS", "SNIPPET_FIELDS", "SNIPPET_FORMATS",
+           "FieldMarks", "SnippetFormat", "check_snippet_options", "make_snippets", "matching_tokens"]
 
 DEFAULT_MARKERS = ("[[", "]]")
 HTML_MARKERS = ("<mark>", "</mark>")
 #: The values of ``snippet_format``.
 SNIPPET_FORMATS: tuple[str, ...] = ("text", "html")
 SnippetFormat = Literal["text", "html"]
+#: The fields a snippet may come from, best first (the ``lead`` is the body's start).
+SNIPPET_FIELDS: tuple[str, ...] = ("body", "quotes", "captions", "title")
+#: Per field, the terms and phrases marked there alone (``make_snippets(only_in=)``).
+FieldMarks = Mapping[str, "tuple[Collection[str], Collection[tuple[str, ...]]]"]
 
 def _field_texts(document: "Document") -> Iterator[tuple[str, str]]:
     """(name, text) of each field a snippet may come from, best first, made only when
@@ -226,18 +230,22 @@ def check_snippet_options(snippets: object, snippet_chars: object, markers: obje
 
 def make_snippets(
     document: "Document",
-    terms: set[str],
+    terms: Collection[str],
     analyzer: "IndonesianAnalyzer",
     count: int = 2,
     max_chars: int = 200,
     markers: tuple[str, str] = DEFAULT_MARKERS,
     snippet_format: SnippetFormat = "text",
     phrases: Collection[tuple[str, ...]] = (),
+    only_in: FieldMarks | None = None,
 ) -> list[str]:
     """Up to ``count`` highlighted passages of ``document`` for the query ``terms``.
 
     ``terms`` are marked wherever they stand; each of ``phrases`` (the terms of a
     phrase of the query) only where its terms stand together, as the index matched it.
+    ``only_in`` maps a field to the terms and phrases marked in that field alone (the
+    words a query searched there only); those under ``"lead"`` are marked only in the
+    body's lead (its first sentences, which the ``lead`` field indexes).
     Passages come from the first field (body, quotes, captions, title) that contains
     a match; a document with no match in any of them gets its lead as one passage.
     ``snippet_format="html"`` escapes the passages and marks matches with
@@ -252,16 +260,25 @@ def make_snippets(
         markers = HTML_MARKERS
     lead = ""
     free = frozenset(terms)
-    wanted = free.union(*phrases)
+    only_in = only_in or {}
+    in_lead = only_in.get("lead")
     for name, text in _field_texts(document):
         if name == "body" or (name == "title" and not lead):
             lead = text
-        if not text:
+        field_terms, field_phrases = free, phrases
+        if name in only_in:
+            field_terms = free.union(only_in[name][0])
+            field_phrases = {*phrases, *only_in[name][1]}
+        if not text or not (field_terms or field_phrases or (name == "body" and in_lead)):
             continue
         spaced = _spaced(text)
-        terms_found, starts, ends = _matching(text, spaced, wanted, analyzer)
-        if phrases and terms_found:
-            terms_found, starts, ends = _in_phrases(text, terms_found, starts, ends, free, phrases, analyzer)
+        terms_found, starts, ends = _matches(text, spaced, field_terms, field_phrases, analyzer)
+        if name == "body" and in_lead:
+            # The lead is a prefix of the body (its sentences, spaces apart): its own
+            # words are looked for there, and merged in text order.
+            end_of_lead = _end_of_lead(text)
+            found = _matches(text[:end_of_lead], spaced[:end_of_lead], frozenset(in_lead[0]), in_lead[1], analyzer)
+            terms_found, starts, ends = _merged((terms_found, starts, ends), found)
         if not terms_found:
             continue
         words = _word_pattern(text)
@@ -279,6 +296,37 @@ def make_snippets(
     _lo, hi = _expand(lead, 0, 0, max_chars)
     passage = _mark(lead, 0, hi, [], markers, escape)
     return [passage] if passage else []
+
+
+def _matches(
+    text: str, spaced: str, terms: frozenset[str], phrases: Collection[tuple[str, ...]],
+    analyzer: "IndonesianAnalyzer",
+) -> tuple[list[str], list[int], list[int]]:
+    """The matches (columns in text order) of ``terms`` anywhere and ``phrases`` where
+    their terms stand together."""
+    found, starts, ends = _matching(text, spaced, terms.union(*phrases), analyzer)
+    if phrases and found:
+        return _in_phrases(text, found, starts, ends, terms, phrases, analyzer)
+    return found, starts, ends
+
+
+def _merged(*matches: tuple[list[str], list[int], list[int]]) -> tuple[list[str], list[int], list[int]]:
+    """Several fields' worth of match columns as one, in text order, each match once."""
+    ordered = sorted({(start, end, term) for found in matches for term, start, end in zip(*found)})
+    return [term for *_span, term in ordered], [start for start, *_rest in ordered], [e for _s, e, _t in ordered]
+
+
+def _end_of_lead(body: str) -> int:
+    """Where the ``lead`` field's text ends in ``body``: the lead is the body's first
+    sentences with only the blanks between them changed, so it ends after as many
+    characters that are not blanks as it holds."""
+    left = sum(not character.isspace() for character in lead_text(body))
+    for position, character in enumerate(body):
+        if left == 0:
+            return position
+        if not character.isspace():
+            left -= 1
+    return len(body)
 
 
 def _dedupe(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -21,7 +21,7 @@ What each form becomes:
   words drop out without leaving a gap, as the analyzer's positions do. One term gives
   a Term. ``~N`` after a phrase (proximity) is read as an exact phrase.
 - ``title:word``, ``title:"phrase"``, ``title:(group)``: restricted to that text field;
-  an inner prefix overrides an outer one.
+  an inner prefix overrides an outer one. ``title:-word`` is ``-title:word`` (``+``, ``!`` too).
 - ``-x`` / ``NOT x`` exclude: in a group, the excluded clauses are OR-ed into the
   ``negative`` of one ``Exclude`` over the rest (``a NOT b c`` is ``(a OR c)`` without
   ``b``; in ``a AND NOT b`` the exclusion binds to its AND). Each ``NOT``/``-`` flips:
@@ -49,7 +49,8 @@ What each form becomes:
   ``-source:x`` excludes. Filters never score and their values are never terms.
 - A ``name:`` prefix that is not a field raises :class:`QueryError` naming the fields,
   when ``name`` is a lower-case identifier followed by text (``foo:bar``,
-  ``published:2019``); field names are matched case-insensitively. A colon is text in
+  ``published:2019``), and so does a prefix after a filter's (``source:title:x``, whose
+  filter would be lost); field names are matched case-insensitively. A colon is text in
   any other word: ``http://x``, ``10:30``, ``Wiranto:Saya`` (headlines do that),
   ``name:`` before a space. Put such text in quotes to search it as written.
 
@@ -577,7 +578,7 @@ def parse_query(
     known = tuple(dict.fromkeys((*text_field_names, *filter_fields, date_field)))
     cleaned = clean_text(text)
     plain = not filters and is_plain(cleaned)
-    tokens = [] if plain else list(Lexer(cleaned, known).tokens())
+    tokens = [] if plain else list(Lexer(cleaned, known, (*filter_fields, date_field)).tokens())
     parser = _Parser(tokens, analyzer, text_field_names, defaults, frozenset(filter_fields), date_field, max_terms,
                      filters)
     if plain:

@@ -104,9 +104,12 @@ def _combine_suffix(
 class Lexer:
     """Splits cleaned query text into :class:`Token` objects (``tokens()``)."""
 
-    def __init__(self, text: str, known_fields: Sequence[str]) -> None:
+    def __init__(self, text: str, known_fields: Sequence[str], value_fields: Sequence[str] = ()) -> None:
+        """``value_fields`` are the known fields whose ``name:`` takes an exact value
+        (filters, dates), which no other prefix may follow."""
         self.text = text
         self.known_fields = {name.lower(): name for name in known_fields}
+        self.value_fields = frozenset(value_fields)
         self.field_list = ", ".join(known_fields)
 
     def field_name(self, name: str, raw: str) -> str | None:
@@ -120,6 +123,14 @@ class Lexer:
                 " (put text in quotes to search it as written)"
             )
         return None
+
+    def _check_prefix(self, outer: str | None, name: str, raw: str) -> None:
+        """Refuse a prefix after a filter's (``source:title:banjir``): the filter would be lost."""
+        if outer in self.value_fields:
+            raise QueryError(
+                f"{raw!r}: {outer}: takes a value, not another field; write {outer}:VALUE {name}:WORD,"
+                f" or {outer}:\"...\" for a value holding a colon"
+            )
 
     def tokens(self) -> Iterator[Token]:
         text = self.text
@@ -171,12 +182,14 @@ class Lexer:
             return end
         body = raw
         field = None
+        before_group = end < len(text) and text[end] in f"({QUOTES}"
         while match := _FIELD_PREFIX.match(body):
             rest = body[match.end() :]
             if rest == "":
-                if end < len(text) and text[end] in f"({QUOTES}":
+                if before_group:
                     name = self.field_name(match.group(1), raw)
                     if name is not None:
+                        self._check_prefix(field, name, raw)
                         yield Token("field", field=name, raw=raw)
                         return end
                 break
@@ -185,7 +198,15 @@ class Lexer:
             name = self.field_name(match.group(1), raw)
             if name is None:
                 break
+            self._check_prefix(field, name, raw)
             field, body = name, rest
+        if field is not None and body[0] in _SIGNS and (len(body) > 1 or before_group):
+            # title:-banjir is -title:banjir (a sign after a prefix would be dropped as punctuation)
+            yield Token(_SIGNS[body[0]])
+            body = body[1:]
+            if not body:
+                yield Token("field", field=field, raw=raw)
+                return end
         boost = edits = None
         for _ in range(4):
             match = _WORD_SUFFIX.search(body)

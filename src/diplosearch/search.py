@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Itera
 
 import attrs
 
-from .documents import Document, id_argument, shown_value
-from .errors import DocumentError, QueryError
-from .highlight import DEFAULT_MARKERS, SnippetFormat, check_snippet_options, make_snippets
+from .documents import Document, cleaned_id, id_argument, shown_value
+from .errors import DiplosearchError, DocumentError, QueryError
+from .highlight import DEFAULT_MARKERS, SNIPPET_FIELDS, SnippetFormat, check_snippet_options, make_snippets
 from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
@@ -47,6 +47,28 @@ class SearchableIndex(Protocol):
     def snapshot(self) -> ContextManager[Any]:
         """The newest commit's snapshot (a reader, its columns, stored documents) for a block."""
 
+
+class _NeedsTheIndex:
+    """What stands, in a pickled hit or page, for an answer that only the index searched
+    could give: calling it says so. Picklable, unlike the functions it replaces."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self) -> Any:
+        raise DiplosearchError(self.message)
+
+
+class _Known:
+    """An answer worked out before pickling (a suggestion), given back when asked for."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self) -> Any:
+        return self.value
+
+
 @attrs.frozen
 class Hit:
     """One ranked result, as :attr:`Results.hits` holds them.
@@ -57,6 +79,10 @@ class Hit:
     query terms the document holds), ``snippets`` (passages around the best matches,
     marked as ``search`` was asked), :attr:`document` (the whole stored document) and
     :meth:`explain`.
+
+    A hit can be pickled (to another process, into a cache): its fields travel, and its
+    document if it had been read (a page with snippets reads it); :attr:`document` not
+    read before and :meth:`explain` then raise :class:`DiplosearchError`.
     """
 
     rank: int
@@ -104,6 +130,20 @@ class Hit:
             raise QueryError("this hit was not ranked by relevance, so there is no score to explain")
         return self._explainer()
 
+    def __copy__(self) -> "Hit":
+        return self  # frozen; copy would otherwise go through __reduce__ and lose the index
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        document = self._document if self._document is not None else (self._read[0] if self._read else None)
+        unread = _NeedsTheIndex(
+            f"the document of hit {shown_value(self.id)} was not read before the hit was pickled, and an unpickled "
+            "hit cannot read the index: read hit.document before pickling, or use ix.get(hit.id)")
+        explainer = None if self._explainer is None else _NeedsTheIndex(
+            "explain() needs the index that was searched, which an unpickled hit does not carry: "
+            "explain before pickling, or search again")
+        return (Hit, (self.rank, self.id, self.title, self.score, self.matched_terms, self.snippets, document,
+                      explainer, None if document is not None or self._read_document is None else unread))
+
 
 @attrs.frozen
 class Results:
@@ -115,6 +155,9 @@ class Results:
     ``hits`` (a list of :class:`Hit`), ``ignored`` (the query's stop words),
     ``dropped`` (terms over the per-query limit, left out), ``facets`` (per facet asked
     for, ``(label, documents)`` pairs over every match) and :attr:`suggestion`.
+
+    A page can be pickled, its hits as :class:`Hit` says; :attr:`suggestion` then
+    raises :class:`DiplosearchError` unless it had been read before.
     """
 
     query: str
@@ -145,6 +188,20 @@ class Results:
         if not self._suggested:
             self._suggested.append(self._suggest())  # two threads racing store the same answer
         return self._suggested[0]
+
+    def __copy__(self) -> "Results":
+        return self  # as Hit.__copy__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        suggest: Callable[[], str | None] | None = None
+        if self._suggested:
+            suggest = _Known(self._suggested[0])
+        elif self._suggest is not None:
+            suggest = _NeedsTheIndex(
+                "the suggestion was not read before the results were pickled, and working it out needs the index "
+                "that was searched, which unpickled results do not carry: read results.suggestion before pickling")
+        return (Results, (self.query, self.total, self.offset, self.limit, self.hits, self.ignored, self.dropped,
+                          self.facets, suggest))
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -233,16 +290,44 @@ def _fuzzy_terms(commit: object, root: Node) -> Iterable[str]:
     return fuzzy_terms(commit, root)  # type: ignore[arg-type]
 
 
-def _marked(commit: object, root: Node) -> tuple[set[str], frozenset[tuple[str, ...]]]:
-    """The terms a snippet marks wherever they stand, and the phrases it marks only
-    where their words stand together."""
-    terms, phrases = set(_fuzzy_terms(commit, root)), set()
+# A word searched in all of these is marked wherever a snippet may come from (the lead
+# is in the body).
+_MARKED_EVERYWHERE = frozenset(SNIPPET_FIELDS)
+
+
+@attrs.frozen
+class _Marks:
+    """What snippets mark: ``terms`` wherever they stand, ``phrases`` only where their
+    words stand together, and ``only_in`` per field the terms and phrases a query
+    searched in that field alone (``title:banjir``), marked there only."""
+
+    terms: frozenset[str] = frozenset()
+    phrases: frozenset[tuple[str, ...]] = frozenset()
+    only_in: Mapping[str, tuple[frozenset[str], frozenset[tuple[str, ...]]]] = attrs.field(factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases or self.only_in)
+
+
+def _marked(commit: object, root: Node) -> _Marks:
+    """What the snippets of a search for ``root`` mark (a Fuzzy's close spellings too)."""
+    everywhere: tuple[set[str], set[tuple[str, ...]]] = (set(), set())
+    per_field: dict[str, tuple[set[str], set[tuple[str, ...]]]] = {}
     for leaf in positive_leaves(root):
+        fields = set(leaf.fields)
+        if "body" in fields:
+            fields.discard("lead")  # the body holds the lead
+        places = [everywhere] if fields >= _MARKED_EVERYWHERE else [
+            per_field.setdefault(name, (set(), set())) for name in fields]
         if isinstance(leaf, Phrase) and len(leaf.texts) > 1:
-            phrases.add(leaf.texts)
-        else:
-            terms.update(leaf_terms(leaf))
-    return terms, frozenset(phrases)
+            for _terms, phrases in places:
+                phrases.add(leaf.texts)
+            continue
+        found = (*leaf_terms(leaf), *(_fuzzy_terms(commit, leaf) if isinstance(leaf, Fuzzy) else ()))
+        for terms, _phrases in places:
+            terms.update(found)
+    return _Marks(frozenset(everywhere[0]), frozenset(everywhere[1]),
+                  {name: (frozenset(terms), frozenset(phrases)) for name, (terms, phrases) in per_field.items()})
 
 
 def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any]:
@@ -263,11 +348,10 @@ def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "
 
 
 def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
-          terms: set[str], offset: int, snippets: int, snippet_chars: int,
+          marks: _Marks, offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
-          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None,
-          phrases: frozenset[tuple[str, ...]] = frozenset()) -> list[Hit]:
-    if snippets <= 0 or not (terms or phrases):
+          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
+    if snippets <= 0 or not marks:
         return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
     documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
     hits = []
@@ -283,13 +367,14 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
                 matched_terms=int(count),
                 snippets=make_snippets(
                     document,
-                    terms,
+                    marks.terms,
                     index.analyzer,
                     count=snippets,
                     max_chars=snippet_chars,
                     markers=markers,
                     snippet_format=snippet_format,
-                    phrases=phrases,
+                    phrases=marks.phrases,
+                    only_in=marks.only_in,
                 ),
                 document=document,
                 explainer=explainer(docnum) if explainer is not None else None,
@@ -419,12 +504,10 @@ def search(
             )
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
-        # what snippets mark: words (a Fuzzy's expansions too) anywhere, a phrase only
-        # where it stands; no snippets, no need
-        terms, phrases = _marked(commit, root) if snippets > 0 else (set(), frozenset())
+        marks = _marked(commit, root) if snippets > 0 else _Marks()  # no snippets, no need
         explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
-        hits = _hits(index, snapshot, docnums, scores, matched, terms, offset, snippets, snippet_chars, markers,
-                     snippet_format, explainer, phrases)
+        hits = _hits(index, snapshot, docnums, scores, matched, marks, offset, snippets, snippet_chars, markers,
+                     snippet_format, explainer)
         counted = _count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,
@@ -466,6 +549,8 @@ def similar(
     with index.snapshot() as snapshot:
         with snapshot.stored_lock:
             docnum = snapshot.searcher.document_number(id=doc_id)
+            if docnum is None and (cleaned := cleaned_id(doc_id)) not in ("", doc_id):
+                docnum = snapshot.searcher.document_number(id=cleaned)  # as a record's id is indexed
         if docnum is None:
             raise DocumentError(f"no document with id {shown_value(doc_id)} in {index.path}")
         document = snapshot.documents([docnum])[0]
@@ -491,7 +576,7 @@ def similar(
         page = scoring.rank(commit, root, ranking=ranking, limit=offset + limit + 1, offset=0)
         keep = [i for i, found in enumerate(page.docnums.tolist()) if found != docnum][offset : offset + limit]
         hits = _hits(index, snapshot, [int(page.docnums[i]) for i in keep], [float(page.scores[i]) for i in keep],
-                     [int(page.matched_terms[i]) for i in keep], set(chosen), offset, snippets, snippet_chars,
-                     markers, snippet_format)
+                     [int(page.matched_terms[i]) for i in keep], _Marks(frozenset(chosen)), offset, snippets,
+                     snippet_chars, markers, snippet_format)
     # the article holds every chosen term, so it is always among the matches
     return Results(query=" ".join(chosen), total=page.total - 1, offset=offset, limit=limit, hits=hits)

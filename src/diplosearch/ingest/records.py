@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import attrs
 
 from ..analysis.normalize import clean_text
-from ..documents import Document, InputProblem, Quote, content_id, shown_value, to_datetime
+from ..documents import Document, InputProblem, Quote, cleaned_id, content_id, shown_value, to_datetime
 from ..errors import DocumentError
 from .article import collapse_spaces, lead_title
 from .quotes import extract_quotes
@@ -143,7 +143,7 @@ def document_from_record(record: Mapping[str, Any], *, origin: str = "<record>")
         quotes = extract_quotes([p for p in body.split("\n") if p.strip()])
     captions = _record_captions(record["captions"], origin) if record.get("captions") is not None else ()
 
-    doc_id = collapse_spaces(clean_text(str(raw_id))) if raw_id is not None else ""
+    doc_id = cleaned_id(str(raw_id)) if raw_id is not None else ""
     return Document(
         id=doc_id or content_id(title, body),
         title=title,

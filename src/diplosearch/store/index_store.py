@@ -31,7 +31,7 @@ import whoosh.index
 from whoosh.index import EmptyIndexError
 
 from ..analysis.analyzer import IndonesianAnalyzer
-from ..documents import Document, InputProblem, id_argument, validate_document
+from ..documents import Document, InputProblem, cleaned_id, id_argument, validate_document
 from ..errors import (
     CorruptIndexError,
     DiplosearchError,
@@ -261,13 +261,16 @@ class IndexStore:
 
     def get(self, doc_id: str) -> Document | None:
         """The stored document with ``doc_id`` (``id in index`` only asks whether there is
-        one), or None.
+        one), or None. When no document has the id as given, the id as a record's is
+        indexed (:func:`~diplosearch.documents.cleaned_id`: ``" sp "`` finds ``sp``).
 
         :raises InvalidArgumentError: ``doc_id`` is not text (or an integer).
         """
         wanted = id_argument(doc_id)
         with reported_as_damage(self.path), self.reading() as searcher:
             stored = searcher.document(id=wanted)
+            if not stored and (cleaned := cleaned_id(wanted)) not in ("", wanted):
+                stored = searcher.document(id=cleaned)
             return document_from_stored(stored) if stored else None
 
     def documents(self) -> Iterator[Document]:
@@ -354,7 +357,8 @@ class IndexStore:
 
     def delete_ids(self, doc_ids: Iterable[str]) -> DeleteReport:
         """Delete documents by id in one commit; says which ids were deleted and
-        which were not in the index.
+        which were not in the index. An id no document has as given is tried as a
+        record's id is indexed (``" sp "`` deletes ``sp``, listed as deleted so).
 
         :raises InvalidArgumentError: ``doc_ids`` is one string (not a list of ids), or
             holds an id that is neither text nor an integer; nothing is deleted.
@@ -370,7 +374,12 @@ class IndexStore:
         missing: list[str] = []
         with self._writer() as writer, reported_as_damage(self.path, "delete"):
             for doc_id in wanted:
-                (deleted if writer.delete_by_term("id", doc_id) else missing).append(doc_id)
+                if writer.delete_by_term("id", doc_id):
+                    deleted.append(doc_id)
+                elif (cleaned := cleaned_id(doc_id)) not in ("", doc_id) and writer.delete_by_term("id", cleaned):
+                    deleted.append(cleaned)  # the id as a record's is indexed: " sp " is sp
+                else:
+                    missing.append(doc_id)
         return DeleteReport(tuple(deleted), tuple(missing))
 
     def add_many(
