@@ -249,3 +249,32 @@ def test_a_single_search_leaves_the_table_alone(fixture_index: diplosearch.Index
     assert state is not None and state._opened is None
     assert _wait_for_table(reader) is not None
     reader.close()
+
+
+def test_the_table_is_written_under_the_write_lock(tmp_path: Path, small_tables: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another writer committing while this one writes its table would have its own
+    # commit's table removed by this writer's clean-up (or its half-written file).
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    other = diplosearch.open_index(folder, writer_timeout=0)
+    other_writes: list[str] = []
+    write = scoring_terms.write_score_table
+
+    def write_while_another_tries(*args: object, **kwargs: object) -> str | None:
+        if not other_writes:  # once: the other writer's own commit comes back here
+            try:
+                other.add(Document(id="other", title="kota", body="laut"))
+                other_writes.append("committed")
+            except diplosearch.IndexLockedError:
+                other_writes.append("locked out")
+        return write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring_terms, "write_score_table", write_while_another_tries)
+    index.add_many(generated_documents()[:30], workers=1)
+    assert other_writes == ["locked out"]
+    monkeypatch.setattr(scoring_terms, "write_score_table", write)
+    other.add(Document(id="after", title="kota", body="laut"))  # the lock is free once the write returns
+    assert len(index) == 31
+    other.close()
+    index.close()
