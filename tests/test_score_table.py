@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import glob
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import subprocess_env
 from scoring_corpus import WORDS, build_fixture_index, generated_documents
 
 import diplosearch
@@ -278,3 +281,29 @@ def test_the_table_is_written_under_the_write_lock(tmp_path: Path, small_tables:
     assert len(index) == 31
     other.close()
     index.close()
+
+
+# Searches an index whose score table is a FIFO (a commit's second search opens its table).
+SEARCH_BESIDE_A_FIFO = r"""
+import sys
+import diplosearch
+with diplosearch.open_index(sys.argv[1]) as index:
+    index.search("kota", snippets=0)
+    print(index.search("kota", snippets=0).total)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_in_place_of_the_table_does_not_hang_a_search(fixture_index: diplosearch.Index, tmp_path: Path,
+                                                             isolated_index_home: Path) -> None:
+    # Opening a FIFO for reading waits for a writer that never comes; the search must
+    # treat it as no table (the timeout below only ends a hung run).
+    folder = tmp_path / "index"
+    (name,) = _tables(folder)
+    expected = fixture_index.search("kota", snippets=0).total
+    os.unlink(folder / name)
+    os.mkfifo(folder / name)
+    result = subprocess.run([sys.executable, "-c", SEARCH_BESIDE_A_FIFO, str(folder)], capture_output=True,
+                            text=True, env=subprocess_env(isolated_index_home), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == expected

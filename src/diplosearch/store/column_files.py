@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import stat
 import struct
 import threading
 import uuid
@@ -110,8 +111,12 @@ class MappedColumnFile:
     def __init__(self, path: str) -> None:
         self.path = path
         try:
-            with open(path, "rb") as handle:
+            # Non-blocking: opening a FIFO under this name would wait for a writer that
+            # never comes (a search hung for good); only a regular file is mapped.
+            with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
                 info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise ColumnsError(f"{path}: not a regular file")
                 if info.st_size < PREAMBLE.size:
                     raise ColumnsError(f"{path}: truncated column file ({info.st_size} bytes)")
                 self.mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
