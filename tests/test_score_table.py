@@ -307,3 +307,22 @@ def test_a_fifo_in_place_of_the_table_does_not_hang_a_search(fixture_index: dipl
                             text=True, env=subprocess_env(isolated_index_home), timeout=120)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == expected
+
+
+def test_a_table_that_cannot_be_written_still_drops_the_last_commits(tmp_path: Path, small_tables: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # the old commit's table is no use to the new commit: left behind, it would outlive
+    # the next commit too (a full disk gets no space back)
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    index.add_many(generated_documents()[:30], workers=1)
+    assert len(_tables(folder)) == 1
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(score_table, "write_table", full_disk)
+    index.add_many(generated_documents()[30:60], workers=1)
+    assert len(index) == 60
+    assert _tables(folder) == []
+    index.close()
