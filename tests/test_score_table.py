@@ -326,3 +326,25 @@ def test_a_table_that_cannot_be_written_still_drops_the_last_commits(tmp_path: P
     assert len(index) == 60
     assert _tables(folder) == []
     index.close()
+
+
+def test_a_commit_whose_clean_up_fails_still_lets_go_of_the_write_lock(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from diplosearch.store import parallel
+
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    finish = parallel.JoiningWriter._finish
+
+    def finish_then_fail(writer: object) -> None:
+        finish(writer)
+        raise OSError(5, "Input/output error")  # after the commit: it stands, with a warning
+
+    monkeypatch.setattr(parallel.JoiningWriter, "_finish", finish_then_fail)
+    index.add(Document(id="one", title="kota", body="laut"))
+    monkeypatch.setattr(parallel.JoiningWriter, "_finish", finish)
+    other = diplosearch.open_index(folder, writer_timeout=0)
+    other.add(Document(id="two", title="kota", body="laut"))  # IndexLockedError if the lock was kept
+    assert len(other) == 2
+    other.close()
+    index.close()

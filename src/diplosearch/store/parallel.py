@@ -88,8 +88,10 @@ class JoiningWriter(LeanSegmentWriter):
         # after what follows the commit (its score table), which another writer's
         # commit must not interleave with.
         lock, self.writelock = self.writelock, None
-        self._finish()
-        self.writelock = lock
+        try:
+            self._finish()
+        finally:
+            self.writelock = lock
 
     def finish_segments(self) -> list[object]:
         """Finish this writer's segments (with their column files) without committing
