@@ -237,3 +237,15 @@ def test_column_files_opened_ahead_are_let_go_once_the_columns_are_loaded(tmp_pa
     with open_index(path) as ix:
         assert page(ix, "diplomasi")
         assert not [p for p in column_files._opened_ahead if p.startswith(str(path))]
+
+
+def test_a_segment_whose_documents_hold_only_stop_words_is_written(tmp_path):
+    # its postings arrays are empty two-dimensional ones (no terms, a row per field)
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(docs(0, 5))
+        ix.add(Document(id="stop", title="", body="yang dan di"))
+        assert len(ix) == 6 and "stop" in ix
+        assert page(ix, "diplomasi") == page(ix, "diplomasi yang")
+    with open_index(tmp_path / "ix") as ix:
+        assert ix.get("stop").body == "yang dan di"
+        assert ix.search("diplomasi", snippets=0).total > 0

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import glob
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import subprocess_env
 from scoring_corpus import WORDS, build_fixture_index, generated_documents
 
 import diplosearch
@@ -249,3 +252,99 @@ def test_a_single_search_leaves_the_table_alone(fixture_index: diplosearch.Index
     assert state is not None and state._opened is None
     assert _wait_for_table(reader) is not None
     reader.close()
+
+
+def test_the_table_is_written_under_the_write_lock(tmp_path: Path, small_tables: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another writer committing while this one writes its table would have its own
+    # commit's table removed by this writer's clean-up (or its half-written file).
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    other = diplosearch.open_index(folder, writer_timeout=0)
+    other_writes: list[str] = []
+    write = scoring_terms.write_score_table
+
+    def write_while_another_tries(*args: object, **kwargs: object) -> str | None:
+        if not other_writes:  # once: the other writer's own commit comes back here
+            try:
+                other.add(Document(id="other", title="kota", body="laut"))
+                other_writes.append("committed")
+            except diplosearch.IndexLockedError:
+                other_writes.append("locked out")
+        return write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring_terms, "write_score_table", write_while_another_tries)
+    index.add_many(generated_documents()[:30], workers=1)
+    assert other_writes == ["locked out"]
+    monkeypatch.setattr(scoring_terms, "write_score_table", write)
+    other.add(Document(id="after", title="kota", body="laut"))  # the lock is free once the write returns
+    assert len(index) == 31
+    other.close()
+    index.close()
+
+
+# Searches an index whose score table is a FIFO (a commit's second search opens its table).
+SEARCH_BESIDE_A_FIFO = r"""
+import sys
+import diplosearch
+with diplosearch.open_index(sys.argv[1]) as index:
+    index.search("kota", snippets=0)
+    print(index.search("kota", snippets=0).total)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_in_place_of_the_table_does_not_hang_a_search(fixture_index: diplosearch.Index, tmp_path: Path,
+                                                             isolated_index_home: Path) -> None:
+    # Opening a FIFO for reading waits for a writer that never comes; the search must
+    # treat it as no table (the timeout below only ends a hung run).
+    folder = tmp_path / "index"
+    (name,) = _tables(folder)
+    expected = fixture_index.search("kota", snippets=0).total
+    os.unlink(folder / name)
+    os.mkfifo(folder / name)
+    result = subprocess.run([sys.executable, "-c", SEARCH_BESIDE_A_FIFO, str(folder)], capture_output=True,
+                            text=True, env=subprocess_env(isolated_index_home), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == expected
+
+
+def test_a_table_that_cannot_be_written_still_drops_the_last_commits(tmp_path: Path, small_tables: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # the old commit's table is no use to the new commit: left behind, it would outlive
+    # the next commit too (a full disk gets no space back)
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    index.add_many(generated_documents()[:30], workers=1)
+    assert len(_tables(folder)) == 1
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(score_table, "write_table", full_disk)
+    index.add_many(generated_documents()[30:60], workers=1)
+    assert len(index) == 60
+    assert _tables(folder) == []
+    index.close()
+
+
+def test_a_commit_whose_clean_up_fails_still_lets_go_of_the_write_lock(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from diplosearch.store import parallel
+
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    finish = parallel.JoiningWriter._finish
+
+    def finish_then_fail(writer: object) -> None:
+        finish(writer)
+        raise OSError(5, "Input/output error")  # after the commit: it stands, with a warning
+
+    monkeypatch.setattr(parallel.JoiningWriter, "_finish", finish_then_fail)
+    index.add(Document(id="one", title="kota", body="laut"))
+    monkeypatch.setattr(parallel.JoiningWriter, "_finish", finish)
+    other = diplosearch.open_index(folder, writer_timeout=0)
+    other.add(Document(id="two", title="kota", body="laut"))  # IndexLockedError if the lock was kept
+    assert len(other) == 2
+    other.close()
+    index.close()

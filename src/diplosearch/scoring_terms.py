@@ -133,12 +133,15 @@ def write_score_table(folder: str | os.PathLike[str], commit: CommitColumns, *, 
     deletes keeps its segments, and so its table."""
     path = score_table.table_path(folder, commit)
     made = os.path.exists(path)
-    if not made and make and commit.segments:
-        table = build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
-        if table is not None:
-            score_table.write_table(folder, commit, table, durable=durable)
-            made = True
-    score_table.remove_other_tables(folder, path)
+    try:
+        if not made and make and commit.segments:
+            table = build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
+            if table is not None:
+                score_table.write_table(folder, commit, table, durable=durable)
+                made = True
+    finally:
+        # even when this commit's table failed (a full disk): older ones serve no commit now
+        score_table.remove_other_tables(folder, path)
     return path if made else None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import stat
 import struct
 import threading
 import uuid
@@ -53,13 +54,16 @@ def write_array_file(path: str, header: dict[str, Any], arrays: Mapping[str, "np
     from .durable import fsync_directory
 
     arrays = {name: np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False) for name, a in arrays.items()}
+    # a flat view's bytes: a memoryview of an empty array of two dimensions (no terms,
+    # a row per field) cannot be cast to bytes
+    data = {name: memoryview(array.reshape(-1)).cast("B") for name, array in arrays.items()}
     table, offset = {}, 0
     for name, array in arrays.items():
         table[name] = {
             "dtype": array.dtype.str,
             "shape": list(array.shape),
             "offset": offset,
-            "crc32": zlib.crc32(memoryview(array).cast("B")),
+            "crc32": zlib.crc32(data[name]),
         }
         offset += aligned(array.nbytes)
     header = {**header, "arrays": table}
@@ -81,8 +85,8 @@ def write_array_file(path: str, header: dict[str, Any], arrays: Mapping[str, "np
             handle.write(PREAMBLE.pack(MAGIC, COLUMNS_FORMAT, len(header_bytes), zlib.crc32(header_bytes)))
             handle.write(header_bytes)
             handle.write(b"\0" * (data_start - PREAMBLE.size - len(header_bytes)))
-            for array in arrays.values():
-                handle.write(memoryview(array).cast("B"))
+            for name, array in arrays.items():
+                handle.write(data[name])
                 handle.write(b"\0" * (aligned(array.nbytes) - array.nbytes))
             handle.flush()
             if durable:
@@ -110,8 +114,12 @@ class MappedColumnFile:
     def __init__(self, path: str) -> None:
         self.path = path
         try:
-            with open(path, "rb") as handle:
+            # Non-blocking: opening a FIFO under this name would wait for a writer that
+            # never comes (a search hung for good); only a regular file is mapped.
+            with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
                 info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise ColumnsError(f"{path}: not a regular file")
                 if info.st_size < PREAMBLE.size:
                     raise ColumnsError(f"{path}: truncated column file ({info.st_size} bytes)")
                 self.mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)

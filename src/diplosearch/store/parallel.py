@@ -84,7 +84,14 @@ class JoiningWriter(LeanSegmentWriter):
         # Only segments of an index written before column files existed lack one here.
         write_missing_columns(self.storage, self.schema, final)
         self._commit_toc(final)
-        self._finish()
+        # Whoosh's _finish releases the write lock; the session releases it instead,
+        # after what follows the commit (its score table), which another writer's
+        # commit must not interleave with.
+        lock, self.writelock = self.writelock, None
+        try:
+            self._finish()
+        finally:
+            self.writelock = lock
 
     def finish_segments(self) -> list[object]:
         """Finish this writer's segments (with their column files) without committing
