@@ -348,3 +348,27 @@ def test_a_commit_whose_clean_up_fails_still_lets_go_of_the_write_lock(tmp_path:
     assert len(other) == 2
     other.close()
     index.close()
+
+
+def test_a_delete_does_not_keep_a_damaged_table(fixture_index: diplosearch.Index, tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    (name,) = _tables(folder)
+    data = bytearray((folder / name).read_bytes())
+    data[-100] ^= 0xFF
+    (folder / name).write_bytes(bytes(data))
+    fixture_index.delete("gen-001")  # the same segments: the table would be kept as it is
+    assert _tables(folder) == []
+
+
+def test_a_directory_named_as_the_table_is_no_table(fixture_index: diplosearch.Index, tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    (name,) = _tables(folder)
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    fixture_index.delete("gen-001")
+    assert score_table.sound_table_at(str(folder / name)) is False
+    reader = diplosearch.open_index(folder)
+    for _ in range(3):
+        assert reader.search("kota laut").total > 0
+    assert _commit_of(reader).score_table_state.table is None
+    reader.close()

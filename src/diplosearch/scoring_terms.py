@@ -132,7 +132,9 @@ def write_score_table(folder: str | os.PathLike[str], commit: CommitColumns, *, 
     and the commits inside an import are followed by its last one. A commit that only
     deletes keeps its segments, and so its table."""
     path = score_table.table_path(folder, commit)
-    made = os.path.exists(path)
+    # a table kept from the commit before (a delete) is checked first: a damaged one
+    # would otherwise outlive every commit that only deletes
+    made = score_table.sound_table_at(path)
     try:
         if not made and make and commit.segments:
             table = build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
@@ -428,6 +430,8 @@ def _bm25f_idf(commit: CommitColumns, fields: tuple[str, ...], text: str, df: in
     return idf
 
 
+# A change to the arithmetic of a term's score (here, _summed_rows, bm25_idf, the norms)
+# must bump score_table's _TABLE_FORMAT: tables written before hold the old scores.
 def _saturate(sums: np.ndarray, idf: Any, k1: float) -> None:
     """``sums`` (each document's ``t``) becomes ``idf * t / (t + k1)`` in place; ``idf``
     is one number, or one per entry."""

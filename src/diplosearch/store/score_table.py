@@ -52,7 +52,9 @@ TABLE_MIN_DOCUMENTS = 1_000
 #: File name extension of a score table (``scores_<key>.dscores``).
 SCORE_TABLE_EXTENSION = ".dscores"
 _TABLE_PREFIX = "scores_"
-# Bumped when the table's arrays or their meaning change.
+# Bumped when the table's arrays or their meaning change, and whenever the arithmetic of a
+# term's score changes (scoring_terms' _summed_rows and _saturate, commit_columns'
+# bm25_idf and norms): a table written before would no longer equal term-by-term scores.
 _TABLE_FORMAT = 1
 # A search of a commit whose table is not there yet looks again after this many seconds
 # (the writer writes it just after the commit).
@@ -115,6 +117,24 @@ def table_key(commit: "CommitColumns") -> str:
 def table_path(folder: str | os.PathLike[str], commit: "CommitColumns") -> str:
     """``<folder>/scores_<key>.dscores``."""
     return os.path.join(os.fspath(folder), f"{_TABLE_PREFIX}{table_key(commit)}{SCORE_TABLE_EXTENSION}")
+
+
+def sound_table_at(path: str) -> bool:
+    """Whether ``path`` holds a score table whose arrays all pass their CRC-32 check
+    (what a writer keeps across a commit that only deletes); a damaged one is removed."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        opened = MappedColumnFile(path)
+        if all(opened.verified(name) for name in opened.arrays):
+            return True
+    except ColumnsError:
+        pass
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return False
 
 
 def remove_other_tables(folder: str | os.PathLike[str], keep: str) -> None:
