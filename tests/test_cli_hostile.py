@@ -376,3 +376,31 @@ def test_analyze_of_stop_words_only_says_why_nothing_came_out() -> None:
     assert code == 0 and out == "\n" and "stop words" in err  # was an empty line, unexplained
     code, out, err = cli("analyze", "yang perkembangan")
     assert out == "kembang\n" and err == ""
+
+
+def test_library_warnings_are_lines_in_the_commands_own_form(tmp_path: Path):
+    # A column file gone: the search rebuilds it and the library warns; on the command
+    # line that reads as one of its own lines, not a bare message from logging.
+    path = tmp_path / "index"
+    with open_index(path, create=True) as ix:
+        ix.add_many([Document(id=f"d{i}", title="Banjir di kota", body="Warga kota mengungsi karena banjir.")
+                     for i in range(3)], workers=1)
+    for column_file in path.glob("*.dcol"):
+        column_file.unlink()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["search", "banjir", "--index", str(path)], out=out, err=err) == 0
+    warnings = [line for line in err.getvalue().splitlines() if "building the search columns" in line]
+    assert warnings and all(line.startswith("diplosearch: warning: ") for line in warnings)
+    # the handler goes with the command: a later run does not write to this one's stream
+    for column_file in path.glob("*.dcol"):
+        column_file.unlink()
+    assert main(["search", "banjir", "--index", str(path)], out=io.StringIO(), err=io.StringIO()) == 0
+    assert err.getvalue().count("building the search columns") == len(warnings)
+    # and in a process of its own, where logging is loaded only by the warning
+    for column_file in path.glob("*.dcol"):
+        column_file.unlink()
+    result = subprocess.run([sys.executable, "-m", "diplosearch", "search", "banjir", "--index", str(path)],
+                            capture_output=True, text=True, env=subprocess_env(tmp_path / "home"), timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all(line.startswith("diplosearch: warning: ") for line in lines), result.stderr

@@ -49,6 +49,7 @@ from .cli_output import (
     ProgressLine,
     document_to_json,
     explain_no_hits,
+    library_messages_to,
     format_document,
     format_stats,
     hit_to_json,
@@ -539,7 +540,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return done.code if isinstance(done.code, int) else EXIT_OK
         if args.command is None:
             raise UsageError("give a query, e.g. `diplosearch \"peranan pelopor\"` (see --help)")
-        return args.func(args, out, err)
+        with library_messages_to(err):
+            return args.func(args, out, err)
     except BrokenPipeError:
         # The reader (e.g. `head`) went away; that is not an error of ours.
         if out is sys.stdout:

@@ -1,22 +1,24 @@
 """How the ``diplosearch`` command shows things beyond a page of results: hits as
 JSON objects and export rows (JSON, JSON Lines, CSV, TSV), why a search found
 nothing, the lines after the hits (words left out, "Did you mean", facet counts),
-a stored document (``get``), index statistics, and the progress line of a long
-``index`` or ``rebuild``.
+a stored document (``get``), index statistics, the progress line of a long
+``index`` or ``rebuild``, and the library's warnings.
 
 Only :mod:`diplosearch.cli` uses this room; the library itself never prints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
 import time
-from typing import Iterable, Sequence, TextIO
+from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from . import Document, Hit, IndexStats, Progress, Results
 from .analysis.normalize import one_line
+from .store.lazy_log import LOG
 
 #: The values of ``--format``.
 OUTPUT_FORMATS = ("text", "json", "jsonl", "csv", "tsv")
@@ -257,3 +259,30 @@ def format_stats(stats: IndexStats) -> str:
     width = max((len(name) for name, _count in top), default=0)
     lines.extend(f"  {one_line(name):<{width}}  {count:>7,}" for name, count in top)
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def library_messages_to(err: TextIO) -> Iterator[None]:
+    """The library's warnings (a column file rebuilt, a crashed writer's lock taken
+    over) as lines of ``err`` in the command line's own form, ``diplosearch: warning:
+    ...``, for the block; :mod:`logging` is imported only if one is logged."""
+    installed: list[tuple[Any, Any]] = []
+
+    def install(logger: Any) -> None:
+        import logging
+
+        class OneLine(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                err.write(f"diplosearch: {record.levelname.lower()}: {record.getMessage()}\n")
+
+        handler = OneLine(logging.WARNING)
+        logger.addHandler(handler)
+        installed.append((logger, handler))
+
+    withdraw = LOG.when_used(install)
+    try:
+        yield
+    finally:
+        withdraw()
+        for logger, handler in installed:
+            logger.removeHandler(handler)
