@@ -92,6 +92,7 @@ class ScoreTable:
 
     @property
     def postings(self) -> int:
+        """Entries in the table: one per (term, document holding it in any field)."""
         return len(self.docs)
 
     def term_scores(self, text: str) -> TermScores:
