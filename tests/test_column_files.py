@@ -249,3 +249,27 @@ def test_a_segment_whose_documents_hold_only_stop_words_is_written(tmp_path):
     with open_index(tmp_path / "ix") as ix:
         assert ix.get("stop").body == "yang dan di"
         assert ix.search("diplomasi", snippets=0).total > 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_does_not_inherit_a_held_checker_lock(tmp_path: Path) -> None:
+    # a fork that lands while the background check holds its lock (or has files opened
+    # ahead) must leave the child free to open and check files of its own
+    from diplosearch.store import column_files
+
+    column_files._opened_ahead[str(tmp_path / "x.dcol")] = object()  # type: ignore[assignment]
+    try:
+        with column_files._checker_lock:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: report, then leave without running the parent's clean-up
+                free = column_files._checker_lock.acquire(blocking=False)
+                os.write(write, b"1" if free and not column_files._opened_ahead else b"0")
+                os._exit(0)
+            os.close(write)
+            answer = os.read(read, 1)
+            os.close(read)
+            os.waitpid(pid, 0)
+    finally:
+        column_files._opened_ahead.pop(str(tmp_path / "x.dcol"), None)
+    assert answer == b"1"

@@ -232,6 +232,19 @@ _checker_lock = threading.Lock()
 _opened_ahead: dict[str, MappedColumnFile] = {}
 
 
+def _start_afresh_after_fork() -> None:
+    # A child of os.fork() (a pre-forking server) has none of the parent's threads: a
+    # lock one of them held at the fork would stay held forever, and a file opened
+    # ahead would wait on a check that no thread runs. The child opens its own.
+    global _checker_lock
+    _checker_lock = threading.Lock()
+    _opened_ahead.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_start_afresh_after_fork)
+
+
 def check_in_background(folder: str | os.PathLike[str]) -> None:
     """Open the column files in ``folder`` and check their arrays' CRC-32s in one daemon
     thread, for :func:`take_opened` to hand out (files that cannot be opened are left
