@@ -273,3 +273,45 @@ def test_a_forked_child_does_not_inherit_a_held_checker_lock(tmp_path: Path) -> 
     finally:
         column_files._opened_ahead.pop(str(tmp_path / "x.dcol"), None)
     assert answer == b"1"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_checks_an_inherited_file_afresh(tmp_path: Path) -> None:
+    # the parent's background check of one file may hold that file's lock at the fork:
+    # the child must still be able to check the file it inherited
+    import threading
+
+    from diplosearch.store.column_files import MappedColumnFile
+
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(docs(0, 10), workers=1)
+    (column_file,) = (tmp_path / "ix").glob("*.dcol")
+    opened = MappedColumnFile(str(column_file))
+    first_array = next(iter(opened.arrays))
+    holding, done = threading.Event(), threading.Event()
+
+    def checker() -> None:  # stands for the background check, mid-way
+        with opened._changed:
+            holding.set()
+            done.wait()
+
+    thread = threading.Thread(target=checker)
+    thread.start()
+    holding.wait()
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            free = opened._changed.acquire(blocking=False)
+            if free:
+                opened._changed.release()
+            os.write(write, b"1" if free and opened.verified(first_array) else b"0")
+            os._exit(0)
+        os.close(write)
+        answer = os.read(read, 1)
+        os.close(read)
+        os.waitpid(pid, 0)
+    finally:
+        done.set()
+        thread.join()
+    assert answer == b"1"

@@ -19,6 +19,7 @@ import stat
 import struct
 import threading
 import uuid
+import weakref
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -147,6 +148,14 @@ class MappedColumnFile:
         self._changed = threading.Condition()
         self._checking: str | None = None  # the array the background thread is on
         self._checker: threading.Thread | None = None
+        _mapped_files.add(self)
+
+    def _start_afresh(self) -> None:
+        """In a forked child: no thread checks this file any more, and a lock the parent's
+        checker held at the fork would never be let go; what was checked stays known."""
+        self._changed = threading.Condition()
+        self._checking = None
+        self._checker = None
 
     def _array_table(self, header_length: int, size: int) -> dict[str, tuple[str, list[int], int, int, int]]:
         """name -> (dtype, shape, element count, start offset in the file, bytes)."""
@@ -232,13 +241,20 @@ _checker_lock = threading.Lock()
 _opened_ahead: dict[str, MappedColumnFile] = {}
 
 
+# Every mapped file alive, for a forked child to reset (see _start_afresh_after_fork).
+_mapped_files: "weakref.WeakSet[MappedColumnFile]" = weakref.WeakSet()
+
+
 def _start_afresh_after_fork() -> None:
     # A child of os.fork() (a pre-forking server) has none of the parent's threads: a
     # lock one of them held at the fork would stay held forever, and a file opened
-    # ahead would wait on a check that no thread runs. The child opens its own.
+    # ahead would wait on a check that no thread runs. The child opens its own, and
+    # the files it inherited (through the parent's snapshots) are checked afresh.
     global _checker_lock
     _checker_lock = threading.Lock()
     _opened_ahead.clear()
+    for opened in list(_mapped_files):
+        opened._start_afresh()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
