@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -251,6 +252,21 @@ def test_a_segment_whose_documents_hold_only_stop_words_is_written(tmp_path):
         assert ix.search("diplomasi", snippets=0).total > 0
 
 
+def in_a_forked_child(check: Callable[[], bool]) -> bool:
+    """``check()`` run in a child of ``os.fork()`` (which leaves at once, without the
+    parent's clean-up): what it answered."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, b"1" if check() else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.close(read)
+    os.waitpid(pid, 0)
+    return answer == b"1"
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 def test_a_forked_child_does_not_inherit_a_held_checker_lock(tmp_path: Path) -> None:
     # a fork that lands while the background check holds its lock (or has files opened
@@ -260,19 +276,11 @@ def test_a_forked_child_does_not_inherit_a_held_checker_lock(tmp_path: Path) -> 
     column_files._opened_ahead[str(tmp_path / "x.dcol")] = object()  # type: ignore[assignment]
     try:
         with column_files._checker_lock:
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child: report, then leave without running the parent's clean-up
-                free = column_files._checker_lock.acquire(blocking=False)
-                os.write(write, b"1" if free and not column_files._opened_ahead else b"0")
-                os._exit(0)
-            os.close(write)
-            answer = os.read(read, 1)
-            os.close(read)
-            os.waitpid(pid, 0)
+            free = in_a_forked_child(lambda: column_files._checker_lock.acquire(blocking=False)
+                                     and not column_files._opened_ahead)
     finally:
         column_files._opened_ahead.pop(str(tmp_path / "x.dcol"), None)
-    assert answer == b"1"
+    assert free
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -295,23 +303,18 @@ def test_a_forked_child_checks_an_inherited_file_afresh(tmp_path: Path) -> None:
             holding.set()
             done.wait()
 
+    def child_checks() -> bool:
+        if not opened._changed.acquire(blocking=False):
+            return False
+        opened._changed.release()
+        return opened.verified(first_array)
+
     thread = threading.Thread(target=checker)
     thread.start()
     holding.wait()
     try:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            free = opened._changed.acquire(blocking=False)
-            if free:
-                opened._changed.release()
-            os.write(write, b"1" if free and opened.verified(first_array) else b"0")
-            os._exit(0)
-        os.close(write)
-        answer = os.read(read, 1)
-        os.close(read)
-        os.waitpid(pid, 0)
+        checked = in_a_forked_child(child_checks)
     finally:
         done.set()
         thread.join()
-    assert answer == b"1"
+    assert checked
