@@ -152,7 +152,7 @@ def test_a_delete_keeps_the_table_and_a_small_write_drops_it(tmp_path: Path, mon
     third = _tables(folder)
     assert len(third) == 1 and third != second
     with index.snapshot() as snapshot:
-        assert third == [os.path.basename(score_table.table_path(folder, snapshot.columns))]
+        assert third == [os.path.basename(score_table.table_path(folder, score_table.segments_of(snapshot.columns)))]
     index.close()
 
 

@@ -48,9 +48,11 @@ class Index(IndexStore):
             from .scoring_terms import write_score_table  # numpy: not imported before a write or search needs it
             from .store.score_table import TABLE_MIN_DOCUMENTS
 
-            with self.snapshot() as snapshot:
-                write_score_table(self.path, snapshot.columns, durable=self.durable,
-                                  make=call_finished and written_in_call >= TABLE_MIN_DOCUMENTS)
+            # the commit's segments from its table of contents: a commit that makes no
+            # table opens no reader and loads no columns here
+            segments = [(segment.segment_id(), segment.doc_count_all()) for segment in self._whoosh._segments()]
+            write_score_table(self.path, segments, self.snapshot, durable=self.durable,
+                              make=call_finished and written_in_call >= TABLE_MIN_DOCUMENTS)
         except Exception:
             LOG.debug("no score table written for the new commit of %s", self.path, exc_info=True)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 from operator import itemgetter
-from typing import Any, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 import numpy as np
 
@@ -118,12 +118,13 @@ def build_score_table(commit: CommitColumns, fields: tuple[str, ...],
                                   docs, sums)
 
 
-def write_score_table(folder: str | os.PathLike[str], commit: CommitColumns, *, make: bool,
-                      durable: bool = True) -> str | None:
-    """After a commit: keep ``commit``'s score table for the default search (every text
-    field, :data:`~diplosearch.ranking.DEFAULT_RANKING`) if it has one, make it when
-    ``make``, and remove the tables of other commits; returns the table's path (None
-    when the commit has none).
+def write_score_table(folder: str | os.PathLike[str], segments: score_table.Segments,
+                      snapshot: Callable[[], ContextManager[Any]], *, make: bool, durable: bool = True) -> str | None:
+    """After a commit of ``segments`` (:data:`~diplosearch.store.score_table.Segments`):
+    keep its score table for the default search (every text field,
+    :data:`~diplosearch.ranking.DEFAULT_RANKING`) if it has one, make it when ``make``
+    (from the columns of ``snapshot()``, opened only then), and remove the tables of
+    other commits; returns the table's path (None when the commit has none).
 
     A table costs a pass over every posting (~0.2 s at 22,000 articles), so the writer
     makes one only at the end of a call that wrote at least
@@ -131,16 +132,17 @@ def write_score_table(folder: str | os.PathLike[str], commit: CommitColumns, *, 
     rebuild): a commit of a few documents would pay more for the table than for itself,
     and the commits inside an import are followed by its last one. A commit that only
     deletes keeps its segments, and so its table."""
-    path = score_table.table_path(folder, commit)
+    path = score_table.table_path(folder, segments)
     # a table kept from the commit before (a delete) is checked first: a damaged one
     # would otherwise outlive every commit that only deletes
     made = score_table.sound_table_at(path)
     try:
-        if not made and make and commit.segments:
-            table = build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
-            if table is not None:
-                score_table.write_table(folder, commit, table, durable=durable)
-                made = True
+        if not made and make and segments:
+            with snapshot() as current:
+                commit = current.columns
+                table = build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
+                if table is not None:
+                    made = score_table.write_table(folder, commit, table, durable=durable) == path
     finally:
         # even when this commit's table failed (a full disk): older ones serve no commit now
         score_table.remove_other_tables(folder, path)

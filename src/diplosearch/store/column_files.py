@@ -196,6 +196,16 @@ class MappedColumnFile:
             self._results[name] = result
         return result
 
+    def numpy_arrays(self) -> dict[str, "np.ndarray"]:
+        """Every array of the file as a numpy view of the map (nothing copied, nothing
+        checked: see :meth:`verified`)."""
+        import numpy as np  # not at import: this module starts checking files before numpy is loaded
+
+        return {
+            name: np.frombuffer(self.mapped, dtype=np.dtype(dtype), count=count, offset=start).reshape(shape)
+            for name, (dtype, shape, count, start, _nbytes) in self.arrays.items()
+        }
+
     def checked(self, name: str) -> bool | None:
         """Whether array ``name`` matched its CRC-32, or None when not checked yet (never waits)."""
         with self._changed:

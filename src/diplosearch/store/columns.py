@@ -383,10 +383,7 @@ def load_columns(folder: str | os.PathLike[str], segment: Any, *, verify: bool =
         raise ColumnsError(f"{path}: columns of segment {header['segment_id']!r}, not {segment_id!r}")
     if header["doc_count"] != segment.doc_count_all():
         raise ColumnsError(f"{path}: {header['doc_count']} documents, the segment has {segment.doc_count_all()}")
-    arrays = {
-        name: np.frombuffer(opened.mapped, dtype=np.dtype(dtype), count=count, offset=start).reshape(shape)
-        for name, (dtype, shape, count, start, _nbytes) in opened.arrays.items()
-    }
+    arrays = opened.numpy_arrays()
     source = CheckedArrays(opened, arrays)
     try:
         if verify:

@@ -205,8 +205,8 @@ class WriteSession:
                 index._after_commit(self.written_in_call, self.call_finished)
             elif exc_type is None:
                 abort(index._whoosh, index.path, writer, on_abort=self.on_abort)  # also removes its empty segment files
-                # a call's last round may find nothing left to write: its commits are done now
-                index._after_commit(self.written_in_call, self.call_finished)
+                if self.written_in_call:  # a call's last round found nothing left: its commits are done now
+                    index._after_commit(self.written_in_call, self.call_finished)
             else:
                 abort(index._whoosh, index.path, writer, on_abort=self.on_abort)
                 if isinstance(exc, OSError):

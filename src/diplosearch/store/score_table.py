@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..errors import ColumnsError
-from .column_files import MappedColumnFile, start_checking, take_opened, write_array_file
+from .column_files import MappedColumnFile, start_checking, write_array_file
 from .commit_columns import TermScores
 
 if TYPE_CHECKING:
@@ -108,16 +108,25 @@ class ScoreTable:
                           self._commit_offsets)
 
 
-def table_key(commit: "CommitColumns") -> str:
+#: A commit's segments as its table is named by: (segment id, documents) each, in order.
+Segments = Sequence[tuple[str, int]]
+
+
+def segments_of(commit: "CommitColumns") -> list[tuple[str, int]]:
+    """:data:`Segments` of ``commit``."""
+    return [(view.columns.segment_id, view.columns.doc_count) for view in commit.segments]
+
+
+def table_key(segments: Segments) -> str:
     """What names a commit's table: its segments (ids and documents, in order), which fix
     every statistic a term's score depends on (deletions change none of them)."""
-    segments = ",".join(f"{view.columns.segment_id}:{view.columns.doc_count}" for view in commit.segments)
-    return hashlib.sha256(f"{_TABLE_FORMAT};{segments}".encode()).hexdigest()[:24]
+    named = ",".join(f"{segment_id}:{documents}" for segment_id, documents in segments)
+    return hashlib.sha256(f"{_TABLE_FORMAT};{named}".encode()).hexdigest()[:24]
 
 
-def table_path(folder: str | os.PathLike[str], commit: "CommitColumns") -> str:
+def table_path(folder: str | os.PathLike[str], segments: Segments) -> str:
     """``<folder>/scores_<key>.dscores``."""
-    return os.path.join(os.fspath(folder), f"{_TABLE_PREFIX}{table_key(commit)}{SCORE_TABLE_EXTENSION}")
+    return os.path.join(os.fspath(folder), f"{_TABLE_PREFIX}{table_key(segments)}{SCORE_TABLE_EXTENSION}")
 
 
 def sound_table_at(path: str) -> bool:
@@ -163,14 +172,15 @@ def write_table(folder: str | os.PathLike[str], commit: "CommitColumns", table: 
               "scores": table.scores}
     for position, ids in enumerate(table.global_ids):
         arrays[f"global_ids.{position}"] = ids
+    segments = segments_of(commit)
     header = {
         "kind": "score_table",
         "table_format": _TABLE_FORMAT,
-        "key": table_key(commit),
-        "segments": [[view.columns.segment_id, view.columns.doc_count] for view in commit.segments],
+        "key": table_key(segments),
+        "segments": [list(segment) for segment in segments],
         "settings": list(table.settings),
     }
-    path = table_path(folder, commit)
+    path = table_path(folder, segments)
     write_array_file(path, header, arrays, durable=durable)
     return path
 
@@ -185,7 +195,7 @@ def ready_table(commit: "CommitColumns", settings: tuple[Any, ...]) -> ScoreTabl
             return None
         with commit.table_state_lock:
             if commit.score_table_state is None:
-                commit.score_table_state = _TableFile(table_path(commit.folder, commit))
+                commit.score_table_state = _TableFile(table_path(commit.folder, segments_of(commit)))
         state = commit.score_table_state
     table = state.table if state.table is not None else state.advance(commit)
     return table if table is not None and table.settings == settings else None
@@ -219,11 +229,9 @@ class _TableFile:
                 if now < self._next_look:
                     return None
                 self._next_look = now + _LOOK_AGAIN_SECONDS
-                opened = take_opened(self.path)
-                if opened is None:
-                    if not os.path.exists(self.path):
-                        return None
-                    opened = MappedColumnFile(self.path)
+                if not os.path.exists(self.path):
+                    return None
+                opened = MappedColumnFile(self.path)
                 if not _made_for(opened.header, commit):
                     self._unusable = True
                     return None
@@ -246,18 +254,15 @@ class _TableFile:
 
 
 def _made_for(header: dict[str, Any], commit: "CommitColumns") -> bool:
-    """Whether a table file's header says it was made for ``commit``'s segments."""
-    segments = [[view.columns.segment_id, view.columns.doc_count] for view in commit.segments]
+    """Whether a table file's header says it was made for ``commit``'s segments (what
+    its name says too: a file renamed or copied in is caught here)."""
     return (header.get("kind") == "score_table" and header.get("table_format") == _TABLE_FORMAT
-            and header.get("key") == table_key(commit) and header.get("segments") == segments)
+            and header.get("segments") == [list(segment) for segment in segments_of(commit)])
 
 
 def _table_from_file(commit: "CommitColumns", opened: MappedColumnFile) -> ScoreTable:
     """The table in ``opened`` (every array already checked), its arrays mapped, not copied."""
-    arrays = {
-        name: np.frombuffer(opened.mapped, dtype=np.dtype(dtype), count=count, offset=start).reshape(shape)
-        for name, (dtype, shape, count, start, _nbytes) in opened.arrays.items()
-    }
+    arrays = opened.numpy_arrays()
     fields, weights, k1, b, model = opened.header["settings"]
     settings = (tuple(fields), tuple(weights), k1, b, model)
     global_ids = [arrays[f"global_ids.{position}"] for position in range(len(commit.segments))]
