@@ -21,7 +21,7 @@ from typing import Iterable
 
 import attrs
 
-from .analysis.normalize import LONE_SURROGATE, clean_text, one_line
+from .analysis.normalize import LONE_SURROGATE, clean_text, collapse_spaces, one_line
 from .errors import DocumentError, InvalidArgumentError
 
 __all__ = [
@@ -290,16 +290,12 @@ def id_argument(doc_id: object) -> str:
     raise InvalidArgumentError(f"a document id must be text, not {type(doc_id).__name__} ({shown_value(doc_id)})")
 
 
-# Runs of blanks within a line, as ingest.article's collapse_spaces makes them one space.
-_BLANKS = re.compile(r"[ \t\f\v]+")
-
-
 def cleaned_id(doc_id: str) -> str:
     """``doc_id`` as a record's id is indexed (JSON, JSON Lines): its text cleaned as
     all record text is, runs of blanks made one space and its ends trimmed, so that
     ``" sp "`` is ``"sp"``. ``get``, ``delete`` and ``similar`` try it when no
     document has the id as given."""
-    return _BLANKS.sub(" ", clean_text(doc_id)).strip()
+    return collapse_spaces(clean_text(doc_id))
 
 
 def shown_value(value: object) -> str:

@@ -61,6 +61,14 @@ def normalize_token(token: str) -> str:
     return token.lower()
 
 
+_SPACES = re.compile(r"[ \t\f\v]+")
+
+
+def collapse_spaces(text: str) -> str:
+    """``text`` with each run of spaces and tabs made one space (line breaks kept), trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
 def one_line(text: str) -> str:
     """``text`` with every run of white space (line breaks included) as one space, trimmed."""
     return " ".join(str(text).split())

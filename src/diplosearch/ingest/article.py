@@ -29,25 +29,19 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..analysis.normalize import clean_text
+from ..analysis.normalize import clean_text, collapse_spaces
 from ..documents import Document, content_id
 from ..errors import DocumentError
 from .quotes import extract_quotes
 
 __all__ = ["collapse_spaces", "first_sentences", "lead_title", "parse_article", "path_stem"]
 
-_SPACES_RE = re.compile(r"[ \t\f\v]+")
 _SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[^\W_])")
 # Words ending in "." that do not end a sentence ("Dr. Zulmi", "Jl. Sudirman", "M. Hendra").
 _ABBREVIATIONS = frozenset(
     "dr prof ir h hj drs dra st jl jln no nomor tel telp hlm kab kec kel prov dkk dll dsb dst tbk "
     "sdr ny tn bpk a.n u.p s.h m.si m.h m.m s.e s.pd s.sos ph.d mr mrs ms vs".split()
 )
-
-
-def collapse_spaces(text: str) -> str:
-    """``text`` with each run of spaces and tabs made one space (line breaks kept), trimmed."""
-    return _SPACES_RE.sub(" ", text).strip()
 
 
 def _sentence_end(text: str, marks: str = ".!?…") -> int | None:
