@@ -145,7 +145,10 @@ def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -
 
 def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
     """bool [commit-wide doc numbers]: the documents every one of ``filters`` keeps
-    (remembered by the commit; read-only)."""
+    (remembered by the commit; read-only). Each filter's own mask per segment is
+    remembered too (``scoring_tree``'s ``_Filter``); remembering their combination as
+    well spares a plain query the per-segment evaluations, copies and concatenation
+    (filtered p50 0.9-1.2 against 1.2-1.6 ms at 22k with the per-filter masks alone)."""
 
     def compute() -> np.ndarray:
         masks = []
