@@ -36,6 +36,8 @@ def generated_documents(seed: int = 7) -> list[Document]:
         quotes = tuple(Quote(_sentence(rng, 2, 6), None) for _ in range(rng.choice((0, 0, 1, 2))))
         captions = tuple(_sentence(rng, 2, 5) for _ in range(rng.choice((0, 0, 0, 1))))
         published = None if rng.random() < 0.2 else dt.datetime(2019, 1, 1) + dt.timedelta(days=rng.randint(0, 900))
+        if published is not None and i % 3:  # a time of day, not in index order; a third at midnight
+            published += dt.timedelta(seconds=(i * 7919) % 86_400)
         docs.append(
             Document(
                 id=f"gen-{i:03d}",

@@ -20,6 +20,7 @@ from diplosearch.documents import Document
 from diplosearch.store.columns import (
     COLUMN_TEXT_FIELDS,
     MISSING_DAY,
+    MISSING_SECOND,
     ColumnsError,
     Vocabulary,
     assemble_columns,
@@ -27,6 +28,7 @@ from diplosearch.store.columns import (
     encode_values,
     load_columns,
     published_day,
+    published_second,
     write_columns,
 )
 from diplosearch.store.columns_upgrade import build_columns, columns_for
@@ -59,6 +61,7 @@ def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
             assert np.array_equal(getattr(fa, name), getattr(fb, name)), (field, name)
         assert fa.total_length == fb.total_length
     assert np.array_equal(a.published_days, b.published_days)
+    assert np.array_equal(a.published_seconds, b.published_seconds)
     for name, column in a.values.items():
         assert column.keys == b.values[name].keys and column.labels == b.values[name].labels
         assert np.array_equal(column.ids, b.values[name].ids)
@@ -271,10 +274,51 @@ def test_a_column_file_keeps_the_vocabularys_sort_keys_and_one_without_them_stil
     write_columns(index.path, segment.segment_id(), built)  # as the other tests expect it
 
 
+def test_a_column_file_written_before_the_seconds_were_kept_orders_by_day(fixture_index) -> None:  # type: ignore[no-untyped-def]
+    from diplosearch.store import columns as columns_module
+
+    index = fixture_index
+    leaf, segment = max(_leaves(index), key=lambda pair: pair[0].doc_count_all())
+    built = build_columns(leaf, segment)
+    real = columns_module._arrays_of
+
+    def without_seconds(columns):  # type: ignore[no-untyped-def]
+        arrays = real(columns)
+        del arrays["published_seconds"]
+        return arrays
+
+    columns_module._arrays_of = without_seconds
+    try:
+        write_columns(index.path, segment.segment_id(), built)
+    finally:
+        columns_module._arrays_of = real
+    older = load_columns(index.path, segment)
+    days = older.published_days
+    assert (days != MISSING_DAY).any() and (days == MISSING_DAY).any()  # the fixture has both
+    expected = np.where(days == MISSING_DAY, MISSING_SECOND, days.astype(np.int64) * 86_400)
+    assert np.array_equal(older.published_seconds, expected)
+    write_columns(index.path, segment.segment_id(), built)  # as the other tests expect it
+    assert np.array_equal(load_columns(index.path, segment).published_seconds, built.published_seconds)
+
+
 def test_document_values() -> None:
     assert published_day("1970-01-02T10:00:00") == 1
     assert published_day(dt.date(1969, 12, 31)) == -1
     assert published_day(None) == MISSING_DAY == published_day("not a date")
+    # the wall-clock time as stored (a zone is dropped, as documents drop it), a date
+    # alone at its midnight
+    assert published_second("1970-01-02T10:00:30") == 86_400 + 36_030
+    assert published_second("1970-01-02T10:00:30+07:00") == 86_400 + 36_030
+    assert published_second(dt.datetime(1969, 12, 31, 23, 59, 59)) == -1
+    assert published_second(dt.date(1969, 12, 31)) == published_second("1969-12-31") == -86_400
+    assert published_second(None) == MISSING_SECOND == published_second("not a date")
+    # text whose day reads but whose time does not: that day's midnight, never another day
+    assert published_second("2019-09-16 pukul 10") == published_day("2019-09-16") * 86_400
+    for value in ("2019-09-16T23:59:59", "1969-12-31T00:00:01", "2019-09-16", dt.datetime(2400, 2, 29, 12),
+                  "20190916T1430", "", "2019-02-30T10:00:00"):
+        day, second = published_day(value), published_second(value)
+        assert (day == MISSING_DAY) == (second == MISSING_SECOND), value
+        assert day == MISSING_DAY or second // 86_400 == day, value
     column = encode_values(["Kompas.com", None, "kompas.com", "Detik", "KOMPAS.COM", "kompas.com"])
     assert column.keys == ("detik", "kompas.com")
     assert column.labels == ("Detik", "kompas.com")  # the most common spelling

@@ -121,6 +121,21 @@ def test_sort_orders_by_date_with_undated_documents_last(ix):
     assert ids(oldest) == ["k1", "t1", "d1"]
 
 
+def test_sort_orders_by_the_time_of_day_too(tmp_path: Path):
+    # added in an order that is neither time order nor its reverse
+    published = {"pagi": "2019-09-16T08:00:00", "malam": "2019-09-16T21:30:00", "tanggal": "2019-09-16",
+                 "kemarin": "2019-09-15T23:59:00", "tanpa": None, "siang": "16 September 2019 pukul 12.15"}
+    with open_index(tmp_path / "ix", create=True) as index:
+        index.add_many([Document(id=name, title=f"Banjir {name}", body="Banjir melanda kota.", published=when)
+                        for name, when in published.items()])
+        newest = ["malam", "siang", "pagi", "tanggal", "kemarin", "tanpa"]  # a date alone counts as midnight
+        oldest = ["kemarin", "tanggal", "pagi", "siang", "malam", "tanpa"]
+        for limit in (2, 4, 10):  # a page shorter than the matches is picked apart from the sort
+            assert ids(index.search("banjir", sort="newest", limit=limit)) == newest[:limit]
+            assert ids(index.search("banjir", sort="oldest", limit=limit)) == oldest[:limit]
+        assert ids(index.search("banjir", sort="newest", limit=2, offset=3)) == newest[3:5]
+
+
 # ----------------------------------------------------------------------------- facets
 
 

@@ -253,14 +253,20 @@ def test_newest_and_facets_follow_the_match_mask(corpus) -> None:  # type: ignor
     masks = match_masks(commit, root)
     assert sum(int(m.sum()) for m in masks) == len(matching)
 
-    def day(doc) -> int:  # type: ignore[no-untyped-def]
+    def moment(doc) -> tuple[bool, dt.datetime]:  # type: ignore[no-untyped-def]
         published = doc.stored.get("published")
-        return (dt.date.fromisoformat(published[:10]) - dt.date(1970, 1, 1)).days if published else -(2**40)
+        return (published is None, dt.datetime.fromisoformat(published) if published else dt.datetime.min)
 
-    total, docnums = by_date(commit, root, newest_first=True, limit=15)
-    assert total == len(matching)
-    expected = sorted(matching, key=lambda d: (-day(d), d.docnum))[:15]
-    assert docnums.tolist() == [d.docnum for d in expected]
+    for newest_first in (True, False):
+        for limit in (15, len(matching) + 3):  # a page, and every match (the undated ones last)
+            total, docnums = by_date(commit, root, newest_first=newest_first, limit=limit)
+            assert total == len(matching)
+            keyed = sorted(matching, key=lambda d: d.docnum)
+            keyed.sort(key=lambda d: moment(d)[1], reverse=newest_first)  # stable: ties keep doc order
+            keyed.sort(key=lambda d: moment(d)[0])
+            assert docnums.tolist() == [d.docnum for d in keyed[:limit]]
+    times = {moment(d)[1] for d in matching if not moment(d)[0]}
+    assert len({t.date() for t in times}) < len(times)  # some matches share a day, not a time
 
     counts: dict[str, int] = {}
     for doc in matching:

@@ -27,7 +27,7 @@ import attrs
 import numpy as np
 
 import diplosearch.query as q
-from .store.columns import MISSING_DAY
+from .store.columns import MISSING_SECOND
 from .scoring_tree import FUZZY_BOOST, _segment_matches, _tree_matches
 from .scoring_words import _plain_query, _word_matches
 from .ranking import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
@@ -138,36 +138,38 @@ def _best(primary: np.ndarray | None, scores: np.ndarray, depth: int) -> np.ndar
     return np.flatnonzero(combined >= threshold)
 
 
-# by_date packs (undated, day, doc) into one int64: doc numbers below 2**31, days within
-# 2**26 of 1970 (about 180,000 years; real dates are far inside).
-_DOC_LIMIT = 1 << 31
-_DAY_LIMIT = 1 << 26
+# The date sort's key of a document without a date: after every real time (seconds of
+# real dates are within 2**40 of 1970), so undated documents come last either way.
+_UNDATED_KEY = np.iinfo(np.int64).max
 
 
 def by_date(commit: CommitColumns, root: q.Node, *, newest_first: bool = True, limit: int = 10,
             offset: int = 0) -> tuple[int, np.ndarray]:
-    """(total, doc numbers) of the matching live documents ordered by ``published``
-    (newest or oldest first), documents without a date last, ties by doc number."""
-    total, docs, days = 0, [], []
+    """(total, doc numbers) of the matching live documents ordered by the date and time
+    ``published`` holds (newest or oldest first), documents without a date last, equal
+    times in doc number order (the order they were indexed in)."""
+    total, docs, seconds = 0, [], []
     for view, mask in zip(commit.segments, match_masks(commit, root)):
         candidates = np.flatnonzero(mask)
         total += len(candidates)
         docs.append(candidates + view.offset)
-        days.append(view.columns.published_days[candidates].astype(np.int64))
+        seconds.append(view.columns.published_seconds[candidates])
     if not total:
         return 0, np.zeros(0, np.int64)
-    all_docs, all_days = np.concatenate(docs), np.concatenate(days)
-    undated = all_days == MISSING_DAY
-    key = -all_days if newest_first else all_days
+    all_docs, all_seconds = np.concatenate(docs), np.concatenate(seconds)
+    undated = all_seconds == MISSING_SECOND
+    key = np.where(undated, _UNDATED_KEY, -all_seconds if newest_first else all_seconds)
     depth = offset + limit
-    if len(all_docs) <= depth or all_docs[-1] >= _DOC_LIMIT or np.abs(key[~undated]).max(initial=0) >= _DAY_LIMIT:
-        order = np.lexsort((all_docs, key, undated))[offset:depth]
-        return total, all_docs[order]
-    # One int64 per document ordering as (undated, key, doc) does: the first ``depth``
+    # ``all_docs`` ascends (segments in order, each one's candidates ascending), so
+    # positions in it are in doc number order: the first ``depth`` by (key, position)
     # are found in linear time, and only they are sorted.
-    combined = (undated.astype(np.int64) << 58) | (np.where(undated, 0, key + _DAY_LIMIT) << 31) | all_docs
-    first = np.argpartition(combined, depth - 1)[:depth]
-    return total, all_docs[first[np.argsort(combined[first])]][offset:]
+    picked = np.arange(len(key))
+    if len(key) > depth:
+        threshold = key[np.argpartition(key, depth - 1)[depth - 1]]
+        better = np.flatnonzero(key < threshold)
+        picked = np.concatenate([better, np.flatnonzero(key == threshold)[: depth - len(better)]])
+    order = picked[np.argsort(key[picked], kind="stable")]  # stable: equal keys keep doc order
+    return total, all_docs[order[offset:depth]]
 
 
 def matched_counts(commit: CommitColumns, root: q.Node, docnums: np.ndarray) -> np.ndarray:

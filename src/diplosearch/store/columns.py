@@ -15,7 +15,9 @@ A file holds, for one segment:
 - per text field the one-byte length codes Whoosh scores with, and the field's total
   length (for the average field length);
 - per document values: ``published`` as days since 1970-01-01 (:data:`MISSING_DAY`
-  when absent), and ``source``, ``category``, ``sub_category`` as ids into small
+  when absent: what date filters and facets read) and as seconds since 1970-01-01T00:00
+  of its wall-clock time (:data:`MISSING_SECOND` when absent: what the date sort orders
+  by; files written before it was kept derive it from the days, at midnight), and ``source``, ``category``, ``sub_category`` as ids into small
   dictionaries of case-folded keys (-1 when absent), each key with a display label;
 - per document ``id`` and ``title`` as stored (one UTF-8 blob with start offsets each),
   so a page of hits without snippets names its documents without decompressing and
@@ -40,7 +42,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -61,8 +63,11 @@ from .union_postings import UNION_ARRAYS, UnionPostings
 COLUMN_TEXT_FIELDS: tuple[str, ...] = TEXT_FIELDS
 #: Stored fields kept as dictionary-coded per-document values.
 VALUE_FIELDS: tuple[str, ...] = FILTER_FIELDS
-#: ``published`` of a document without a date.
+#: ``published_days`` of a document without a date.
 MISSING_DAY = np.iinfo(np.int32).min
+#: ``published_seconds`` of a document without a date.
+MISSING_SECOND = np.iinfo(np.int64).min
+_SECONDS_PER_DAY = 86_400
 
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 
@@ -184,6 +189,10 @@ class SegmentColumns:
     fields: Mapping[str, FieldColumns]
     published_days: np.ndarray
     """int32 [documents]: days since 1970-01-01, :data:`MISSING_DAY` when unknown."""
+    published_seconds: np.ndarray
+    """int64 [documents]: the wall-clock time of ``published`` in seconds since
+    1970-01-01T00:00 (a date without a time at its midnight), :data:`MISSING_SECOND`
+    when unknown; its day is always ``published_days``'."""
     values: Mapping[str, ValueColumn]
     doc_ids: TextColumn
     """Each document's ``id`` as stored."""
@@ -273,7 +282,7 @@ def assemble_columns(
         doc_count=doc_count,
         vocabulary=Vocabulary.of(terms),
         fields=fields,
-        published_days=np.fromiter(map(published_day, published), np.int32, doc_count),
+        **published_columns(published, doc_count),
         values={name: encode_values(list(values.get(name) or [None] * doc_count)) for name in VALUE_FIELDS},
         doc_ids=TextColumn.of([stored_text(value) for value in doc_ids]),
         titles=TextColumn.of([stored_text(value) for value in titles]),
@@ -295,6 +304,40 @@ def published_day(value: object) -> int:
         except ValueError:
             return int(MISSING_DAY)
     return int(MISSING_DAY)
+
+
+def published_second(value: object) -> int:
+    """Seconds since 1970-01-01T00:00 of a stored ``published`` value's wall-clock time
+    (ISO text, date or datetime; a date alone, or text whose time cannot be read, at
+    its midnight), or :data:`MISSING_SECOND` when :func:`published_day` finds no day.
+    Its day is always ``published_day(value)``."""
+    day = published_day(value)
+    if day == MISSING_DAY:
+        return int(MISSING_SECOND)
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = _dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+    if isinstance(moment, _dt.datetime) and moment.toordinal() - _EPOCH_ORDINAL == day:
+        return day * _SECONDS_PER_DAY + moment.hour * 3600 + moment.minute * 60 + moment.second
+    return day * _SECONDS_PER_DAY
+
+
+def published_columns(published: Iterable[object], doc_count: int) -> dict[str, np.ndarray]:
+    """``published_days`` and ``published_seconds`` (:class:`SegmentColumns`' fields) of
+    each document's stored ``published`` value, in doc number order."""
+    values = list(published)
+    return {
+        "published_days": np.fromiter(map(published_day, values), np.int32, doc_count),
+        "published_seconds": np.fromiter(map(published_second, values), np.int64, doc_count),
+    }
+
+
+def seconds_of_days(days: np.ndarray) -> np.ndarray:
+    """``published_seconds`` for a file written before it was kept: each day's midnight."""
+    return np.where(days == MISSING_DAY, MISSING_SECOND, days.astype(np.int64) * _SECONDS_PER_DAY)
 
 
 def stored_text(value: object) -> str:
@@ -332,6 +375,7 @@ def _arrays_of(columns: SegmentColumns) -> dict[str, np.ndarray]:
         for name in FIELD_ARRAYS:
             arrays[f"field.{field}.{name}"] = getattr(fc, name)
     arrays["published_days"] = columns.published_days
+    arrays["published_seconds"] = columns.published_seconds
     for name, column in columns.values.items():
         arrays[f"value.{name}.ids"] = column.ids
     for name, text_column in (("doc_ids", columns.doc_ids), ("titles", columns.titles)):
@@ -426,6 +470,11 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         values[name] = ValueColumn(keys=tuple(meta["keys"]), labels=tuple(meta["labels"]), ids=ids)
     if len(arrays["published_days"]) != doc_count:
         raise ValueError("published_days: size disagrees")
+    published_seconds = arrays.get("published_seconds")
+    if published_seconds is None:
+        published_seconds = seconds_of_days(arrays["published_days"])
+    elif published_seconds.dtype != np.int64 or published_seconds.shape != (doc_count,):
+        raise ValueError("published_seconds: size or type disagrees")
     union = {name: arrays[f"union.{name}"] for name in UNION_ARRAYS}
     if (len(union["pointers"]) != term_count + 1 or int(union["pointers"][-1]) != len(union["docs"])
             or union["weights"].shape != (len(header["union_fields"]), len(union["docs"]))
@@ -444,6 +493,7 @@ def _columns_from_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray], 
         vocabulary=Vocabulary(blob, offsets, sort_keys),
         fields=fields,
         published_days=arrays["published_days"],
+        published_seconds=published_seconds,
         values=values,
         doc_ids=texts["doc_ids"],
         titles=texts["titles"],

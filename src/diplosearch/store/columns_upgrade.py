@@ -17,7 +17,6 @@ import numpy as np
 
 from .columns import (
     COLUMN_TEXT_FIELDS,
-    MISSING_DAY,
     VALUE_FIELDS,
     ColumnsError,
     FieldColumns,
@@ -27,7 +26,7 @@ from .columns import (
     Vocabulary,
     encode_values,
     load_columns,
-    published_day,
+    published_columns,
     stored_text,
     write_columns,
 )
@@ -86,7 +85,7 @@ def build_columns(leaf_reader: Any, segment: Any, fields: tuple[str, ...] = COLU
         doc_count=doc_count,
         vocabulary=Vocabulary.of(terms),
         fields=field_columns,
-        published_days=published,
+        **published,
         values=values,
         doc_ids=doc_ids,
         titles=titles,
@@ -315,15 +314,15 @@ def _length_codes(leaf_reader: Any, field: str, doc_count: int) -> np.ndarray:
 
 
 def _document_values(leaf_reader: Any, doc_count: int
-                     ) -> tuple[np.ndarray, dict[str, ValueColumn], TextColumn, TextColumn]:
-    published = np.full(doc_count, MISSING_DAY, np.int32)
+                     ) -> tuple[dict[str, np.ndarray], dict[str, ValueColumn], TextColumn, TextColumn]:
+    published: list[object] = [None] * doc_count
     raw: dict[str, list[str | None]] = {name: [None] * doc_count for name in VALUE_FIELDS}
     doc_ids, titles = [""] * doc_count, [""] * doc_count
     for docnum in range(doc_count):
         stored = leaf_reader.stored_fields(docnum)
-        published[docnum] = published_day(stored.get("published"))
+        published[docnum] = stored.get("published")
         for name in VALUE_FIELDS:
             raw[name][docnum] = value_or_none(stored.get(name))
         doc_ids[docnum], titles[docnum] = stored_text(stored.get("id")), stored_text(stored.get("title"))
     values = {name: encode_values(raw[name]) for name in VALUE_FIELDS}
-    return published, values, TextColumn.of(doc_ids), TextColumn.of(titles)
+    return published_columns(published, doc_count), values, TextColumn.of(doc_ids), TextColumn.of(titles)

@@ -52,7 +52,7 @@ from .columns import (
     TextColumn,
     Vocabulary,
     encode_values,
-    published_day,
+    published_columns,
     stored_text,
     write_columns,
 )
@@ -347,7 +347,7 @@ class LeanSegmentWriter(SegmentWriter):
             doc_count=doc_count,
             vocabulary=vocabulary,
             fields=fields,
-            published_days=np.fromiter(map(published_day, per_document("published")), np.int32, doc_count),
+            **published_columns(per_document("published"), doc_count),
             values={name: encode_values([value_or_none(v) for v in per_document(name)]) for name in VALUE_FIELDS},
             doc_ids=TextColumn.of([stored_text(v) for v in per_document("id")]),
             titles=TextColumn.of([stored_text(v) for v in per_document("title")]),
