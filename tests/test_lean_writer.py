@@ -40,7 +40,7 @@ def article(i: int, *, repeat: int = 0) -> Document:
         quotes=(Quote(f"kami {WORDS[i % 11]} kami", "Juru Bicara"),) if i % 3 == 0 else (),
         captions=(f"Foto {WORDS[i % 13]}",) if i % 4 == 0 else (),
         source=("kompas", "Detik", "kompas", "detik", None)[i % 5],  # one value in over 128 documents
-        published=dt.date(2019, 1 + i % 12, 1 + i % 28) if i % 6 else None,
+        published=dt.datetime(2019, 1 + i % 12, 1 + i % 28, i % 24, 7 * i % 60) if i % 6 else None,
         category=("Politik", "ekonomi", None)[i % 3],
         sub_category="Nasional" if i % 2 else None,
     )
@@ -138,6 +138,7 @@ def assert_same_columns(written, rebuilt) -> None:  # type: ignore[no-untyped-de
             a, b = getattr(ours, name), getattr(theirs, name)
             assert a.dtype == b.dtype and np.array_equal(a, b), (field, name)
     assert np.array_equal(written.published_days, rebuilt.published_days)
+    assert np.array_equal(written.published_seconds, rebuilt.published_seconds)
     for name, column in written.values.items():
         other = rebuilt.values[name]
         assert (column.keys, column.labels) == (other.keys, other.labels), name
