@@ -26,6 +26,18 @@ OUTPUT_FORMATS = ("text", "json", "jsonl", "csv", "tsv")
 EXPORT_COLUMNS = ("rank", "id", "title", "score", "matched_terms", "source", "date", "url", "path", "snippets")
 #: Snippets of one hit share one CSV/TSV cell, joined by this.
 SNIPPET_JOINER = " … "
+#: The export columns holding a document's own text; the others (rank, score,
+#: matched_terms, date) are written by the command and must stay numbers and dates.
+DOCUMENT_TEXT_COLUMNS = frozenset({"id", "title", "source", "url", "path", "snippets"})
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` with a ``'`` in front when it starts as a formula does (``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return), so that a spreadsheet opening an export
+    shows a document's text rather than running it."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def hit_to_json(hit: Hit) -> dict[str, object]:
@@ -70,7 +82,9 @@ def write_json_lines(hits: Iterable[Hit], out: TextIO, explain: bool = False) ->
 
 def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
     """CSV (``separator=","``, RFC 4180 quoting) or TSV (``"\\t"``: tabs and line
-    breaks inside a value become spaces, since TSV has no quoting)."""
+    breaks inside a value become spaces, since TSV has no quoting). A cell of
+    :data:`DOCUMENT_TEXT_COLUMNS` that a spreadsheet would read as a formula gets a
+    ``'`` in front (:func:`spreadsheet_safe`)."""
     tsv = separator == "\t"
     writer = csv.writer(out, lineterminator="\n")
     if tsv:
@@ -80,9 +94,14 @@ def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
     for hit in hits:
         row = hit_to_json(hit)
         row["snippets"] = SNIPPET_JOINER.join(hit.snippets)
-        values = ["" if row[name] is None else str(row[name]) for name in EXPORT_COLUMNS]
+        values = []
+        for name in EXPORT_COLUMNS:
+            value = "" if row[name] is None else str(row[name])
+            if tsv:
+                value = one_line(value).replace("\t", " ")
+            values.append(spreadsheet_safe(value) if name in DOCUMENT_TEXT_COLUMNS else value)
         if tsv:
-            out.write("\t".join(one_line(value).replace("\t", " ") for value in values) + "\n")
+            out.write("\t".join(values) + "\n")
         else:
             writer.writerow(values)
 
