@@ -70,3 +70,13 @@ def test_the_numbers_the_command_writes_stay_numbers_and_every_document_column_i
         assert first["title"] == "'\t=1+1"
     else:  # TSV makes white space a space and trims it first: what is left starts as a formula
         assert first["title"] == "'=1+1"
+
+
+def test_a_carriage_return_inside_a_csv_cell_is_quoted_not_a_row_break() -> None:
+    out = io.StringIO()
+    write_table([hit("Banjir\r=HYPERLINK(1)", 1.0), hit("\r=2+2", 0.5)], out, ",")
+    lines = out.getvalue().split("\n")
+    assert len(lines) == 4 and lines[-1] == "" and not any(line.endswith("\r") for line in lines)
+    first, second = csv.DictReader(io.StringIO(out.getvalue()))
+    assert (first["title"], second["title"]) == ("Banjir\r=HYPERLINK(1)", "'\r=2+2")
+    assert first["snippets"] == "'+snip" and second["score"] == "0.5"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import re
 import time
@@ -86,11 +87,23 @@ def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
     :data:`DOCUMENT_TEXT_COLUMNS` that a spreadsheet would read as a formula gets a
     ``'`` in front (:func:`spreadsheet_safe`)."""
     tsv = separator == "\t"
-    writer = csv.writer(out, lineterminator="\n")
+    # csv.writer quotes a cell holding a character of its line terminator: "\r\n" has a
+    # cell holding a bare carriage return quoted too (with "\n" it was left bare, and a
+    # spreadsheet reading it as a line break started a new row mid-cell); each row
+    # still ends with "\n".
+    row_text = io.StringIO()
+    writer = csv.writer(row_text, lineterminator="\r\n")
+
+    def write_csv_row(values: Sequence[str]) -> None:
+        writer.writerow(values)
+        out.write(row_text.getvalue()[:-2] + "\n")
+        row_text.seek(0)
+        row_text.truncate()
+
     if tsv:
         out.write("\t".join(EXPORT_COLUMNS) + "\n")
     else:
-        writer.writerow(EXPORT_COLUMNS)
+        write_csv_row(EXPORT_COLUMNS)
     for hit in hits:
         row = hit_to_json(hit)
         row["snippets"] = SNIPPET_JOINER.join(hit.snippets)
@@ -103,7 +116,7 @@ def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
         if tsv:
             out.write("\t".join(values) + "\n")
         else:
-            writer.writerow(values)
+            write_csv_row(values)
 
 
 def document_to_json(doc: Document) -> dict[str, object]:
