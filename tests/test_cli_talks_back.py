@@ -81,9 +81,11 @@ def test_get_and_delete_find_a_record_id_as_indexing_cleaned_it(isolated_index_h
 # -- 7. safe HTML --------------------------------------------------------------------
 
 
-def test_a_field_prefix_after_a_filter_is_a_one_line_error(isolated_index_home, banjir: Path):
+def test_a_field_prefix_next_to_a_filter_is_a_one_line_error(isolated_index_home, banjir: Path):
     refused = run(isolated_index_home, "source:title:banjir", "--index", str(banjir))
     assert_clean_error(refused, 2, "source:title:banjir", "takes a value")
+    refused = run(isolated_index_home, "title:source:kompas.com", "--index", str(banjir))
+    assert_clean_error(refused, 2, "title:source:kompas.com", "cannot restrict the filter source:")
 
 
 def test_html_snippets_escape_a_script_in_the_body(isolated_index_home, tmp_path: Path):

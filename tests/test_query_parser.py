@@ -263,6 +263,31 @@ def test_a_field_prefix_after_a_filter_is_refused_not_dropped(text: str) -> None
         (MatchAll(), Filter("source", ("title:banjir",))))
 
 
+@pytest.mark.parametrize("text", [
+    "title:source:kompas.com", "title:date:2019", "body:category:x", "lead:sub_category:y",
+    "banjir -quotes:source:x", "title:source:(a b)", 'captions:date:"2019"', "TITLE:Source:x"])
+def test_a_filter_prefix_after_a_field_prefix_is_refused_not_dropped(text: str) -> None:
+    with pytest.raises(QueryError, match=r"cannot restrict the filter .*; write \w+:VALUE \w+:WORD") as refused:
+        parse(text)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("text", "same_as"), [
+    # a filter inside a field's parentheses restricts that group, the field its words
+    ("title:(source:kompas.com banjir)", "source:kompas.com title:banjir"),
+    # a colon that names no filter, or starts no value, stays text in the field
+    ("title:source: banjir", "title:source banjir"),
+    ("title:source://x", "title:(source x)"),
+    ("title:http://x", "title:(http x)"),
+    ("title:10:30", "title:(10 30)"),
+    ("title:Wiranto:Saya", "title:wiranto"),
+    ('title:"source:kompas.com"', 'title:"source kompas.com"'),
+    ("jam 10:30", "jam 10 30"),
+])
+def test_colons_that_drop_no_prefix_keep_their_meaning(text: str, same_as: str) -> None:
+    assert root(text) == root(same_as)
+
+
 # ---------------------------------------------------------------------------------
 # What the parser reports
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import re
 import time
@@ -26,6 +27,18 @@ OUTPUT_FORMATS = ("text", "json", "jsonl", "csv", "tsv")
 EXPORT_COLUMNS = ("rank", "id", "title", "score", "matched_terms", "source", "date", "url", "path", "snippets")
 #: Snippets of one hit share one CSV/TSV cell, joined by this.
 SNIPPET_JOINER = " … "
+#: The export columns holding a document's own text; the others (rank, score,
+#: matched_terms, date) are written by the command and must stay numbers and dates.
+DOCUMENT_TEXT_COLUMNS = frozenset({"id", "title", "source", "url", "path", "snippets"})
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` with a ``'`` in front when it starts as a formula does (``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return), so that a spreadsheet opening an export
+    shows a document's text rather than running it."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def hit_to_json(hit: Hit) -> dict[str, object]:
@@ -70,21 +83,40 @@ def write_json_lines(hits: Iterable[Hit], out: TextIO, explain: bool = False) ->
 
 def write_table(hits: Iterable[Hit], out: TextIO, separator: str) -> None:
     """CSV (``separator=","``, RFC 4180 quoting) or TSV (``"\\t"``: tabs and line
-    breaks inside a value become spaces, since TSV has no quoting)."""
+    breaks inside a value become spaces, since TSV has no quoting). A cell of
+    :data:`DOCUMENT_TEXT_COLUMNS` that a spreadsheet would read as a formula gets a
+    ``'`` in front (:func:`spreadsheet_safe`)."""
     tsv = separator == "\t"
-    writer = csv.writer(out, lineterminator="\n")
+    # csv.writer quotes a cell holding a character of its line terminator: "\r\n" has a
+    # cell holding a bare carriage return quoted too (with "\n" it was left bare, and a
+    # spreadsheet reading it as a line break started a new row mid-cell); each row
+    # still ends with "\n".
+    row_text = io.StringIO()
+    writer = csv.writer(row_text, lineterminator="\r\n")
+
+    def write_csv_row(values: Sequence[str]) -> None:
+        writer.writerow(values)
+        out.write(row_text.getvalue()[:-2] + "\n")
+        row_text.seek(0)
+        row_text.truncate()
+
     if tsv:
         out.write("\t".join(EXPORT_COLUMNS) + "\n")
     else:
-        writer.writerow(EXPORT_COLUMNS)
+        write_csv_row(EXPORT_COLUMNS)
     for hit in hits:
         row = hit_to_json(hit)
         row["snippets"] = SNIPPET_JOINER.join(hit.snippets)
-        values = ["" if row[name] is None else str(row[name]) for name in EXPORT_COLUMNS]
+        values = []
+        for name in EXPORT_COLUMNS:
+            value = "" if row[name] is None else str(row[name])
+            if tsv:
+                value = one_line(value).replace("\t", " ")
+            values.append(spreadsheet_safe(value) if name in DOCUMENT_TEXT_COLUMNS else value)
         if tsv:
-            out.write("\t".join(one_line(value).replace("\t", " ") for value in values) + "\n")
+            out.write("\t".join(values) + "\n")
         else:
-            writer.writerow(values)
+            write_csv_row(values)
 
 
 def document_to_json(doc: Document) -> dict[str, object]:

@@ -49,8 +49,9 @@ What each form becomes:
   ``-source:x`` excludes. Filters never score and their values are never terms.
 - A ``name:`` prefix that is not a field raises :class:`QueryError` naming the fields,
   when ``name`` is a lower-case identifier followed by text (``foo:bar``,
-  ``published:2019``), and so does a prefix after a filter's (``source:title:x``, whose
-  filter would be lost); field names are matched case-insensitively. A colon is text in
+  ``published:2019``), and so do a prefix after a filter's (``source:title:x``) and a
+  filter's after a text field's (``title:source:x``), either of which would lose one
+  prefix; field names are matched case-insensitively. A colon is text in
   any other word: ``http://x``, ``10:30``, ``Wiranto:Saya`` (headlines do that),
   ``name:`` before a space. Put such text in quotes to search it as written.
 

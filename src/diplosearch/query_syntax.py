@@ -125,11 +125,17 @@ class Lexer:
         return None
 
     def _check_prefix(self, outer: str | None, name: str, raw: str) -> None:
-        """Refuse a prefix after a filter's (``source:title:banjir``): the filter would be lost."""
+        """Refuse a prefix after a filter's (``source:title:banjir``) and a filter's after
+        a text field's (``title:source:x``): one of the two would be lost."""
         if outer in self.value_fields:
             raise QueryError(
                 f"{raw!r}: {outer}: takes a value, not another field; write {outer}:VALUE {name}:WORD,"
                 f" or {outer}:\"...\" for a value holding a colon"
+            )
+        if outer is not None and name in self.value_fields:
+            raise QueryError(
+                f"{raw!r}: {outer}: cannot restrict the filter {name}:; write {name}:VALUE {outer}:WORD,"
+                f" or {outer}:\"...\" to search text holding a colon"
             )
 
     def tokens(self) -> Iterator[Token]:
