@@ -7,9 +7,10 @@ when something asks for one: importing ``whoosh.searching`` loads Whoosh's query
 highlighting and English morphology modules, which a search does not use.
 
 Scoring touches only the memory-mapped, read-only columns, so any number of threads
-score at once without a lock. Whoosh's stored-field readers seek and read one shared
-file object, so reading stored fields takes the snapshot's own short lock (a page of
-hits, never a whole query's work). A snapshot keeps the
+score at once without a lock. Stored fields are read with positional reads
+(:mod:`.stored_reads`), so threads read them at once too; where that path does not
+apply, Whoosh's readers seek and read one shared file object, and reading takes the
+snapshot's own short lock (a page of hits, never a whole query's work). A snapshot keeps the
 documents it decoded most recently (:data:`DOCUMENT_CACHE_SIZE`): a commit never
 changes them, and a page read again (a repeated query, a popular article) then skips
 Whoosh's decompression and unpickling.
@@ -35,6 +36,7 @@ from ..schema import document_from_stored
 from .column_files import check_in_background, forget_opened
 from .lazy_log import LOG
 from .manifest import has_manifest
+from .stored_reads import positional_reader
 from .swap import finish_interrupted_swap
 
 if TYPE_CHECKING:
@@ -90,6 +92,8 @@ class Snapshot:
         self._retired = False
         self._documents: OrderedDict[int, Document] = OrderedDict()
         self._read_stored: Callable[[int], dict[str, object]] | None = None
+        #: Whether ``_read_stored`` reads with positional reads (no lock needed).
+        self._reads_positional = False
         self._table_of_contents = _TableOfContents.of(path, opened.whoosh_index, self.reader.generation())
 
     @property
@@ -182,7 +186,10 @@ class Snapshot:
                     self._documents.move_to_end(docnum)
                     found[docnum] = document
             read = self._stored_reader()
-            stored = [(docnum, read(docnum)) for docnum in dict.fromkeys(docnums) if docnum not in found]
+            wanted = [docnum for docnum in dict.fromkeys(docnums) if docnum not in found]
+            stored = [] if self._reads_positional else [(docnum, read(docnum)) for docnum in wanted]
+        if self._reads_positional:  # no shared file offset: threads read at once
+            stored = [(docnum, read(docnum)) for docnum in wanted]
         decoded = {docnum: document_from_stored(fields) for docnum, fields in stored}
         if decoded:
             with self.stored_lock:
@@ -201,13 +208,21 @@ class Snapshot:
 
     def _stored_reader(self) -> Callable[[int], dict[str, object]]:
         """A function reading the stored fields of a commit-wide doc number straight from
-        its segment's stored-fields column (call it holding :attr:`stored_lock`).
+        its segment's stored-fields column (make it holding :attr:`stored_lock`, and
+        call it holding the lock too unless :attr:`_reads_positional`).
 
         Whoosh's ``SegmentReader.stored_fields`` copies the same dict keeping only the
         fields its schema names (about a third of a read's time); the decoder reads the
-        fields it knows by name, so that copy is skipped. A reader of another shape
-        (none of diplosearch's) is read through Whoosh's public method."""
+        fields it knows by name, so that copy is skipped. Each document is read with
+        one positional read where Whoosh's column has its usual shape
+        (:mod:`.stored_reads`), else through the column's reader; a reader of another
+        shape (none of diplosearch's) is read through Whoosh's public method."""
         if self._read_stored is None:
+            positional = positional_reader(list(self.reader.leaf_readers()))
+            if positional is not None:
+                self._reads_positional = True
+                self._read_stored = positional
+                return positional
             leaves = [(offset, getattr(leaf, "_perdoc", None)) for leaf, offset in self.reader.leaf_readers()]
             if not leaves or any(perdoc is None or not hasattr(perdoc, "stored_fields") for _o, perdoc in leaves):
                 reader = self.reader
