@@ -11,6 +11,7 @@ import numpy as np
 
 _KEY_BYTES = 8
 _KEY_BIAS = 1 << 63  # uint64 order as int64's: flip the top bit
+_NOT_LOOKED_UP = object()
 
 
 def _joined_utf8(texts: Sequence[str], errors: str) -> tuple[bytes, np.ndarray]:
@@ -80,10 +81,9 @@ class Vocabulary:
 
     def id_of(self, text: str) -> int | None:
         """The id of ``text``, or None when the segment does not hold it."""
-        try:
-            return self._ids[text]
-        except KeyError:
-            pass
+        found = self._ids.get(text, _NOT_LOOKED_UP)
+        if found is not _NOT_LOOKED_UP:
+            return found  # type: ignore[return-value]
         key, blob, offsets = text.encode("utf-8"), self.blob, self._bounds
         keys = self._key_view
         if keys is None:
@@ -91,8 +91,10 @@ class Vocabulary:
         head = int.from_bytes(key[:_KEY_BYTES].ljust(_KEY_BYTES, b"\0"), "big") - _KEY_BIAS
         low = bisect.bisect_left(keys, head)
         found = None
-        if low < len(keys) and keys[low] == head:
-            high = bisect.bisect_right(keys, head, low)
+        size = len(keys)
+        if low < size and keys[low] == head:
+            # most words' first eight bytes are their own: no second search then
+            high = low + 1 if low + 1 == size or keys[low + 1] != head else bisect.bisect_right(keys, head, low)
             while high - low > 1:  # words sharing their first eight bytes
                 middle = (low + high) // 2
                 if blob[offsets[middle] : offsets[middle + 1]] <= key:
