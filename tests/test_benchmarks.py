@@ -21,6 +21,7 @@ import engines  # noqa: E402
 import first_query  # noqa: E402
 import first_time_analysis  # noqa: E402
 import metrics  # noqa: E402
+import paired_latency  # noqa: E402
 import query_split  # noqa: E402
 import relevance  # noqa: E402
 import speed  # noqa: E402
@@ -270,6 +271,50 @@ def test_query_split_times_each_step_and_sees_remembered_terms_on_the_second_pas
     assert first["mean_ms"]["parse"] > 0 and first["mean_ms"]["hits"] > 0
     for p in (first, second):  # the steps add up to the whole query
         assert sum(p["mean_ms"].values()) == pytest.approx(p["total"]["mean_ms"], rel=0.05, abs=0.01)
+
+
+def test_paired_latency_times_every_engine_on_every_query_and_rotates_who_goes_first(tmp_path: Path,
+                                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tantivy")
+    docs = [data.BenchDoc(doc_id, doc_id.title(), body) for doc_id, body in CORPUS]
+    docs_file = tmp_path / "docs.jsonl"
+    speed.write_docs(docs_file, docs)
+    work = tmp_path / "speed-test"
+    work.mkdir()
+    for name in ("diplosearch", "tantivy"):
+        speed.child_build(name, docs_file, work / f"{name}-{len(docs)}")
+    queries = ["pajak kendaraan", "banjir rumah", "harimau sumatera", "kamera"]
+    (work / "queries.json").write_text(json.dumps({"queries": queries, "phrases": []}), "utf-8")
+    order: list[str] = []
+
+    def recording(engine_class):  # type: ignore[no-untyped-def]
+        real = engine_class.search
+
+        def search(self, query, k=10, **options):  # type: ignore[no-untyped-def]
+            order.append(engine_class.__name__)
+            return real(self, query, k, **options)
+        return search
+
+    for engine_class in (engines.DiplosearchEngine, engines.TantivyEngine):
+        monkeypatch.setattr(engine_class, "search", recording(engine_class))
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    assert paired_latency.main(["--work", str(work), "--docs", str(len(docs)), "--engines", "diplosearch,tantivy",
+                                "--rounds", "2", "--output", "paired.json"]) == 0
+    result = json.loads((tmp_path / "results" / "paired.json").read_text("utf-8"))
+    assert [sorted(r) for r in result["rounds"]] == [["diplosearch", "tantivy"]] * 2
+    assert all(len(times) == len(queries) and min(times) > 0 for r in result["rounds"] for times in r.values())
+    # per round: one untimed query each, then each query by both, the first engine alternating
+    timed = [order[2 + 2 * n : 4 + 2 * n] for n in range(len(queries))]
+    assert [pair[0] for pair in timed] == ["DiplosearchEngine", "TantivyEngine"] * 2
+    assert all(sorted(pair) == ["DiplosearchEngine", "TantivyEngine"] for pair in timed)
+    tantivy_pooled = [row for row in result["table"] if row["pass"] == "all rounds" and row["engine"] == "tantivy"]
+    assert tantivy_pooled and tantivy_pooled[0]["p50 ratio"].endswith("x")
+
+
+def test_median_ratio_interval_brackets_the_median() -> None:
+    ours, theirs = [2.0, 4.0, 6.0, 8.0, 10.0] * 20, [1.0, 2.0, 2.0, 4.0, 5.0] * 20
+    middle, low, high = paired_latency.median_ratio_interval(ours, theirs)
+    assert middle == 2.0 and low <= middle <= high and low >= 2.0 and high <= 3.0
 
 
 def test_benchmarks_skip_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
