@@ -372,3 +372,39 @@ def test_a_directory_named_as_the_table_is_no_table(fixture_index: diplosearch.I
         assert reader.search("kota laut").total > 0
     assert _commit_of(reader).score_table_state.table is None
     reader.close()
+
+
+def test_make_score_table_gives_a_small_writes_commit_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(score_table, "TABLE_MIN_DOCUMENTS", 50)
+    folder = tmp_path / "index"
+    index = diplosearch.open_index(folder, create=True)
+    docs = generated_documents()
+    index.add_many(docs[:100], workers=1)
+    index.add_many(docs[100:110], workers=1)  # a small write: no table
+    assert _tables(folder) == []
+    without = _pages(index)
+    assert index.make_score_table() is True
+    tables = _tables(folder)
+    with index.snapshot() as snapshot:  # made for the newest commit
+        assert tables == [os.path.basename(score_table.table_path(folder, score_table.segments_of(snapshot.columns)))]
+    assert _wait_for_table(index) is not None
+    assert _pages(index) == without  # the same pages to the last bit
+    assert index.make_score_table() is True and _tables(folder) == tables  # kept, not made again
+    # nothing was committed: the next small write drops the table as before
+    index.add_many(docs[110:115], workers=1)
+    assert _tables(folder) == []
+    index.close()
+
+
+def test_make_score_table_says_when_the_commit_gets_none(tmp_path: Path, small_tables: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = diplosearch.open_index(tmp_path / "empty", create=True)
+    assert empty.make_score_table() is False
+    empty.close()
+    monkeypatch.setattr(score_table, "SCORE_TABLE_POSTINGS", 10)
+    index = diplosearch.open_index(tmp_path / "index", create=True)
+    index.add_many(generated_documents()[:30], workers=1)
+    assert index.make_score_table() is False and _tables(tmp_path / "index") == []
+    index.close()
+    with pytest.raises(diplosearch.errors.IndexClosedError):
+        index.make_score_table()
