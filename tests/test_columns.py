@@ -247,26 +247,31 @@ def test_vocabulary_lookup_agrees_with_a_scan_of_the_terms() -> None:
             assert vocabulary.id_of(probe) == ids.get(probe), probe
 
 
-def test_a_column_file_keeps_the_vocabularys_sort_keys_and_one_without_them_still_reads(fixture_index) -> None:  # type: ignore[no-untyped-def]
+def _write_without(index, segment, columns, array: str) -> None:  # type: ignore[no-untyped-def]
+    """Write ``columns`` as a file written before ``array`` was kept would be."""
     from diplosearch.store import columns as columns_module
 
+    real = columns_module._arrays_of
+
+    def older_arrays(written):  # type: ignore[no-untyped-def]
+        arrays = real(written)
+        del arrays[array]
+        return arrays
+
+    columns_module._arrays_of = older_arrays
+    try:
+        write_columns(index.path, segment.segment_id(), columns)
+    finally:
+        columns_module._arrays_of = real
+
+
+def test_a_column_file_keeps_the_vocabularys_sort_keys_and_one_without_them_still_reads(fixture_index) -> None:  # type: ignore[no-untyped-def]
     index = fixture_index
     leaf, segment = _leaves(index)[0]
     built = build_columns(leaf, segment)
     loaded = load_columns(index.path, segment)
     assert np.array_equal(loaded.vocabulary._sort_keys, built.vocabulary.sort_keys())
-    real = columns_module._arrays_of
-
-    def without_keys(columns):  # type: ignore[no-untyped-def]
-        arrays = real(columns)
-        del arrays["vocabulary_keys"]
-        return arrays
-
-    columns_module._arrays_of = without_keys
-    try:
-        write_columns(index.path, segment.segment_id(), built)
-    finally:
-        columns_module._arrays_of = real
+    _write_without(index, segment, built, "vocabulary_keys")
     older = load_columns(index.path, segment)
     assert older.vocabulary._sort_keys is None
     for term_id, text in enumerate(built.vocabulary.terms()):
@@ -275,23 +280,10 @@ def test_a_column_file_keeps_the_vocabularys_sort_keys_and_one_without_them_stil
 
 
 def test_a_column_file_written_before_the_seconds_were_kept_orders_by_day(fixture_index) -> None:  # type: ignore[no-untyped-def]
-    from diplosearch.store import columns as columns_module
-
     index = fixture_index
     leaf, segment = max(_leaves(index), key=lambda pair: pair[0].doc_count_all())
     built = build_columns(leaf, segment)
-    real = columns_module._arrays_of
-
-    def without_seconds(columns):  # type: ignore[no-untyped-def]
-        arrays = real(columns)
-        del arrays["published_seconds"]
-        return arrays
-
-    columns_module._arrays_of = without_seconds
-    try:
-        write_columns(index.path, segment.segment_id(), built)
-    finally:
-        columns_module._arrays_of = real
+    _write_without(index, segment, built, "published_seconds")
     older = load_columns(index.path, segment)
     days = older.published_days
     assert (days != MISSING_DAY).any() and (days == MISSING_DAY).any()  # the fixture has both

@@ -132,12 +132,19 @@ def test_terms_longer_than_the_matched_heads_are_one_term_across_segments(tmp_pa
     index.close()
 
 
-def test_a_delete_keeps_the_table_and_a_small_write_drops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _hundred_documents_tables_from_fifty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> tuple[diplosearch.Index, Path, list[Document]]:
+    """An index of 100 generated documents whose writes of 50 or more make a table."""
     monkeypatch.setattr(score_table, "TABLE_MIN_DOCUMENTS", 50)
     folder = tmp_path / "index"
     index = diplosearch.open_index(folder, create=True)
     docs = generated_documents()
     index.add_many(docs[:100], workers=1)
+    return index, folder, docs
+
+
+def test_a_delete_keeps_the_table_and_a_small_write_drops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index, folder, docs = _hundred_documents_tables_from_fifty(tmp_path, monkeypatch)
     first = _tables(folder)
     assert len(first) == 1
     index.delete("gen-003")  # same segments, same statistics: the same table
@@ -375,11 +382,7 @@ def test_a_directory_named_as_the_table_is_no_table(fixture_index: diplosearch.I
 
 
 def test_make_score_table_gives_a_small_writes_commit_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(score_table, "TABLE_MIN_DOCUMENTS", 50)
-    folder = tmp_path / "index"
-    index = diplosearch.open_index(folder, create=True)
-    docs = generated_documents()
-    index.add_many(docs[:100], workers=1)
+    index, folder, docs = _hundred_documents_tables_from_fifty(tmp_path, monkeypatch)
     index.add_many(docs[100:110], workers=1)  # a small write: no table
     assert _tables(folder) == []
     without = _pages(index)
