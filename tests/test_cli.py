@@ -116,17 +116,25 @@ def test_index_search_delete_and_stats_on_a_named_index(isolated_index_home, tmp
     assert "rusak.bin" in indexed.stderr and "Traceback" not in indexed.stderr
     assert "3 added" in indexed.stdout
     assert (isolated_index_home / "berita" / "diplosearch.json").is_file()
+    # a few files get the score table a large import makes (the index's first commit here)
+    first_table = sorted(path.name for path in (isolated_index_home / "berita").glob("scores_*"))
+    assert len(first_table) == 1
 
     found = json.loads(run(isolated_index_home, "kopi", "--index", "berita", "--json").stdout)
     assert {h["id"] for h in found["hits"]} == {"kopi", "j1"}
 
     again = run(isolated_index_home, "index", "--index", "berita", str(articles))
     assert "0 added, 0 replaced, 2 unchanged" in again.stdout
+    assert sorted(path.name for path in (isolated_index_home / "berita").glob("scores_*")) == first_table
+    (tmp_path / "baru.txt").write_text("Kopi Baru\n\nKopi baru dari Toraja.\n")
+    run(isolated_index_home, "index", "--index", "berita", str(tmp_path / "baru.txt"))
+    second_table = sorted(path.name for path in (isolated_index_home / "berita").glob("scores_*"))
+    assert len(second_table) == 1 and second_table != first_table  # the new commit's
 
     deleted = run(isolated_index_home, "delete", "--index", "berita", "kopi", "tidak-ada")
     assert deleted.returncode == 0 and "1 of 2" in deleted.stdout
     stats = json.loads(run(isolated_index_home, "stats", "--index", "berita", "--json").stdout)
-    assert stats["documents"] == 2
+    assert stats["documents"] == 3  # teh, j1 and baru
 
 
 def test_writing_requires_naming_an_index(isolated_index_home, tmp_path: Path):

@@ -379,6 +379,11 @@ def _index_into(
         committed = True
         if progress is not None:
             progress.finish()
+        try:  # an import of a few files gets the score table a large one would make
+            if report.written:
+                ix.make_score_table()
+        except DiplosearchError as exc:  # an accelerator: the documents are committed
+            err.write(f"diplosearch: warning: no score table made for the new commit ({exc})\n")
         _report_indexing(ix.path, created, report, len(ix), args, out, err)
     except KeyboardInterrupt:
         if progress is not None:
