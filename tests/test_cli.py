@@ -224,3 +224,26 @@ def test_rebuild_of_a_named_index_and_of_the_default_one(isolated_index_home, tm
     assert named.returncode == 0 and "rebuilt, 1 documents" in named.stdout
     default = run(isolated_index_home, "rebuild")
     assert default.returncode == 0 and "up to date" in default.stdout
+
+
+def test_index_warns_and_succeeds_when_its_score_table_cannot_be_made(isolated_index_home, tmp_path: Path,
+                                                                       monkeypatch, capsys):
+    from diplosearch.cli import main
+    from diplosearch.errors import IndexLockedError
+    from diplosearch.index import Index
+
+    waits = []
+
+    def locked(self):  # type: ignore[no-untyped-def]
+        waits.append(self.writer_timeout)
+        raise IndexLockedError(f"{self.path} is locked by another writer")
+
+    monkeypatch.setattr(Index, "make_score_table", locked)
+    (tmp_path / "a.txt").write_text("Kopi Naik\n\nHarga kopi naik.\n")
+    assert main(["index", "--index", str(tmp_path / "ix"), str(tmp_path / "a.txt")]) == 0
+    captured = capsys.readouterr()
+    assert "1 added" in captured.out
+    assert captured.err.startswith("diplosearch: warning: no score table made") and "locked" in captured.err
+    assert waits == [0]  # it does not wait for a writer that will replace this commit anyway
+    assert main(["kopi", "--index", str(tmp_path / "ix"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 1

@@ -381,6 +381,7 @@ def _index_into(
             progress.finish()
         try:  # an import of a few files gets the score table a large one would make
             if report.written:
+                ix.writer_timeout = 0  # a writer holding the lock now will replace this commit
                 ix.make_score_table()
         except DiplosearchError as exc:  # an accelerator: the documents are committed
             err.write(f"diplosearch: warning: no score table made for the new commit ({exc})\n")
