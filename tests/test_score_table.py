@@ -411,3 +411,23 @@ def test_make_score_table_says_when_the_commit_gets_none(tmp_path: Path, small_t
     index.close()
     with pytest.raises(diplosearch.errors.IndexClosedError):
         index.make_score_table()
+
+
+def test_make_score_table_on_a_full_disk_says_so_and_changes_nothing(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    index, folder, docs = _hundred_documents_tables_from_fifty(tmp_path, monkeypatch)
+    index.add_many(docs[100:110], workers=1)
+    before = _pages(index)
+
+    def full_disk(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(score_table, "write_table", full_disk)
+    with pytest.raises(diplosearch.errors.DiplosearchError, match="cannot write the score table") as raised:
+        index.make_score_table()
+    assert not isinstance(raised.value, diplosearch.errors.CorruptIndexError)  # no damage to report
+    assert _tables(folder) == [] and _pages(index) == before
+    monkeypatch.undo()
+    index.add_many(docs[110:112], workers=1)  # the write lock was let go
+    assert index.make_score_table() is True
+    index.close()
