@@ -75,6 +75,18 @@ def package_version(dist: str) -> str | None:
         return None
 
 
+def has_score_table(index_path: Path) -> bool:
+    """Whether the newest commit of the diplosearch index at ``index_path`` has its
+    score table (a kept ``speed.py`` index has none after its add step: searches of
+    it score each word the first time, so its figures are not an import's)."""
+    import diplosearch
+    from diplosearch.store import score_table
+
+    with diplosearch.open_index(index_path) as index, index.snapshot() as snapshot:
+        segments = score_table.segments_of(snapshot.columns)
+    return Path(score_table.table_path(index_path, segments)).is_file()
+
+
 def environment() -> dict[str, object]:
     """Date, machine and versions, recorded with every result."""
     import sqlite3

@@ -144,11 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     headers = ["pass", "engine", "p50 ms", "p95 ms", "p99 ms", "mean ms", "p50 ratio", "median per-query ratio",
                "95% interval"]
     kind = "phrase" if args.phrases else "top-10"
+    table = common.has_score_table(work / f"diplosearch-{args.docs}")
     print(f"\n{kind} queries, {len(queries)} per round, {args.docs:,} documents, engines interleaved per query "
-          "(ratios: diplosearch / the peer)")
+          f"(ratios: diplosearch / the peer); diplosearch's index {'has' if table else 'has no'} score table")
     print(common.format_table(headers, rows))
     payload = {
-        "work": str(work), "docs": args.docs, "mode": kind, "queries": len(queries), "rounds": rounds,
+        "work": str(work), "docs": args.docs, "score_table": table, "mode": kind, "queries": len(queries), "rounds": rounds,
         "table": [dict(zip(headers, row)) for row in rows], "environment": common.environment(),
     }
     print(f"wrote {common.write_json(args.output, payload)}")

@@ -156,9 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows.append(["total (mean)", *(p["total"]["mean_ms"] for p in passes)])  # type: ignore[index]
     rows.append(["total p50", *(p["total"]["p50_ms"] for p in passes)])  # type: ignore[index]
     rows.append(["total p99", *(p["total"]["p99_ms"] for p in passes)])  # type: ignore[index]
-    print(f"{len(queries)} queries on {index_path}, ms per query{' (2 snippets per hit)' if args.snippets else ''}")
+    table = common.has_score_table(index_path)
+    print(f"{len(queries)} queries on {index_path} ({'with' if table else 'without'} its score table), "
+          f"ms per query{' (2 snippets per hit)' if args.snippets else ''}")
     print(common.format_table(["step", *(f"pass {n + 1}" for n in range(len(passes)))], rows))
-    payload = {"index": str(index_path), "queries_file": str(queries_path), "snippets": args.snippets,
+    payload = {"index": str(index_path), "score_table": table, "queries_file": str(queries_path), "snippets": args.snippets,
                "passes": passes, "environment": common.environment()}
     print(f"wrote {common.write_json(args.output, payload)}")
     return 0

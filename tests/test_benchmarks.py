@@ -264,6 +264,10 @@ def test_query_split_times_each_step_and_sees_remembered_terms_on_the_second_pas
     query_split.main(["--index", str(tmp_path / "ix"), "--passes", "2", "--output", "split.json"])
     assert scoring_terms._score_terms is scorer  # the timed functions are put back
     result = json.loads((tmp_path / "results" / "split.json").read_text("utf-8"))
+    assert result["score_table"] is False  # a write of a few documents makes none
+    with diplosearch.open_index(tmp_path / "ix") as ix:
+        ix.make_score_table()
+    assert common.has_score_table(tmp_path / "ix")
     first, second = result["passes"]
     assert set(first["mean_ms"]) == set(query_split.STEPS)
     assert all(value >= 0 for p in (first, second) for value in p["mean_ms"].values())
@@ -301,6 +305,7 @@ def test_paired_latency_times_every_engine_on_every_query_and_rotates_who_goes_f
     assert paired_latency.main(["--work", str(work), "--docs", str(len(docs)), "--engines", "diplosearch,tantivy",
                                 "--rounds", "2", "--output", "paired.json"]) == 0
     result = json.loads((tmp_path / "results" / "paired.json").read_text("utf-8"))
+    assert result["score_table"] is False
     assert [sorted(r) for r in result["rounds"]] == [["diplosearch", "tantivy"]] * 2
     assert all(len(times) == len(queries) and min(times) > 0 for r in result["rounds"] for times in r.values())
     # per round: one untimed query each, then each query by both, the first engine alternating
