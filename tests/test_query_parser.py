@@ -272,9 +272,22 @@ def test_a_filter_prefix_after_a_field_prefix_is_refused_not_dropped(text: str) 
     assert "\n" not in str(refused.value)
 
 
+@pytest.mark.parametrize("text", [
+    "title:body:banjir", 'lead:quotes:"kota laut"', "Title:BODY:banjir", "captions:title:(kota laut)",
+    "-title:body:banjir", "kota quotes:lead:laut",
+])
+def test_a_field_prefix_after_another_is_refused_not_dropped(text: str) -> None:
+    with pytest.raises(QueryError, match=r"two field prefixes in a row.*\(\w+:WORD OR \w+:WORD\)") as refused:
+        parse(text)
+    assert "\n" not in str(refused.value)
+
+
 @pytest.mark.parametrize(("text", "same_as"), [
     # a filter inside a field's parentheses restricts that group, the field its words
     ("title:(source:kompas.com banjir)", "source:kompas.com title:banjir"),
+    # so does a field prefix inside them; the same prefix twice loses nothing
+    ("title:(body:banjir hujan)", "body:banjir title:hujan"),
+    ("title:title:banjir", "title:banjir"),
     # a colon that names no filter, or starts no value, stays text in the field
     ("title:source: banjir", "title:source banjir"),
     ("title:source://x", "title:(source x)"),

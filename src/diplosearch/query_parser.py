@@ -21,7 +21,7 @@ What each form becomes:
   words drop out without leaving a gap, as the analyzer's positions do. One term gives
   a Term. ``~N`` after a phrase (proximity) is read as an exact phrase.
 - ``title:word``, ``title:"phrase"``, ``title:(group)``: restricted to that text field;
-  an inner prefix overrides an outer one. ``title:-word`` is ``-title:word`` (``+``, ``!`` too).
+  a prefix inside a group overrides the group's. ``title:-word`` is ``-title:word`` (``+``, ``!`` too).
 - ``-x`` / ``NOT x`` exclude: in a group, the excluded clauses are OR-ed into the
   ``negative`` of one ``Exclude`` over the rest (``a NOT b c`` is ``(a OR c)`` without
   ``b``; in ``a AND NOT b`` the exclusion binds to its AND). Each ``NOT``/``-`` flips:

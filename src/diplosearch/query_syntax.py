@@ -125,8 +125,9 @@ class Lexer:
         return None
 
     def _check_prefix(self, outer: str | None, name: str, raw: str) -> None:
-        """Refuse a prefix after a filter's (``source:title:banjir``) and a filter's after
-        a text field's (``title:source:x``): one of the two would be lost."""
+        """Refuse a prefix after a filter's (``source:title:banjir``), a filter's after
+        a text field's (``title:source:x``) and another text field's after a text
+        field's (``title:body:x``): one of the two would be lost."""
         if outer in self.value_fields:
             raise QueryError(
                 f"{raw!r}: {outer}: takes a value, not another field; write {outer}:VALUE {name}:WORD,"
@@ -136,6 +137,11 @@ class Lexer:
             raise QueryError(
                 f"{raw!r}: {outer}: cannot restrict the filter {name}:; write {name}:VALUE {outer}:WORD,"
                 f" or {outer}:\"...\" to search text holding a colon"
+            )
+        if outer is not None and outer != name:
+            raise QueryError(
+                f"{raw!r}: two field prefixes in a row, of which only one would apply; write"
+                f" ({outer}:WORD OR {name}:WORD) for either field, or {outer}:\"...\" for text holding a colon"
             )
 
     def tokens(self) -> Iterator[Token]:
