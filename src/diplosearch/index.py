@@ -45,14 +45,9 @@ class Index(IndexStore):
         making one at the end of a call that wrote many documents: an accelerator, so a
         failure is logged, never raised (the commit stands)."""
         try:
-            from .scoring_terms import write_score_table  # numpy: not imported before a write or search needs it
             from .store.score_table import TABLE_MIN_DOCUMENTS
 
-            # the commit's segments from its table of contents: a commit that makes no
-            # table opens no reader and loads no columns here
-            segments = [(segment.segment_id(), segment.doc_count_all()) for segment in self._whoosh._segments()]
-            write_score_table(self.path, segments, self.snapshot, durable=self.durable,
-                              make=call_finished and written_in_call >= TABLE_MIN_DOCUMENTS)
+            self._keep_score_table(make=call_finished and written_in_call >= TABLE_MIN_DOCUMENTS)
         except Exception:
             LOG.debug("no score table written for the new commit of %s", self.path, exc_info=True)
 
@@ -71,18 +66,26 @@ class Index(IndexStore):
         :raises DiplosearchError: the table cannot be written (a full disk); nothing changed.
         :raises IndexLockedError, CorruptIndexError: as for :meth:`add`.
         """
-        from .scoring_terms import write_score_table
-
         session = self._writer()  # the write lock: no commit, and no other table, in between
         with session, reported_as_damage(self.path, "make a score table"):
             session.discard = True  # nothing is written but the table
-            segments = [(segment.segment_id(), segment.doc_count_all()) for segment in self._whoosh._segments()]
             try:
-                made = write_score_table(self.path, segments, self.snapshot, durable=self.durable, make=True)
+                made = self._keep_score_table(make=True)
             except OSError as exc:  # a full disk, a read-only folder: no damage to report
                 raise DiplosearchError(f"{self.path}: cannot write the score table ({exc}); "
                                        "the index is as it was") from exc
         return made is not None
+
+    def _keep_score_table(self, make: bool) -> str | None:
+        """Keep the newest commit's score table, making it when ``make``
+        (:func:`diplosearch.scoring_terms.write_score_table`; call it holding the write
+        lock); returns its path, None when the commit has none."""
+        from .scoring_terms import write_score_table  # numpy: not imported before a write or search needs it
+
+        # the commit's segments from its table of contents: a commit that makes no
+        # table opens no reader and loads no columns here
+        segments = [(segment.segment_id(), segment.doc_count_all()) for segment in self._whoosh._segments()]
+        return write_score_table(self.path, segments, self.snapshot, durable=self.durable, make=make)
 
     def search(self, query: str, limit: int = 10, offset: int = 0, **options: Unpack[SearchOptions]) -> Results:
         """The page of hits for ``query``: ``limit`` hits (1 to 1,000) after skipping
