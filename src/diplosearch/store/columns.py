@@ -327,12 +327,13 @@ def published_second(value: object) -> int:
 
 def published_columns(published: Iterable[object], doc_count: int) -> dict[str, np.ndarray]:
     """``published_days`` and ``published_seconds`` (:class:`SegmentColumns`' fields) of
-    each document's stored ``published`` value, in doc number order."""
-    values = list(published)
-    return {
-        "published_days": np.fromiter(map(published_day, values), np.int32, doc_count),
-        "published_seconds": np.fromiter(map(published_second, values), np.int64, doc_count),
-    }
+    each document's stored ``published`` value, in doc number order: each value is read
+    once, and its day is its seconds' (which :func:`published_second` keeps on
+    :func:`published_day`'s day)."""
+    seconds = np.fromiter(map(published_second, published), np.int64, doc_count)
+    missing = seconds == MISSING_SECOND
+    days = np.where(missing, MISSING_DAY, seconds // _SECONDS_PER_DAY).astype(np.int32)
+    return {"published_days": days, "published_seconds": seconds}
 
 
 def seconds_of_days(days: np.ndarray) -> np.ndarray:
