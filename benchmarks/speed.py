@@ -450,8 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(report(payload))
         out = common.write_json(args.output, payload)
-        # Named after the JSON so a partial run (--output other.json) keeps the main chart.
-        png = chart(payload, common.RESULTS_DIR / f"{Path(args.output).stem}_scale.png")
+        # Beside the JSON and named after it, so a partial run (--output other.json) keeps
+        # the main chart and an --output outside benchmarks/results/ takes its chart along.
+        png = chart(payload, out.with_name(f"{out.stem}_scale.png"))
     finally:  # an interrupted or failed run leaves no copies of the corpus behind
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -224,6 +224,7 @@ def chart(payload: Mapping[str, object], path: Path) -> Path | None:
     env = payload["environment"]
     fig.suptitle(f"CLICK-ID, {env['cpu']}, {env['nproc']} cores, {env['date'][:10]}", fontsize=9)  # type: ignore[index]
     fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no results/ yet
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

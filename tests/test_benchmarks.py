@@ -361,6 +361,17 @@ def test_speed_measures_phrases_and_reports_search_options_it_cannot_use(tmp_pat
     assert "growth" in speed.scale_table({"runs": [run, scaled]})
 
 
+def test_scale_chart_is_written_into_a_results_directory_not_made_yet(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    run = {"engine": "diplosearch", "docs": 10, "build": {"docs_per_s": 100.0},
+           "query": {"modes": {"top10": {"p50_ms": 1.0}}}}
+    payload = {"runs": [run, {**run, "docs": 100}], "query_count": 2,
+               "environment": {"cpu": "test cpu", "nproc": 2, "date": "2026-12-01T00:00:00"}}
+    path = tmp_path / "results" / "fresh" / "speed_scale.png"  # as in a fresh clone: no results/
+    assert speed.chart(payload, path) == path
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
 def test_copies_make_ids_unique_and_phrases_take_adjacent_content_words() -> None:
     docs = [data.BenchDoc("a", "Banjir Jakarta", "isi"), data.BenchDoc("b", "Gempa", "isi")]
     scaled = data.copies(docs, 3)
