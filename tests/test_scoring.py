@@ -23,6 +23,7 @@ from diplosearch.scoring import (
     Ranking,
     by_date,
     match_masks,
+    _best,
     positive_terms,
     rank,
 )
@@ -286,6 +287,29 @@ def test_more_matched_words_rank_first_when_strict(corpus) -> None:  # type: ign
     matched = page.matched_terms.tolist()
     assert matched == sorted(matched, reverse=True)
     assert len(set(matched)) > 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_best_keeps_exactly_the_entries_reaching_the_depth_th_largest(seed: int) -> None:
+    # Sizes on both sides of the block bound (512 entries for depth 10), ties, sorted and
+    # reversed runs (a block holding all the best entries), a coordination primary.
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        size = int(rng.choice([5, 300, 511, 512, 3000, 20_000]))
+        depth = int(rng.choice([1, 10, 63, 64, 65, 200]))
+        scores = np.round(rng.random(size) * rng.integers(1, 40), int(rng.integers(0, 3)))
+        layout = rng.integers(3)
+        if layout == 1:
+            scores = np.sort(scores)
+        elif layout == 2:
+            scores = np.sort(scores)[::-1].copy()
+        primary = rng.integers(1, 4, size) if rng.random() < 0.3 else None
+        keys = [(primary[i] if primary is not None else 0, scores[i]) for i in range(size)]
+        # every entry whose (primary, score) reaches the depth-th best one's
+        cut = sorted(keys)[size - depth] if size > depth else min(keys)
+        expected = {i for i in range(size) if keys[i] >= cut}
+        kept = _best(primary, scores, depth)
+        assert list(kept) == sorted(kept) and set(kept.tolist()) == expected
 
 
 def test_threads_score_in_parallel_with_the_same_results(corpus) -> None:  # type: ignore[no-untyped-def]
