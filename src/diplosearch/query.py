@@ -22,8 +22,9 @@ Scoring semantics every evaluator follows (1.0's, which Whoosh's matchers define
   matched terms) where it matches too (``+must maybe``).
 - ``Filter`` / ``DateRange``: restrict without scoring (score contribution 0, and
   their values never count as matched terms).
-- ``Fuzzy``: the close spellings of ``word`` (edit distance <= ``max_edits``), each
-  scored as a ``Term`` and ranked below an exact match.
+- ``Fuzzy``: the close spellings of ``word`` (edit distance <= ``max_edits``, the
+  ``max_expansions`` most frequent), each scored as a ``Term`` and ranked below an
+  exact match.
 - ``MatchNothing``: no document (an empty or stop-words-only query).
 - ``MatchAll``: every document, score 0 (a filter-only query).
 
@@ -56,14 +57,23 @@ class Phrase:
     boost: float = 1.0
 
 
+#: At most this many close spellings stand in for one fuzzy word, most frequent first.
+MAX_FUZZY_EXPANSIONS = 10
+#: At most this many close spellings stand in for all the fuzzy words of one query
+#: together (see :func:`with_expansion_budget`).
+MAX_QUERY_EXPANSIONS = 64
+
+
 @attrs.frozen
 class Fuzzy:
-    """Index terms within ``max_edits`` edits of the analysed ``word`` (``kata~``)."""
+    """Index terms within ``max_edits`` edits of the analysed ``word`` (``kata~``): at
+    most ``max_expansions`` of them, the most frequent."""
 
     word: str
     fields: tuple[str, ...]
     max_edits: int = 1
     boost: float = 1.0
+    max_expansions: int = MAX_FUZZY_EXPANSIONS
 
 
 @attrs.frozen
@@ -159,3 +169,40 @@ def leaf_terms(leaf: Union[Term, Phrase, Fuzzy]) -> tuple[str, ...]:
     if isinstance(leaf, Phrase):
         return leaf.texts
     return (leaf.word,)
+
+
+def with_expansion_budget(root: Node, budget: int = MAX_QUERY_EXPANSIONS) -> Node:
+    """``root`` with its ``Fuzzy`` leaves (excluded ones too) sharing ``budget`` close
+    spellings: ``budget // their number`` each, at least 1, at most
+    :data:`MAX_FUZZY_EXPANSIONS`. Each spelling costs the scorer a posting list, as a
+    term does, so a query of many fuzzy words costs about what one of as many words does."""
+    count = sum(1 for _leaf in _fuzzy_leaves(root))
+    if not count:
+        return root
+    return _budgeted(root, max(1, min(MAX_FUZZY_EXPANSIONS, budget // count)))
+
+
+def _fuzzy_leaves(node: Node) -> Iterator[Fuzzy]:
+    if isinstance(node, Fuzzy):
+        yield node
+    elif isinstance(node, (AnyOf, AllOf)):
+        for child in node.children:
+            yield from _fuzzy_leaves(child)
+    elif isinstance(node, Exclude):
+        yield from _fuzzy_leaves(node.positive)
+        yield from _fuzzy_leaves(node.negative)
+    elif isinstance(node, AndMaybe):
+        yield from _fuzzy_leaves(node.required)
+        yield from _fuzzy_leaves(node.optional)
+
+
+def _budgeted(node: Node, each: int) -> Node:
+    if isinstance(node, Fuzzy):
+        return node if node.max_expansions == each else attrs.evolve(node, max_expansions=each)
+    if isinstance(node, (AnyOf, AllOf)):
+        return attrs.evolve(node, children=tuple(_budgeted(child, each) for child in node.children))
+    if isinstance(node, Exclude):
+        return attrs.evolve(node, positive=_budgeted(node.positive, each), negative=_budgeted(node.negative, each))
+    if isinstance(node, AndMaybe):
+        return attrs.evolve(node, required=_budgeted(node.required, each), optional=_budgeted(node.optional, each))
+    return node

@@ -69,7 +69,7 @@ counting excluded ones too, since every one costs the scorer a posting list: lea
 (Term, Phrase, Fuzzy) are taken in the order typed, and from the first leaf that would
 bring a new term past the limit on, every leaf bringing a new term is dropped from the
 tree; its new terms are listed in ``ParsedQuery.dropped``. A ``Fuzzy`` counts as its
-one analysed word: bounding its expansions is the scorer's job.
+one analysed word (its close spellings: ``diplosearch.query.with_expansion_budget``).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ from .query import (
     Phrase,
     Term,
     leaf_terms,
-    positive_leaves,
+    positive_leaves, with_expansion_budget,
 )
 from .query_syntax import AUTO_EDITS, MAX_BOOST, Lexer, Token, is_plain, parse_date_value
 
@@ -587,7 +587,7 @@ def parse_query(
         root = parser.parse_words(cleaned)
         terms = frozenset(parser.admitted)
     else:
-        root = parser.parse()
+        root = with_expansion_budget(parser.parse())
         terms = frozenset(term for leaf in positive_leaves(root) for term in leaf_terms(leaf))
     return ParsedQuery(
         root=root,

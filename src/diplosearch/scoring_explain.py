@@ -144,7 +144,7 @@ class _Walker:
             # as the scorer: the word itself, then each close spelling it expanded to,
             # weighted down per edit (a spelling this document lacks adds nothing)
             self.add_term(node.word, node.fields, boost)
-            for neighbour in expansions(self.evaluation.commit, node.word, node.max_edits):
+            for neighbour in expansions(self.evaluation.commit, node.word, node.max_edits, node.max_expansions):
                 self.add_term(neighbour.term, node.fields, boost * FUZZY_BOOST**neighbour.distance)
         elif isinstance(node, (q.AnyOf, q.AllOf)):
             for child in _distinct(node.children):

@@ -134,7 +134,7 @@ class _SegmentEvaluation:
         # scores as a Term boosted by FUZZY_BOOST per edit. The word counts as one
         # matched term wherever any spelling of it matches.
         mask, scores = self._term_scores(node.word, node.fields)
-        for neighbour in expansions(self.commit, node.word, node.max_edits):
+        for neighbour in expansions(self.commit, node.word, node.max_edits, node.max_expansions):
             found, found_scores = self._term_scores(neighbour.term, node.fields)
             mask |= found
             scores += found_scores * FUZZY_BOOST**neighbour.distance

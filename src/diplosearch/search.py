@@ -22,7 +22,8 @@ import attrs
 from .documents import Document, cleaned_id, id_argument, shown_value
 from .errors import DiplosearchError, DocumentError, QueryError
 from .highlight import DEFAULT_MARKERS, SNIPPET_FIELDS, SnippetFormat, check_snippet_options, make_snippets
-from .query import AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms, positive_leaves
+from .query import (AllOf, AndMaybe, AnyOf, Exclude, Fuzzy, MatchNothing, Node, Phrase, Term, leaf_terms,
+                    positive_leaves, with_expansion_budget)
 from .query_parser import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from .schema import DATE_FIELD, FACET_NAMES, FILTER_FIELDS, TEXT_FIELDS
 from .search_options import (MAX_DEPTH, SORT_ORDERS, DateBound, FilterValues, SearchOptions, check_page,
@@ -483,7 +484,7 @@ def search(
                                    tuple(filters))
     root = parsed.root
     if fuzzy:
-        root = _fuzzy_everywhere(root)
+        root = with_expansion_budget(_fuzzy_everywhere(root))
     if isinstance(root, MatchNothing):
         return Results(query=query, total=0, offset=offset, limit=limit, hits=[],
                        ignored=parsed.ignored, dropped=parsed.dropped,

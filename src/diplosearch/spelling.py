@@ -40,7 +40,7 @@ PREFIX_CHARS = 7
 #: 3-5 letter terms so adds about 12% to the deletion index).
 TWO_EDIT_TERM_CHARS = MIN_TERM_CHARS
 #: At most this many close spellings stand in for one fuzzy word, most frequent first.
-MAX_EXPANSIONS = 10
+MAX_EXPANSIONS = q.MAX_FUZZY_EXPANSIONS
 
 
 @attrs.frozen
@@ -270,10 +270,28 @@ def neighbourhood_of(commit: "CommitColumns") -> Neighbourhood:
     return found
 
 
-def expansions(commit: "CommitColumns", word: str, max_edits: int) -> list[Neighbour]:
-    """At most :data:`MAX_EXPANSIONS` close spellings of the analysed ``word`` in the
-    commit's vocabulary, most frequent first (``word`` itself not among them)."""
-    return neighbourhood_of(commit).neighbours(word, max_edits, limit=MAX_EXPANSIONS)
+# Per commit, the expansions of each (word, edits, limit) asked: the scorer asks once
+# per segment, the snippets once more, and query words recur. Emptied past the limit.
+_expanded: "weakref.WeakKeyDictionary[CommitColumns, dict[tuple[str, int, int], tuple[Neighbour, ...]]]" = (
+    weakref.WeakKeyDictionary())
+_EXPANSION_CACHE_LIMIT = 50_000
+
+
+def expansions(commit: "CommitColumns", word: str, max_edits: int,
+               limit: int = MAX_EXPANSIONS) -> tuple[Neighbour, ...]:
+    """At most ``limit`` close spellings of the analysed ``word`` in the commit's
+    vocabulary, most frequent first (``word`` itself not among them)."""
+    known = _expanded.get(commit)
+    if known is None:
+        known = _expanded.setdefault(commit, {})
+    key = (word, max_edits, limit)
+    found = known.get(key)
+    if found is None:
+        found = tuple(neighbourhood_of(commit).neighbours(word, max_edits, limit=limit))
+        if len(known) >= _EXPANSION_CACHE_LIMIT:
+            known.clear()
+        known[key] = found  # a race only stores the same answer twice
+    return found
 
 
 # Per commit, the answer for each (term, ratio, rare) asked: a commit never changes, and
@@ -328,5 +346,6 @@ def fuzzy_terms(commit: "CommitColumns", root: "q.Node") -> tuple[str, ...]:
     found: dict[str, None] = {}
     for leaf in q.positive_leaves(root):
         if isinstance(leaf, q.Fuzzy):
-            found.update(dict.fromkeys(e.term for e in expansions(commit, leaf.word, leaf.max_edits)))
+            found.update(dict.fromkeys(e.term for e in expansions(commit, leaf.word, leaf.max_edits,
+                                                                  leaf.max_expansions)))
     return tuple(found)

@@ -1,0 +1,74 @@
+"""The work one query may ask for is bounded: its fuzzy words share a budget of close
+spellings (``diplosearch.query.with_expansion_budget``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from diplosearch import Document, open_index
+from diplosearch import query as q
+from diplosearch.query_parser import parse_query
+from diplosearch.schema import TEXT_FIELDS
+
+# Close spellings of "zorx" (one edit each), in fewer documents as they go.
+SPELLINGS = {"zora": 5, "zorb": 4, "zorc": 3, "zord": 2}
+# Words with no close spelling in the index, to fill a query with fuzzy words.
+LONELY = [f"qw{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)]
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bounds") / "ix"
+    docs = [Document(id=f"{word}-{n}", title=f"Kabar {word}", body=f"Warga menyebut {word} di kota.")
+            for word, count in SPELLINGS.items() for n in range(count)]
+    with open_index(path, create=True) as index:
+        index.add_many(docs)
+    return path
+
+
+def fuzzy(word: str, expansions: int = q.MAX_FUZZY_EXPANSIONS) -> q.Fuzzy:
+    return q.Fuzzy(word, ("body",), max_expansions=expansions)
+
+
+def test_fuzzy_words_share_the_query_budget() -> None:
+    three = q.with_expansion_budget(q.AnyOf((fuzzy("a"), fuzzy("b"), q.Term("c", ("body",)))))
+    assert [leaf.max_expansions for leaf in q.positive_leaves(three) if isinstance(leaf, q.Fuzzy)] == [10, 10]
+    many = q.AnyOf(tuple(fuzzy(f"w{n}") for n in range(40)))
+    assert {leaf.max_expansions for leaf in q.positive_leaves(q.with_expansion_budget(many))} == {1}
+    assert {leaf.max_expansions for leaf in q.positive_leaves(q.with_expansion_budget(many, budget=120))} == {3}
+    # an excluded fuzzy word costs a posting list too, so it counts
+    excluded = q.Exclude(fuzzy("a"), q.AnyOf(tuple(fuzzy(f"w{n}") for n in range(20))))
+    budgeted = q.with_expansion_budget(excluded)
+    assert budgeted.positive.max_expansions == 3  # type: ignore[union-attr]
+    assert {leaf.max_expansions for leaf in budgeted.negative.children} == {3}  # type: ignore[union-attr]
+    plain = q.AnyOf((q.Term("a", ("body",)), q.Term("b", ("body",))))
+    assert q.with_expansion_budget(plain) is plain
+
+
+class _Identity:
+    def terms(self, text: str) -> list[str]:
+        return [text.lower()]
+
+
+def test_the_parser_budgets_the_fuzzy_words_it_reads() -> None:
+    one = parse_query("zorx~", _Identity(), text_fields=TEXT_FIELDS).root
+    assert isinstance(one, q.Fuzzy) and one.max_expansions == q.MAX_FUZZY_EXPANSIONS
+    text = " ".join(f"{word}~" for word in ["zorx", *LONELY])  # 37 fuzzy words: 64 // 37 = 1 each
+    root = parse_query(text, _Identity(), text_fields=TEXT_FIELDS).root
+    assert {leaf.max_expansions for leaf in q.positive_leaves(root)} == {1}
+
+
+def test_a_query_of_many_fuzzy_words_expands_each_to_its_most_frequent_spellings(index_path: Path) -> None:
+    with open_index(index_path) as ix:
+        alone = ix.search("zorx~", limit=50, snippets=0)
+        assert alone.total == sum(SPELLINGS.values())
+        crowded_text = " ".join(["zorx", *LONELY])
+        for crowded in (ix.search(" ".join(f"{w}~" for w in crowded_text.split()), limit=50),
+                        ix.search(crowded_text, fuzzy=True, limit=50)):
+            # one spelling each: the most frequent, in scores, snippets and explanations alike
+            assert {hit.id.split("-")[0] for hit in crowded.hits} == {"zora"}
+            assert crowded.total == SPELLINGS["zora"]
+            assert all("[[zora]]" in " ".join(hit.snippets) for hit in crowded.hits)
+            assert all(abs(hit.explain().score - hit.score) < 1e-6 for hit in crowded.hits)
