@@ -34,7 +34,7 @@ Every node carries ``boost`` (a multiplier on its score, default 1).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Iterator, Union
+from typing import Iterator, Sequence, Union
 
 import attrs
 
@@ -169,6 +169,67 @@ def leaf_terms(leaf: Union[Term, Phrase, Fuzzy]) -> tuple[str, ...]:
     if isinstance(leaf, Phrase):
         return leaf.texts
     return (leaf.word,)
+
+
+# -- building trees (the parser's and the rewrites' helpers)
+
+
+def with_boost(node: Node, boost: float | None) -> Node:
+    """``node`` with its boost multiplied by ``boost`` (itself for None or 1)."""
+    if boost is None or boost == 1.0:
+        return node
+    return attrs.evolve(node, boost=node.boost * boost)
+
+
+def distinct_nodes(nodes: Sequence[Node]) -> list[Node]:
+    """``nodes`` with each one kept once, first occurrence first."""
+    seen: set[Node] = set()
+    kept = []
+    for node in nodes:
+        if node not in seen:
+            seen.add(node)
+            kept.append(node)
+    return kept
+
+
+def any_of(children: Sequence[Node], boost: float = 1.0) -> Node:
+    """OR of ``children``: nested unboosted ORs flattened, identical children kept once."""
+    flat: list[Node] = []
+    for child in children:
+        if isinstance(child, AnyOf) and child.boost == 1.0:
+            flat.extend(child.children)
+        elif not isinstance(child, MatchNothing):
+            flat.append(child)
+    flat = distinct_nodes(flat)
+    if not flat:
+        return MatchNothing()
+    if len(flat) == 1:
+        return with_boost(flat[0], boost)
+    return AnyOf(tuple(flat), boost)
+
+
+def all_of(children: Sequence[Node], boost: float = 1.0) -> Node:
+    """AND of ``children``: nested unboosted ANDs flattened, identical children kept once."""
+    flat: list[Node] = []
+    for child in children:
+        if isinstance(child, AllOf) and child.boost == 1.0:
+            flat.extend(child.children)
+        else:
+            flat.append(child)
+    if any(isinstance(child, MatchNothing) for child in flat):
+        return MatchNothing()
+    flat = distinct_nodes(flat)
+    if len(flat) == 1:
+        return with_boost(flat[0], boost)
+    return AllOf(tuple(flat), boost)
+
+
+def excluding(positive: Node, negatives: Sequence[Node]) -> Node:
+    """``positive`` AND NOT any of ``negatives`` (``positive`` itself when nothing is excluded)."""
+    negative = any_of(negatives)
+    if isinstance(positive, MatchNothing) or isinstance(negative, MatchNothing):
+        return positive
+    return Exclude(positive, negative)
 
 
 def with_expansion_budget(root: Node, budget: int = MAX_QUERY_EXPANSIONS) -> Node:

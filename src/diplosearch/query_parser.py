@@ -95,7 +95,12 @@ from .query import (
     Phrase,
     Term,
     leaf_terms,
-    positive_leaves, with_expansion_budget,
+    all_of,
+    any_of,
+    excluding,
+    positive_leaves,
+    with_boost,
+    with_expansion_budget,
 )
 from .query_syntax import AUTO_EDITS, MAX_BOOST, Lexer, Token, is_plain, parse_date_value
 
@@ -142,65 +147,6 @@ class ParsedQuery:
     """Whether the tree holds a ``Filter`` or ``DateRange`` anywhere."""
 
 
-# ---------------------------------------------------------------------------------
-# Building nodes
-
-
-def _with_boost(node: Node, boost: float | None) -> Node:
-    if boost is None or boost == 1.0:
-        return node
-    return attrs.evolve(node, boost=node.boost * boost)
-
-
-def _unique(nodes: Sequence[Node]) -> list[Node]:
-    seen: set[Node] = set()
-    kept = []
-    for node in nodes:
-        if node not in seen:
-            seen.add(node)
-            kept.append(node)
-    return kept
-
-
-def _any_of(children: Sequence[Node], boost: float = 1.0) -> Node:
-    """OR of ``children``: nested unboosted ORs flattened, identical children kept once."""
-    flat: list[Node] = []
-    for child in children:
-        if isinstance(child, AnyOf) and child.boost == 1.0:
-            flat.extend(child.children)
-        elif not isinstance(child, MatchNothing):
-            flat.append(child)
-    flat = _unique(flat)
-    if not flat:
-        return MatchNothing()
-    if len(flat) == 1:
-        return _with_boost(flat[0], boost)
-    return AnyOf(tuple(flat), boost)
-
-
-def _all_of(children: Sequence[Node], boost: float = 1.0) -> Node:
-    """AND of ``children``: nested unboosted ANDs flattened, identical children kept once."""
-    flat: list[Node] = []
-    for child in children:
-        if isinstance(child, AllOf) and child.boost == 1.0:
-            flat.extend(child.children)
-        else:
-            flat.append(child)
-    if any(isinstance(child, MatchNothing) for child in flat):
-        return MatchNothing()
-    flat = _unique(flat)
-    if len(flat) == 1:
-        return _with_boost(flat[0], boost)
-    return AllOf(tuple(flat), boost)
-
-
-def _exclude(positive: Node, negatives: Sequence[Node]) -> Node:
-    negative = _any_of(negatives)
-    if isinstance(positive, MatchNothing) or isinstance(negative, MatchNothing):
-        return positive
-    return Exclude(positive, negative)
-
-
 # A clause of a group: its polarity and node.
 _SHOULD, _MUST, _NOT = "should", "must", "not"
 
@@ -240,7 +186,7 @@ def _date_node(ranges: list[tuple[dt.date | None, dt.date | None]]) -> Node:
         if start is not None and end is not None and start > end:
             continue
         nodes.append(DateRange(start, end))
-    return _any_of(nodes) if nodes else MatchNothing()
+    return any_of(nodes) if nodes else MatchNothing()
 
 
 def _filter_value(text: str) -> str:
@@ -309,7 +255,7 @@ class _Parser:
     # -- grammar
     def parse_words(self, text: str) -> Node:
         """What :meth:`parse` gives for text that :func:`is_plain` accepts, faster."""
-        return _any_of([node for chunk in text.split() if (node := self.word(chunk, None, None)) is not None])
+        return any_of([node for chunk in text.split() if (node := self.word(chunk, None, None)) is not None])
 
     def parse(self) -> Node:
         clause = self.group(depth=0, field=None, top=True)
@@ -344,21 +290,21 @@ class _Parser:
         negatives = [c.node for c in clauses if c.polarity == _NOT]
         base: Node | None = None
         if must:
-            base = _all_of(must)
+            base = all_of(must)
             if should:
-                optional = _any_of(should)
+                optional = any_of(should)
                 if not isinstance(optional, MatchNothing):
                     base = AndMaybe(base, optional) if not isinstance(base, MatchNothing) else base
         elif should:
-            base = _any_of(should)
+            base = any_of(should)
         filter_nodes = filters.nodes()
         if filter_nodes:
-            base = _all_of([base if base is not None else MatchAll(), *filter_nodes])
+            base = all_of([base if base is not None else MatchAll(), *filter_nodes])
         if base is None:
             if negatives:
-                return _Clause(_NOT, _any_of(negatives))
+                return _Clause(_NOT, any_of(negatives))
             return None
-        return _Clause(_MUST if must else _SHOULD, _exclude(base, negatives))
+        return _Clause(_MUST if must else _SHOULD, excluding(base, negatives))
 
     def and_expr(self, depth: int, field: str | None, filters: _Filters) -> _Clause | None:
         operands: list[_Clause] = []
@@ -375,9 +321,9 @@ class _Parser:
         positives = [c.node for c in operands if c.polarity != _NOT]
         negatives = [c.node for c in operands if c.polarity == _NOT]
         if not positives:
-            return _Clause(_NOT, _any_of(negatives))
+            return _Clause(_NOT, any_of(negatives))
         polarity = _MUST if any(c.polarity == _MUST for c in operands) else _SHOULD
-        return _Clause(polarity, _exclude(_all_of(positives), negatives))
+        return _Clause(polarity, excluding(all_of(positives), negatives))
 
     def unary(self, depth: int, field: str | None, filters: _Filters) -> _Clause | None:
         negated = False
@@ -401,7 +347,7 @@ class _Parser:
                 # NOT of a group of exclusions only: what it excluded is now wanted.
                 return _Clause(_MUST if required else _SHOULD, clause.node)
             excluded = [clause.node] if clause is not None else own_filters.nodes()
-            return _Clause(_NOT, _all_of(excluded)) if excluded else None
+            return _Clause(_NOT, all_of(excluded)) if excluded else None
         if clause is None:
             return None
         if required and clause.polarity == _SHOULD:
@@ -428,13 +374,13 @@ class _Parser:
             suffix = self.take_suffix()
             if clause is None or suffix is None:
                 return clause
-            return _Clause(clause.polarity, _with_boost(clause.node, suffix.boost))
+            return _Clause(clause.polarity, with_boost(clause.node, suffix.boost))
         if token.kind == "phrase":
             suffix = self.take_suffix()
             node = self.phrase(token.text, field)
             if node is None:
                 return None
-            return _Clause(_SHOULD, _with_boost(node, suffix.boost if suffix else None))
+            return _Clause(_SHOULD, with_boost(node, suffix.boost if suffix else None))
         if token.kind == "word":
             word_field = token.field or field
             if token.field is not None and (token.field in self.filter_fields or token.field == self.date_field):
@@ -443,7 +389,7 @@ class _Parser:
             node = self.word(token.text, word_field, token.edits)
             if node is None:
                 return None
-            return _Clause(_SHOULD, _with_boost(node, token.boost))
+            return _Clause(_SHOULD, with_boost(node, token.boost))
         return None  # "suffix" tokens out of place, a "field" before nothing
 
     def filter_values(self, name: str, filters: _Filters, raw: str) -> None:
@@ -508,7 +454,7 @@ class _Parser:
                 leaves.append(Fuzzy(term, fields, max_edits=wanted))
         if len(leaves) <= 1:
             return leaves[0] if leaves else None
-        return _any_of(leaves)
+        return any_of(leaves)
 
     def phrase(self, text: str, field: str | None) -> Node | None:
         terms: list[str] = []
