@@ -249,8 +249,8 @@ def explore_to_json(results: Results) -> dict[str, object]:
 
 
 def left_out(results: Results) -> str:
-    """The words of a query too long to look up whole, which were left out of it."""
-    return "Left out (past the number of terms one query looks up): " + ", ".join(results.dropped)
+    """The words and phrases of a query too long to look up whole, which were left out of it."""
+    return "Left out (past the terms and phrases one query looks up): " + ", ".join(results.dropped)
 
 
 def format_explore(results: Results) -> str:

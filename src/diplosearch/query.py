@@ -62,6 +62,9 @@ MAX_FUZZY_EXPANSIONS = 10
 #: At most this many close spellings stand in for all the fuzzy words of one query
 #: together (see :func:`with_expansion_budget`).
 MAX_QUERY_EXPANSIONS = 64
+#: Fuzzy words of one query past this many are matched exactly (finding a word's close
+#: spellings is the costliest part of a fuzzy query asked for the first time).
+MAX_FUZZY_WORDS = 32
 
 
 @attrs.frozen
@@ -232,15 +235,18 @@ def excluding(positive: Node, negatives: Sequence[Node]) -> Node:
     return Exclude(positive, negative)
 
 
-def with_expansion_budget(root: Node, budget: int = MAX_QUERY_EXPANSIONS) -> Node:
+def with_expansion_budget(root: Node, budget: int = MAX_QUERY_EXPANSIONS, words: int = MAX_FUZZY_WORDS) -> Node:
     """``root`` with its ``Fuzzy`` leaves (excluded ones too) sharing ``budget`` close
     spellings: ``budget // their number`` each, at least 1, at most
-    :data:`MAX_FUZZY_EXPANSIONS`. Each spelling costs the scorer a posting list, as a
-    term does, so a query of many fuzzy words costs about what one of as many words does."""
+    :data:`MAX_FUZZY_EXPANSIONS`; past the first ``words`` of them (in tree order), none
+    (``max_expansions=0``: the word alone). Each spelling costs the scorer a posting
+    list, as a term does, so a query of many fuzzy words costs about what one of twice
+    as many words does."""
     count = sum(1 for _leaf in _fuzzy_leaves(root))
     if not count:
         return root
-    return _budgeted(root, max(1, min(MAX_FUZZY_EXPANSIONS, budget // count)))
+    each = max(1, min(MAX_FUZZY_EXPANSIONS, budget // count))
+    return _budgeted(root, [each] * min(count, words) + [0] * max(count - words, 0))
 
 
 def _fuzzy_leaves(node: Node) -> Iterator[Fuzzy]:
@@ -257,13 +263,16 @@ def _fuzzy_leaves(node: Node) -> Iterator[Fuzzy]:
         yield from _fuzzy_leaves(node.optional)
 
 
-def _budgeted(node: Node, each: int) -> Node:
+def _budgeted(node: Node, shares: list[int]) -> Node:
+    """``node`` with its ``Fuzzy`` leaves given ``shares`` in tree order (consumed)."""
     if isinstance(node, Fuzzy):
-        return node if node.max_expansions == each else attrs.evolve(node, max_expansions=each)
+        share = shares.pop(0)
+        return node if node.max_expansions == share else attrs.evolve(node, max_expansions=share)
     if isinstance(node, (AnyOf, AllOf)):
-        return attrs.evolve(node, children=tuple(_budgeted(child, each) for child in node.children))
+        return attrs.evolve(node, children=tuple(_budgeted(child, shares) for child in node.children))
     if isinstance(node, Exclude):
-        return attrs.evolve(node, positive=_budgeted(node.positive, each), negative=_budgeted(node.negative, each))
+        return attrs.evolve(node, positive=_budgeted(node.positive, shares), negative=_budgeted(node.negative, shares))
     if isinstance(node, AndMaybe):
-        return attrs.evolve(node, required=_budgeted(node.required, each), optional=_budgeted(node.optional, each))
+        return attrs.evolve(node, required=_budgeted(node.required, shares),
+                            optional=_budgeted(node.optional, shares))
     return node

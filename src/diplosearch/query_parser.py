@@ -70,6 +70,10 @@ counting excluded ones too, since every one costs the scorer a posting list: lea
 bring a new term past the limit on, every leaf bringing a new term is dropped from the
 tree; its new terms are listed in ``ParsedQuery.dropped``. A ``Fuzzy`` counts as its
 one analysed word (its close spellings: ``diplosearch.query.with_expansion_budget``).
+A phrase of two or more terms also reads its terms' positions, which costs several
+times what its terms alone do, so a query holds at most :data:`MAX_QUERY_PHRASES`
+distinct ones (excluded ones too); later new ones are dropped and listed in
+``dropped`` quoted (``"kota tua"``).
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ __all__ = [
     "MAX_BOOST",
     "MAX_GROUP_DEPTH",
     "MAX_QUERY_CHARS",
+    "MAX_QUERY_PHRASES",
     "ParsedQuery",
     "TermAnalyzer",
     "parse_query",
@@ -117,6 +122,9 @@ __all__ = [
 MAX_QUERY_CHARS = 2_000
 #: Parentheses nested deeper than this are ignored (they bound the parser's recursion).
 MAX_GROUP_DEPTH = 32
+#: Distinct phrases (of two or more terms) one query may hold: each costs about a
+#: millisecond at 22k articles when its words are common (benchmarks/worst_case.py).
+MAX_QUERY_PHRASES = 8
 # Analysed forms this long or longer get two edits with a bare ``~``.
 _LONG_WORD_CHARS = 8
 
@@ -142,7 +150,8 @@ class ParsedQuery:
     ignored: tuple[str, ...]
     """Distinct typed words that yielded no term (stop words)."""
     dropped: tuple[str, ...]
-    """Distinct terms left out of the tree by the ``max_terms`` limit, in order typed."""
+    """Distinct terms left out of the tree by the ``max_terms`` limit, and phrases (quoted)
+    past :data:`MAX_QUERY_PHRASES`, in order typed."""
     has_filters: bool
     """Whether the tree holds a ``Filter`` or ``DateRange`` anywhere."""
 
@@ -218,6 +227,7 @@ class _Parser:
         self.admitted: set[str] = set()
         self.budget_closed = False
         self.dropped: dict[str, None] = {}
+        self.phrases: set[tuple[str, ...]] = set()
         self.skipped_opens = 0  # "(" ignored beyond MAX_GROUP_DEPTH, whose ")" are ignored too
 
     # -- token stream
@@ -460,12 +470,19 @@ class _Parser:
         terms: list[str] = []
         for chunk in text.split():
             terms.extend(self.analyse(chunk))
-        if not terms or not self.admit(terms):
+        if not terms:
+            return None
+        texts = tuple(terms)
+        if len(texts) > 1 and texts not in self.phrases and len(self.phrases) >= MAX_QUERY_PHRASES:
+            self.dropped['"' + " ".join(texts) + '"'] = None
+            return None
+        if not self.admit(terms):
             return None
         fields = (field,) if field is not None else self.default_fields
         if len(terms) == 1:
             return Term(terms[0], fields)
-        return Phrase(tuple(terms), fields)
+        self.phrases.add(texts)
+        return Phrase(texts, fields)
 
 
 # ---------------------------------------------------------------------------------

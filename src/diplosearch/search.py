@@ -154,7 +154,7 @@ class Results:
     ``query`` as given (for ``similar``: the terms searched), ``total`` documents
     matching in all (not only on this page), ``offset`` and ``limit`` as asked,
     ``hits`` (a list of :class:`Hit`), ``ignored`` (the query's stop words),
-    ``dropped`` (terms over the per-query limit, left out), ``facets`` (per facet asked
+    ``dropped`` (terms and phrases over the per-query limits, left out), ``facets`` (per facet asked
     for, ``(label, documents)`` pairs over every match) and :attr:`suggestion`.
 
     A page can be pickled, its hits as :class:`Hit` says; :attr:`suggestion` then
@@ -170,7 +170,8 @@ class Results:
     ignored: tuple[str, ...] = ()
     """Words of the query that were ignored because they are stop words."""
     dropped: tuple[str, ...] = ()
-    """Terms left out because the query had more distinct terms than a query may look up."""
+    """Terms left out because the query had more distinct terms than a query may look up
+    (64), and phrases, quoted, past the phrases it may hold (8)."""
     facets: dict[str, list[tuple[str, int]]] = attrs.field(factory=dict)
     """Per facet asked for (``facets=``), (label, documents) over every matching document."""
     _suggest: "Callable[[], str | None] | None" = attrs.field(default=None, eq=False, repr=False, alias="suggest")
