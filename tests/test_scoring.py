@@ -29,6 +29,10 @@ from diplosearch.scoring import (
 )
 from diplosearch.schema import TEXT_FIELDS
 from diplosearch.scoring_terms import term_scores_in, terms_scores_in
+from diplosearch.scoring_tree import _common, _tree_matches
+from diplosearch.scoring_words import _plain_query, _word_matches
+from diplosearch.spelling import expansions
+from diplosearch.ranking import DEFAULT_RANKING
 from diplosearch.search import search
 from legacy_search import CoordinatedQuery, _bm25f_and_matched, parse_query
 
@@ -237,6 +241,56 @@ def test_match_nothing_and_fuzzy(corpus) -> None:  # type: ignore[no-untyped-def
     fuzzy_scores = dict(zip(fuzzy.docnums.tolist(), fuzzy.scores.tolist()))
     assert all(fuzzy_scores[d] >= s for d, s in zip(exact.docnums.tolist(), exact.scores.tolist()))
     assert rank(commit, q.AnyOf(()), limit=5).total == 0
+
+
+@pytest.mark.parametrize("ranking", [DEFAULT_RANKING, WHOOSH_RANKING], ids=["bm25f", "1.0"])
+def test_fuzzy_words_score_alike_summed_sparsely_and_as_a_tree(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    # A query of words, fuzzy ones among them, is summed from sparse term scores
+    # (scoring_words); the tree evaluator's dense arrays must give the same candidates,
+    # scores (to the last bit) and matched counts.
+    _index, commit, _reference = corpus
+    rng = random.Random(7)
+    words = list(WORDS)
+
+    def typo(word: str) -> str:
+        at = rng.randrange(len(word))
+        return rng.choice([word[:at] + word[at + 1:], word[:at] + "x" + word[at + 1:], word + "a", word])
+
+    expanded = 0
+    for _ in range(60):
+        leaves: list[q.Node] = []
+        for word in dict.fromkeys(typo(rng.choice(words)) for _ in range(rng.randint(1, 5))):
+            boost = rng.choice([1.0, 1.0, 2.0, 0.5])
+            if rng.random() < 0.7:
+                leaves.append(q.Fuzzy(word, FIELDS, max_edits=rng.choice([1, 2]), boost=boost,
+                                      max_expansions=rng.choice([1, 3, 10])))
+            else:
+                leaves.append(q.Term(word, FIELDS, boost))
+        root = leaves[0] if len(leaves) == 1 else q.AnyOf(tuple(leaves), rng.choice([1.0, 1.5]))
+        plain = _plain_query(root, phrases=True)
+        assert plain is not None
+        sparse = list(_word_matches(commit, plain, ranking))
+        dense = list(_tree_matches(commit, root, ranking))
+        dense_docs = np.concatenate([first + candidates for first, candidates, _s, _m in dense])
+        if not sparse:
+            assert not len(dense_docs)
+            continue
+        _first, docs, scores, matched = sparse[0]
+        assert docs.tolist() == dense_docs.tolist()
+        assert scores.tolist() == np.concatenate([s for _f, _c, s, _m in dense]).tolist()
+        assert matched.tolist() == np.concatenate([m for _f, _c, _s, m in dense]).tolist()
+        expanded += any(isinstance(leaf, q.Fuzzy) and expansions(commit, leaf.word, leaf.max_edits) for leaf in leaves)
+    assert expanded > 20  # the typos do have close spellings in the corpus
+
+
+def test_common_values_of_two_ascending_arrays_by_search_or_by_merge() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        sizes = rng.integers(0, 3000, 2) // rng.choice([1, 1, 50], 2)  # alike, or one far smaller
+        dtype = rng.choice([np.int32, np.int64])
+        left, right = (np.unique(rng.integers(-5, 4000, size)).astype(dtype) for size in sizes)
+        got = _common(left, right)
+        assert got.dtype == dtype and got.tolist() == np.intersect1d(left, right).tolist()
 
 
 def test_positive_terms_leave_out_exclusions_and_filters() -> None:

@@ -16,25 +16,26 @@ import numpy as np
 
 import diplosearch.query as q
 from .scoring_terms import sum_per_document, terms_scores_in
-from .scoring_tree import _Candidates, _distinct, _distinct_sorted, _SegmentEvaluation
+from .scoring_tree import FUZZY_BOOST, _Candidates, _distinct, _distinct_sorted, _SegmentEvaluation
 from .ranking import WHOOSH_RANKING, Ranking
+from .spelling import expansions
 from .store.commit_columns import CommitColumns
 
 
-def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase] | None:
-    """The leaves of a query of words alone (a ``Term``, or an ``AnyOf`` of ``Term``\\ s,
-    and of ``Phrase``\\ s when ``phrases``, with no text twice): what most queries are,
-    scored without dense per-node arrays. A phrase of one word is that word's ``Term``.
+def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase | q.Fuzzy] | None:
+    """The leaves of a query of words alone (a ``Term`` or ``Fuzzy``, or an ``AnyOf`` of
+    them, and of ``Phrase``\\ s when ``phrases``, with no text twice): what most queries
+    are, scored without dense per-node arrays. A phrase of one word is that word's ``Term``.
 
     ``phrases`` only for BM25F: 1.0's per-field model scores a phrase field by field."""
     children = _distinct(root.children) if isinstance(root, q.AnyOf) else [root]
     if not children:
         return None
-    leaves: list[q.Term | q.Phrase] = []
+    leaves: list[q.Term | q.Phrase | q.Fuzzy] = []
     for child in children:
         if isinstance(child, q.Phrase) and phrases:
             leaves.append(q.Term(child.texts[0], child.fields, child.boost) if len(child.texts) == 1 else child)
-        elif isinstance(child, q.Term):
+        elif isinstance(child, (q.Term, q.Fuzzy)):
             leaves.append(child)
         else:
             return None
@@ -48,7 +49,7 @@ class _PlainQuery:
     """A query of words alone, maybe AND-ed with filters: ``kota laut``, ``kota
     source:kompas.com date:2019``, what most queries are."""
 
-    terms: list[q.Term | q.Phrase]
+    terms: list[q.Term | q.Phrase | q.Fuzzy]
     boosts: tuple[float, ...]
     """Multiplied into the terms' summed scores in turn (the tree's own order)."""
     filters: tuple[q.Node, ...] = ()
@@ -95,6 +96,8 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
         if isinstance(leaf, q.Term):
             found = scored[leaf.text, leaf.fields]
             leaf_docs, leaf_values = found.docs, found.scores
+        elif isinstance(leaf, q.Fuzzy):
+            leaf_docs, leaf_values = _fuzzy_matches(commit, leaf, ranking)
         else:
             leaf_docs, leaf_values = _phrase_matches(commit, leaf, ranking)
         if len(leaf_docs):
@@ -141,6 +144,24 @@ def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -
     if not docs:
         return np.zeros(0, np.int64), np.zeros(0)
     return np.concatenate(docs), np.concatenate(values)
+
+
+def _fuzzy_matches(commit: CommitColumns, fuzzy: q.Fuzzy, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """(commit-wide doc numbers, scores) where ``fuzzy``'s word or a close spelling of it
+    stands: what the tree evaluator's ``Fuzzy`` node gives there, the word's score then
+    each spelling's times ``FUZZY_BOOST`` per edit, added in that order from 0."""
+    spellings = expansions(commit, fuzzy.word, fuzzy.max_edits, fuzzy.max_expansions)
+    found = terms_scores_in(commit, [fuzzy.word, *(spelling.term for spelling in spellings)], fuzzy.fields,
+                            ranking)
+    docs, values = [found[0].docs], [found[0].scores]
+    for spelling, scores in zip(spellings, found[1:]):
+        docs.append(scores.docs)
+        values.append(scores.scores * FUZZY_BOOST**spelling.distance)
+    if len(docs) == 1:
+        return docs[0], values[0]
+    candidates, summed, _counts = sum_per_document(np.concatenate(docs), np.concatenate(values),
+                                                   commit.doc_count_all, counted=False)
+    return candidates, summed
 
 
 def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
