@@ -25,6 +25,7 @@ import paired_latency  # noqa: E402
 import query_split  # noqa: E402
 import relevance  # noqa: E402
 import speed  # noqa: E402
+import worst_case  # noqa: E402
 
 
 # -- metrics ------------------------------------------------------------------------------
@@ -275,6 +276,28 @@ def test_query_split_times_each_step_and_sees_remembered_terms_on_the_second_pas
     assert first["mean_ms"]["parse"] > 0 and first["mean_ms"]["hits"] > 0
     for p in (first, second):  # the steps add up to the whole query
         assert sum(p["mean_ms"].values()) == pytest.approx(p["total"]["mean_ms"], rel=0.05, abs=0.01)
+
+
+def test_worst_case_builds_its_heavy_queries_from_the_commonest_terms_and_times_each(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(diplosearch.Document(id=doc_id, title=doc_id.title(), body=body) for doc_id, body in CORPUS)
+        terms = worst_case.commonest_terms(ix, 6)
+    assert len(terms) == 6 and all(term.isalpha() for term in terms)
+    (tmp_path / "queries.json").write_text(json.dumps({"queries": ["pajak kendaraan", "banjir jakarta"]}))
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    worst_case.main(["--index", str(tmp_path / "ix"), "--output", "worst.json"])
+    result = json.loads((tmp_path / "results" / "worst.json").read_text("utf-8"))
+    cases = {case["case"]: case for case in result["cases"]}
+    assert len(cases) == len(worst_case.cases(result["terms"]))
+    assert all(case["first_ms"] > 0 and case["ratio"] == pytest.approx(case["first_ms"] / case["typical_p50_ms"])
+               for case in cases.values())
+    snippets = [case for case in cases.values() if case["options"]["snippets"]]
+    assert snippets and all(case["typical_p50_ms"] == result["typical"]["top10_snippets"]["p50_ms"] for case in snippets)
+    # the heavy queries are built from the index's own terms, so they find its documents
+    assert cases[f"{len(result['terms'])} commonest terms"]["total"] > 0
 
 
 def test_paired_latency_times_every_engine_on_every_query_and_rotates_who_goes_first(tmp_path: Path,

@@ -64,7 +64,7 @@ MAX_FUZZY_EXPANSIONS = 10
 MAX_QUERY_EXPANSIONS = 64
 #: Fuzzy words of one query past this many are matched exactly (finding a word's close
 #: spellings is the costliest part of a fuzzy query asked for the first time).
-MAX_FUZZY_WORDS = 32
+MAX_FUZZY_WORDS = 16
 
 
 @attrs.frozen

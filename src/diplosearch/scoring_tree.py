@@ -194,8 +194,15 @@ class _SegmentEvaluation:
     def _AllOf(self, node: q.AllOf) -> _Match:
         if not node.children:
             return self.nothing()
-        matches = [self.evaluate(child) for child in _distinct(node.children)]
-        mask = np.logical_and.reduce([m.mask for m in matches])
+        matches = []
+        mask = None
+        for child in _distinct(node.children):
+            matches.append(self.evaluate(child))
+            mask = matches[-1].mask.copy() if mask is None else mask & matches[-1].mask
+            if not mask.any():
+                # no document left: the children after it cannot change that (an AND of
+                # the 64 commonest words empties after a few and cost 16x a typical query)
+                return self.nothing()
         scores = np.where(mask, sum(m.scores for m in matches), 0.0)
         terms: dict[str, np.ndarray] = {}
         for m in matches:
@@ -204,6 +211,8 @@ class _SegmentEvaluation:
 
     def _Exclude(self, node: q.Exclude) -> _Match:
         positive = self.evaluate(node.positive)
+        if not positive.mask.any():
+            return self.nothing()  # nothing to take the negative side's documents from
         mask = positive.mask & ~self.evaluate(node.negative).mask
         return _Match(mask, np.where(mask, positive.scores, 0.0), _restrict(positive.terms, mask))
 
