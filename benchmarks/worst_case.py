@@ -1,15 +1,16 @@
 """The costliest queries that fit diplosearch's limits, against a typical one.
 
 A query may be 2,000 characters and look up 64 distinct terms; its fuzzy words share
-64 close spellings and it holds at most 8 phrases. Within those limits, how much can
-one query cost? This script builds the heaviest queries it can from the index's own
-most common terms (every one in thousands of documents) and times each against the
-p50 of a typical query set, in one process:
+64 close spellings (past the 16th, words are matched exactly) and it holds at most 6
+phrases. Within those limits, how much can one query cost? This script builds the
+heaviest queries it can from the index's own most common terms (every one in
+thousands of documents) and times each against the p50 of a typical query set, in
+one process:
 
 - typical: ``speed.py``'s query set, top 10, first pass (every word new), as ``speed.py``
   times it; then with two snippets per hit (second pass);
 - the cases: the 64 commonest terms OR-ed, AND-ed, as ``word~``, with ``fuzzy=True``,
-  as 32 two-word phrases (8 kept), as one 64-word phrase, as 32 ``(a AND NOT b)``
+  as 32 two-word phrases (6 kept), as one 64-word phrase, as 32 ``(a AND NOT b)``
   groups, sorted newest first, with every facet, and with two snippets per hit.
 
 Each case is timed the first time it is asked (nothing remembered) and as the median

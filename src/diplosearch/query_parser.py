@@ -124,7 +124,7 @@ MAX_QUERY_CHARS = 2_000
 MAX_GROUP_DEPTH = 32
 #: Distinct phrases (of two or more terms) one query may hold: each costs about a
 #: millisecond at 22k articles when its words are common (benchmarks/worst_case.py).
-MAX_QUERY_PHRASES = 8
+MAX_QUERY_PHRASES = 6
 # Analysed forms this long or longer get two edits with a bare ``~``.
 _LONG_WORD_CHARS = 8
 

@@ -213,8 +213,22 @@ class _SegmentEvaluation:
         positive = self.evaluate(node.positive)
         if not positive.mask.any():
             return self.nothing()  # nothing to take the negative side's documents from
-        mask = positive.mask & ~self.evaluate(node.negative).mask
+        mask = positive.mask & ~self._mask_of(node.negative)
         return _Match(mask, np.where(mask, positive.scores, 0.0), _restrict(positive.terms, mask))
+
+    def _mask_of(self, node: q.Node) -> np.ndarray:
+        """Where ``node`` matches, without its scores (all an exclusion needs): a word's
+        documents, or those of any of several, are marked straight from its postings."""
+        if isinstance(node, q.Term):
+            mask = np.zeros(self.size, bool)
+            mask[term_scores_in(self.commit, node.text, tuple(node.fields), self.ranking).segment(self.position)[0]] = True
+            return mask
+        if isinstance(node, q.AnyOf):
+            mask = np.zeros(self.size, bool)
+            for child in _distinct(node.children):
+                mask |= self._mask_of(child)
+            return mask
+        return self.evaluate(node).mask
 
     def _AndMaybe(self, node: q.AndMaybe) -> _Match:
         required, optional = self.evaluate(node.required), self.evaluate(node.optional)

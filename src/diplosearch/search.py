@@ -171,7 +171,7 @@ class Results:
     """Words of the query that were ignored because they are stop words."""
     dropped: tuple[str, ...] = ()
     """Terms left out because the query had more distinct terms than a query may look up
-    (64), and phrases, quoted, past the phrases it may hold (8)."""
+    (64), and phrases, quoted, past the phrases it may hold (6)."""
     facets: dict[str, list[tuple[str, int]]] = attrs.field(factory=dict)
     """Per facet asked for (``facets=``), (label, documents) over every matching document."""
     _suggest: "Callable[[], str | None] | None" = attrs.field(default=None, eq=False, repr=False, alias="suggest")
