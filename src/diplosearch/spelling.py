@@ -6,9 +6,9 @@ every term (alphabetic, 3 characters or more) is filed under the strings its fir
 :data:`PREFIX_CHARS` characters become with up to two deletions (``kopl~2`` must reach
 ``kapal``, whose own side of the meeting takes two deletions). Two words within
 ``d`` edits share a string of at most ``d`` deletions each, so a lookup generates the
-few dozen deletions of the word, finds the terms filed under them by binary search
-over sorted hashes, and checks only those with a real edit distance: it never walks
-the vocabulary. The index is built once per commit, on first use, and kept in a
+few dozen deletions of the word, finds the terms filed under their hashes (bucketed by
+the top bits of the hashes, mixed), and checks only those with a real edit distance:
+it never walks the vocabulary. The index is built once per commit, on first use, and kept in a
 weak table keyed by the commit's :class:`~diplosearch.store.commit_columns.CommitColumns`.
 
 Words are compared in their analysed form (the stems the index holds), so
@@ -152,6 +152,7 @@ def _deletion_keys(codes: np.ndarray, lengths: np.ndarray, two_edits: np.ndarray
 
 
 _POWER_INTS = [int(power) for power in _POWERS]
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / the golden ratio, odd
 _WRAP = 2**64 - 1
 
 
@@ -191,14 +192,27 @@ class Neighbourhood:
             _code_points([self.terms[i] for i in filed]), np.minimum(lengths, PREFIX_CHARS),
             lengths >= TWO_EDIT_TERM_CHARS,
         )
-        order = np.argsort(hashes)
+        # Filed by bucket, about eight entries to a bucket: a stable sort of 16-bit bucket
+        # numbers is a radix sort, several times faster than sorting the hashes.
+        bits = int(min(16, max(1, np.ceil(np.log2(max(len(hashes), 1) / 8)))))
+        self._shift = np.uint64(64 - bits)
+        buckets = self._buckets(hashes).astype(np.uint16)
+        order = np.argsort(buckets, kind="stable")
         self._hashes = hashes[order]
         self._owners = filed[rows[order]].astype(np.int32)
+        self._bucket_starts = np.zeros((1 << bits) + 1, np.int64)
+        np.cumsum(np.bincount(buckets, minlength=1 << bits), out=self._bucket_starts[1:])
+
+    def _buckets(self, hashes: np.ndarray) -> np.ndarray:
+        # The hashes' own top bits are far from even (a short key's hash is small), so
+        # they are mixed first (Fibonacci hashing: a product's top bits, wrapping).
+        return (hashes * _MIX) >> self._shift
 
     @property
     def nbytes(self) -> int:
         """Bytes of the deletion arrays (the term list and its dict come on top)."""
-        return int(self._hashes.nbytes + self._owners.nbytes + self.documents.nbytes + self._lengths.nbytes)
+        return int(self._hashes.nbytes + self._owners.nbytes + self.documents.nbytes + self._lengths.nbytes
+                   + self._bucket_starts.nbytes)
 
     @property
     def entries(self) -> int:
@@ -219,9 +233,14 @@ class Neighbourhood:
         max_edits = min(max_edits, 2)
         length = min(len(word), PREFIX_CHARS)
         probes = np.array(_probe_keys(word[:length], max_edits >= 2), np.uint64)
-        starts = np.searchsorted(self._hashes, probes, side="left")
-        ends = np.searchsorted(self._hashes, probes, side="right")
-        candidates = np.sort(np.concatenate([self._owners[a:b] for a, b in zip(starts, ends)] or [np.zeros(0, np.int32)]))
+        buckets = self._buckets(probes).astype(np.int64)
+        firsts = self._bucket_starts[buckets]
+        counts = self._bucket_starts[buckets + 1] - firsts
+        # every entry of the probed buckets at once: its place, and the probe it is for
+        offsets = np.zeros(len(counts), np.int64)
+        np.cumsum(counts[:-1], out=offsets[1:])
+        places = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(offsets - firsts, counts)
+        candidates = np.sort(self._owners[places[self._hashes[places] == np.repeat(probes, counts)]])
         if len(candidates) > 1:  # distinct (np.unique hashes: several times slower on a few hundred)
             candidates = candidates[np.concatenate(([True], candidates[1:] != candidates[:-1]))]
         candidates = candidates[np.abs(self._lengths[candidates] - len(word)) <= max_edits]
