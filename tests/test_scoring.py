@@ -28,7 +28,7 @@ from diplosearch.scoring import (
     rank,
 )
 from diplosearch.schema import TEXT_FIELDS
-from diplosearch.scoring_terms import term_scores_in, terms_scores_in
+from diplosearch.scoring_terms import sum_per_document, term_scores_in, terms_scores_in
 from diplosearch.scoring_tree import _common, _tree_matches
 from diplosearch.scoring_words import _plain_query, _word_matches
 from diplosearch.spelling import expansions
@@ -291,6 +291,72 @@ def test_common_values_of_two_ascending_arrays_by_search_or_by_merge() -> None:
         left, right = (np.unique(rng.integers(-5, 4000, size)).astype(dtype) for size in sizes)
         got = _common(left, right)
         assert got.dtype == dtype and got.tolist() == np.intersect1d(left, right).tolist()
+
+
+def _bincount_sums(docs: np.ndarray, values: np.ndarray) -> tuple[list[int], list[float], list[int]]:
+    summed, counts = np.bincount(docs, weights=values), np.bincount(docs)
+    distinct = np.flatnonzero(counts)
+    return distinct.tolist(), summed[distinct].tolist(), counts[distinct].tolist()
+
+
+def test_summing_per_document_adds_as_bincount_and_leaves_its_scratch_clean() -> None:
+    # Dense (entries at least a sixteenth of the documents, into reused scratch arrays)
+    # and sparse alike: the same documents, sums to the last bit, counts; sizes that
+    # shrink and grow between calls; a failed call leaves nothing behind.
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        size = int(rng.choice([50, 1000, 30_000]))
+        docs = rng.integers(0, size, int(rng.integers(1, 3 * size // 2))).astype(rng.choice([np.int32, np.int64]))
+        values = rng.random(len(docs)) * 7
+        got = sum_per_document(docs, values, size)
+        assert (got[0].tolist(), got[1].tolist(), got[2].tolist()) == _bincount_sums(docs, values)
+        uncounted = sum_per_document(docs, values, size, counted=False)
+        assert uncounted[0].tolist() == got[0].tolist() and uncounted[2] is None
+    with pytest.raises(IndexError):
+        # dense (101 entries for 1,000 documents), the last entry past the size
+        sum_per_document(np.append(np.arange(0, 1000, 10), 10**6), np.ones(101), 1000)
+    docs, values = np.arange(0, 1000, 3), np.full(334, 0.5)
+    got = sum_per_document(docs, values, 1000)
+    assert (got[0].tolist(), got[1].tolist(), got[2].tolist()) == _bincount_sums(docs, values)
+
+
+def test_a_sum_interrupted_after_writing_its_scratch_leaves_the_next_one_right(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.scoring_terms as scoring_terms
+
+    class Interrupting:  # numpy, but Ctrl-C arrives once the scratch arrays are written
+        def __getattr__(self, name: str) -> object:
+            if name == "flatnonzero":
+                raise KeyboardInterrupt
+            return getattr(np, name)
+
+    docs, values = np.arange(0, 1000, 2), np.full(500, 0.25)
+    monkeypatch.setattr(scoring_terms, "np", Interrupting())
+    with pytest.raises(KeyboardInterrupt):
+        sum_per_document(docs, values, 1000)
+    monkeypatch.undo()
+    got = sum_per_document(docs, values, 1000)
+    assert (got[0].tolist(), got[1].tolist(), got[2].tolist()) == _bincount_sums(docs, values)
+
+
+def test_threads_sum_per_document_each_in_their_own_scratch() -> None:
+    rng = np.random.default_rng(12)
+    cases = [(rng.integers(0, 5000, 3000), rng.random(3000)) for _ in range(16)]
+    expected = [_bincount_sums(docs, values) for docs, values in cases]
+    failures: list[int] = []
+
+    def run(offset: int) -> None:
+        for round_ in range(30):
+            index = (offset + round_) % len(cases)
+            got = sum_per_document(*cases[index], 5000)
+            if (got[0].tolist(), got[1].tolist(), got[2].tolist()) != expected[index]:
+                failures.append(index)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
 
 
 def test_positive_terms_leave_out_exclusions_and_filters() -> None:
