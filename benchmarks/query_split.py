@@ -126,6 +126,20 @@ def read_queries(path: Path) -> list[str]:
     return list(saved if isinstance(saved, list) else saved["queries"])
 
 
+def index_and_queries(index: Path | None, queries: Path | None) -> tuple[Path, Path, list[str]] | None:
+    """The index to measure (``index``, else the newest one ``speed.py --keep`` left),
+    its query set's path (``queries``, else the ``queries.json`` beside it) and the
+    queries; None (after saying so) when there is no index; exits when there is no set."""
+    index_path = index or first_query.find_index()
+    if index_path is None:
+        print("SKIPPED: no index (give --index, or keep one with `speed.py --keep`)")
+        return None
+    queries_path = queries or index_path.parent / "queries.json"
+    if not queries_path.exists():
+        sys.exit(f"no query set at {queries_path}: give --queries")
+    return index_path, queries_path, read_queries(queries_path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, help="an existing diplosearch index (default: the newest kept 22k one)")
@@ -134,14 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--snippets", action="store_true", help="two snippets per hit")
     parser.add_argument("--output", default="query_split.json", help="file name under benchmarks/results/")
     args = parser.parse_args(argv)
-    index_path = args.index or first_query.find_index()
-    if index_path is None:
-        print("SKIPPED: no index (give --index, or keep one with `speed.py --keep`)")
+    found = index_and_queries(args.index, args.queries)
+    if found is None:
         return 0
-    queries_path = args.queries or index_path.parent / "queries.json"
-    if not queries_path.exists():
-        sys.exit(f"no query set at {queries_path}: give --queries")
-    queries = read_queries(queries_path)
+    index_path, queries_path, queries = found
     import diplosearch
 
     clock = StepClock()

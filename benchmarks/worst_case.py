@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
-import first_query
 import metrics
-from query_split import read_queries
+from query_split import index_and_queries
 
 REPEATS = 5
 TERMS = 64
@@ -96,14 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path, help="the typical query set (default: queries.json beside the index)")
     parser.add_argument("--output", default="worst_case.json", help="file name under benchmarks/results/")
     args = parser.parse_args(argv)
-    index_path = args.index or first_query.find_index()
-    if index_path is None:
-        print("SKIPPED: no index (give --index, or keep one with `speed.py --keep`)")
+    found = index_and_queries(args.index, args.queries)
+    if found is None:
         return 0
-    queries_path = args.queries or index_path.parent / "queries.json"
-    if not queries_path.exists():
-        sys.exit(f"no query set at {queries_path}: give --queries")
-    queries = read_queries(queries_path)
+    index_path, queries_path, queries = found
     import diplosearch
 
     rows, measured = [], []

@@ -150,19 +150,22 @@ class MatchAll:
 Node = Union[Term, Phrase, Fuzzy, AnyOf, AllOf, Exclude, AndMaybe, Filter, DateRange, MatchNothing, MatchAll]
 
 
-def positive_leaves(node: Node) -> Iterator[Union[Term, Phrase, Fuzzy]]:
+def positive_leaves(node: Node, excluded: bool = False) -> Iterator[Union[Term, Phrase, Fuzzy]]:
     """The Term, Phrase and Fuzzy leaves a document can match to satisfy ``node``, in
-    tree order: an ``Exclude``'s negative side is skipped, and filters are not leaves."""
+    tree order: an ``Exclude``'s negative side is skipped (walked too with
+    ``excluded``), and filters are not leaves."""
     if isinstance(node, (Term, Phrase, Fuzzy)):
         yield node
     elif isinstance(node, (AnyOf, AllOf)):
         for child in node.children:
-            yield from positive_leaves(child)
+            yield from positive_leaves(child, excluded)
     elif isinstance(node, Exclude):
-        yield from positive_leaves(node.positive)
+        yield from positive_leaves(node.positive, excluded)
+        if excluded:
+            yield from positive_leaves(node.negative, excluded)
     elif isinstance(node, AndMaybe):
-        yield from positive_leaves(node.required)
-        yield from positive_leaves(node.optional)
+        yield from positive_leaves(node.required, excluded)
+        yield from positive_leaves(node.optional, excluded)
 
 
 def leaf_terms(leaf: Union[Term, Phrase, Fuzzy]) -> tuple[str, ...]:
@@ -242,25 +245,11 @@ def with_expansion_budget(root: Node, budget: int = MAX_QUERY_EXPANSIONS, words:
     (``max_expansions=0``: the word alone). Each spelling costs the scorer a posting
     list, as a term does, so a query of many fuzzy words costs about what one of twice
     as many words does."""
-    count = sum(1 for _leaf in _fuzzy_leaves(root))
+    count = sum(isinstance(leaf, Fuzzy) for leaf in positive_leaves(root, excluded=True))
     if not count:
         return root
     each = max(1, min(MAX_FUZZY_EXPANSIONS, budget // count))
     return _budgeted(root, [each] * min(count, words) + [0] * max(count - words, 0))
-
-
-def _fuzzy_leaves(node: Node) -> Iterator[Fuzzy]:
-    if isinstance(node, Fuzzy):
-        yield node
-    elif isinstance(node, (AnyOf, AllOf)):
-        for child in node.children:
-            yield from _fuzzy_leaves(child)
-    elif isinstance(node, Exclude):
-        yield from _fuzzy_leaves(node.positive)
-        yield from _fuzzy_leaves(node.negative)
-    elif isinstance(node, AndMaybe):
-        yield from _fuzzy_leaves(node.required)
-        yield from _fuzzy_leaves(node.optional)
 
 
 def _budgeted(node: Node, shares: list[int]) -> Node:
