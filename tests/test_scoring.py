@@ -29,7 +29,8 @@ from diplosearch.scoring import (
 )
 from diplosearch.schema import TEXT_FIELDS
 from diplosearch.scoring_terms import sum_per_document, term_scores_in, terms_scores_in
-from diplosearch.scoring_tree import _common, _tree_matches
+from diplosearch.scoring_tree import _tree_matches
+from diplosearch.sorted_arrays import common_values
 from diplosearch.scoring_words import _plain_query, _word_matches
 from diplosearch.spelling import expansions
 from diplosearch.ranking import DEFAULT_RANKING
@@ -289,7 +290,7 @@ def test_common_values_of_two_ascending_arrays_by_search_or_by_merge() -> None:
         sizes = rng.integers(0, 3000, 2) // rng.choice([1, 1, 50], 2)  # alike, or one far smaller
         dtype = rng.choice([np.int32, np.int64])
         left, right = (np.unique(rng.integers(-5, 4000, size)).astype(dtype) for size in sizes)
-        got = _common(left, right)
+        got = common_values(left, right)
         assert got.dtype == dtype and got.tolist() == np.intersect1d(left, right).tolist()
 
 

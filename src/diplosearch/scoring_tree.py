@@ -20,6 +20,7 @@ from .errors import QueryError
 from .spelling import expansions
 from .store.columns import MISSING_DAY, VALUE_FIELDS
 from .scoring_terms import term_scores_in
+from .sorted_arrays import common_values, distinct_sorted, range_indices
 from .ranking import Ranking
 from .store.commit_columns import CommitColumns
 
@@ -85,7 +86,7 @@ class _SegmentEvaluation:
                     mask[docs] = True
         else:
             found = [docs for docs in where.values() if len(docs)]
-            docs = found[0] if len(found) == 1 else _distinct_sorted(np.sort(np.concatenate(found))) if found else None
+            docs = found[0] if len(found) == 1 else distinct_sorted(np.sort(np.concatenate(found))) if found else None
             if docs is not None:
                 mask[docs] = True
                 scores[docs] = self._summed_scores(node.texts, node.fields, docs)
@@ -116,7 +117,7 @@ class _SegmentEvaluation:
         candidates = fc.docs[first_start:first_end]
         for index in by_documents[1:]:
             start, end = rows[index]
-            candidates = _common(candidates, fc.docs[start:end])
+            candidates = common_values(candidates, fc.docs[start:end])
             if not len(candidates):
                 return empty
         # Key each position of word ``index`` as (document, position - index): the phrase
@@ -127,10 +128,10 @@ class _SegmentEvaluation:
         starts = None
         for index in by_positions:
             keys = _position_keys(fc, rows[index], candidates, index)
-            starts = keys if starts is None else _common(starts, keys)
+            starts = keys if starts is None else common_values(starts, keys)
             if not len(starts):
                 return empty
-        return _distinct_sorted(starts >> _DOC_SHIFT)
+        return distinct_sorted(starts >> _DOC_SHIFT)
 
     def _Fuzzy(self, node: q.Fuzzy) -> _Match:
         # The word itself at full weight, each close spelling below it: an expansion
@@ -272,7 +273,7 @@ def _position_keys(fc: Any, row: tuple[int, int], candidates: np.ndarray, index:
         firsts = pointers[postings]
         counts = pointers[postings + 1] - firsts
         documents = candidates.astype(np.int64)
-        positions = fc.positions[_range_indices(firsts, counts)]
+        positions = fc.positions[range_indices(firsts, counts)]
     keys = np.repeat(documents << _DOC_SHIFT, counts)
     keys += positions
     if index:
@@ -283,41 +284,6 @@ def _position_keys(fc: Any, row: tuple[int, int], candidates: np.ndarray, index:
 def _restrict(terms: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
     restricted = {text: where & mask for text, where in terms.items()}
     return {text: where for text, where in restricted.items() if where.any()}
-
-
-def _common(few: np.ndarray, many: np.ndarray) -> np.ndarray:
-    """The values two ascending arrays of distinct values share, ascending."""
-    if not len(few) or not len(many):
-        return few[:0]
-    if len(few) > len(many):
-        few, many = many, few
-    if 8 * len(few) < len(many):
-        # few against many: a binary search each
-        places = np.minimum(np.searchsorted(many, few), len(many) - 1)
-        return few[many[places] == few]
-    # Alike in size: one merge. A stable sort of two ascending runs is a single merge
-    # (timsort finds the runs), about five times faster than a binary search each.
-    both = np.concatenate((few, many))
-    both.sort(kind="stable")
-    return both[:-1][both[1:] == both[:-1]]
-
-
-def _distinct_sorted(ascending: np.ndarray) -> np.ndarray:
-    """The distinct values of an ascending array (``np.unique`` of sorted input)."""
-    if len(ascending) < 2:
-        return ascending
-    keep = np.empty(len(ascending), bool)
-    keep[0] = True
-    np.not_equal(ascending[1:], ascending[:-1], out=keep[1:])
-    return ascending[keep]
-
-
-def _range_indices(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """All indices of the ranges ``[starts[i], starts[i] + counts[i])``, in order."""
-    offsets = np.zeros(len(counts), np.int64)
-    np.cumsum(counts[:-1], out=offsets[1:])
-    return np.arange(int(offsets[-1] + counts[-1]) if len(counts) else 0, dtype=np.int64) - np.repeat(
-        offsets - starts, counts)
 
 
 def _segment_matches(commit: CommitColumns, root: q.Node, ranking: Ranking):  # type: ignore[no-untyped-def]

@@ -16,8 +16,9 @@ import numpy as np
 
 import diplosearch.query as q
 from .scoring_terms import sum_per_document, terms_scores_in
-from .scoring_tree import FUZZY_BOOST, _Candidates, _distinct, _distinct_sorted, _SegmentEvaluation
+from .scoring_tree import FUZZY_BOOST, _Candidates, _distinct, _SegmentEvaluation
 from .ranking import WHOOSH_RANKING, Ranking
+from .sorted_arrays import distinct_sorted
 from .spelling import expansions
 from .store.commit_columns import CommitColumns
 
@@ -138,7 +139,7 @@ def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -
         found = [where for where in (evaluation._phrase_docs(field, phrase.texts) for field in phrase.fields)
                  if len(where)]
         if found:
-            local = found[0] if len(found) == 1 else _distinct_sorted(np.sort(np.concatenate(found)))
+            local = found[0] if len(found) == 1 else distinct_sorted(np.sort(np.concatenate(found)))
             values.append(evaluation._summed_scores(phrase.texts, phrase.fields, local))
             docs.append(local + view.offset)
     if not docs:

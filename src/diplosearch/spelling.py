@@ -25,6 +25,7 @@ import attrs
 import numpy as np
 
 import diplosearch.query as q
+from .sorted_arrays import distinct_sorted, range_indices
 
 if TYPE_CHECKING:
     from .store.commit_columns import CommitColumns
@@ -236,13 +237,10 @@ class Neighbourhood:
         buckets = self._buckets(probes).astype(np.int64)
         firsts = self._bucket_starts[buckets]
         counts = self._bucket_starts[buckets + 1] - firsts
-        # every entry of the probed buckets at once: its place, and the probe it is for
-        offsets = np.zeros(len(counts), np.int64)
-        np.cumsum(counts[:-1], out=offsets[1:])
-        places = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(offsets - firsts, counts)
-        candidates = np.sort(self._owners[places[self._hashes[places] == np.repeat(probes, counts)]])
-        if len(candidates) > 1:  # distinct (np.unique hashes: several times slower on a few hundred)
-            candidates = candidates[np.concatenate(([True], candidates[1:] != candidates[:-1]))]
+        # every entry of the probed buckets at once, each compared with its probe
+        places = range_indices(firsts, counts)
+        # distinct by sorting (np.unique hashes: several times slower on a few hundred)
+        candidates = distinct_sorted(np.sort(self._owners[places[self._hashes[places] == np.repeat(probes, counts)]]))
         candidates = candidates[np.abs(self._lengths[candidates] - len(word)) <= max_edits]
         # Most frequent first, so a bounded expansion stops after the first ``limit`` found.
         candidates = candidates[np.lexsort((candidates, -self.documents[candidates]))]
