@@ -228,6 +228,7 @@ class _Parser:
         self.budget_closed = False
         self.dropped: dict[str, None] = {}
         self.phrases: set[tuple[str, ...]] = set()
+        self.fuzzy = False  # whether a Fuzzy was made (its expansions are then budgeted)
         self.skipped_opens = 0  # "(" ignored beyond MAX_GROUP_DEPTH, whose ")" are ignored too
 
     # -- token stream
@@ -462,6 +463,7 @@ class _Parser:
             else:
                 wanted = (2 if len(term) >= _LONG_WORD_CHARS else 1) if edits == AUTO_EDITS else edits
                 leaves.append(Fuzzy(term, fields, max_edits=wanted))
+                self.fuzzy = True
         if len(leaves) <= 1:
             return leaves[0] if leaves else None
         return any_of(leaves)
@@ -550,7 +552,9 @@ def parse_query(
         root = parser.parse_words(cleaned)
         terms = frozenset(parser.admitted)
     else:
-        root = with_expansion_budget(parser.parse())
+        root = parser.parse()
+        if parser.fuzzy:
+            root = with_expansion_budget(root)
         terms = frozenset(term for leaf in positive_leaves(root) for term in leaf_terms(leaf))
     return ParsedQuery(
         root=root,
