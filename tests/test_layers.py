@@ -17,7 +17,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text and documents", ("errors", "documents", "schema", "ranking", "lean_whoosh", "analysis", "ingest")),
     ("store", ("store",)),
     ("searching", ("query", "query_syntax", "query_parser", "scoring", "scoring_terms", "scoring_words", "search_options",
-                   "scoring_tree", "scoring_explain", "spelling", "facets", "search", "highlight",
+                   "scoring_tree", "scoring_explain", "sorted_arrays", "spelling", "facets", "search", "highlight",
                    "highlight_matches", "paging")),
     ("the public index", ("index", "__init__")),
     ("the command line", ("cli", "cli_arguments", "cli_output", "__main__")),
