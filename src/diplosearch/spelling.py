@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import attrs
 import numpy as np
@@ -289,11 +289,28 @@ def neighbourhood_of(commit: "CommitColumns") -> Neighbourhood:
     return found
 
 
-# Per commit, the expansions of each (word, edits, limit) asked: the scorer asks once
-# per segment, the snippets once more, and query words recur. Emptied past the limit.
-_expanded: "weakref.WeakKeyDictionary[CommitColumns, dict[tuple[str, int, int], tuple[Neighbour, ...]]]" = (
-    weakref.WeakKeyDictionary())
-_EXPANSION_CACHE_LIMIT = 50_000
+# Per commit, answers already given (a commit never changes, and query words recur):
+# the expansions of each (word, edits, limit), and the correction of each (term, ratio,
+# rare). Each commit's dict is emptied when it grows past _MEMO_LIMIT entries.
+_expanded: "weakref.WeakKeyDictionary[CommitColumns, dict[object, object]]" = weakref.WeakKeyDictionary()
+_suggested: "weakref.WeakKeyDictionary[CommitColumns, dict[object, object]]" = weakref.WeakKeyDictionary()
+_MEMO_LIMIT = 50_000
+_UNKNOWN = object()
+
+
+def _remembered(memo: "weakref.WeakKeyDictionary[CommitColumns, dict[object, object]]", commit: "CommitColumns",
+                key: object, compute: Callable[[], object]) -> object:
+    """``compute()``, remembered in ``memo`` for ``commit`` under ``key``."""
+    known = memo.get(commit)
+    if known is None:
+        known = memo.setdefault(commit, {})
+    found = known.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = compute()
+        if len(known) >= _MEMO_LIMIT:
+            known.clear()
+        known[key] = found  # a race only stores the same answer twice
+    return found
 
 
 def expansions(commit: "CommitColumns", word: str, max_edits: int,
@@ -302,24 +319,8 @@ def expansions(commit: "CommitColumns", word: str, max_edits: int,
     vocabulary, most frequent first (``word`` itself not among them)."""
     if limit < 1:
         return ()
-    known = _expanded.get(commit)
-    if known is None:
-        known = _expanded.setdefault(commit, {})
-    key = (word, max_edits, limit)
-    found = known.get(key)
-    if found is None:
-        found = tuple(neighbourhood_of(commit).neighbours(word, max_edits, limit=limit))
-        if len(known) >= _EXPANSION_CACHE_LIMIT:
-            known.clear()
-        known[key] = found  # a race only stores the same answer twice
-    return found
-
-
-# Per commit, the answer for each (term, ratio, rare) asked: a commit never changes, and
-# query words recur. Emptied when it grows past _SUGGESTION_CACHE_LIMIT entries.
-_suggested: "weakref.WeakKeyDictionary[CommitColumns, dict[tuple[str, int, int], str | None]]" = (
-    weakref.WeakKeyDictionary())
-_SUGGESTION_CACHE_LIMIT = 50_000
+    return _remembered(_expanded, commit, (word, max_edits, limit),  # type: ignore[return-value]
+                       lambda: tuple(neighbourhood_of(commit).neighbours(word, max_edits, limit=limit)))
 
 
 def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int = 10,
@@ -329,21 +330,12 @@ def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int =
     A term is corrected when it is in no document, or in at most ``rare`` documents
     while a term one edit away (two for long words) is in ``ratio`` times as many.
     """
-    known = _suggested.get(commit)
-    if known is None:
-        known = _suggested.setdefault(commit, {})
     corrected = {}
     for term in dict.fromkeys(terms):
-        key = (term, ratio, rare)
-        try:
-            correction = known[key]
-        except KeyError:
-            correction = _correction(commit, term, ratio, rare)
-            if len(known) >= _SUGGESTION_CACHE_LIMIT:
-                known.clear()
-            known[key] = correction  # a race only stores the same answer twice
+        correction = _remembered(_suggested, commit, (term, ratio, rare),
+                                 lambda: _correction(commit, term, ratio, rare))
         if correction is not None:
-            corrected[term] = correction
+            corrected[term] = correction  # type: ignore[assignment]
     return corrected
 
 
@@ -357,8 +349,7 @@ def _correction(commit: "CommitColumns", term: str, ratio: int, rare: int) -> st
         return None
     edits = 2 if len(term) >= 8 else 1
     # As SymSpell: the closest spelling first, the most frequent among equals.
-    best = min(neighbourhood_of(commit).neighbours(term, edits, limit=MAX_EXPANSIONS),
-               key=lambda n: (n.distance, -n.documents), default=None)
+    best = min(expansions(commit, term, edits), key=lambda n: (n.distance, -n.documents), default=None)
     return best.term if best is not None and best.documents >= max(held * ratio, 1) else None
 
 
