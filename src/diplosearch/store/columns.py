@@ -17,8 +17,9 @@ A file holds, for one segment:
 - per document values: ``published`` as days since 1970-01-01 (:data:`MISSING_DAY`
   when absent: what date filters and facets read) and as seconds since 1970-01-01T00:00
   of its wall-clock time (:data:`MISSING_SECOND` when absent: what the date sort orders
-  by; files written before it was kept derive it from the days, at midnight), and ``source``, ``category``, ``sub_category`` as ids into small
-  dictionaries of case-folded keys (-1 when absent), each key with a display label;
+  by; files written before it was kept derive it from the days, at midnight), and
+  ``source``, ``category``, ``sub_category`` as ids into small dictionaries of
+  case-folded keys (-1 when absent), each key with a display label;
 - per document ``id`` and ``title`` as stored (one UTF-8 blob with start offsets each),
   so a page of hits without snippets names its documents without decompressing and
   unpickling Whoosh's stored fields (format 2);
@@ -327,9 +328,9 @@ def published_second(value: object) -> int:
 
 def published_columns(published: Iterable[object], doc_count: int) -> dict[str, np.ndarray]:
     """``published_days`` and ``published_seconds`` (:class:`SegmentColumns`' fields) of
-    each document's stored ``published`` value, in doc number order: each value is read
-    once, and its day is its seconds' (which :func:`published_second` keeps on
-    :func:`published_day`'s day)."""
+    each document's stored ``published`` value, in doc number order: the days are
+    derived from the seconds (which :func:`published_second` keeps on
+    :func:`published_day`'s day), not computed by a second pass over the values."""
     seconds = np.fromiter(map(published_second, published), np.int64, doc_count)
     missing = seconds == MISSING_SECOND
     days = np.where(missing, MISSING_DAY, seconds // _SECONDS_PER_DAY).astype(np.int32)
