@@ -99,7 +99,7 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
             most = int(matched.max())
             if most >= len(soft_factors):  # a count past the query's terms (not expected)
                 soft_factors = (np.arange(most + 1) / query_terms) ** ranking.soft_power
-            scores = scores * soft_factors[matched]
+            scores = scores * soft_factors.take(matched)
         primary = matched if ranking.coordination == "strict" else None
         keep = _best(primary, scores, depth)
         kept_primary = primary[keep] if primary is not None else np.zeros(len(keep), np.int64)
