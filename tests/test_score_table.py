@@ -367,6 +367,37 @@ def test_a_delete_does_not_keep_a_damaged_table(fixture_index: diplosearch.Index
     assert _tables(folder) == []
 
 
+@pytest.mark.parametrize("before_the_delete", ["nothing", "damage", "touch"])
+def test_a_reader_keeps_the_checked_table_across_a_commit_that_only_deletes(
+        fixture_index: diplosearch.Index, tmp_path: Path, before_the_delete: str) -> None:
+    folder = tmp_path / "index"
+    reader = diplosearch.open_index(folder)
+    in_use = _wait_for_table(reader)
+    assert in_use is not None
+    victim = reader.search("kota", limit=1, snippets=0).hits[0].id
+    (name,) = _tables(folder)
+    if before_the_delete == "damage":  # the writer finds it damaged at its next commit and removes it
+        data = bytearray((folder / name).read_bytes())
+        data[-100] ^= 0xFF
+        (folder / name).write_bytes(bytes(data))
+    elif before_the_delete == "touch":  # sound, but no longer provably the file that was checked
+        os.utime(folder / name, ns=(time.time_ns(), time.time_ns() + 10**9))
+    fixture_index.delete(victim)
+    hits = reader.search("kota", limit=100, snippets=0).hits
+    assert victim not in {hit.id for hit in hits}  # the new commit's deletions, whatever the table
+    state = _commit_of(reader).score_table_state
+    if before_the_delete == "nothing":
+        assert state.table is in_use  # adopted: not looked for, mapped and checked again
+    else:
+        assert state is None or state.table is not in_use
+    assert _pages(reader) == _pages(fixture_index)
+    if before_the_delete == "nothing":
+        fixture_index.add(Document(id="new-doc", title="kota baru", body="kota laut"))  # new segments: a new table
+        reader.search("kota", snippets=0)
+        assert _commit_of(reader).score_table_state is not state
+    reader.close()
+
+
 def test_a_directory_named_as_the_table_is_no_table(fixture_index: diplosearch.Index, tmp_path: Path) -> None:
     folder = tmp_path / "index"
     (name,) = _tables(folder)

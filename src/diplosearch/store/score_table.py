@@ -201,6 +201,38 @@ def ready_table(commit: "CommitColumns", settings: tuple[Any, ...]) -> ScoreTabl
     return table if table is not None and table.settings == settings else None
 
 
+def table_in_use(commit: "CommitColumns") -> Any:
+    """What :func:`adopt_table` needs of ``commit``'s table: its state once its file is
+    checked and in use, else None."""
+    state = commit.score_table_state
+    return state if state is not None and state.table is not None else None
+
+
+def adopt_table(commit: "CommitColumns", in_use: Any) -> bool:
+    """Give ``commit`` the table ``in_use`` (:func:`table_in_use` of the commit this
+    process read before) when both commits have the same segments (the later one only
+    deleted) and the file at the table's path is still the one mapped; returns whether
+    it did. Deletions change no score (see the module), so the table still holds; and a
+    commit that only deletes would otherwise look for, map and check the same file again,
+    its searches scoring term by term until then."""
+    opened = in_use._opened
+    if commit.folder is None or not commit.segments or opened is None:
+        return False
+    path = table_path(commit.folder, segments_of(commit))
+    if path != in_use.path:
+        return False
+    try:
+        info = os.stat(path)
+    except OSError:  # removed: a writer found it damaged
+        return False
+    if (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) != opened.identity:
+        return False  # replaced or rewritten since it was checked
+    with commit.table_state_lock:
+        if commit.score_table_state is None:
+            commit.score_table_state = in_use
+    return commit.score_table_state is in_use
+
+
 class _TableFile:
     """A commit's table file as searches find it: looked for (again, now and then, until
     the writer has written it), opened, checked in the background, then read."""

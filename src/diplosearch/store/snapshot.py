@@ -72,8 +72,12 @@ class Snapshot:
     """One commit of an index as readers see it."""
 
     def __init__(self, path: Path, opened: "OpenedCommit", directory: tuple[int, int] | None,
-                 columns_cache: dict[str, Any], holder: "SnapshotHolder | None" = None) -> None:
+                 columns_cache: dict[str, Any], holder: "SnapshotHolder | None" = None,
+                 previous_table: Any = None) -> None:
+        """``previous_table``: the score table the snapshot this one replaces had in use
+        (``score_table.table_in_use``), adopted if this commit has the same segments."""
         self.path = path
+        self._previous_table = previous_table
         self._holder = holder
         self.reader = opened.reader
         self._whoosh_index = opened.whoosh_index
@@ -138,6 +142,11 @@ class Snapshot:
             raise CorruptIndexError(
                 f"{self.path}: cannot read the index's columns ({type(exc).__name__}: {exc})"
             ) from exc
+        if self._previous_table is not None:
+            from .score_table import adopt_table
+
+            adopt_table(columns, self._previous_table)
+            self._previous_table = None
         # Column files opened ahead but not taken (a dead segment's, not yet cleaned up)
         # would otherwise stay mapped for as long as the process lives.
         forget_opened(self.path)
@@ -146,6 +155,15 @@ class Snapshot:
             if segment_id not in live:
                 self._columns_cache.pop(segment_id, None)
         return columns
+
+    def table_in_use(self) -> Any:
+        """The score table this snapshot's searches use, if its columns are loaded and
+        the table's file is checked (for the snapshot of the next commit to adopt)."""
+        if self._columns is None:
+            return None
+        from .score_table import table_in_use
+
+        return table_in_use(self._columns)
 
     def forget_damaged_columns(self) -> bool:
         """Drop loaded columns in which reading an array found damage, so that the next
@@ -408,14 +426,16 @@ class SnapshotHolder:
         holding the lock)."""
         current = self._current
         directory = directory_identity(self._path_text)
+        previous_table = None
         if current is not None and not current.up_to_date(directory):
             # Not Searcher.refresh(): it reuses segment readers by segment id
             # and so misses deletions committed to an existing segment since.
+            previous_table = current.table_in_use()
             self._retire(current)
             current = self._current = None
         if current is None:
             current = self._current = Snapshot(
-                self._path, self._open_commit(), directory, self._columns_cache, self
+                self._path, self._open_commit(), directory, self._columns_cache, self, previous_table
             )
         return current
 
