@@ -329,18 +329,33 @@ def test_cli_similar(index_path: Path, isolated_index_home):
 
 
 def test_queries_of_known_words_never_build_the_deletion_index(tmp_path: Path):
-    from diplosearch import spelling
-
     with open_index(tmp_path / "fresh", create=True) as index:
         index.add_many(corpus())
         index.search("presiden diplomasi", source="tempo.co", facets=["year"])
         with index.snapshot() as snapshot:
-            assert snapshot.columns not in spelling._built
+            assert "neighbourhood" not in snapshot.columns.segment_derived
         results = index.search("presidn")
         with index.snapshot() as snapshot:
-            assert snapshot.columns not in spelling._built  # a suggestion is worked out when asked for
+            assert "neighbourhood" not in snapshot.columns.segment_derived  # worked out when asked for
             assert results.suggestion == "presiden"
-            assert snapshot.columns in spelling._built
+            assert "neighbourhood" in snapshot.columns.segment_derived
+
+
+def test_a_commit_that_only_deletes_keeps_the_deletion_index_and_one_that_adds_builds_its_own(tmp_path: Path):
+    with open_index(tmp_path / "fresh", create=True) as writer, open_index(tmp_path / "fresh") as reader:
+        writer.add_many(corpus())
+        assert reader.search("presidn").suggestion == "presiden"
+        with reader.snapshot() as snapshot:
+            built = snapshot.columns.segment_derived["neighbourhood"]
+        writer.delete("k1")
+        results = reader.search("banjr", fuzzy=True)
+        assert "k1" not in {hit.id for hit in results.hits} and results.hits  # this commit's deletions
+        with reader.snapshot() as snapshot:
+            assert snapshot.columns.segment_derived["neighbourhood"] is built  # taken over, not built again
+        writer.add(Document(id="n1", title="Presiden baru", body=f"Banjir lagi. {FILLER}"))
+        assert reader.search("presidn").suggestion == "presiden"
+        with reader.snapshot() as snapshot:
+            assert snapshot.columns.segment_derived["neighbourhood"] is not built  # new segments, new terms
 
 
 def test_the_deletion_index_agrees_with_a_scan_of_the_vocabulary():

@@ -273,20 +273,21 @@ def _vocabulary_frequencies(commit: "CommitColumns") -> dict[str, int]:
     return frequencies
 
 
-_built: "weakref.WeakKeyDictionary[CommitColumns, Neighbourhood]" = weakref.WeakKeyDictionary()
 _build_lock = threading.Lock()
 
 
 def neighbourhood_of(commit: "CommitColumns") -> Neighbourhood:
-    """The deletion index of ``commit``'s vocabulary, built on first use and kept as long
-    as the commit's columns are."""
-    found = _built.get(commit)
+    """The deletion index of ``commit``'s vocabulary, built on first use and kept with the
+    commit's columns (and taken over by a later commit with the same segments: its
+    terms and their postings counts are the same)."""
+    derived = commit.segment_derived
+    found = derived.get("neighbourhood")
     if found is None:
         with _build_lock:
-            found = _built.get(commit)
+            found = derived.get("neighbourhood")
             if found is None:
-                found = _built[commit] = Neighbourhood(_vocabulary_frequencies(commit))
-    return found
+                found = derived["neighbourhood"] = Neighbourhood(_vocabulary_frequencies(commit))
+    return found  # type: ignore[no-any-return]
 
 
 # Per commit, answers already given (a commit never changes, and query words recur):

@@ -123,6 +123,10 @@ class CommitColumns:
         #: (set once, under :attr:`table_state_lock`).
         self.score_table_state: Any = None
         self.table_state_lock = threading.Lock()
+        #: What searches derived from the segments alone (their vocabularies and postings,
+        #: which deletions leave as they are), by name; the next commit a process reads
+        #: shares it when it has the same segments (a commit that only deleted).
+        self.segment_derived: dict[str, Any] = {}
 
     @classmethod
     def from_searcher(cls, folder: str, searcher: Any, *, cache: dict[str, SegmentColumns] | None = None,
@@ -145,6 +149,11 @@ class CommitColumns:
         commit = cls(segments)
         commit.folder = folder
         return commit
+
+    def segment_signature(self) -> tuple[tuple[str, int], ...]:
+        """(segment id, documents) of each segment, in order: what fixes everything but
+        the deletions."""
+        return tuple((view.columns.segment_id, view.columns.doc_count) for view in self.segments)
 
     @property
     def live_count(self) -> int:

@@ -73,11 +73,12 @@ class Snapshot:
 
     def __init__(self, path: Path, opened: "OpenedCommit", directory: tuple[int, int] | None,
                  columns_cache: dict[str, Any], holder: "SnapshotHolder | None" = None,
-                 previous_table: Any = None) -> None:
-        """``previous_table``: the score table the snapshot this one replaces had in use
-        (``score_table.table_in_use``), adopted if this commit has the same segments."""
+                 previous_columns: Any = None) -> None:
+        """``previous_columns``: the loaded columns of the snapshot this one replaces;
+        what they derived from their segments is taken over if this commit has the
+        same segments (see ``_take_over``)."""
         self.path = path
-        self._previous_table = previous_table
+        self._previous_columns = previous_columns
         self._holder = holder
         self.reader = opened.reader
         self._whoosh_index = opened.whoosh_index
@@ -142,11 +143,9 @@ class Snapshot:
             raise CorruptIndexError(
                 f"{self.path}: cannot read the index's columns ({type(exc).__name__}: {exc})"
             ) from exc
-        if self._previous_table is not None:
-            from .score_table import adopt_table
-
-            adopt_table(columns, self._previous_table)
-            self._previous_table = None
+        previous, self._previous_columns = self._previous_columns, None
+        if previous is not None:
+            _take_over(columns, previous)
         # Column files opened ahead but not taken (a dead segment's, not yet cleaned up)
         # would otherwise stay mapped for as long as the process lives.
         forget_opened(self.path)
@@ -155,15 +154,6 @@ class Snapshot:
             if segment_id not in live:
                 self._columns_cache.pop(segment_id, None)
         return columns
-
-    def table_in_use(self) -> Any:
-        """The score table this snapshot's searches use, if its columns are loaded and
-        the table's file is checked (for the snapshot of the next commit to adopt)."""
-        if self._columns is None:
-            return None
-        from .score_table import table_in_use
-
-        return table_in_use(self._columns)
 
     def forget_damaged_columns(self) -> bool:
         """Drop loaded columns in which reading an array found damage, so that the next
@@ -272,6 +262,20 @@ class Snapshot:
             (self._searcher if self._searcher is not None else self.reader).close()
         except Exception:
             _log.debug("closing a reader of %s failed", self.path, exc_info=True)
+
+
+def _take_over(columns: Any, previous: Any) -> None:
+    """What a commit with the same segments as the one this process read before (a
+    commit that only deleted) takes over from it: what was derived from the segments
+    alone (deletions change none of it) and the score table already checked."""
+    if columns.folder != previous.folder or columns.segment_signature() != previous.segment_signature():
+        return
+    from .score_table import adopt_table, table_in_use
+
+    columns.segment_derived = previous.segment_derived
+    in_use = table_in_use(previous)
+    if in_use is not None:
+        adopt_table(columns, in_use)
 
 
 class _TableOfContents:
@@ -426,16 +430,16 @@ class SnapshotHolder:
         holding the lock)."""
         current = self._current
         directory = directory_identity(self._path_text)
-        previous_table = None
+        previous_columns = None
         if current is not None and not current.up_to_date(directory):
             # Not Searcher.refresh(): it reuses segment readers by segment id
             # and so misses deletions committed to an existing segment since.
-            previous_table = current.table_in_use()
+            previous_columns = current._columns
             self._retire(current)
             current = self._current = None
         if current is None:
             current = self._current = Snapshot(
-                self._path, self._open_commit(), directory, self._columns_cache, self, previous_table
+                self._path, self._open_commit(), directory, self._columns_cache, self, previous_columns
             )
         return current
 
