@@ -20,6 +20,7 @@ import data  # noqa: E402  (puts src/ on the path through common)
 import engines  # noqa: E402
 import first_query  # noqa: E402
 import first_time_analysis  # noqa: E402
+import instructions  # noqa: E402
 import metrics  # noqa: E402
 import paired_latency  # noqa: E402
 import query_split  # noqa: E402
@@ -276,6 +277,55 @@ def test_query_split_times_each_step_and_sees_remembered_terms_on_the_second_pas
     assert first["mean_ms"]["parse"] > 0 and first["mean_ms"]["hits"] > 0
     for p in (first, second):  # the steps add up to the whole query
         assert sum(p["mean_ms"].values()) == pytest.approx(p["total"]["mean_ms"], rel=0.05, abs=0.01)
+
+
+def test_instructions_reads_callgrinds_count_and_splits_it_per_step() -> None:
+    stderr = "==1== Events    : Ir\n==1== Collected : 123\n==1==\n==2== Collected : 4567890\n"
+    assert instructions.collected(stderr) == 4567890  # the last process's (a child's)
+    with pytest.raises(RuntimeError):
+        instructions.collected("valgrind: command not found")
+    counts = {"setup": 1_000_000, "parse": 1_300_000, "rank": 2_500_000, "search": 2_800_000}
+    assert instructions.per_query(counts, 100) == pytest.approx(
+        {"parse": 3.0, "ranking": 12.0, "rest": 3.0, "total": 18.0})
+
+
+def test_instructions_children_run_every_mode_and_main_reports_per_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    import diplosearch
+
+    with diplosearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_many(diplosearch.Document(id=doc_id, title=doc_id.title(), body=body) for doc_id, body in CORPUS)
+        ix.make_score_table()
+    queries = ["pajak kendaraan", "banjir jakarta", "pajak"]
+    (tmp_path / "queries.json").write_text(json.dumps({"queries": queries}))
+    (tmp_path / "set.json").write_text(json.dumps(queries))
+    for mode in instructions.MODES:  # the child, without valgrind: the names it uses still exist
+        proc = subprocess.run([sys.executable, "-c", instructions.CHILD, str(tmp_path / "ix"), str(tmp_path / "set.json"),
+                               mode, "1"], capture_output=True, text=True, env=first_query.child_env(), timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.main(["--index", str(tmp_path / "ix")]) == 0
+    assert not (tmp_path / "results").exists()  # skipped: nothing written
+    made = {"setup": 0, "parse": 3_000, "rank": 9_000, "search": 12_000}
+    seen: list[tuple[str, str]] = []
+
+    def fake_count(valgrind: str, src: Path, index: Path, queries_file: Path, mode: str, wait: bool) -> int:
+        seen.append((src.name, mode))
+        assert wait and json.loads(queries_file.read_text("utf-8")) == queries[:2]
+        return made[mode] * (2 if src.name == "b" else 1)
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: "/usr/bin/valgrind")
+    monkeypatch.setattr(instructions, "count", fake_count)
+    instructions.main(["--index", str(tmp_path / "ix"), "--limit", "2", "--src", f"one={tmp_path / 'a'}",
+                       "--src", f"two={tmp_path / 'b'}", "--output", "ins.json"])
+    assert seen == [(name, mode) for name in ("a", "b") for mode in instructions.MODES]
+    result = json.loads((tmp_path / "results" / "ins.json").read_text("utf-8"))
+    assert result["queries"] == 2 and result["score_table"] is True
+    assert result["sources"]["one"]["k_per_query"] == {"parse": 1.5, "ranking": 3.0, "rest": 1.5, "total": 6.0}
+    assert result["sources"]["two"]["k_per_query"]["total"] == 12.0
 
 
 def test_worst_case_builds_its_heavy_queries_from_the_commonest_terms_and_times_each(
