@@ -84,8 +84,9 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     :raises QueryError: the tree holds a node that cannot be scored yet (``Fuzzy``).
     """
     depth = offset + limit
-    query_terms = max(len(positive_terms(root)), 1)
     plain = _plain_query(root, phrases=ranking.model != "per_field")
+    # a plain query's leaves hold each of its positive terms once (see _plain_words)
+    query_terms = max(plain.term_count if plain else len(positive_terms(root)), 1)
     matches = _word_matches(commit, plain, ranking) if plain else _tree_matches(commit, root, ranking)
     # (matched / query terms) ** power for each possible count: a gather instead of a
     # power per candidate (the same values: the same operation on the same numbers)

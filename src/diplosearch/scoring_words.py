@@ -56,6 +56,11 @@ class _PlainQuery:
     filters: tuple[q.Node, ...] = ()
     """``Filter`` and ``DateRange`` nodes every match must pass."""
 
+    @property
+    def term_count(self) -> int:
+        """The query's distinct positive terms: its leaves' texts, none of them twice."""
+        return sum(len(q.leaf_terms(leaf)) for leaf in self.terms)
+
 
 _FILTER_NODES = (q.Filter, q.DateRange)
 
