@@ -28,7 +28,7 @@ from diplosearch.scoring import (
     rank,
 )
 from diplosearch.schema import TEXT_FIELDS
-from diplosearch.scoring_terms import sum_per_document, term_scores_in, terms_scores_in
+from diplosearch.scoring_terms import best_sums_per_document, sum_per_document, term_scores_in, terms_scores_in
 from diplosearch.scoring_tree import _tree_matches
 from diplosearch.sorted_arrays import common_values
 from diplosearch.scoring_words import _plain_query, _word_matches
@@ -321,6 +321,37 @@ def test_summing_per_document_adds_as_bincount_and_leaves_its_scratch_clean() ->
     assert (got[0].tolist(), got[1].tolist(), got[2].tolist()) == _bincount_sums(docs, values)
 
 
+def test_best_sums_keep_every_document_that_can_reach_the_page() -> None:
+    # Against sum_per_document: the same total, sums and counts; candidates among the kept
+    # matching documents, holding the true top by sum * factor; scratch left clean.
+    rng = np.random.default_rng(13)
+    pruned = 0
+    for _ in range(300):
+        size = int(rng.choice([200, 3000]))
+        words = [np.unique(rng.integers(0, size, int(rng.integers(1, size // 3)))) for _ in range(int(rng.integers(2, 6)))]
+        docs = np.concatenate(words).astype(rng.choice([np.int32, np.int64]))
+        values = rng.random(len(docs)) * 5 * (rng.random(len(docs)) < 0.95)  # some zero scores
+        keep = rng.random(size) < 0.8 if rng.random() < 0.5 else None
+        factors = (np.arange(len(words) + 1) / len(words)) ** 0.5 if rng.random() < 0.7 else None
+        depth = int(rng.choice([1, 5, 12, 60]))
+        probe = min(words, key=len)
+        total, candidates, sums, counts = best_sums_per_document(docs, values, size, keep, probe, depth, factors)
+        distinct, all_sums, all_counts = sum_per_document(docs, values, size)
+        assert all_counts is not None
+        kept = np.ones(len(distinct), bool) if keep is None else keep[distinct]
+        assert total == int(kept.sum())
+        where = np.searchsorted(distinct, candidates)
+        assert np.array_equal(distinct[where], candidates) and kept[where].all()
+        assert sums.tobytes() == all_sums[where].tobytes() and counts.tolist() == all_counts[where].tolist()
+        finals = all_sums * (factors[all_counts] if factors is not None else 1.0)
+        order = np.lexsort((distinct[kept], -finals[kept]))[:depth]
+        assert set(distinct[kept][order].tolist()) <= set(candidates.tolist())
+        pruned += len(candidates) < total
+    assert pruned > 50  # the bound left documents out, often
+    got = sum_per_document(np.arange(0, 1000, 3), np.full(334, 0.5), 1000)  # the scratch came back clean
+    assert got[1].tolist() == [0.5] * 334
+
+
 def test_a_sum_interrupted_after_writing_its_scratch_leaves_the_next_one_right(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import diplosearch.scoring_terms as scoring_terms
 
@@ -535,6 +566,43 @@ def test_words_and_phrases_score_the_same_bits_as_the_tree_evaluator(corpus, mon
         assert counts == scoring.matched_counts(commit, root, dated[1]).tolist()
     assert sum(page.total > 0 for page, _m, _d in fast) > 30
     assert any(max(page.matched_terms.tolist(), default=0) > 1 for page, _m, _d in fast)
+
+
+@pytest.mark.parametrize("ranking", [Ranking(), Ranking(coordination="off"), Ranking(soft_power=2.0, k1=0.5)],
+                         ids=["default", "off", "steep"])
+def test_words_ranked_from_the_documents_that_can_reach_the_page_give_the_tree_evaluators_page(
+        corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    # A query of words is ranked from the documents whose sum reaches the page's bar
+    # (best_sums_per_document); pages of any depth must be the tree evaluator's.
+    import diplosearch.scoring as scoring
+    import diplosearch.scoring_words as scoring_words
+
+    _index, commit, reference = corpus
+    maker = TreeMaker(700, reference)
+    roots: list[q.Node] = []
+    for _ in range(60):
+        words = maker.plain_words()
+        if len(words) > 1:
+            roots.append(q.AnyOf(tuple(q.Term(word, FIELDS, maker.rng.choice((1.0, 1.0, 2.5))) for word in words)))
+    calls: list[tuple[int, int]] = []
+    bounded = scoring_words.best_sums_per_document
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = bounded(*args, **kwargs)
+        calls.append((found[0], len(found[1])))
+        return found
+
+    monkeypatch.setattr(scoring_words, "best_sums_per_document", recorded)
+    pages = [(limit, offset) for limit, offset in ((PAGE, 0), (1, 0), (5, 7), (40, 0))]
+    fast = [[rank(commit, root, ranking=ranking, limit=limit, offset=offset) for limit, offset in pages] for root in roots]
+    assert sum(candidates < total for total, candidates in calls) > 20
+    monkeypatch.setattr(scoring, "_plain_query", lambda root, phrases=False: None)
+    for root, got in zip(roots, fast):
+        for (limit, offset), page in zip(pages, got):
+            tree = rank(commit, root, ranking=ranking, limit=limit, offset=offset)
+            assert (page.total, page.docnums.tolist()) == (tree.total, tree.docnums.tolist()), root
+            assert page.scores.tolist() == tree.scores.tolist()
+            assert page.matched_terms.tolist() == tree.matched_terms.tolist()
 
 
 def test_only_words_of_distinct_texts_take_the_plain_words_path() -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import diplosearch.query as q
 from .store.columns import MISSING_SECOND
 from .scoring_tree import FUZZY_BOOST, _segment_matches, _tree_matches
-from .scoring_words import _plain_query, _word_matches
+from .scoring_words import _best_word_matches, _plain_query, _word_matches
 from .ranking import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
 from .store.commit_columns import CommitColumns
 
@@ -87,10 +87,14 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
     plain = _plain_query(root, phrases=ranking.model != "per_field")
     # a plain query's leaves hold each of its positive terms once (see _plain_words)
     query_terms = max(plain.term_count if plain else len(positive_terms(root)), 1)
-    matches = _word_matches(commit, plain, ranking) if plain else _tree_matches(commit, root, ranking)
     # (matched / query terms) ** power for each possible count: a gather instead of a
     # power per candidate (the same values: the same operation on the same numbers)
     soft_factors = _soft_factors(query_terms, ranking.soft_power) if ranking.coordination == "soft" else None
+    known_total: int | None = None
+    if plain is not None:
+        known_total, matches = _best_word_matches(commit, plain, ranking, depth, soft_factors)
+    else:
+        matches = _tree_matches(commit, root, ranking)
     parts, total = [], 0
     for first_doc, candidates, scores, matched in matches:
         total += len(candidates)
@@ -105,6 +109,8 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
         keep = _best(primary, scores, depth)
         kept_primary = primary[keep] if primary is not None else np.zeros(len(keep), np.int64)
         parts.append((candidates[keep] + first_doc, kept_primary, scores[keep], matched[keep]))
+    if known_total is not None:
+        total = known_total  # the candidates may be fewer than the matches
     if not parts:
         return ScoredPage(total, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     if len(parts) == 1:  # a query of words: one part for the whole commit

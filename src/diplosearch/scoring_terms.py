@@ -66,6 +66,58 @@ def sum_per_document(docs: np.ndarray, values: np.ndarray, size: int,
     return ordered[starts], np.bincount(slot, weights=values), np.bincount(slot) if counted else None
 
 
+def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep: np.ndarray | None,
+                           probe: np.ndarray, depth: int,
+                           factors: np.ndarray | None) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """For the entries of a query of words (``docs``, ``values``: each word's documents
+    distinct, many entries): (distinct documents ``keep`` keeps, then of those the
+    candidates, ascending, their sums and their counts, as :func:`sum_per_document`
+    gives them).
+
+    Candidates are every kept document that can be among the ``depth`` best by
+    ``sum * factors[count]`` (by sum when ``factors`` is None): the ``depth``-th best
+    final score among ``probe``'s kept documents (one word's documents; the rarest
+    word's are few and score high) is one the page's last must reach, and with
+    ``values`` at least 0 and ``factors`` at most 1 no document whose sum is below it
+    can. When ``probe`` keeps fewer than ``depth``, every kept document is a candidate.
+    Ranking only those skipped most of a query's gathers and its top pick (rank p50
+    135 -> 120 us at 22k).
+    """
+    summed, counts = _scratch(size)
+    docs = docs.astype(np.intp, copy=False)
+    try:
+        np.add.at(summed, docs, values)  # in entry order from 0, as sum_per_document adds
+        np.add.at(counts, docs, 1)
+        matching = counts > 0
+        if keep is not None:
+            matching &= keep
+        total = int(np.count_nonzero(matching))
+        kept_probe = probe if keep is None else probe[keep[probe]]
+        bar = 0.0
+        if 1 <= depth <= len(kept_probe):
+            finals = summed.take(kept_probe)
+            if factors is not None:
+                finals = finals * factors.take(counts.take(kept_probe))
+            bar = float(np.partition(finals, len(finals) - depth)[len(finals) - depth])
+        if bar > 0.0:
+            reaching = summed >= bar
+            reaching &= matching
+            candidates = np.flatnonzero(reaching)
+        else:
+            candidates = np.flatnonzero(matching)
+        found = summed.take(candidates), counts.take(candidates)
+        if len(docs) * 7 >= size:  # see sum_per_document
+            summed.fill(0.0)
+            counts.fill(0)
+        else:
+            summed[docs] = 0.0
+            counts[docs] = 0
+    except BaseException:
+        _scratch_arrays.__dict__.clear()
+        raise
+    return total, candidates, *found
+
+
 _scratch_arrays = threading.local()
 
 

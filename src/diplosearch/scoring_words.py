@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 
 import diplosearch.query as q
-from .scoring_terms import sum_per_document, terms_scores_in
+from .scoring_terms import best_sums_per_document, sum_per_document, terms_scores_in
 from .scoring_tree import FUZZY_BOOST, _Candidates, _distinct, _SegmentEvaluation
 from .ranking import WHOOSH_RANKING, Ranking
 from .sorted_arrays import distinct_sorted
@@ -85,11 +85,11 @@ def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
     return _PlainQuery(words, (*inner, root.boost), filters)
 
 
-def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -> Iterator[_Candidates]:
-    """:func:`_tree_matches` of a :class:`_PlainQuery`, over the whole commit at once from
-    each term's remembered scores: the same candidates and the same scores to the last
-    bit (a document's terms are added in query order from 0, then the boosts, as the
-    tree evaluator does; a filter adds 0)."""
+def _leaf_entries(commit: CommitColumns, plain: _PlainQuery,
+                  ranking: Ranking) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """Per leaf of ``plain`` matching any document, in query order: its documents
+    (commit-wide, ascending), its scores in them (times its boost) and how many query
+    terms it stands for."""
     texts_by_fields: dict[tuple[str, ...], list[str]] = {}
     for leaf in plain.terms:
         if isinstance(leaf, q.Term):
@@ -110,8 +110,24 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
             docs.append(leaf_docs)
             values.append(leaf_values * leaf.boost if leaf.boost != 1.0 else leaf_values)
             texts_each.append(len(q.leaf_terms(leaf)))
+    return docs, values, texts_each
+
+
+def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -> Iterator[_Candidates]:
+    """:func:`_tree_matches` of a :class:`_PlainQuery`, over the whole commit at once from
+    each term's remembered scores: the same candidates and the same scores to the last
+    bit (a document's terms are added in query order from 0, then the boosts, as the
+    tree evaluator does; a filter adds 0)."""
+    found = _summed(commit, plain, *_leaf_entries(commit, plain, ranking))
+    if found is not None:
+        yield found
+
+
+def _summed(commit: CommitColumns, plain: _PlainQuery, docs: list[np.ndarray], values: list[np.ndarray],
+            texts_each: list[int]) -> _Candidates | None:
+    """:func:`_word_matches`' candidates from :func:`_leaf_entries` (None for none)."""
     if not docs:
-        return
+        return None
     if len(docs) == 1:
         candidates, scores = docs[0], values[0] + 0.0
         matched = np.full(len(candidates), texts_each[0], np.int64)
@@ -132,7 +148,30 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
         keep = passing if keep is None else keep & passing
     if keep is not None:
         candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
-    yield 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
+    return 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
+
+
+def _best_word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking, depth: int,
+                       factors: np.ndarray | None) -> tuple[int, list[_Candidates]]:
+    """(live matching documents, candidates) of a query of words for a page ``depth``
+    deep: :func:`_word_matches`' candidates, less those that cannot be among the
+    ``depth`` best by ``score * factors[matched]`` (see
+    :func:`~diplosearch.scoring_terms.best_sums_per_document`) when the query has many
+    entries, two words or more and no phrase, no boost on the whole query and no strict
+    coordination (whose order is not by that product)."""
+    docs, values, texts_each = _leaf_entries(commit, plain, ranking)
+    size = commit.doc_count_all
+    if (ranking.coordination == "strict" or any(boost != 1.0 for boost in plain.boosts) or len(docs) < 2
+            or any(count != 1 for count in texts_each) or sum(len(found) for found in docs) * 16 < size):
+        found = _summed(commit, plain, docs, values, texts_each)
+        return (len(found[1]), [found]) if found is not None else (0, [])
+    keep = commit.live
+    if plain.filters:
+        passing = _filter_mask(commit, plain.filters)
+        keep = passing if keep is None else keep & passing
+    total, candidates, scores, matched = best_sums_per_document(
+        np.concatenate(docs), np.concatenate(values), size, keep, min(docs, key=len), depth, factors)
+    return total, [(0, candidates.astype(np.int64, copy=False), scores, matched)]
 
 
 def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
