@@ -76,8 +76,9 @@ def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep
 
     Candidates are every kept document that can be among the ``depth`` best by
     ``sum * factors[count]`` (by sum when ``factors`` is None): the ``depth``-th best
-    final score among ``probe``'s kept documents (one word's documents; the rarest
-    word's are few and score high) is one the page's last must reach, and with
+    final score among ``probe``'s kept documents (one word's documents; those of the
+    rarest word that has ``depth`` are few and score high) is one the page's last must
+    reach, and with
     ``values`` at least 0 and ``factors`` at most 1 no document whose sum is below it
     can. When ``probe`` keeps fewer than ``depth``, every kept document is a candidate.
     Ranking only those skipped most of a query's gathers and its top pick (rank p50

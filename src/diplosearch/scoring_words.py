@@ -169,8 +169,10 @@ def _best_word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranki
     if plain.filters:
         passing = _filter_mask(commit, plain.filters)
         keep = passing if keep is None else keep & passing
+    # the rarest word that can fill the page: its best documents set the bar high
+    probe = min((found for found in docs if len(found) >= depth), key=len, default=docs[0])
     total, candidates, scores, matched = best_sums_per_document(
-        np.concatenate(docs), np.concatenate(values), size, keep, min(docs, key=len), depth, factors)
+        np.concatenate(docs), np.concatenate(values), size, keep, probe, depth, factors)
     return total, [(0, candidates.astype(np.int64, copy=False), scores, matched)]
 
 
