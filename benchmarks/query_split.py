@@ -10,7 +10,9 @@ machine):
 - ``parse``: the query text into a query tree (analysing words not seen before);
 - ``snapshot``: taking the current snapshot (the check for a newer commit included);
 - ``new terms``: scoring the terms no earlier query asked for (``_score_terms``);
-- ``sum``: adding a query's terms up per document (``sum_per_document``);
+- ``sum``: adding a query's terms up per document (``sum_per_document``, or
+  ``best_sums_per_document`` for a query of words, which also keeps only the documents
+  that can reach the page);
 - ``top``: picking the best of the candidates (``_best``);
 - ``rest of ranking``: the rest of ``scoring.rank`` (remembered terms, coordination, order);
 - ``hits``: naming the page's hits (with ``--snippets``: reading documents, snippets);
@@ -46,6 +48,7 @@ TIMED = (
     ("diplosearch.store.snapshot", "SnapshotHolder.acquire", "snapshot"),
     ("diplosearch.scoring_terms", "_score_terms", "new terms"),
     ("diplosearch.scoring_words", "sum_per_document", "sum"),
+    ("diplosearch.scoring_words", "best_sums_per_document", "sum"),
     ("diplosearch.scoring", "_best", "top"),
     ("diplosearch.scoring", "rank", "rank"),
     ("diplosearch.search", "_hits", "hits"),
