@@ -88,6 +88,23 @@ def test_every_term_scores_as_scored_term_by_term(fixture_index: diplosearch.Ind
             assert got.bounds == want.bounds, text
 
 
+def test_a_table_remembers_the_terms_it_looked_up(fixture_index: diplosearch.Index,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(score_table, "_LOOKED_UP_LIMIT", 5)  # so that it starts afresh here
+    commit = _commit_of(fixture_index)
+    table = scoring_terms.build_score_table(commit, TEXT_FIELDS, DEFAULT_RANKING)
+    assert table is not None
+    terms = [*sorted({term for view in commit.segments for term in view.columns.vocabulary.terms()})[:40], "notaterm"]
+    first = [table.term_scores(text) for text in terms]
+    assert table.term_scores(terms[-1]) is first[-1]  # remembered (the limit emptied the rest)
+    assert len(table._looked_up) <= 5
+    for text, earlier in zip(terms, first):  # most looked up afresh: the same answers
+        now = table.term_scores(text)
+        assert np.array_equal(now.docs, earlier.docs) and np.array_equal(now.scores, earlier.scores), text
+        assert now.bounds == earlier.bounds
+    assert sum(len(found.docs) > 0 for found in first) == len(terms) - 1
+
+
 def test_per_field_model_and_partial_fields_get_no_table(fixture_index: diplosearch.Index) -> None:
     commit = _commit_of(fixture_index)
     assert scoring_terms.build_score_table(commit, TEXT_FIELDS, WHOOSH_RANKING) is None
