@@ -71,11 +71,10 @@ def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep
     ``sum * factors[count]`` (by sum when ``factors`` is None): the ``depth``-th best
     final score among ``probe``'s kept documents (one word's documents; those of the
     rarest word that has ``depth`` are few and score high) is one the page's last must
-    reach, and with
-    ``values`` at least 0 and ``factors`` at most 1 no document whose sum is below it
-    can. When ``probe`` keeps fewer than ``depth``, every kept document is a candidate.
-    Ranking only those skipped most of a query's gathers and its top pick (rank p50
-    135 -> 120 us at 22k).
+    reach, and with ``values`` at least 0 and ``factors`` at most 1 no document whose
+    sum is below it can. When ``probe`` keeps fewer than ``depth``, every kept document
+    is a candidate. Ranking only those skipped most of a query's gathers and its top
+    pick (rank p50 135 -> 120 us at 22k).
     """
     summed, counts = _scratch(size)
     docs = docs.astype(np.intp, copy=False)
@@ -102,7 +101,7 @@ def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep
         found = summed.take(candidates), counts.take(candidates)
         _zero_again(summed, counts, docs)
     except BaseException:
-        _scratch_arrays.__dict__.clear()
+        _scratch_arrays.__dict__.clear()  # as in sum_per_document
         raise
     return total, candidates, *found
 
