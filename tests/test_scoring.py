@@ -352,19 +352,23 @@ def test_best_sums_keep_every_document_that_can_reach_the_page() -> None:
     assert got[1].tolist() == [0.5] * 334
 
 
-def test_a_sum_interrupted_after_writing_its_scratch_leaves_the_next_one_right(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("best", [False, True], ids=["sum", "best sums"])
+def test_a_sum_interrupted_after_writing_its_scratch_leaves_the_next_one_right(monkeypatch, best: bool) -> None:  # type: ignore[no-untyped-def]
     import diplosearch.scoring_terms as scoring_terms
 
     class Interrupting:  # numpy, but Ctrl-C arrives once the scratch arrays are written
         def __getattr__(self, name: str) -> object:
-            if name == "flatnonzero":
+            if name in ("flatnonzero", "count_nonzero"):
                 raise KeyboardInterrupt
             return getattr(np, name)
 
     docs, values = np.arange(0, 1000, 2), np.full(500, 0.25)
     monkeypatch.setattr(scoring_terms, "np", Interrupting())
     with pytest.raises(KeyboardInterrupt):
-        sum_per_document(docs, values, 1000)
+        if best:
+            best_sums_per_document(docs, values, 1000, None, docs[:50], 10, None)
+        else:
+            sum_per_document(docs, values, 1000)
     monkeypatch.undo()
     got = sum_per_document(docs, values, 1000)
     assert (got[0].tolist(), got[1].tolist(), got[2].tolist()) == _bincount_sums(docs, values)
