@@ -339,14 +339,15 @@ def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any
 
 
 def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Callable[[], Explanation]":
-    """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched."""
+    """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched
+    (a partial, made for every hit of a page: cheaper than a closure)."""
+    return functools.partial(_explain, commit, root, ranking, docnum)
 
-    def explain_hit() -> "Explanation":
-        from .scoring_explain import explain  # imported when a hit is explained, not per search
 
-        return explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
+def _explain(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Explanation":
+    from .scoring_explain import explain  # imported when a hit is explained, not per search
 
-    return explain_hit
+    return explain(commit, root, docnum, ranking)  # type: ignore[arg-type]
 
 
 def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
@@ -390,16 +391,15 @@ def _named_hits(snapshot: Any, docnums: list[int], scores: list[float], matched:
     """Hits without snippets: named (id, title) from the commit's columns, each
     document read when first asked for (decompressing and unpickling ten stored
     documents was about a third of a search)."""
-    commit = snapshot.columns
-    deferred = snapshot.deferred_documents()
-    hits = []
-    named = commit.ids_and_titles(docnums)
-    for position, (docnum, score, count, (doc_id, title)) in enumerate(zip(docnums, scores, matched, named),
-                                                                     start=offset + 1):
-        hits.append(Hit(rank=position, id=doc_id, title=title, score=round(score, 6), matched_terms=int(count),
-                        snippets=[], explainer=explainer(docnum) if explainer is not None else None,
-                        read_document=functools.partial(deferred.document, docnum)))
-    return hits
+    read = snapshot.deferred_documents().document
+    named = snapshot.columns.ids_and_titles(docnums)
+    partial = functools.partial
+    # Positional, in the fields' order (as Hit.__reduce__ builds one): keywords cost a
+    # tenth of naming a page's hits.
+    return [Hit(position, doc_id, title, round(score, 6), count, [], None,
+                explainer(docnum) if explainer is not None else None, partial(read, docnum))
+            for position, (docnum, score, count, (doc_id, title))
+            in enumerate(zip(docnums, scores, matched, named), start=offset + 1)]
 
 
 def search(
