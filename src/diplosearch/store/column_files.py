@@ -150,6 +150,15 @@ class MappedColumnFile:
         self._checker: threading.Thread | None = None
         _mapped_files.add(self)
 
+    def still_there(self) -> bool:
+        """Whether the file at :attr:`path` is still the one mapped (not removed,
+        replaced or rewritten since)."""
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return False
+        return self.identity == (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
     def _start_afresh(self) -> None:
         """In a forked child: no thread checks this file any more, and a lock the parent's
         checker held at the fork would never be let go; what was checked stays known."""
@@ -322,15 +331,7 @@ def take_opened(path: str) -> MappedColumnFile | None:
     the file there now (else None: open it afresh)."""
     with _checker_lock:
         opened = _opened_ahead.pop(path, None)
-    if opened is None:
-        return None
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    if opened.identity != (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns):
-        return None
-    return opened
+    return opened if opened is not None and opened.still_there() else None
 
 
 def forget_opened(folder: str | os.PathLike[str]) -> None:

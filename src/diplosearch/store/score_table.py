@@ -232,15 +232,9 @@ def adopt_table(commit: "CommitColumns", in_use: Any) -> bool:
     opened = in_use._opened
     if commit.folder is None or not commit.segments or opened is None:
         return False
-    path = table_path(commit.folder, segments_of(commit))
-    if path != in_use.path:
+    # removed (a writer found it damaged), replaced or rewritten: looked for and checked anew
+    if table_path(commit.folder, segments_of(commit)) != in_use.path or not opened.still_there():
         return False
-    try:
-        info = os.stat(path)
-    except OSError:  # removed: a writer found it damaged
-        return False
-    if (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) != opened.identity:
-        return False  # replaced or rewritten since it was checked
     with commit.table_state_lock:
         if commit.score_table_state is None:
             commit.score_table_state = in_use
