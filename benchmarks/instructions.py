@@ -126,8 +126,7 @@ def per_query(counts: dict[str, int], queries: int) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, help="an existing diplosearch index (default: the newest kept 22k one)")
-    parser.add_argument("--queries", type=Path, help="the query set (default: queries.json beside the index)")
+    query_split.add_index_arguments(parser)
     parser.add_argument("--src", action="append", metavar="LABEL=DIR",
                         help="a diplosearch src/ to measure (repeatable; DIR may be git:REV)")
     parser.add_argument("--limit", type=int, default=300, help="queries from the set (default 300)")

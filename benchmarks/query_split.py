@@ -129,6 +129,12 @@ def read_queries(path: Path) -> list[str]:
     return list(saved if isinstance(saved, list) else saved["queries"])
 
 
+def add_index_arguments(parser: argparse.ArgumentParser, queries_help: str = "the query set") -> None:
+    """``--index`` and ``--queries``, as :func:`index_and_queries` reads them."""
+    parser.add_argument("--index", type=Path, help="an existing diplosearch index (default: the newest kept 22k one)")
+    parser.add_argument("--queries", type=Path, help=f"{queries_help} (default: queries.json beside the index)")
+
+
 def index_and_queries(index: Path | None, queries: Path | None) -> tuple[Path, Path, list[str]] | None:
     """The index to measure (``index``, else the newest one ``speed.py --keep`` left),
     its query set's path (``queries``, else the ``queries.json`` beside it) and the
@@ -145,8 +151,7 @@ def index_and_queries(index: Path | None, queries: Path | None) -> tuple[Path, P
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, help="an existing diplosearch index (default: the newest kept 22k one)")
-    parser.add_argument("--queries", type=Path, help="the query set (default: queries.json beside the index)")
+    add_index_arguments(parser)
     parser.add_argument("--passes", type=int, default=2, help="times through the query set (default 2)")
     parser.add_argument("--snippets", action="store_true", help="two snippets per hit")
     parser.add_argument("--output", default="query_split.json", help="file name under benchmarks/results/")

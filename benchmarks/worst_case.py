@@ -30,12 +30,11 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import common  # noqa: E402  (first: it puts src/ and benchmarks/ on the path)
 import metrics
-from query_split import index_and_queries
+from query_split import add_index_arguments, index_and_queries
 
 REPEATS = 5
 TERMS = 64
@@ -91,8 +90,7 @@ def typical_p50(index: Any, queries: Sequence[str], snippets: int) -> dict[str, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, help="an existing diplosearch index (default: the newest kept 22k one)")
-    parser.add_argument("--queries", type=Path, help="the typical query set (default: queries.json beside the index)")
+    add_index_arguments(parser, "the typical query set")
     parser.add_argument("--output", default="worst_case.json", help="file name under benchmarks/results/")
     args = parser.parse_args(argv)
     found = index_and_queries(args.index, args.queries)
