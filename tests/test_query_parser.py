@@ -469,13 +469,23 @@ def test_terms_match_1_0_on_plain_word_queries(generator_words) -> None:  # type
 # Properties on arbitrary text
 
 
+# Words as typed: corpus words, stop words, hyphenated words (one or two terms or
+# none), a word twice, punctuation that yields no term, and a fields word.
+_PLAIN_WORDS = st.sampled_from(corpus_words(bundled_corpus_files())) | st.sampled_from(
+    ["yang", "dan", "negara-negara", "sosial-ekonomi", "Covid-19", "yang-yang", "...", "—", "2019", "kota", "KOTA",
+     "menteri-menteri", "a.s.", "title"])
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(corpus_words(bundled_corpus_files())), max_size=30).map(" ".join))
-def test_plain_words_read_as_the_full_grammar_reads_them(text: str) -> None:
-    # Word-only queries skip the lexer; parentheses send the same words through it.
-    fast, full = parse(text), parse(f"({text})")
-    assert (fast.root, fast.terms, fast.words, fast.ignored, fast.dropped) == (
-        full.root, full.terms, full.words, full.ignored, full.dropped,
+@given(st.lists(_PLAIN_WORDS, max_size=30).map(" ".join), st.sampled_from([64, 1, 2, 5]),
+       st.sampled_from([None, ("title",), ("body", "title")]))
+def test_plain_words_read_as_the_full_grammar_reads_them(text: str, max_terms: int, fields) -> None:  # type: ignore[no-untyped-def]
+    # Word-only queries skip the lexer and the grammar; parentheses send the same words
+    # through both, the term budget and the default fields included.
+    fast = parse(text, max_terms=max_terms, default_fields=fields)
+    full = parse(f"({text})", max_terms=max_terms, default_fields=fields)
+    assert (fast.root, fast.terms, fast.words, fast.ignored, fast.dropped, fast.has_filters) == (
+        full.root, full.terms, full.words, full.ignored, full.dropped, full.has_filters,
     )
 
 _SYNTAX = st.sampled_from(

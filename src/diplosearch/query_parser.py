@@ -264,10 +264,6 @@ class _Parser:
         return False
 
     # -- grammar
-    def parse_words(self, text: str) -> Node:
-        """What :meth:`parse` gives for text that :func:`is_plain` accepts, faster."""
-        return any_of([node for chunk in text.split() if (node := self.word(chunk, None, None)) is not None])
-
     def parse(self) -> Node:
         clause = self.group(depth=0, field=None, top=True)
         if clause is None or clause.polarity == _NOT:
@@ -541,26 +537,55 @@ def parse_query(
     unknown = [name for name in defaults if name not in text_field_names]
     if unknown:
         raise QueryError(f"unknown field {unknown[0]!r}; searchable fields are {', '.join(text_field_names)}")
-    known = tuple(dict.fromkeys((*text_field_names, *filter_fields, date_field)))
     cleaned = clean_text(text)
-    plain = not filters and is_plain(cleaned)
-    tokens = [] if plain else list(Lexer(cleaned, known, (*filter_fields, date_field)).tokens())
+    if not filters and is_plain(cleaned):
+        return _parse_plain(cleaned, analyzer, defaults, max_terms)
+    known = tuple(dict.fromkeys((*text_field_names, *filter_fields, date_field)))
+    tokens = list(Lexer(cleaned, known, (*filter_fields, date_field)).tokens())
     parser = _Parser(tokens, analyzer, text_field_names, defaults, frozenset(filter_fields), date_field, max_terms,
                      filters)
-    if plain:
-        # Words alone: every admitted term stands in the tree, none excluded or filtered.
-        root = parser.parse_words(cleaned)
-        terms = frozenset(parser.admitted)
-    else:
-        root = parser.parse()
-        if parser.fuzzy:
-            root = with_expansion_budget(root)
-        terms = frozenset(term for leaf in positive_leaves(root) for term in leaf_terms(leaf))
+    root = parser.parse()
+    if parser.fuzzy:
+        root = with_expansion_budget(root)
+    terms = frozenset(term for leaf in positive_leaves(root) for term in leaf_terms(leaf))
     return ParsedQuery(
         root=root,
         terms=terms,
         words=tuple(parser.words),
         ignored=tuple(parser.ignored),
         dropped=tuple(parser.dropped),
-        has_filters=not plain and _has_filters(root),
+        has_filters=_has_filters(root),
     )
+
+
+def _parse_plain(text: str, analyzer: TermAnalyzer, fields: tuple[str, ...], max_terms: int) -> ParsedQuery:
+    """What the parser makes of text :func:`~diplosearch.query_syntax.is_plain` accepts
+    (words alone), in one loop: most queries are such, and each word through the
+    grammar's methods cost a tenth of a query's time (the parser and its methods are
+    the reference ``tests/test_query_parser.py`` holds this to).
+
+    Every term of every word is a leaf over ``fields``, in the order typed, each once;
+    from the first new term past ``max_terms`` on, new terms are dropped (a word's terms
+    are admitted one by one, as the parser's words are)."""
+    words: list[tuple[str, tuple[str, ...]]] = []
+    ignored: dict[str, None] = {}
+    admitted: dict[str, None] = {}
+    dropped: dict[str, None] = {}
+    terms_of = analyzer.terms
+    for chunk in text.split():
+        terms = tuple(terms_of(chunk))
+        if terms:
+            words.append((chunk, terms))
+            for term in terms:
+                if term not in admitted:
+                    if len(admitted) < max_terms:
+                        admitted[term] = None
+                    else:
+                        dropped[term] = None
+        elif any(character.isalnum() for character in chunk):
+            words.append((chunk, ()))
+            ignored[chunk] = None
+    leaves = [Term(term, fields) for term in admitted]
+    root: Node = AnyOf(tuple(leaves)) if len(leaves) > 1 else leaves[0] if leaves else MatchNothing()
+    return ParsedQuery(root=root, terms=frozenset(admitted), words=tuple(words), ignored=tuple(ignored),
+                       dropped=tuple(dropped), has_filters=False)
