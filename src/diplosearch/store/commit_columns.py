@@ -65,14 +65,20 @@ class TermScores:
     """int32 (int64 past 2**31 documents): commit-wide doc numbers, ascending."""
     scores: np.ndarray
     """float64: the saturated BM25F score, or the sum of the per-field scores."""
-    bounds: tuple[int, ...]
-    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``."""
+    bounds: tuple[int, ...] | None
+    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``; None when not worked out
+    (a score table's lookups: a query of words over the whole commit never asks)."""
     offsets: tuple[int, ...]
     """Each segment's first doc number."""
 
     def segment(self, position: int) -> tuple[np.ndarray, np.ndarray]:
         """(segment-local doc numbers, scores) of the documents in segment ``position``."""
-        low, high = self.bounds[position], self.bounds[position + 1]
+        bounds = self.bounds
+        if bounds is None:
+            edges = np.searchsorted(self.docs, self.offsets[position : position + 2]).tolist()
+            low, high = edges[0], edges[1] if len(edges) > 1 else len(self.docs)
+        else:
+            low, high = bounds[position], bounds[position + 1]
         return self.docs[low:high] - self.offsets[position], self.scores[low:high]
 
 

@@ -116,8 +116,8 @@ class ScoreTable:
             if local is not None:
                 term = global_ids[local]
                 start, end = self._start_view[term], self._start_view[term + 1]
-                bounds = tuple(self.segment_starts[:, term].tolist())
-                return TermScores(self.docs[start:end], self.scores[start:end], bounds, self._commit_offsets)
+                # the bounds per segment are worked out if asked for (a query of words never does)
+                return TermScores(self.docs[start:end], self.scores[start:end], None, self._commit_offsets)
         return TermScores(self.docs[:0], self.scores[:0], (0,) * (len(self._vocabularies) + 1),
                           self._commit_offsets)
 
