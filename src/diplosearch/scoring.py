@@ -95,29 +95,32 @@ def rank(commit: CommitColumns, root: q.Node, *, ranking: Ranking = DEFAULT_RANK
         known_total, matches = _best_word_matches(commit, plain, ranking, depth, soft_factors)
     else:
         matches = _tree_matches(commit, root, ranking)
+    strict = ranking.coordination == "strict"
     parts, total = [], 0
     for first_doc, candidates, scores, matched in matches:
         total += len(candidates)
         if not len(candidates) or depth <= 0:
             continue
         if soft_factors is not None:
-            most = int(matched.max())
-            if most >= len(soft_factors):  # a count past the query's terms (not expected)
-                soft_factors = (np.arange(most + 1) / query_terms) ** ranking.soft_power
+            if plain is None:  # a plain query's counts never pass its terms
+                most = int(matched.max())
+                if most >= len(soft_factors):  # a count past the query's terms (not expected)
+                    soft_factors = (np.arange(most + 1) / query_terms) ** ranking.soft_power
             scores = scores * soft_factors.take(matched)
-        primary = matched if ranking.coordination == "strict" else None
-        keep = _best(primary, scores, depth)
-        kept_primary = primary[keep] if primary is not None else np.zeros(len(keep), np.int64)
-        parts.append((candidates[keep] + first_doc, kept_primary, scores[keep], matched[keep]))
+        if len(candidates) > depth:  # else every candidate is kept (no gathers: a query of words' usual case)
+            keep = _best(matched if strict else None, scores, depth)
+            candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
+        parts.append((candidates + first_doc if first_doc else candidates, scores, matched))
     if known_total is not None:
         total = known_total  # the candidates may be fewer than the matches
     if not parts:
         return ScoredPage(total, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     if len(parts) == 1:  # a query of words: one part for the whole commit
-        docnums, primary, scores, matched = parts[0]
+        docnums, scores, matched = parts[0]
     else:
-        docnums, primary, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
-    order = np.lexsort((docnums, -scores, -primary))[offset:depth]
+        docnums, scores, matched = (np.concatenate(arrays) for arrays in zip(*parts))
+    keys = (docnums, -scores, -matched) if strict else (docnums, -scores)
+    order = np.lexsort(keys)[offset:depth]
     return ScoredPage(total, docnums[order], scores[order], matched[order])
 
 

@@ -29,7 +29,16 @@ def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase 
     are, scored without dense per-node arrays. A phrase of one word is that word's ``Term``.
 
     ``phrases`` only for BM25F: 1.0's per-field model scores a phrase field by field."""
-    children = _distinct(root.children) if isinstance(root, q.AnyOf) else [root]
+    if type(root) is q.AnyOf:
+        children = list(root.children)
+        if children and all(type(child) is q.Term for child in children):
+            # what the parser makes of words alone: Terms of distinct texts are
+            # distinct (hashing each Term to find repeats cost more than this test)
+            if len({child.text for child in children}) == len(children):
+                return children
+        children = _distinct(root.children)
+    else:
+        children = [root]
     if not children:
         return None
     leaves: list[q.Term | q.Phrase | q.Fuzzy] = []
