@@ -56,7 +56,7 @@ class _NeedsTheIndex:
     def __init__(self, message: str) -> None:
         self.message = message
 
-    def __call__(self) -> Any:
+    def __call__(self, *_args: Any) -> Any:
         raise DiplosearchError(self.message)
 
 
@@ -97,10 +97,9 @@ class Hit:
     snippets: list[str]
     """Passages of the stored text around the best matches, matches wrapped in markers."""
     _document: Document | None = attrs.field(default=None, eq=False, repr=False, alias="document")
-    _explainer: "Callable[[], Explanation] | None" = attrs.field(default=None, eq=False, repr=False, alias="explainer")
-    _read_document: "Callable[[], Document] | None" = attrs.field(
-        default=None, eq=False, repr=False, alias="read_document")
-    _read: list[Document] = attrs.field(factory=list, eq=False, repr=False, init=False)
+    # (the page's source, this hit's doc number in the commit searched): what reads the
+    # document when first asked for and explains the score
+    _source: "tuple[_PageSource, int] | None" = attrs.field(default=None, eq=False, repr=False, alias="source")
 
     @property
     def document(self) -> Document:
@@ -112,13 +111,15 @@ class Hit:
 
         :raises CorruptIndexError: the stored document cannot be read.
         """
-        if self._document is not None:
-            return self._document
-        if not self._read:
-            if self._read_document is None:
+        document = self._document
+        if document is None:
+            source = self._source
+            if source is None or source[0].read is None:
                 raise DocumentError(f"hit {shown_value(self.id)} carries no document")
-            self._read.append(self._read_document())  # two threads racing read the same document
-        return self._read[0]
+            document = source[0].read(source[1])
+            # kept, as a field the hit was made with would be (two threads racing read the same document)
+            object.__setattr__(self, "_document", document)
+        return document
 
     def explain(self) -> "Explanation":
         """How this hit's score came about: per query term and field the term frequency,
@@ -127,23 +128,37 @@ class Hit:
 
         :raises QueryError: the hit was not ranked by relevance (a date sort, similar articles).
         """
-        if self._explainer is None:
+        source = self._source
+        if source is None or source[0].explain is None:
             raise QueryError("this hit was not ranked by relevance, so there is no score to explain")
-        return self._explainer()
+        return source[0].explain(source[1])
 
     def __copy__(self) -> "Hit":
         return self  # frozen; copy would otherwise go through __reduce__ and lose the index
 
     def __reduce__(self) -> tuple[Any, ...]:
-        document = self._document if self._document is not None else (self._read[0] if self._read else None)
-        unread = _NeedsTheIndex(
+        document, source = self._document, self._source
+        page = source[0] if source is not None else _PageSource(None, None)
+        unread = None if document is not None or page.read is None else _NeedsTheIndex(
             f"the document of hit {shown_value(self.id)} was not read before the hit was pickled, and an unpickled "
             "hit cannot read the index: read hit.document before pickling, or use ix.get(hit.id)")
-        explainer = None if self._explainer is None else _NeedsTheIndex(
+        unexplained = None if page.explain is None else _NeedsTheIndex(
             "explain() needs the index that was searched, which an unpickled hit does not carry: "
             "explain before pickling, or search again")
-        return (Hit, (self.rank, self.id, self.title, self.score, self.matched_terms, self.snippets, document,
-                      explainer, None if document is not None or self._read_document is None else unread))
+        kept = None if unread is None and unexplained is None else (_PageSource(unread, unexplained), -1)
+        return (Hit, (self.rank, self.id, self.title, self.score, self.matched_terms, self.snippets, document, kept))
+
+
+@attrs.frozen
+class _PageSource:
+    """What the hits of one page read their documents and explain their scores with,
+    given a hit's doc number: one for the page, where a pair of functions made for each
+    hit cost a tenth of naming the page's hits."""
+
+    read: "Callable[[int], Document] | None"
+    """Reads the stored document (None: the hits carry theirs, or there are none)."""
+    explain: "Callable[[int], Explanation] | None"
+    """Explains the score (None: not ranked by relevance)."""
 
 
 @attrs.frozen
@@ -338,11 +353,6 @@ def _count_facets(commit: object, root: Node, names: list[str]) -> dict[str, Any
     return count_facets(commit, root, names)  # type: ignore[arg-type]
 
 
-def _explainer(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Callable[[], Explanation]":
-    """What ``Hit.explain`` calls: the explanation of ``docnum`` in the commit searched
-    (a partial, made for every hit of a page: cheaper than a closure)."""
-    return functools.partial(_explain, commit, root, ranking, docnum)
-
 
 def _explain(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Explanation":
     from .scoring_explain import explain  # imported when a hit is explained, not per search
@@ -353,10 +363,13 @@ def _explain(commit: object, root: Node, ranking: "Ranking", docnum: int) -> "Ex
 def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: list[float], matched: list[int],
           marks: _Marks, offset: int, snippets: int, snippet_chars: int,
           markers: tuple[str, str], snippet_format: "SnippetFormat" = "text",
-          explainer: "Callable[[int], Callable[[], Explanation]] | None" = None) -> list[Hit]:
+          explain: "Callable[[int], Explanation] | None" = None) -> list[Hit]:
+    """The page's hits; ``explain``: what explains a doc number's score (None: not
+    ranked by relevance)."""
     if snippets <= 0 or not marks:
-        return _named_hits(snapshot, docnums, scores, matched, offset, explainer)
+        return _named_hits(snapshot, docnums, scores, matched, offset, explain)
     documents = snapshot.documents(docnums)  # type: ignore[attr-defined]
+    source = _PageSource(None, explain) if explain is not None else None
     hits = []
     for position, (docnum, score, count, document) in enumerate(
         zip(docnums, scores, matched, documents), start=offset + 1
@@ -380,24 +393,22 @@ def _hits(index: SearchableIndex, snapshot: object, docnums: list[int], scores: 
                     only_in=marks.only_in,
                 ),
                 document=document,
-                explainer=explainer(docnum) if explainer is not None else None,
+                source=(source, docnum) if source is not None else None,
             )
         )
     return hits
 
 
 def _named_hits(snapshot: Any, docnums: list[int], scores: list[float], matched: list[int], offset: int,
-                explainer: "Callable[[int], Callable[[], Explanation]] | None") -> list[Hit]:
+                explain: "Callable[[int], Explanation] | None") -> list[Hit]:
     """Hits without snippets: named (id, title) from the commit's columns, each
     document read when first asked for (decompressing and unpickling ten stored
     documents was about a third of a search)."""
-    read = snapshot.deferred_documents().document
+    source = _PageSource(snapshot.deferred_documents().document, explain)
     named = snapshot.columns.ids_and_titles(docnums)
-    partial = functools.partial
     # Positional, in the fields' order (as Hit.__reduce__ builds one): keywords cost a
     # tenth of naming a page's hits.
-    return [Hit(position, doc_id, title, round(score, 6), count, [], None,
-                explainer(docnum) if explainer is not None else None, partial(read, docnum))
+    return [Hit(position, doc_id, title, round(score, 6), count, [], None, (source, docnum))
             for position, (docnum, score, count, (doc_id, title))
             in enumerate(zip(docnums, scores, matched, named), start=offset + 1)]
 
@@ -507,9 +518,9 @@ def search(
             docnums = found.tolist()
             scores, matched = [0.0] * len(docnums), scoring.matched_counts(commit, root, found).tolist()
         marks = _marked(commit, root) if snippets > 0 else _Marks()  # no snippets, no need
-        explainer = functools.partial(_explainer, commit, root, chosen) if sort == "relevance" else None
+        explain = functools.partial(_explain, commit, root, chosen) if sort == "relevance" else None
         hits = _hits(index, snapshot, docnums, scores, matched, marks, offset, snippets, snippet_chars, markers,
-                     snippet_format, explainer)
+                     snippet_format, explain)
         counted = _count_facets(commit, root, list(facets)) if facets else {}
         suggest = functools.partial(_suggestion, query, parsed, commit) if parsed.words else None
     return Results(query=query, total=total, offset=offset, limit=limit, hits=hits, ignored=parsed.ignored,
