@@ -99,6 +99,16 @@ def _leaf_entries(commit: CommitColumns, plain: _PlainQuery,
     """Per leaf of ``plain`` matching any document, in query order: its documents
     (commit-wide, ascending), its scores in them (times its boost) and how many query
     terms it stands for."""
+    leaves = plain.terms
+    fields = leaves[0].fields
+    if all(type(leaf) is q.Term and leaf.fields == fields and leaf.boost == 1.0 for leaf in leaves):
+        # words alone, as typed (most queries): each one term over the same fields
+        docs, values = [], []
+        for found in terms_scores_in(commit, [leaf.text for leaf in leaves], fields, ranking):
+            if len(found.docs):
+                docs.append(found.docs)
+                values.append(found.scores)
+        return docs, values, [1] * len(docs)
     texts_by_fields: dict[tuple[str, ...], list[str]] = {}
     for leaf in plain.terms:
         if isinstance(leaf, q.Term):
