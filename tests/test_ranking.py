@@ -15,7 +15,7 @@ from diplosearch.documents import Document
 from diplosearch.errors import InvalidArgumentError
 from diplosearch.ingest import document_from_record, parse_article
 from diplosearch.schema import TEXT_FIELDS, document_fingerprint, lead_text, stored_fields
-from diplosearch.ranking import BM25F_RANKING, WHOOSH_RANKING, Ranking
+from diplosearch.ranking import BM25F_RANKING, DEFAULT_RANKING, WHOOSH_RANKING, Ranking
 from diplosearch.scoring import rank
 from diplosearch.scoring_explain import explain
 from diplosearch.store.commit_columns import CommitColumns
@@ -245,3 +245,20 @@ def test_rankings_at_the_edges_of_their_ranges_are_accepted_and_score(corpus) ->
         found = index.search("kota", ranking=ranking, snippets=0)
         assert found.total > 0 and found.hits[0].score > 0
         assert all(hit.score >= 0 for hit in found.hits)
+
+
+@pytest.mark.parametrize("ranking", [None, WHOOSH_RANKING, Ranking(k1=0.9, coordination="off")])
+@pytest.mark.parametrize("boosts", [None, {"title": 2.0}])
+def test_the_coordination_option_sets_the_rule_of_the_ranking_searched_with(ranking, boosts) -> None:  # type: ignore[no-untyped-def]
+    from diplosearch.search_options import chosen_ranking
+
+    base = DEFAULT_RANKING if ranking is None else ranking
+    if boosts is not None:
+        base = attrs.evolve(base, boosts={**base.boosts, **boosts})
+    on = base if base.coordination != "off" else attrs.evolve(base, coordination="strict")
+    for option, expected in ((None, base), (True, on), (False, attrs.evolve(base, coordination="off")),
+                             *((rule, attrs.evolve(base, coordination=rule)) for rule in ("strict", "soft", "off"))):
+        for _twice in range(2):  # the default's variants are made once and handed out again
+            assert chosen_ranking(ranking, boosts, option) == expected, option
+    with pytest.raises(diplosearch.QueryError, match="coordination must be"):
+        chosen_ranking(ranking, boosts, "loose")
