@@ -335,7 +335,9 @@ def test_best_sums_keep_every_document_that_can_reach_the_page() -> None:
         factors = (np.arange(len(words) + 1) / len(words)) ** 0.5 if rng.random() < 0.7 else None
         depth = int(rng.choice([1, 5, 12, 60]))
         probe = min(words, key=len)
-        total, candidates, sums, counts = best_sums_per_document(docs, values, size, keep, probe, depth, factors)
+        lists = len(words) if rng.random() < 0.5 else None  # counted in bytes when told how many lists
+        total, candidates, sums, counts = best_sums_per_document(docs, values, size, keep, probe, depth, factors,
+                                                                 lists=lists)
         distinct, all_sums, all_counts = sum_per_document(docs, values, size)
         assert all_counts is not None
         kept = np.ones(len(distinct), bool) if keep is None else keep[distinct]
@@ -350,6 +352,29 @@ def test_best_sums_keep_every_document_that_can_reach_the_page() -> None:
     assert pruned > 50  # the bound left documents out, often
     got = sum_per_document(np.arange(0, 1000, 3), np.full(334, 0.5), 1000)  # the scratch came back clean
     assert got[1].tolist() == [0.5] * 334
+
+
+@pytest.mark.parametrize("lists", [2, 255, 256, 300])
+def test_counts_of_entries_from_many_lists_are_exact(lists: int) -> None:
+    # Told how many lists of distinct documents the entries were joined from, the sums
+    # count in the narrowest type that holds that many (a byte up to 255): a document in
+    # every list counts them all, in either width, and each width's scratch stays clean.
+    rng = np.random.default_rng(lists)
+    size = 2000
+    joined = [np.unique(np.append(rng.integers(0, size, 300), 7)) for _ in range(lists)]  # 7 in every list
+    docs = np.concatenate(joined).astype(np.int32)
+    values = rng.random(len(docs))
+    expected = _bincount_sums(docs, values)
+    for _ in range(2):  # twice: the second round reads the scratch the first left behind
+        for told in (lists, None):
+            got = sum_per_document(docs, values, size, lists=told)
+            assert (got[0].tolist(), got[1].tolist(), got[2].tolist()) == expected
+            assert got[2].dtype == np.int64 and int(got[2][got[0] == 7][0]) == lists
+            total, candidates, sums, counts = best_sums_per_document(docs, values, size, None, joined[0], 10, None,
+                                                                     lists=told)
+            where = np.searchsorted(expected[0], candidates)
+            assert total == len(expected[0]) and counts.dtype == np.int64
+            assert counts.tolist() == np.array(expected[2])[where].tolist()
 
 
 @pytest.mark.parametrize("best", [False, True], ids=["sum", "best sums"])

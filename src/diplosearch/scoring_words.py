@@ -152,12 +152,14 @@ def _summed(commit: CommitColumns, plain: _PlainQuery, docs: list[np.ndarray], v
         matched = np.full(len(candidates), texts_each[0], np.int64)
     else:
         all_docs = np.concatenate(docs)
-        candidates, scores, counts = sum_per_document(all_docs, np.concatenate(values), commit.doc_count_all)
+        candidates, scores, counts = sum_per_document(all_docs, np.concatenate(values), commit.doc_count_all,
+                                                      lists=len(docs))
         assert counts is not None  # asked for (counted=True)
         matched = counts
         if any(count > 1 for count in texts_each):  # a phrase matches each of its words
             each = np.repeat(np.array(texts_each, np.float64), [len(found) for found in docs])
-            matched = sum_per_document(all_docs, each, commit.doc_count_all, counted=False)[1].astype(np.int64)
+            matched = sum_per_document(all_docs, each, commit.doc_count_all, counted=False,
+                                       lists=len(docs))[1].astype(np.int64)
     for boost in plain.boosts:
         if boost != 1.0:
             scores = scores * boost
@@ -191,7 +193,7 @@ def _best_word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranki
     # the rarest word that can fill the page: its best documents set the bar high
     probe = min((found for found in docs if len(found) >= depth), key=len, default=docs[0])
     total, candidates, scores, matched = best_sums_per_document(
-        np.concatenate(docs), np.concatenate(values), size, keep, probe, depth, factors)
+        np.concatenate(docs), np.concatenate(values), size, keep, probe, depth, factors, lists=len(docs))
     return total, [(0, candidates.astype(np.int64, copy=False), scores, matched)]
 
 
@@ -226,7 +228,7 @@ def _fuzzy_matches(commit: CommitColumns, fuzzy: q.Fuzzy, ranking: Ranking) -> t
     if len(docs) == 1:
         return docs[0], values[0]
     candidates, summed, _counts = sum_per_document(np.concatenate(docs), np.concatenate(values),
-                                                   commit.doc_count_all, counted=False)
+                                                   commit.doc_count_all, counted=False, lists=len(docs))
     return candidates, summed
 
 
