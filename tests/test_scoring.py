@@ -134,7 +134,11 @@ def assert_same_page(got, expected_total: int, expected: list[tuple[int, float, 
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_random_trees_equal_the_reference(corpus, seed: int) -> None:  # type: ignore[no-untyped-def]
+def test_random_trees_equal_the_reference(corpus, seed: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.scoring as scoring
+
+    if seed % 2:  # the page's best picked first (_best), however few the candidates
+        monkeypatch.setattr(scoring, "_SORTED_WHOLE", 0)
     _index, commit, reference = corpus
     maker = TreeMaker(seed, reference)
     matched_somewhere = 0
@@ -159,7 +163,12 @@ def test_random_trees_equal_the_reference(corpus, seed: int) -> None:  # type: i
     ],
     ids=["off", "soft", "bm25f", "bm25f-soft", "per-field-tuned"],
 )
-def test_other_rankings_equal_the_reference(corpus, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("sorted_whole", [True, False], ids=["sorted", "best-first"])
+def test_other_rankings_equal_the_reference(corpus, ranking: Ranking, sorted_whole: bool, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import diplosearch.scoring as scoring
+
+    if not sorted_whole:  # the page's best picked first (_best), however few the candidates
+        monkeypatch.setattr(scoring, "_SORTED_WHOLE", 0)
     _index, commit, reference = corpus
     maker = TreeMaker(100, reference)
     for _ in range(50):
