@@ -62,6 +62,23 @@ def test_clean_text_repairs_scraper_mojibake_and_controls():
     assert clean_text("a\x00b\r\nc\u00a0d") == "ab\nc d"
 
 
+def _cleaned_step_by_step(text: str) -> str:
+    import unicodedata
+
+    from diplosearch.analysis import normalize
+
+    text = normalize._MOJIBAKE_RE.sub(lambda m: normalize._MOJIBAKE[m.group()], text)
+    text = normalize._SPACE_RE.sub(" ", normalize._JUNK_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    return unicodedata.normalize("NFC", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(alphabet="abc \r\n\t\x00\x7f\x9d\u00a0\u2009é\u0301â€œ¬†"))
+def test_clean_text_takes_every_step_unless_none_can_change_the_text(text: str) -> None:
+    # printable ASCII (a typed query) skips the steps: none of them changes it
+    assert clean_text(text) == _cleaned_step_by_step(text)
+
+
 def test_token_offsets_point_into_the_original_text():
     text = "Menlu  Bui Thanh Son menegaskan: “Kesuksesan kunjungan-kunjungan”"
     for token in IndonesianAnalyzer().tokens(text):

@@ -46,6 +46,10 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 def clean_text(text: str) -> str:
     """Repair mojibake, drop control characters, unify spaces and line ends, compose (NFC)."""
+    if text.isascii() and text.isprintable():
+        # nothing to do (a typed query, most often): mojibake and the odd spaces are not
+        # ASCII, control characters and line ends not printable, and ASCII is NFC
+        return text
     if _MOJIBAKE_RE.search(text):
         text = _MOJIBAKE_RE.sub(lambda m: _MOJIBAKE[m.group()], text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
