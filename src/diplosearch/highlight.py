@@ -219,7 +219,9 @@ def check_snippet_options(snippets: object, snippet_chars: object, markers: obje
     for name, value, least in (("snippets", snippets, 0), ("snippet_chars", snippet_chars, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise QueryError(f"{name} must be a whole number >= {least}, not {value!r}")
-    if isinstance(markers, str) or not isinstance(markers, Sequence) or len(markers) != 2 or not all(
+    if type(markers) is tuple and len(markers) == 2 and type(markers[0]) is str and type(markers[1]) is str:
+        pass  # the usual case, without the ABC check below
+    elif isinstance(markers, str) or not isinstance(markers, Sequence) or len(markers) != 2 or not all(
         isinstance(marker, str) for marker in markers
     ):
         raise QueryError(f"markers must be two strings (before and after a match), not {markers!r}")

@@ -60,6 +60,8 @@ class SearchOptions(TypedDict, total=False):
 
 def named_options(option: str, values: Iterable[str] | None, known: tuple[str, ...]) -> tuple[str, ...]:
     """``values`` (None, or any iterable but a string) as a tuple of names, each one of ``known``."""
+    if values is None or (type(values) is tuple and not values):  # the default: no ABC check
+        return ()
     listed = isinstance(values, Iterable) and not isinstance(values, str)
     names = tuple(values) if listed else ()  # type: ignore[arg-type]
     if (values is not None and not listed) or not all(name in known for name in names):
