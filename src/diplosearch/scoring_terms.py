@@ -96,8 +96,9 @@ def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep
                 finals = finals * factors.take(counts.take(kept_probe))
             bar = float(np.partition(finals, len(finals) - depth)[len(finals) - depth])
         if bar > 0.0:
-            reaching = summed >= bar
-            reaching &= matching
+            reaching = summed >= bar  # a sum above 0 has entries: only ``keep`` can leave it out
+            if keep is not None:
+                reaching &= keep
             candidates = np.flatnonzero(reaching)
         else:
             candidates = np.flatnonzero(matching)
