@@ -31,11 +31,10 @@ def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase 
     ``phrases`` only for BM25F: 1.0's per-field model scores a phrase field by field."""
     if type(root) is q.AnyOf:
         children = list(root.children)
-        if children and all(type(child) is q.Term for child in children):
-            # what the parser makes of words alone: Terms of distinct texts are
-            # distinct (hashing each Term to find repeats cost more than this test)
-            if len({child.text for child in children}) == len(children):
-                return children
+        # what the parser makes of words alone: Terms of distinct texts, which are
+        # distinct (hashing each Term to find repeats cost more than this test)
+        if children and len({child.text for child in children if type(child) is q.Term}) == len(children):
+            return children
         children = _distinct(root.children)
     else:
         children = [root]
@@ -101,7 +100,7 @@ def _leaf_entries(commit: CommitColumns, plain: _PlainQuery,
     terms it stands for."""
     leaves = plain.terms
     fields = leaves[0].fields
-    if all(type(leaf) is q.Term and leaf.fields == fields and leaf.boost == 1.0 for leaf in leaves):
+    if not [leaf for leaf in leaves if type(leaf) is not q.Term or leaf.fields != fields or leaf.boost != 1.0]:
         # words alone, as typed (most queries): each one term over the same fields
         docs, values = [], []
         for found in terms_scores_in(commit, [leaf.text for leaf in leaves], fields, ranking):
@@ -182,8 +181,9 @@ def _best_word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranki
     coordination (whose order is not by that product)."""
     docs, values, texts_each = _leaf_entries(commit, plain, ranking)
     size = commit.doc_count_all
-    if (ranking.coordination == "strict" or any(boost != 1.0 for boost in plain.boosts) or len(docs) < 2
-            or any(count != 1 for count in texts_each) or sum(len(found) for found in docs) * 16 < size):
+    sizes = [len(found) for found in docs]
+    if (ranking.coordination == "strict" or plain.boosts.count(1.0) != len(plain.boosts) or len(docs) < 2
+            or texts_each.count(1) != len(texts_each) or sum(sizes) * 16 < size):
         found = _summed(commit, plain, docs, values, texts_each)
         return (len(found[1]), [found]) if found is not None else (0, [])
     keep = commit.live
@@ -191,7 +191,8 @@ def _best_word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranki
         passing = _filter_mask(commit, plain.filters)
         keep = passing if keep is None else keep & passing
     # the rarest word that can fill the page: its best documents set the bar high
-    probe = min((found for found in docs if len(found) >= depth), key=len, default=docs[0])
+    filling = [position for position, count in enumerate(sizes) if count >= depth]
+    probe = docs[min(filling, key=sizes.__getitem__)] if filling else docs[0]
     total, candidates, scores, matched = best_sums_per_document(
         np.concatenate(docs), np.concatenate(values), size, keep, probe, depth, factors, lists=len(docs))
     return total, [(0, candidates.astype(np.int64, copy=False), scores, matched)]
