@@ -488,25 +488,6 @@ def test_plain_words_read_as_the_full_grammar_reads_them(text: str, max_terms: i
         full.root, full.terms, full.words, full.ignored, full.dropped, full.has_filters,
     )
 
-def _plain_word_by_word(text: str) -> bool:
-    from diplosearch.query_syntax import _KEYWORDS, _SIGNS, QUOTES
-
-    if any(character in f"(){QUOTES}^~:" for character in text):
-        return False
-    return not any(chunk in _KEYWORDS or chunk[0] in _SIGNS for chunk in text.split())
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(["a", "kota", "AND", "OR", "NOT", "&&", "||", "-", "+", "!", "-x", "+x", "!x",
-                                 "x-", "ANDx", "xOR", ":", "^", "~", '"', "\u201c", "(", ")", " ", "  ", "\t",
-                                 "\n", "\u00a0", "\u2003", "\x1c", "\x85", "\u3000"]), max_size=12).map("".join))
-def test_plain_text_is_told_from_syntax_as_word_by_word(text: str) -> None:
-    # one regular expression decides what testing each whitespace-split word decided
-    from diplosearch.query_syntax import is_plain
-
-    assert is_plain(text) == _plain_word_by_word(text)
-
-
 _SYNTAX = st.sampled_from(
     ['"', "(", ")", "-", "+", "^", "~", ":", " ", "AND ", "OR ", "NOT ", "title:", "source:", "date:",
      "date:>=", "..", "2019", "-09", "^2", "^1e999", "~2", "\u201c", "\\", "*", "yang ", "kata", "x"]

@@ -33,13 +33,8 @@ _BOUNDARY = frozenset(f"(){QUOTES}")
 _KEYWORDS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
 # Signs that are operators at the start of a word: required, excluded, and Lucene's ! (NOT).
 _SIGNS = {"+": "plus", "-": "minus", "!": "not"}
-# What makes text more than words: a syntax character anywhere, a sign starting a
-# word, or a keyword standing as a word (words end where str.split splits: \s and
-# str.isspace agree). One search, where testing each word cost a step per word.
-_NOT_PLAIN = re.compile(
-    rf"[(){QUOTES}^~:]|(?<!\S)(?:[{''.join(map(re.escape, _SIGNS))}]|"
-    rf"(?:{'|'.join(map(re.escape, _KEYWORDS))})(?!\S))"
-)
+# Characters that make a query more than words (with a leading sign, and keywords).
+_SYNTAX_CHARACTER = re.compile(rf"[(){QUOTES}^~:]")
 #: A bare ``~``: -1 stands for "edits chosen from the word's length".
 AUTO_EDITS = -1
 
@@ -47,7 +42,9 @@ AUTO_EDITS = -1
 def is_plain(text: str) -> bool:
     """Whether ``text`` is only words (no operator, quote, group, field, boost or fuzzy
     mark), which the parser reads without the lexer: most queries are."""
-    return _NOT_PLAIN.search(text) is None
+    if _SYNTAX_CHARACTER.search(text) is not None:
+        return False
+    return not any(chunk in _KEYWORDS or chunk[0] in _SIGNS for chunk in text.split())
 
 
 class Token:
