@@ -501,10 +501,67 @@ def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_fro
 
     monkeypatch.setattr(parallel._Helper, "__init__", recording_init)
     monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "_idle_cpus", lambda seconds: None)  # a system without /proc/stat
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     with open_index(tmp_path / "ix", create=True) as ix:
         assert len(ix.add_many(corpus(60)).added) == 60  # workers=None: automatic
     assert bool(started) is expect_helpers
+
+
+@pytest.mark.parametrize("idle, expect_helpers", [(2.0, True), (1.8, True), (1.6, False), (0.0, False)])
+def test_where_linux_tells_the_idle_cpus_of_the_moment_decide_not_the_load_average(
+        tmp_path, parallel_from_the_start, monkeypatch, idle, expect_helpers):  # type: ignore[no-untyped-def]
+    started: list[object] = []
+    original = parallel._Helper.__init__
+
+    def recording_init(self, *spec):  # type: ignore[no-untyped-def]
+        original(self, *spec)
+        started.append(self)
+
+    monkeypatch.setattr(parallel._Helper, "__init__", recording_init)
+    monkeypatch.setattr(parallel, "_idle_cpus", lambda seconds: idle)
+    monkeypatch.setattr(os, "getloadavg", lambda: (50.0, 50.0, 50.0))  # lagging: not asked
+    with open_index(tmp_path / "ix", create=True) as ix:
+        assert len(ix.add_many(corpus(60)).added) == 60
+    assert bool(started) is expect_helpers
+
+
+def test_idle_cpus_are_the_idle_share_of_the_ticks_spent_meanwhile(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    samples = iter([{0: (1000, 500), 1: (1000, 800), 2: (7, 7)}, {0: (1100, 590), 1: (1100, 900)}])
+    monkeypatch.setattr(parallel, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(parallel.time, "sleep", lambda seconds: None)
+    # 200 ticks spent on the two CPUs seen both times, 190 of them idle (the third went
+    # offline meanwhile): 1.9 CPUs idle
+    assert parallel._idle_cpus(0.1) == pytest.approx(1.9)
+    monkeypatch.setattr(parallel, "_cpu_times", lambda: {0: (5, 5)})  # no tick passed
+    assert parallel._idle_cpus(0.1) is None
+
+    def unreadable() -> dict[int, tuple[int, int]]:
+        raise FileNotFoundError("/proc/stat")
+
+    monkeypatch.setattr(parallel, "_cpu_times", unreadable)
+    assert parallel._idle_cpus(0.1) is None
+
+
+def test_cpu_times_are_read_per_cpu_this_process_may_use(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    stat = (b"cpu  60 1 20 300 10 2 3 4 5 6\n"
+            b"cpu0 10 0 5 100 4 1 1 2 3 3\n"
+            b"cpu1 20 1 5 100 3 0 1 1 1 2\n"
+            b"cpu3 30 0 10 100 3 1 1 1 1 1\n"
+            b"intr 12 0 0\n")
+    monkeypatch.setattr(parallel, "open", lambda path, mode: io.BytesIO(stat), raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    # all = user+nice+system+idle+iowait+irq+softirq+steal (guest is in user), idle = idle+iowait
+    assert parallel._cpu_times() == {0: (123, 104), 1: (131, 103)}
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="Linux's /proc/stat")
+def test_cpu_times_read_this_processs_cpus_from_proc_stat() -> None:
+    times = parallel._cpu_times()
+    assert times and set(times) <= set(os.sched_getaffinity(0))
+    assert all(0 <= idle <= spent for spent, idle in times.values())
 
 
 def test_no_automatic_helpers_where_sys_executable_is_not_python(tmp_path, parallel_from_the_start, monkeypatch):
