@@ -84,10 +84,13 @@ def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep
     try:
         np.add.at(summed, docs, values)  # in entry order from 0, as sum_per_document adds
         np.add.at(counts, docs, _ones(len(docs), counts.dtype))
-        matching = counts > 0
+        matching = None  # only asked for when some documents are kept out, or no bar is set
         if keep is not None:
+            matching = counts > 0
             matching &= keep
-        total = int(np.count_nonzero(matching))
+            total = int(np.count_nonzero(matching))
+        else:
+            total = int(np.count_nonzero(counts))  # the bytes themselves: no mask made
         kept_probe = probe if keep is None else probe[keep[probe]]
         bar = 0.0
         if 1 <= depth <= len(kept_probe):
@@ -101,7 +104,7 @@ def best_sums_per_document(docs: np.ndarray, values: np.ndarray, size: int, keep
                 reaching &= keep
             candidates = np.flatnonzero(reaching)
         else:
-            candidates = np.flatnonzero(matching)
+            candidates = np.flatnonzero(matching if matching is not None else counts > 0)
         found = summed.take(candidates), counts.take(candidates).astype(np.int64)
         _zero_again(summed, counts, docs)
     except BaseException:
