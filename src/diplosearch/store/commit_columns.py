@@ -66,8 +66,8 @@ class TermScores:
     scores: np.ndarray
     """float64: the saturated BM25F score, or the sum of the per-field scores."""
     bounds: tuple[int, ...] | None
-    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``; None when not worked out
-    (a score table's lookups: a query of words over the whole commit never asks)."""
+    """``docs[bounds[i]:bounds[i + 1]]`` lie in segment ``i``; None until :meth:`segment`
+    first works them out (a score table's lookups: a query of words never asks)."""
     offsets: tuple[int, ...]
     """Each segment's first doc number."""
 
@@ -75,10 +75,9 @@ class TermScores:
         """(segment-local doc numbers, scores) of the documents in segment ``position``."""
         bounds = self.bounds
         if bounds is None:
-            edges = np.searchsorted(self.docs, self.offsets[position : position + 2]).tolist()
-            low, high = edges[0], edges[1] if len(edges) > 1 else len(self.docs)
-        else:
-            low, high = bounds[position], bounds[position + 1]
+            bounds = (*np.searchsorted(self.docs, self.offsets).tolist(), len(self.docs))
+            object.__setattr__(self, "bounds", bounds)  # worked out once (a race stores equal bounds)
+        low, high = bounds[position], bounds[position + 1]
         return self.docs[low:high] - self.offsets[position], self.scores[low:high]
 
 
