@@ -490,8 +490,8 @@ def test_helpers_do_not_outlive_the_batch(tmp_path, parallel_from_the_start):
     assert started and all(proc.poll() is not None for proc in started)
 
 
-@pytest.mark.parametrize("load, expect_helpers", [(0.2, True), (50.0, False)])
-def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_from_the_start, monkeypatch, load, expect_helpers):
+def _helpers_started(monkeypatch) -> list[object]:  # type: ignore[no-untyped-def]
+    """The helpers started from now on (the list fills as they start)."""
     started: list[object] = []
     original = parallel._Helper.__init__
 
@@ -500,6 +500,12 @@ def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_fro
         started.append(self)
 
     monkeypatch.setattr(parallel._Helper, "__init__", recording_init)
+    return started
+
+
+@pytest.mark.parametrize("load, expect_helpers", [(0.2, True), (50.0, False)])
+def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_from_the_start, monkeypatch, load, expect_helpers):
+    started = _helpers_started(monkeypatch)
     monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "_idle_cpus", lambda seconds: None)  # a system without /proc/stat
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
@@ -511,14 +517,7 @@ def test_by_default_helpers_start_only_when_a_cpu_is_idle(tmp_path, parallel_fro
 @pytest.mark.parametrize("idle, expect_helpers", [(2.0, True), (1.8, True), (1.6, False), (0.0, False)])
 def test_where_linux_tells_the_idle_cpus_of_the_moment_decide_not_the_load_average(
         tmp_path, parallel_from_the_start, monkeypatch, idle, expect_helpers):  # type: ignore[no-untyped-def]
-    started: list[object] = []
-    original = parallel._Helper.__init__
-
-    def recording_init(self, *spec):  # type: ignore[no-untyped-def]
-        original(self, *spec)
-        started.append(self)
-
-    monkeypatch.setattr(parallel._Helper, "__init__", recording_init)
+    started = _helpers_started(monkeypatch)
     monkeypatch.setattr(parallel, "_idle_cpus", lambda seconds: idle)
     monkeypatch.setattr(os, "getloadavg", lambda: (50.0, 50.0, 50.0))  # lagging: not asked
     with open_index(tmp_path / "ix", create=True) as ix:
