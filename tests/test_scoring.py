@@ -606,6 +606,63 @@ def test_words_and_phrases_score_the_same_bits_as_the_tree_evaluator(corpus, mon
     assert any(max(page.matched_terms.tolist(), default=0) > 1 for page, _m, _d in fast)
 
 
+@pytest.mark.parametrize("ranking", [Ranking(), Ranking(coordination="strict"), WHOOSH_RANKING,
+                                     Ranking(k1=0.5, coordination="off", boosts={"title": 0.0})],
+                         ids=["default", "strict", "per-field", "off-zero-title"])
+def test_words_less_other_words_score_the_same_bits_as_the_tree_evaluator(corpus, monkeypatch, ranking: Ranking) -> None:  # type: ignore[no-untyped-def]
+    # (a AND NOT b) groups among words, and words less words over the whole query, are
+    # scored commit-wide: a group's word's documents less the excluded words', its score
+    # times its own boost and the group's; a whole-query exclusion masks the matches.
+    import diplosearch.scoring as scoring
+    import diplosearch.scoring_words as scoring_words
+
+    _index, commit, reference = corpus
+    maker = TreeMaker(900, reference)
+    roots: list[q.Node] = []
+    for _ in range(70):
+        leaves: list[q.Node] = []
+        words = maker.plain_words()
+        for word in words:
+            if maker.rng.random() < 0.5:
+                others = [maker.rng.choice(WORDS) for _ in range(maker.rng.choice((1, 1, 2, 3)))]
+                others = [other for other in dict.fromkeys(others) if other != word] or ["notaword"]
+                negative: q.Node = (q.Term(others[0], maker.fields()) if len(others) == 1
+                                    else q.AnyOf(tuple(q.Term(other, maker.fields()) for other in others)))
+                leaves.append(q.Exclude(q.Term(word, maker.fields(), maker.boost()), negative, maker.boost()))
+            else:
+                leaves.append(q.Term(word, maker.fields(), maker.boost()))
+        root: q.Node = leaves[0] if len(leaves) == 1 else q.AnyOf(tuple(leaves), boost=maker.rng.choice((1.0, 0.5)))
+        roll = maker.rng.random()
+        if roll < 0.4:  # the whole query less some words (kota laut -banjir), maybe filtered
+            others = list(dict.fromkeys(maker.rng.choice(WORDS) for _ in range(maker.rng.choice((1, 2)))))
+            negative = q.Term(others[0], maker.fields()) if len(others) == 1 else q.AnyOf(
+                tuple(q.Term(other, maker.fields()) for other in others))
+            root = q.Exclude(root, negative, maker.boost())
+            if roll < 0.15:
+                root = q.AllOf((root, q.Filter("source", ("kompas.com", "tempo"))), maker.boost())
+        roots.append(root)
+    plain = [root for root in roots if scoring_words._plain_query(root, phrases=True) is not None]
+    assert len(plain) > 60
+    assert sum(bool(scoring_words._plain_query(root, phrases=True).excluded) for root in plain) > 20
+    assert sum(any(isinstance(leaf, q.Exclude) for leaf in scoring_words._plain_query(root, phrases=True).terms)
+               for root in plain) > 30
+    pages = ((PAGE, 0), (3, 4), (40, 0))
+    fast = [([rank(commit, root, ranking=ranking, limit=limit, offset=offset) for limit, offset in pages],
+             match_masks(commit, root), by_date(commit, root, limit=PAGE)) for root in plain]
+    fast_counts = [scoring.matched_counts(commit, root, dated[1]).tolist() for root, (_p, _m, dated) in zip(plain, fast)]
+    monkeypatch.setattr(scoring, "_plain_query", lambda root, phrases=False: None)
+    for root, (got, masks, dated), counts in zip(plain, fast, fast_counts):
+        for (limit, offset), page in zip(pages, got):
+            tree = rank(commit, root, ranking=ranking, limit=limit, offset=offset)
+            assert (page.total, page.docnums.tolist()) == (tree.total, tree.docnums.tolist()), root
+            assert page.scores.tolist() == tree.scores.tolist(), root
+            assert page.matched_terms.tolist() == tree.matched_terms.tolist(), root
+        assert [m.tolist() for m in masks] == [m.tolist() for m in match_masks(commit, root)]
+        assert dated[1].tolist() == by_date(commit, root, limit=PAGE)[1].tolist()
+        assert counts == scoring.matched_counts(commit, root, dated[1]).tolist()
+    assert sum(got[0].total > 0 for got, _m, _d in fast) > 40
+
+
 @pytest.mark.parametrize("ranking", [Ranking(), Ranking(coordination="off"), Ranking(soft_power=2.0, k1=0.5)],
                          ids=["default", "off", "steep"])
 def test_words_ranked_from_the_documents_that_can_reach_the_page_give_the_tree_evaluators_page(

@@ -9,13 +9,13 @@ Both give the same candidates and the same scores to the last bit.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Union
 
 import attrs
 import numpy as np
 
 import diplosearch.query as q
-from .scoring_terms import best_sums_per_document, sum_per_document, terms_scores_in
+from .scoring_terms import best_sums_per_document, sum_per_document, term_scores_in, terms_scores_in
 from .scoring_tree import FUZZY_BOOST, _Candidates, _distinct, _SegmentEvaluation
 from .ranking import WHOOSH_RANKING, Ranking
 from .sorted_arrays import distinct_sorted
@@ -23,10 +23,11 @@ from .spelling import expansions
 from .store.commit_columns import CommitColumns
 
 
-def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase | q.Fuzzy] | None:
+def _plain_words(root: q.Node, phrases: bool = False) -> list[_Leaf] | None:
     """The leaves of a query of words alone (a ``Term`` or ``Fuzzy``, or an ``AnyOf`` of
-    them, and of ``Phrase``\\ s when ``phrases``, with no text twice): what most queries
-    are, scored without dense per-node arrays. A phrase of one word is that word's ``Term``.
+    them, and of ``Phrase``\\ s when ``phrases``, and of words less other words, ``(a
+    AND NOT b)``, with no text twice): what most queries are, scored without dense
+    per-node arrays. A phrase of one word is that word's ``Term``.
 
     ``phrases`` only for BM25F: 1.0's per-field model scores a phrase field by field."""
     if type(root) is q.AnyOf:
@@ -40,17 +41,39 @@ def _plain_words(root: q.Node, phrases: bool = False) -> list[q.Term | q.Phrase 
         children = [root]
     if not children:
         return None
-    leaves: list[q.Term | q.Phrase | q.Fuzzy] = []
+    leaves: list[_Leaf] = []
     for child in children:
         if isinstance(child, q.Phrase) and phrases:
             leaves.append(q.Term(child.texts[0], child.fields, child.boost) if len(child.texts) == 1 else child)
-        elif isinstance(child, (q.Term, q.Fuzzy)):
-            leaves.append(child)
+        elif isinstance(child, (q.Term, q.Fuzzy)) or _word_less_words(child):
+            leaves.append(child)  # type: ignore[arg-type]
         else:
             return None
     # each text matched through one leaf: a document's matched terms are its leaves' texts
-    texts = [text for leaf in leaves for text in q.leaf_terms(leaf)]
+    texts = [text for leaf in leaves for text in _leaf_texts(leaf)]
     return leaves if len(set(texts)) == len(texts) else None
+
+
+#: A leaf of a query of words: a word, a fuzzy word, a phrase, or a word less other
+#: words (``Exclude(Term, Term or AnyOf of Terms)``, scored as its word where it stands).
+_Leaf = Union[q.Term, q.Phrase, q.Fuzzy, q.Exclude]
+
+
+def _word_less_words(node: q.Node) -> bool:
+    """``Exclude(Term, words)``: a word's documents less those of a word or several."""
+    return type(node) is q.Exclude and type(node.positive) is q.Term and _words_only(node.negative)
+
+
+def _words_only(node: q.Node) -> bool:
+    """A Term, or an AnyOf of Terms."""
+    if type(node) is q.AnyOf:
+        return bool(node.children) and all(type(child) is q.Term for child in node.children)
+    return type(node) is q.Term
+
+
+def _leaf_texts(leaf: _Leaf) -> tuple[str, ...]:
+    """The query terms a leaf stands for (a word less others: its word)."""
+    return (leaf.positive.text,) if type(leaf) is q.Exclude else q.leaf_terms(leaf)  # type: ignore[union-attr]
 
 
 @attrs.frozen
@@ -58,16 +81,18 @@ class _PlainQuery:
     """A query of words alone, maybe AND-ed with filters: ``kota laut``, ``kota
     source:kompas.com date:2019``, what most queries are."""
 
-    terms: list[q.Term | q.Phrase | q.Fuzzy]
+    terms: list[_Leaf]
     boosts: tuple[float, ...]
     """Multiplied into the terms' summed scores in turn (the tree's own order)."""
     filters: tuple[q.Node, ...] = ()
     """``Filter`` and ``DateRange`` nodes every match must pass."""
+    excluded: tuple[q.Term, ...] = ()
+    """Words no match may hold (the query is ``Exclude(words, these)``)."""
 
     @property
     def term_count(self) -> int:
         """The query's distinct positive terms: its leaves' texts, none of them twice."""
-        return sum(len(q.leaf_terms(leaf)) for leaf in self.terms)
+        return sum(len(_leaf_texts(leaf)) for leaf in self.terms)
 
 
 _FILTER_NODES = (q.Filter, q.DateRange)
@@ -75,10 +100,12 @@ _FILTER_NODES = (q.Filter, q.DateRange)
 
 def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
     """``root`` as a :class:`_PlainQuery` (phrases among its words only when
-    ``phrases``: see :func:`_plain_words`), or None when it is another shape."""
-    words = _plain_words(root, phrases)
-    if words is not None:
-        return _PlainQuery(words, (root.boost,) if isinstance(root, q.AnyOf) else ())
+    ``phrases``: see :func:`_plain_words`), or None when it is another shape: words,
+    maybe less other words (``kota -banjir``), maybe AND-ed with filters."""
+    found = _words_less_words(root, phrases)
+    if found is not None:
+        words, boosts, excluded = found
+        return _PlainQuery(words, boosts, excluded=excluded)
     if not isinstance(root, q.AllOf):
         return None
     children = _distinct(root.children)
@@ -86,11 +113,29 @@ def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
     others = [child for child in children if not isinstance(child, _FILTER_NODES)]
     if len(others) != 1 or not filters:
         return None
-    words = _plain_words(others[0], phrases)
+    found = _words_less_words(others[0], phrases)
+    if found is None:
+        return None
+    words, boosts, excluded = found
+    return _PlainQuery(words, (*boosts, root.boost), filters, excluded)
+
+
+def _words_less_words(node: q.Node, phrases: bool) -> tuple[list[_Leaf], tuple[float, ...], tuple[q.Term, ...]] | None:
+    """(leaves, boosts in the tree's order, excluded words) of words alone or of
+    ``Exclude(words, word or words)``, else None. An exclusion over the whole query
+    is a mask of its matches, as a filter is (32 ``(a AND NOT b)`` groups with two
+    stop words among them are one such, and cost 30 typical queries as a tree)."""
+    excluded: tuple[q.Term, ...] = ()
+    boosts: tuple[float, ...] = ()
+    if type(node) is q.Exclude and _words_only(node.negative):
+        negative = node.negative
+        excluded = tuple(negative.children) if type(negative) is q.AnyOf else (negative,)  # type: ignore[arg-type]
+        boosts = (node.boost,)
+        node = node.positive
+    words = _plain_words(node, phrases)
     if words is None:
         return None
-    inner = (others[0].boost,) if isinstance(others[0], q.AnyOf) else ()
-    return _PlainQuery(words, (*inner, root.boost), filters)
+    return words, ((node.boost,) if isinstance(node, q.AnyOf) else ()) + boosts, excluded
 
 
 def _leaf_entries(commit: CommitColumns, plain: _PlainQuery,
@@ -99,8 +144,8 @@ def _leaf_entries(commit: CommitColumns, plain: _PlainQuery,
     (commit-wide, ascending), its scores in them (times its boost) and how many query
     terms it stands for."""
     leaves = plain.terms
-    fields = leaves[0].fields
-    if not [leaf for leaf in leaves if type(leaf) is not q.Term or leaf.fields != fields or leaf.boost != 1.0]:
+    fields = leaves[0].fields if type(leaves[0]) is q.Term else None
+    if fields is not None and not [leaf for leaf in leaves if type(leaf) is not q.Term or leaf.fields != fields or leaf.boost != 1.0]:
         # words alone, as typed (most queries): each one term over the same fields
         docs, values = [], []
         for found in terms_scores_in(commit, [leaf.text for leaf in leaves], fields, ranking):
@@ -122,12 +167,14 @@ def _leaf_entries(commit: CommitColumns, plain: _PlainQuery,
             leaf_docs, leaf_values = found.docs, found.scores
         elif isinstance(leaf, q.Fuzzy):
             leaf_docs, leaf_values = _fuzzy_matches(commit, leaf, ranking)
+        elif isinstance(leaf, q.Exclude):
+            leaf_docs, leaf_values = _word_less_words_matches(commit, leaf, ranking)
         else:
             leaf_docs, leaf_values = _phrase_matches(commit, leaf, ranking)
         if len(leaf_docs):
             docs.append(leaf_docs)
             values.append(leaf_values * leaf.boost if leaf.boost != 1.0 else leaf_values)
-            texts_each.append(len(q.leaf_terms(leaf)))
+            texts_each.append(len(_leaf_texts(leaf)))
     return docs, values, texts_each
 
 
@@ -136,12 +183,12 @@ def _word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -
     each term's remembered scores: the same candidates and the same scores to the last
     bit (a document's terms are added in query order from 0, then the boosts, as the
     tree evaluator does; a filter adds 0)."""
-    found = _summed(commit, plain, *_leaf_entries(commit, plain, ranking))
+    found = _summed(commit, plain, ranking, *_leaf_entries(commit, plain, ranking))
     if found is not None:
         yield found
 
 
-def _summed(commit: CommitColumns, plain: _PlainQuery, docs: list[np.ndarray], values: list[np.ndarray],
+def _summed(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking, docs: list[np.ndarray], values: list[np.ndarray],
             texts_each: list[int]) -> _Candidates | None:
     """:func:`_word_matches`' candidates from :func:`_leaf_entries` (None for none)."""
     if not docs:
@@ -162,11 +209,9 @@ def _summed(commit: CommitColumns, plain: _PlainQuery, docs: list[np.ndarray], v
     for boost in plain.boosts:
         if boost != 1.0:
             scores = scores * boost
-    keep = commit.live[candidates] if commit.live is not None else None
-    if plain.filters:
-        passing = _filter_mask(commit, plain.filters)[candidates]
-        keep = passing if keep is None else keep & passing
-    if keep is not None:
+    kept = _kept(commit, plain, ranking)
+    if kept is not None:
+        keep = kept[candidates]
         candidates, scores, matched = candidates[keep], scores[keep], matched[keep]
     return 0, candidates.astype(np.int64, copy=False), scores, matched.astype(np.int64, copy=False)
 
@@ -184,18 +229,33 @@ def _best_word_matches(commit: CommitColumns, plain: _PlainQuery, ranking: Ranki
     sizes = [len(found) for found in docs]
     if (ranking.coordination == "strict" or plain.boosts.count(1.0) != len(plain.boosts) or len(docs) < 2
             or texts_each.count(1) != len(texts_each) or sum(sizes) * 16 < size):
-        found = _summed(commit, plain, docs, values, texts_each)
+        found = _summed(commit, plain, ranking, docs, values, texts_each)
         return (len(found[1]), [found]) if found is not None else (0, [])
-    keep = commit.live
-    if plain.filters:
-        passing = _filter_mask(commit, plain.filters)
-        keep = passing if keep is None else keep & passing
+    keep = _kept(commit, plain, ranking)
     # the rarest word that can fill the page: its best documents set the bar high
     filling = [position for position, count in enumerate(sizes) if count >= depth]
     probe = docs[min(filling, key=sizes.__getitem__)] if filling else docs[0]
     total, candidates, scores, matched = best_sums_per_document(
         np.concatenate(docs), np.concatenate(values), size, keep, probe, depth, factors, lists=len(docs))
     return total, [(0, candidates.astype(np.int64, copy=False), scores, matched)]
+
+
+def _word_less_words_matches(commit: CommitColumns, leaf: q.Exclude,
+                             ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
+    """(commit-wide doc numbers, scores) of ``Exclude(word, words)``: the word's
+    documents holding none of the words, scored as the tree evaluator scores the
+    exclusion there (the word's score times its boost). Dense arrays per node made 32
+    ``(a AND NOT b)`` groups cost 30 typical queries."""
+    word = leaf.positive
+    found = term_scores_in(commit, word.text, word.fields, ranking)
+    docs, values = found.docs, found.scores
+    if len(docs):
+        out = np.zeros(commit.doc_count_all, bool)
+        for excluded in leaf.negative.children if type(leaf.negative) is q.AnyOf else (leaf.negative,):
+            out[term_scores_in(commit, excluded.text, excluded.fields, ranking).docs] = True
+        kept = ~out.take(docs)
+        docs, values = docs[kept], values[kept]
+    return docs, values * word.boost if word.boost != 1.0 else values
 
 
 def _phrase_matches(commit: CommitColumns, phrase: q.Phrase, ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
@@ -231,6 +291,23 @@ def _fuzzy_matches(commit: CommitColumns, fuzzy: q.Fuzzy, ranking: Ranking) -> t
     candidates, summed, _counts = sum_per_document(np.concatenate(docs), np.concatenate(values),
                                                    commit.doc_count_all, counted=False, lists=len(docs))
     return candidates, summed
+
+
+def _kept(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -> np.ndarray | None:
+    """bool [commit-wide doc numbers]: the documents a match of ``plain`` may be (live,
+    passing its filters, holding none of its excluded words); None when all may.
+    (A word's documents do not depend on ``ranking``: it only picks the scores
+    remembered already.)"""
+    keep = commit.live
+    if plain.filters:
+        passing = _filter_mask(commit, plain.filters)
+        keep = passing if keep is None else keep & passing
+    if plain.excluded:
+        out = np.zeros(commit.doc_count_all, bool)
+        for word in plain.excluded:
+            out[term_scores_in(commit, word.text, word.fields, ranking).docs] = True
+        keep = ~out if keep is None else keep & ~out
+    return keep
 
 
 def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
