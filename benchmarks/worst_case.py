@@ -10,7 +10,7 @@ one process:
 - typical: ``speed.py``'s query set, top 10, first pass (every word new), as ``speed.py``
   times it; then with two snippets per hit (second pass);
 - the cases: the 64 commonest terms OR-ed, AND-ed, as ``word~``, with ``fuzzy=True``,
-  as 32 two-word phrases (6 kept), as one 64-word phrase, as 32 ``(a AND NOT b)``
+  as 32 two-word phrases (4 kept), as one 64-word phrase, as 32 ``(a AND NOT b)``
   groups, sorted newest first, with every facet, and with two snippets per hit.
 
 Each case is timed the first time it is asked (nothing remembered) and as the median

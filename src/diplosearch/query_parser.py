@@ -122,9 +122,10 @@ __all__ = [
 MAX_QUERY_CHARS = 2_000
 #: Parentheses nested deeper than this are ignored (they bound the parser's recursion).
 MAX_GROUP_DEPTH = 32
-#: Distinct phrases (of two or more terms) one query may hold: each costs about a
-#: millisecond at 22k articles when its words are common (benchmarks/worst_case.py).
-MAX_QUERY_PHRASES = 6
+#: Distinct phrases (of two or more terms) one query may hold: each costs about 1.3
+#: ms at 22k articles when its words are common (benchmarks/worst_case.py), five times a
+#: typical query, so four keep the costliest query near 20 typical ones.
+MAX_QUERY_PHRASES = 4
 # Analysed forms this long or longer get two edits with a bare ``~``.
 _LONG_WORD_CHARS = 8
 
