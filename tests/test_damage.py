@@ -200,3 +200,21 @@ def test_a_damaged_default_index_is_rebuilt_from_the_bundled_corpus(isolated_ind
         assert len(ix) == expected
         assert ix.search("peranan").total >= 1
     assert check_index().ok
+
+
+def test_foreign_errors_inside_a_read_are_reported_as_damage_and_others_pass(tmp_path: Path) -> None:
+    import struct
+
+    from diplosearch.errors import QueryError
+    from diplosearch.store.integrity import reported_as_damage
+
+    with pytest.raises(CorruptIndexError, match="cannot search, the index is damaged") as raised:
+        with reported_as_damage(tmp_path, "search"):
+            raise struct.error("unpack requires a buffer of 4 bytes")
+    assert isinstance(raised.value.__cause__, struct.error)
+    for passing in (QueryError("ours, as it is"), KeyboardInterrupt()):
+        with pytest.raises(type(passing)):
+            with reported_as_damage(tmp_path, "search"):
+                raise passing
+    with reported_as_damage(tmp_path, "search"):
+        pass  # nothing raised: nothing reported

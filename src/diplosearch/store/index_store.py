@@ -287,13 +287,8 @@ class IndexStore:
         as :class:`~diplosearch.CorruptIndexError` naming ``action``."""
 
         def reported() -> T:
-            # reported_as_damage's rule, without a generator's context manager per search
-            try:
+            with reported_as_damage(self.path, action):
                 return run()
-            except DiplosearchError:
-                raise
-            except Exception as exc:
-                raise corrupt_error(self.path, action, exc) from exc
 
         return self._snapshots.reading_columns(reported)
 

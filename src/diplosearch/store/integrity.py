@@ -28,7 +28,6 @@ import os
 import re
 import zlib
 from pathlib import Path
-from typing import Iterator
 
 import attrs
 from whoosh.reading import SegmentReader
@@ -162,17 +161,29 @@ def describe(problems: dict[str, str]) -> str:
     return ", ".join(f"{name} ({what})" for name, what in problems.items())
 
 
-@contextlib.contextmanager
-def reported_as_damage(path: Path, doing: str = "read the index") -> Iterator[None]:
-    """Turn a foreign exception raised inside (Whoosh reading a damaged file:
-    ``EOFError``, ``struct.error``, ``zlib.error``, pickle errors...) into a
-    :class:`CorruptIndexError` naming ``path`` and, when the checksums tell, the file."""
-    try:
-        yield
-    except DiplosearchError:
-        raise
-    except Exception as exc:
-        raise corrupt_error(path, doing, exc) from exc
+def reported_as_damage(path: Path, doing: str = "read the index") -> "_ReportedAsDamage":
+    """Context manager turning a foreign exception raised inside (Whoosh reading a
+    damaged file: ``EOFError``, ``struct.error``, ``zlib.error``, pickle errors...) into
+    a :class:`CorruptIndexError` naming ``path`` and, when the checksums tell, the file."""
+    return _ReportedAsDamage(path, doing)
+
+
+class _ReportedAsDamage:
+    """:func:`reported_as_damage`'s context manager: a class, not a generator, since
+    every search enters one (a generator's cost a few microseconds a search)."""
+
+    __slots__ = ("path", "doing")
+
+    def __init__(self, path: Path, doing: str) -> None:
+        self.path, self.doing = path, doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> bool:
+        if isinstance(exc, Exception) and not isinstance(exc, DiplosearchError):
+            raise corrupt_error(self.path, self.doing, exc) from exc
+        return False  # no exception, ours, or not an Exception (KeyboardInterrupt): as it is
 
 
 def corrupt_error(path: Path, doing: str, exc: BaseException) -> CorruptIndexError:
