@@ -87,7 +87,7 @@ def has_score_table(index_path: Path) -> bool:
     from diplosearch.store import score_table
 
     with diplosearch.open_index(index_path) as index, index.snapshot() as snapshot:
-        segments = score_table.segments_of(snapshot.columns)
+        segments = snapshot.columns.segment_signature()
     return Path(score_table.table_path(index_path, segments)).is_file()
 
 

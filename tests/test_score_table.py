@@ -179,7 +179,7 @@ def test_a_delete_keeps_the_table_and_a_small_write_drops_it(tmp_path: Path, mon
     third = _tables(folder)
     assert len(third) == 1 and third != second
     with index.snapshot() as snapshot:
-        assert third == [os.path.basename(score_table.table_path(folder, score_table.segments_of(snapshot.columns)))]
+        assert third == [os.path.basename(score_table.table_path(folder, snapshot.columns.segment_signature()))]
     index.close()
 
 
@@ -440,7 +440,7 @@ def test_make_score_table_gives_a_small_writes_commit_its_table(tmp_path: Path, 
     assert index.make_score_table() is True
     tables = _tables(folder)
     with index.snapshot() as snapshot:  # made for the newest commit
-        assert tables == [os.path.basename(score_table.table_path(folder, score_table.segments_of(snapshot.columns)))]
+        assert tables == [os.path.basename(score_table.table_path(folder, snapshot.columns.segment_signature()))]
     assert _wait_for_table(index) is not None
     assert _pages(index) == without  # the same pages to the last bit
     assert index.make_score_table() is True and _tables(folder) == tables  # kept, not made again

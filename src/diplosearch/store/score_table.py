@@ -122,13 +122,9 @@ class ScoreTable:
                           self._commit_offsets)
 
 
-#: A commit's segments as its table is named by: (segment id, documents) each, in order.
+#: A commit's segments as its table is named by (``CommitColumns.segment_signature``):
+#: (segment id, documents) each, in order.
 Segments = Sequence[tuple[str, int]]
-
-
-def segments_of(commit: "CommitColumns") -> list[tuple[str, int]]:
-    """:data:`Segments` of ``commit``."""
-    return [(view.columns.segment_id, view.columns.doc_count) for view in commit.segments]
 
 
 def table_key(segments: Segments) -> str:
@@ -186,7 +182,7 @@ def write_table(folder: str | os.PathLike[str], commit: "CommitColumns", table: 
               "scores": table.scores}
     for position, ids in enumerate(table.global_ids):
         arrays[f"global_ids.{position}"] = ids
-    segments = segments_of(commit)
+    segments = commit.segment_signature()
     header = {
         "kind": "score_table",
         "table_format": _TABLE_FORMAT,
@@ -209,7 +205,7 @@ def ready_table(commit: "CommitColumns", settings: tuple[Any, ...]) -> ScoreTabl
             return None
         with commit.table_state_lock:
             if commit.score_table_state is None:
-                commit.score_table_state = _TableFile(table_path(commit.folder, segments_of(commit)))
+                commit.score_table_state = _TableFile(table_path(commit.folder, commit.segment_signature()))
         state = commit.score_table_state
     table = state.table if state.table is not None else state.advance(commit)
     return table if table is not None and table.settings == settings else None
@@ -233,7 +229,7 @@ def adopt_table(commit: "CommitColumns", in_use: Any) -> bool:
     if commit.folder is None or not commit.segments or opened is None:
         return False
     # removed (a writer found it damaged), replaced or rewritten: looked for and checked anew
-    if table_path(commit.folder, segments_of(commit)) != in_use.path or not opened.still_there():
+    if table_path(commit.folder, commit.segment_signature()) != in_use.path or not opened.still_there():
         return False
     with commit.table_state_lock:
         if commit.score_table_state is None:
@@ -297,7 +293,7 @@ def _made_for(header: dict[str, Any], commit: "CommitColumns") -> bool:
     """Whether a table file's header says it was made for ``commit``'s segments (what
     its name says too: a file renamed or copied in is caught here)."""
     return (header.get("kind") == "score_table" and header.get("table_format") == _TABLE_FORMAT
-            and header.get("segments") == [list(segment) for segment in segments_of(commit)])
+            and header.get("segments") == [list(segment) for segment in commit.segment_signature()])
 
 
 def _table_from_file(commit: "CommitColumns", opened: MappedColumnFile) -> ScoreTable:
