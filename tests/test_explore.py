@@ -347,15 +347,20 @@ def test_a_commit_that_only_deletes_keeps_the_deletion_index_and_one_that_adds_b
         assert reader.search("presidn").suggestion == "presiden"
         with reader.snapshot() as snapshot:
             built = snapshot.columns.segment_derived["neighbourhood"]
+            corrections = snapshot.columns.segment_derived["corrections"]
         writer.delete("k1")
         results = reader.search("banjr", fuzzy=True)
         assert "k1" not in {hit.id for hit in results.hits} and results.hits  # this commit's deletions
         with reader.snapshot() as snapshot:
             assert snapshot.columns.segment_derived["neighbourhood"] is built  # taken over, not built again
+            # the answers given so far too: they read the segments alone
+            assert snapshot.columns.segment_derived["corrections"] is corrections
+            assert any(key[0] == "banjr" for key in snapshot.columns.segment_derived["expansions"])
         writer.add(Document(id="n1", title="Presiden baru", body=f"Banjir lagi. {FILLER}"))
         assert reader.search("presidn").suggestion == "presiden"
         with reader.snapshot() as snapshot:
             assert snapshot.columns.segment_derived["neighbourhood"] is not built  # new segments, new terms
+            assert snapshot.columns.segment_derived["corrections"] is not corrections
 
 
 def test_the_deletion_index_agrees_with_a_scan_of_the_vocabulary():

@@ -18,7 +18,6 @@ Words are compared in their analysed form (the stems the index holds), so
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import TYPE_CHECKING, Callable, Iterable
 
 import attrs
@@ -290,21 +289,20 @@ def neighbourhood_of(commit: "CommitColumns") -> Neighbourhood:
     return found  # type: ignore[no-any-return]
 
 
-# Per commit, answers already given (a commit never changes, and query words recur):
-# the expansions of each (word, edits, limit), and the correction of each (term, ratio,
-# rare). Each commit's dict is emptied when it grows past _MEMO_LIMIT entries.
-_expanded: "weakref.WeakKeyDictionary[CommitColumns, dict[object, object]]" = weakref.WeakKeyDictionary()
-_suggested: "weakref.WeakKeyDictionary[CommitColumns, dict[object, object]]" = weakref.WeakKeyDictionary()
+# Answers already given for a commit's segments (which never change, and query words
+# recur): the expansions of each (word, edits, limit) and the correction of each (term,
+# ratio, rare), each kept in ``CommitColumns.segment_derived`` as the deletion index is
+# (a commit that only deleted shares them: both read the vocabulary and its postings
+# counts, deleted documents included). Each dict is emptied past _MEMO_LIMIT entries.
 _MEMO_LIMIT = 50_000
 _UNKNOWN = object()
 
 
-def _remembered(memo: "weakref.WeakKeyDictionary[CommitColumns, dict[object, object]]", commit: "CommitColumns",
-                key: object, compute: Callable[[], object]) -> object:
-    """``compute()``, remembered in ``memo`` for ``commit`` under ``key``."""
-    known = memo.get(commit)
+def _remembered(commit: "CommitColumns", memo: str, key: object, compute: Callable[[], object]) -> object:
+    """``compute()``, remembered for ``commit``'s segments under ``memo`` and ``key``."""
+    known = commit.segment_derived.get(memo)
     if known is None:
-        known = memo.setdefault(commit, {})
+        known = commit.segment_derived.setdefault(memo, {})
     found = known.get(key, _UNKNOWN)
     if found is _UNKNOWN:
         found = compute()
@@ -320,7 +318,7 @@ def expansions(commit: "CommitColumns", word: str, max_edits: int,
     vocabulary, most frequent first (``word`` itself not among them)."""
     if limit < 1:
         return ()
-    return _remembered(_expanded, commit, (word, max_edits, limit),  # type: ignore[return-value]
+    return _remembered(commit, "expansions", (word, max_edits, limit),  # type: ignore[return-value]
                        lambda: tuple(neighbourhood_of(commit).neighbours(word, max_edits, limit=limit)))
 
 
@@ -333,7 +331,7 @@ def suggest_terms(commit: "CommitColumns", terms: Iterable[str], *, ratio: int =
     """
     corrected = {}
     for term in dict.fromkeys(terms):
-        correction = _remembered(_suggested, commit, (term, ratio, rare),
+        correction = _remembered(commit, "corrections", (term, ratio, rare),
                                  lambda: _correction(commit, term, ratio, rare))
         if correction is not None:
             corrected[term] = correction  # type: ignore[assignment]
