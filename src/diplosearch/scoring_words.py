@@ -45,7 +45,7 @@ def _plain_words(root: q.Node, phrases: bool = False) -> list[_Leaf] | None:
     for child in children:
         if isinstance(child, q.Phrase) and phrases:
             leaves.append(q.Term(child.texts[0], child.fields, child.boost) if len(child.texts) == 1 else child)
-        elif isinstance(child, (q.Term, q.Fuzzy)) or _word_less_words(child):
+        elif isinstance(child, (q.Term, q.Fuzzy)) or _is_word_less_words(child):
             leaves.append(child)  # type: ignore[arg-type]
         else:
             return None
@@ -59,9 +59,14 @@ def _plain_words(root: q.Node, phrases: bool = False) -> list[_Leaf] | None:
 _Leaf = Union[q.Term, q.Phrase, q.Fuzzy, q.Exclude]
 
 
-def _word_less_words(node: q.Node) -> bool:
+def _is_word_less_words(node: q.Node) -> bool:
     """``Exclude(Term, words)``: a word's documents less those of a word or several."""
     return type(node) is q.Exclude and type(node.positive) is q.Term and _words_only(node.negative)
+
+
+def _words_of(node: q.Node) -> tuple[q.Term, ...]:
+    """The Terms of a :func:`_words_only` node."""
+    return node.children if type(node) is q.AnyOf else (node,)  # type: ignore[return-value]
 
 
 def _words_only(node: q.Node) -> bool:
@@ -102,7 +107,7 @@ def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
     """``root`` as a :class:`_PlainQuery` (phrases among its words only when
     ``phrases``: see :func:`_plain_words`), or None when it is another shape: words,
     maybe less other words (``kota -banjir``), maybe AND-ed with filters."""
-    found = _words_less_words(root, phrases)
+    found = _words_and_exclusion(root, phrases)
     if found is not None:
         words, boosts, excluded = found
         return _PlainQuery(words, boosts, excluded=excluded)
@@ -113,14 +118,14 @@ def _plain_query(root: q.Node, phrases: bool = False) -> _PlainQuery | None:
     others = [child for child in children if not isinstance(child, _FILTER_NODES)]
     if len(others) != 1 or not filters:
         return None
-    found = _words_less_words(others[0], phrases)
+    found = _words_and_exclusion(others[0], phrases)
     if found is None:
         return None
     words, boosts, excluded = found
     return _PlainQuery(words, (*boosts, root.boost), filters, excluded)
 
 
-def _words_less_words(node: q.Node, phrases: bool) -> tuple[list[_Leaf], tuple[float, ...], tuple[q.Term, ...]] | None:
+def _words_and_exclusion(node: q.Node, phrases: bool) -> tuple[list[_Leaf], tuple[float, ...], tuple[q.Term, ...]] | None:
     """(leaves, boosts in the tree's order, excluded words) of words alone or of
     ``Exclude(words, word or words)``, else None. An exclusion over the whole query
     is a mask of its matches, as a filter is (32 ``(a AND NOT b)`` groups with two
@@ -128,8 +133,7 @@ def _words_less_words(node: q.Node, phrases: bool) -> tuple[list[_Leaf], tuple[f
     excluded: tuple[q.Term, ...] = ()
     boosts: tuple[float, ...] = ()
     if type(node) is q.Exclude and _words_only(node.negative):
-        negative = node.negative
-        excluded = tuple(negative.children) if type(negative) is q.AnyOf else (negative,)  # type: ignore[arg-type]
+        excluded = _words_of(node.negative)
         boosts = (node.boost,)
         node = node.positive
     words = _plain_words(node, phrases)
@@ -250,10 +254,7 @@ def _word_less_words_matches(commit: CommitColumns, leaf: q.Exclude,
     found = term_scores_in(commit, word.text, word.fields, ranking)
     docs, values = found.docs, found.scores
     if len(docs):
-        out = np.zeros(commit.doc_count_all, bool)
-        for excluded in leaf.negative.children if type(leaf.negative) is q.AnyOf else (leaf.negative,):
-            out[term_scores_in(commit, excluded.text, excluded.fields, ranking).docs] = True
-        kept = ~out.take(docs)
+        kept = ~_holding_any(commit, _words_of(leaf.negative), ranking).take(docs)
         docs, values = docs[kept], values[kept]
     return docs, values * word.boost if word.boost != 1.0 else values
 
@@ -295,19 +296,25 @@ def _fuzzy_matches(commit: CommitColumns, fuzzy: q.Fuzzy, ranking: Ranking) -> t
 
 def _kept(commit: CommitColumns, plain: _PlainQuery, ranking: Ranking) -> np.ndarray | None:
     """bool [commit-wide doc numbers]: the documents a match of ``plain`` may be (live,
-    passing its filters, holding none of its excluded words); None when all may.
-    (A word's documents do not depend on ``ranking``: it only picks the scores
-    remembered already.)"""
+    passing its filters, holding none of its excluded words); None when all may."""
     keep = commit.live
     if plain.filters:
         passing = _filter_mask(commit, plain.filters)
         keep = passing if keep is None else keep & passing
     if plain.excluded:
-        out = np.zeros(commit.doc_count_all, bool)
-        for word in plain.excluded:
-            out[term_scores_in(commit, word.text, word.fields, ranking).docs] = True
-        keep = ~out if keep is None else keep & ~out
+        free = ~_holding_any(commit, plain.excluded, ranking)
+        keep = free if keep is None else keep & free
     return keep
+
+
+def _holding_any(commit: CommitColumns, words: tuple[q.Term, ...], ranking: Ranking) -> np.ndarray:
+    """bool [commit-wide doc numbers]: the documents holding any of ``words`` (in its
+    fields; deleted ones too). (A word's documents do not depend on ``ranking``: it
+    only picks the scores remembered already.)"""
+    holding = np.zeros(commit.doc_count_all, bool)
+    for word in words:
+        holding[term_scores_in(commit, word.text, word.fields, ranking).docs] = True
+    return holding
 
 
 def _filter_mask(commit: CommitColumns, filters: tuple[q.Node, ...]) -> np.ndarray:
