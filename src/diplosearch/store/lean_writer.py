@@ -34,11 +34,12 @@ from array import array
 from itertools import chain
 from operator import itemgetter
 from pickle import dumps
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filetables import _lengths as _HASH_LENGTHS
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
@@ -60,16 +61,17 @@ from .columns_upgrade import field_columns, value_or_none
 
 #: Default bound, in MB (estimated), of the postings one segment holds in memory before
 #: it is written out and a new segment started. It keeps one segment per commit up to
-#: about 28,000 CLICK-ID articles (21,965 are estimated at 590 MB): measured on those
-#: 21,965, three segments (bound 256) instead of one took phrase queries from 3.6 to
-#: 6.5 ms at p50 (plain ones 4.6 -> 3.3 ms) for a peak RSS of 508 MB instead of 919.
-#: Past the bound memory stays bounded and the commit spans several segments.
+#: about 45,000 CLICK-ID articles (21,965 are estimated at 358 MB): measured on those
+#: 21,965, three segments instead of one took phrase queries from 3.6 to 6.5 ms at p50
+#: (plain ones 4.6 -> 3.3 ms, before the score table) for a peak RSS of 508 MB instead
+#: of 919. Past the bound memory stays bounded and the commit spans several segments.
 DEFAULT_LIMIT_MB = 768
 
-# Bytes per posting held (a 3-tuple, its list slot, a float, the value's bytes object)
-# and per new term (key bytes, dict slot, list), as measured on CLICK-ID articles
-# (resident memory grew by about this much per posting): close enough to bound memory.
-_POSTING_BYTES = 160
+# Bytes per posting held (three list slots, a float unless shared, the value's bytes
+# object, the list's spare room) and per new term (key bytes, dict slot, list), as
+# measured on CLICK-ID articles (resident memory grew by 100 MB for 8,000 articles'
+# postings, 362 MB for 21,965's; estimated 125 and 358): close enough to bound memory.
+_POSTING_BYTES = 88
 _TERM_BYTES = 200
 #: Fields whose stored values the column file keeps per document.
 _RECORDED_VALUES = ("published", *VALUE_FIELDS, "id", "title")
@@ -216,22 +218,23 @@ class LeanSegmentWriter(SegmentWriter):
             if value is None:
                 continue
             field = schema[fieldname]
-            length, postings = 0, None
+            length, postings, positions = 0, None, None
             if field.indexed:
                 fieldboost = self._field_boost(fields, fieldname, docboost)
                 if fieldname in self._fast_fields and isinstance(value, str):
-                    postings = self._positions_postings(value, field, fieldboost)
+                    positions, length = _term_positions(field.analyzer.terms(value))
+                    positions = (positions, field.format.field_boost, fieldboost)
                 else:
                     postings = [(tbytes, weight * fieldboost, vbytes, freq)
                                 for tbytes, freq, weight, vbytes in field.index(value)]
-                if field.scorable:
-                    length = sum(posting[3] for posting in postings)
-            analysed.append((fieldname, field, value, length, postings))
+                    if field.scorable:
+                        length = sum(posting[3] for posting in postings)
+            analysed.append((fieldname, field, value, length, postings, positions))
         perdocwriter = self.perdocwriter
         docnum = self.docnum
         perdocwriter.start_doc(docnum)
         try:
-            for fieldname, field, value, length, _postings in analysed:
+            for fieldname, field, value, length, _postings, _positions in analysed:
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
                 column = field.column_type
@@ -241,43 +244,14 @@ class LeanSegmentWriter(SegmentWriter):
         except Exception:
             perdocwriter.cancel_doc()
             raise
-        add = self.pool.add_document_postings
-        for fieldname, _field, _value, _length, postings in analysed:
-            if postings:
-                add(fieldname, docnum, postings)
+        pool = self.pool
+        for fieldname, _field, _value, _length, postings, positions in analysed:
+            if positions is not None:
+                pool.add_positions(fieldname, docnum, *positions, self._single_values)
+            elif postings:
+                pool.add_document_postings(fieldname, docnum, postings)
         self._added = True
         self.docnum += 1
-
-    def _positions_postings(self, text: str, field: Any, fieldboost: float) -> list[tuple[bytes, float, bytes, int]]:
-        """``Positions.word_values`` for diplosearch's analyzer: (term bytes, weight,
-        encoded positions, frequency) per distinct term, with the same floats and bytes."""
-        positions: dict[str, list[int]] = {}
-        get = positions.get
-        for position, term in enumerate(field.analyzer.terms(text)):
-            found = get(term)
-            if found is None:
-                positions[term] = [position]
-            else:
-                found.append(position)
-        field_boost = field.format.field_boost
-        singles = self._single_values
-        postings = []
-        for term, found in positions.items():
-            count = len(found)
-            if count == 1:
-                pickled = singles.get(found[0])
-                if pickled is None:
-                    pickled = singles[found[0]] = dumps(found, 2)
-                # A new bytes object per posting, as Whoosh makes: the block's pickle
-                # would store a shared one once and refer to it, changing its bytes.
-                encoded = _ONE_POSITION + pickled
-            else:
-                deltas = [found[0]] + [b - a for a, b in zip(found, found[1:])]
-                encoded = pack_uint(count) + dumps(deltas, 2)
-            # float(count) * field_boost * fieldboost: Whoosh's sum of 1.0 token boosts,
-            # times the format's boost, times the field's, in that order.
-            postings.append((term.encode("utf-8"), float(count) * field_boost * fieldboost, encoded, count))
-        return postings
 
     # ------------------------------------------------------------------ finishing segments
 
@@ -291,17 +265,19 @@ class LeanSegmentWriter(SegmentWriter):
             (tbytes.decode("utf-8") for tbytes in pool.get(field, ())) for field in COLUMN_TEXT_FIELDS)))
         term_ids = {term: i for i, term in enumerate(terms)}
         columns = {}
+        term_writer = _TermWriter(fieldwriter)
         for fieldname in sorted(pool):
             postings = pool[fieldname]
             if postings:
-                fieldwriter.start_field(fieldname, schema[fieldname])
+                term_writer.start_field(fieldname, schema[fieldname])
                 lengths = self._recorder.decoded_lengths(fieldname, doc_count)
                 for tbytes in sorted(postings):
-                    _write_term(fieldwriter, tbytes, postings[tbytes], lengths)
-                fieldwriter.finish_field()
+                    term_writer.write(tbytes, postings[tbytes], lengths)
+                term_writer.finish_field()
             if fieldname in COLUMN_TEXT_FIELDS:
                 columns[fieldname] = self._field_columns(fieldname, postings, term_ids, doc_count)
             pool[fieldname] = {}
+        term_writer.check_offsets()
         fieldwriter.close()
         for fieldname in COLUMN_TEXT_FIELDS:
             if fieldname not in columns:
@@ -309,7 +285,7 @@ class LeanSegmentWriter(SegmentWriter):
         ordered = {fieldname: columns[fieldname] for fieldname in COLUMN_TEXT_FIELDS}  # the file's order
         self._columns = self._segment_columns(Vocabulary.of(terms), ordered, doc_count)
 
-    def _field_columns(self, fieldname: str, postings: dict[bytes, list[tuple[int, float, bytes]]],
+    def _field_columns(self, fieldname: str, postings: dict[bytes, list[Any]],
                        term_ids: dict[str, int], doc_count: int) -> FieldColumns:
         """One field's columns from its postings in memory, equal to what
         ``columns_upgrade.build_columns`` reads back from the finished segment."""
@@ -318,19 +294,14 @@ class LeanSegmentWriter(SegmentWriter):
         counts = np.zeros(len(term_ids) + 1, np.int64)
         if rows:
             row_ids = np.fromiter((term_id for term_id, _found in rows), np.int64, len(rows))
-            counts[row_ids + 1] = np.fromiter((len(found) for _term_id, found in rows), np.int64, len(rows))
-        total = int(counts.sum())
-
-        def column(part: int) -> Iterator[Any]:
-            # one item of every posting, term by term, read in C (a zip(*postings) over
-            # millions of postings was a sixth of indexing)
-            return map(itemgetter(part), chain.from_iterable(found for _term_id, found in rows))
-
+            counts[row_ids + 1] = np.fromiter((len(found) // 3 for _term_id, found in rows), np.int64, len(rows))
+        # every posting's document, weight and value, term by term, sliced in C
+        flat = list(chain.from_iterable(found for _term_id, found in rows))
         return field_columns(
             counts,
-            np.fromiter(column(0), np.int32, total),
-            np.fromiter(column(1), np.float32, total),
-            list(column(2)),
+            np.array(flat[0::3], np.int32),
+            np.array(flat[1::3], np.float32),
+            flat[2::3],
             self._recorder.codes(fieldname, doc_count),
             int(self.newsegment._fieldlengths.get(fieldname, 0)),  # set when the per-document writer closed
         )
@@ -395,31 +366,91 @@ def delete_written(segments: Sequence[Any], numbers: Iterable[int]) -> None:
             raise IndexError(f"no written document number {number} in these segments")
 
 
+def _term_positions(terms: list[str]) -> tuple[dict[str, list[int]], int]:
+    """The positions of each distinct term of a field's ``terms`` (in order), and
+    their number (the field's length)."""
+    positions: dict[str, list[int]] = {}
+    get = positions.get
+    for position, term in enumerate(terms):
+        found = get(term)
+        if found is None:
+            positions[term] = [position]
+        else:
+            found.append(position)
+    return positions, len(terms)
+
+
 class _GroupedPool:
-    """Postings grouped per field and term: ``fields[field][term bytes]`` is the list of
-    ``(doc, weight, value bytes)`` in ascending document order. Also takes Whoosh's
-    pool calls (``add``), which merges of older segments make."""
+    """Postings grouped per field and term: ``fields[field][term bytes]`` is one flat
+    list ``[doc, weight, value bytes, doc, weight, value bytes, ...]`` in ascending
+    document order (three list slots per posting, where a tuple each took three times
+    the memory, and slices give a block's documents, weights and values at C speed).
+    Also takes Whoosh's pool calls (``add``), which merges of older segments make."""
 
     def __init__(self) -> None:
-        self.fields: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
+        self.fields: dict[str, dict[bytes, list[Any]]] = {}
         self.estimated_bytes = 0
 
-    def add_document_postings(self, fieldname: str, docnum: int,
-                              postings: list[tuple[bytes, float, bytes, int]]) -> None:
+    def _terms(self, fieldname: str) -> dict[bytes, list[Any]]:
         terms = self.fields.get(fieldname)
         if terms is None:
             terms = self.fields[fieldname] = {}
+        return terms
+
+    def add_document_postings(self, fieldname: str, docnum: int,
+                              postings: list[tuple[bytes, float, bytes, int]]) -> None:
+        """Add one document's ``(term bytes, weight, value bytes, frequency)`` postings."""
+        terms = self._terms(fieldname)
         get = terms.get
         size = 0
         for tbytes, weight, vbytes, _freq in postings:
             found = get(tbytes)
             if found is None:
-                terms[tbytes] = [(docnum, weight, vbytes)]
+                terms[tbytes] = [docnum, weight, vbytes]
                 size += _TERM_BYTES + len(tbytes)
             else:
-                found.append((docnum, weight, vbytes))
+                found += (docnum, weight, vbytes)
             size += _POSTING_BYTES + len(vbytes or b"")
         self.estimated_bytes += size
+
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]],
+                      field_boost: float, fieldboost: float, singles: dict[int, bytes]) -> None:
+        """Add one document's postings of a ``Positions`` field from each term's positions,
+        with the weight and value bytes ``Positions.word_values`` gives them.
+
+        :param singles: pickled one-position lists by position, shared between calls.
+        """
+        terms = self._terms(fieldname)
+        get = terms.get
+        # float(count) * field_boost * fieldboost: Whoosh's sum of 1.0 token boosts,
+        # times the format's boost, times the field's, in that order.
+        single_weight = 1.0 * field_boost * fieldboost
+        new_terms = new_term_bytes = value_bytes = 0
+        for term, found in positions.items():
+            count = len(found)
+            if count == 1:
+                pickled = singles.get(found[0])
+                if pickled is None:
+                    pickled = singles[found[0]] = dumps(found, 2)
+                # A new bytes object per posting, as Whoosh makes: the block's pickle
+                # would store a shared one once and refer to it, changing its bytes.
+                encoded = _ONE_POSITION + pickled
+                weight = single_weight
+            else:
+                deltas = [found[0]] + [b - a for a, b in zip(found, found[1:])]
+                encoded = pack_uint(count) + dumps(deltas, 2)
+                weight = float(count) * field_boost * fieldboost
+            value_bytes += len(encoded)
+            tbytes = term.encode("utf-8")
+            postings = get(tbytes)
+            if postings is None:
+                terms[tbytes] = [docnum, weight, encoded]
+                new_terms += 1
+                new_term_bytes += len(tbytes)
+            else:
+                postings += (docnum, weight, encoded)
+        self.estimated_bytes += (len(positions) * _POSTING_BYTES + value_bytes
+                                 + new_terms * _TERM_BYTES + new_term_bytes)
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         """Whoosh's pool protocol: one ``(field, term bytes, doc, weight, value bytes)``."""
@@ -431,66 +462,114 @@ class _GroupedPool:
         self.estimated_bytes = 0
 
 
-def _write_term(fieldwriter: Any, tbytes: bytes, postings: list[tuple[int, float, bytes]],
-                lengths: list[int | None] | None) -> None:
-    """Write one term's postings in Whoosh's blocks, as ``W3FieldWriter.start_term``,
+class _TermWriter:
+    """Writes one segment's terms in Whoosh's blocks, as ``W3FieldWriter.start_term``,
     one ``add`` per posting and ``finish_term`` would, byte for byte (the blocks of
-    ``W3PostingsWriter._write_block``, the term info of ``W3TermInfo.to_bytes``)."""
-    codec = fieldwriter._codec
-    blocklimit, compression = codec._blocklimit, codec._compression
-    fixed_size = fieldwriter._format.fixed_value_size()
-    postfile = fieldwriter._postfile
-    start = postfile.tell()
-    parts = [WHOOSH3_HEADER_MAGIC]
-    total_weight, min_length, max_length, max_weight = 0.0, None, 0, 0
-    total = len(postings)
-    for first in range(0, total, blocklimit):
-        ids, raw_weights, raw_values = zip(*postings[first : first + blocklimit])
-        count = len(ids)
-        weights = array("f", raw_weights)  # as W3PostingsWriter keeps them
-        block_max_weight = max(0, max(raw_weights))
-        block_min_length, block_max_length = None, 0
-        if lengths is not None:
-            known = [lengths[i] for i in ids]
-            if None in known:
-                known = [length for length in known if length]
-            if known:
-                block_min_length, block_max_length = min(known), max(known)
-        # W3TermInfo.add_block
-        total_weight += sum(weights)
-        if min_length is None:
-            min_length = block_min_length
-        else:
-            min_length = min(min_length, block_min_length)  # type: ignore[type-var]
-        max_length = max(max_length, block_max_length)
-        max_weight = max(max_weight, block_max_weight)
-        # W3PostingsWriter._mini_ids, _mini_weights, _mini_values
-        deltas = (ids[0],) if count == 1 else (ids[0], *[b - a for a, b in zip(ids, ids[1:])])
-        if weights.count(1.0) == count:
-            mini_weights: Any = None
-        elif weights.count(weights[0]) == count:
-            mini_weights = weights[0]
-        else:
-            mini_weights = tuple(weights)
-        if fixed_size is None or fixed_size < 0:
-            mini_values: Any = raw_values if all(raw_values) else tuple(v for v in raw_values if v)
-        elif fixed_size == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(v for v in raw_values if v)
-        data = dumps((deltas, mini_weights, mini_values), 2)
-        if compression:
-            data = zlib.compress(data, compression)
-        head = dumps((count, ids[-1], block_max_weight, compression,
-                      length_to_byte(block_min_length), length_to_byte(block_max_length)), 2)
-        size = len(head) + len(data)
-        parts.append(pack_int(-size if first + blocklimit >= total else size))
-        parts.append(head)
-        parts.append(data)
-    written = b"".join(parts)
-    postfile.write(written)
-    info = _TERM_INFO.pack(
-        0, total_weight, total, 0 if min_length is None else length_to_byte(min_length), length_to_byte(max_length),
-        max_weight, postings[0][0], postings[-1][0],
-    ) + pack_long(start) + pack_int(len(written))
-    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
+    ``W3PostingsWriter._write_block``, the term info of ``W3TermInfo.to_bytes``, the
+    entry of ``OrderedHashWriter.add``).
+
+    It counts the offsets of the postings and term index files itself: Whoosh asks
+    each file for its position (a system call) two or three times per term.
+    """
+
+    def __init__(self, fieldwriter: Any) -> None:
+        self._fieldwriter = fieldwriter
+        codec = fieldwriter._codec
+        self._blocklimit, self._compression = codec._blocklimit, codec._compression
+        self._postfile = fieldwriter._postfile
+        self._post_offset = self._postfile.tell()
+        self._tindex = fieldwriter._tindex
+        self._index_offset = self._tindex.dbfile.tell()
+        self._fixed_size: int | None = None
+        self._fieldid = b""
+
+    def start_field(self, fieldname: str, field: Any) -> None:
+        """Start writing ``fieldname``'s terms (in ascending order)."""
+        self._fieldwriter.start_field(fieldname, field)
+        self._fixed_size = self._fieldwriter._format.fixed_value_size()
+        self._fieldid = pack_ushort(self._fieldwriter._fieldid)
+
+    def finish_field(self) -> None:
+        self._fieldwriter.finish_field()
+
+    def write(self, tbytes: bytes, postings: list[Any], lengths: list[int | None] | None) -> None:
+        """Write the term ``tbytes`` with its flat ``[doc, weight, value, ...]`` postings."""
+        blocklimit, compression, fixed_size = self._blocklimit, self._compression, self._fixed_size
+        parts = [WHOOSH3_HEADER_MAGIC]
+        total_weight, min_length, max_length, max_weight = 0.0, None, 0, 0
+        total = len(postings) // 3
+        for first in range(0, total, blocklimit):
+            if total <= blocklimit:
+                ids, raw_weights, raw_values = postings[0::3], postings[1::3], postings[2::3]
+            else:
+                end = 3 * min(first + blocklimit, total)
+                ids = postings[3 * first : end : 3]
+                raw_weights = postings[3 * first + 1 : end : 3]
+                raw_values = postings[3 * first + 2 : end : 3]
+            count = len(ids)
+            weights = array("f", raw_weights)  # as W3PostingsWriter keeps them
+            block_max_weight = max(0, max(raw_weights))
+            block_min_length, block_max_length = None, 0
+            if lengths is not None:
+                known = [lengths[i] for i in ids]
+                if None in known:
+                    known = [length for length in known if length]
+                if known:
+                    block_min_length, block_max_length = min(known), max(known)
+            # W3TermInfo.add_block
+            total_weight += sum(weights)
+            if min_length is None:
+                min_length = block_min_length
+            else:
+                min_length = min(min_length, block_min_length)  # type: ignore[type-var]
+            max_length = max(max_length, block_max_length)
+            max_weight = max(max_weight, block_max_weight)
+            # W3PostingsWriter._mini_ids, _mini_weights, _mini_values
+            deltas = (ids[0],) if count == 1 else (ids[0], *[b - a for a, b in zip(ids, ids[1:])])
+            if weights.count(1.0) == count:
+                mini_weights: Any = None
+            elif weights.count(weights[0]) == count:
+                mini_weights = weights[0]
+            else:
+                mini_weights = tuple(weights)
+            if fixed_size is None or fixed_size < 0:
+                mini_values: Any = tuple(raw_values) if all(raw_values) else tuple(v for v in raw_values if v)
+            elif fixed_size == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(v for v in raw_values if v)
+            data = dumps((deltas, mini_weights, mini_values), 2)
+            if compression:
+                data = zlib.compress(data, compression)
+            head = dumps((count, ids[-1], block_max_weight, compression,
+                          length_to_byte(block_min_length), length_to_byte(block_max_length)), 2)
+            size = len(head) + len(data)
+            parts.append(pack_int(-size if first + blocklimit >= total else size))
+            parts.append(head)
+            parts.append(data)
+        written = b"".join(parts)
+        self._postfile.write(written)
+        start, self._post_offset = self._post_offset, self._post_offset + len(written)
+        info = _TERM_INFO.pack(
+            0, total_weight, total, 0 if min_length is None else length_to_byte(min_length),
+            length_to_byte(max_length), max_weight, postings[0], postings[-3],
+        ) + pack_long(start) + pack_int(len(written))
+        self._add_to_index(self._fieldid + tbytes, info)
+
+    def _add_to_index(self, key: bytes, value: bytes) -> None:
+        # OrderedHashWriter.add and HashWriter.add, with the offset counted here
+        tindex = self._tindex
+        if key <= tindex.lastkey:
+            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+        offset = self._index_offset
+        tindex.index.append(offset)
+        tindex.dbfile.write(_HASH_LENGTHS.pack(len(key), len(value)) + key + value)
+        self._index_offset = offset + _HASH_LENGTHS.size + len(key) + len(value)
+        h = tindex.hashfn(key)
+        tindex.buckets[h & 255].append((h, offset))
+        tindex.lastkey = key
+
+    def check_offsets(self) -> None:
+        """Fail if the files' positions are not the offsets counted (before they close)."""
+        if (self._postfile.tell(), self._tindex.dbfile.tell()) != (self._post_offset, self._index_offset):
+            raise AssertionError("postings or term index written elsewhere than the offsets counted")
