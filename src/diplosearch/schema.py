@@ -76,8 +76,7 @@ def lead_text(body: str) -> str:
 
 def document_fingerprint(doc: Document) -> str:
     """A hash of everything stored about ``doc``: equal hashes mean re-adding changes nothing."""
-    fields = stored_fields(doc, fingerprint="")
-    del fields["lead"]  # not stored: it follows from the body
+    fields = _fields_but_lead(doc, fingerprint="")  # the lead is not stored: it follows from the body
     payload = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     # surrogatepass: a lone surrogate (from JSON such as "\ud800") is stored as it is.
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
@@ -85,10 +84,17 @@ def document_fingerprint(doc: Document) -> str:
 
 def stored_fields(doc: Document, fingerprint: str) -> dict[str, object]:
     """The fields an index stores (and indexes) for ``doc``, ``fingerprint`` included."""
+    fields = _fields_but_lead(doc, fingerprint)
+    fields["lead"] = lead_text(doc.body)
+    return fields
+
+
+def _fields_but_lead(doc: Document, fingerprint: str) -> dict[str, object]:
+    # The lead costs a sentence split of the body: a fingerprint, taken of every
+    # document added, unchanged ones included, does without it.
     fields: dict[str, object] = {
         "id": doc.id,
         "title": "" if doc.title_is_derived else doc.title,
-        "lead": lead_text(doc.body),
         "quotes": "\n".join(q.text for q in doc.quotes),
         "captions": "\n".join(doc.captions),
         "body": doc.body,
