@@ -525,6 +525,27 @@ def test_where_linux_tells_the_idle_cpus_of_the_moment_decide_not_the_load_avera
     assert bool(started) is expect_helpers
 
 
+@pytest.mark.parametrize("readings, expect_helpers, watched", [
+    ([1.6, 1.3, 1.9, 2.0], True, 3),  # a burst of the kernel's over two tenths
+    ([1.6, 1.6, 1.6, 2.0], False, 3),  # busy every time: judged busy, the fourth not asked
+    ([2.0, 1.0, 1.0, 1.0], True, 1),
+])
+def test_a_busy_reading_is_watched_again_before_the_import_stays_serial(
+        tmp_path, parallel_from_the_start, monkeypatch, readings, expect_helpers, watched):  # type: ignore[no-untyped-def]
+    started = _helpers_started(monkeypatch)
+    asked = []
+
+    def reading(seconds: float) -> float:
+        asked.append(seconds)
+        return readings[len(asked) - 1]
+
+    monkeypatch.setattr(parallel, "_idle_cpus", reading)
+    with open_index(tmp_path / "ix", create=True) as ix:
+        assert len(ix.add_many(corpus(60)).added) == 60
+    assert bool(started) is expect_helpers
+    assert len(asked) == watched
+
+
 def test_idle_cpus_are_the_idle_share_of_the_ticks_spent_meanwhile(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     samples = iter([{0: (1000, 500), 1: (1000, 800), 2: (7, 7)}, {0: (1100, 590), 1: (1100, 900)}])
     monkeypatch.setattr(parallel, "_cpu_times", lambda: next(samples))
