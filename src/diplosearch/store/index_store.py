@@ -408,8 +408,9 @@ class IndexStore:
         :param workers: processes that analyse and write documents (this one
             included). The default uses a second CPU for calls that write more than
             :data:`PARALLEL_MIN_DOCS` documents (in one commit or several) when one is idle (on
-            Linux, watched for a tenth of a second then; elsewhere judged by the load
-            average); 1 never starts a helper; N > 1 always uses N.
+            Linux, watched for a tenth of a second then, up to three times while it
+            reads busy; elsewhere judged by the load average); 1 never starts a
+            helper; N > 1 always uses N.
             Helpers are separate Python processes that write their own segments,
             which join this call's commit; they never take the lock or commit.
         :param progress: called with a :class:`Progress` after each document handled
