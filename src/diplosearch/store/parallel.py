@@ -197,11 +197,12 @@ def _spare_cpu_by_load_average() -> bool:
     return _usable_cpus() - load >= 0.75
 
 
-#: How long :func:`_spare_cpu` watches the CPUs (once per call to ``add_many`` that
-#: reaches PARALLEL_MIN_DOCS documents, which take a second or more to write).
+#: How long each look of :func:`_spare_cpu` at the CPUs lasts (it looks in a call to
+#: ``add_many`` that reaches PARALLEL_MIN_DOCS documents, which take a second or more
+#: to write).
 _IDLE_SAMPLE_SECONDS = 0.1
-#: How many such tenths :func:`_spare_cpu` watches at most before it judges the machine
-#: busy (so a busy machine costs that call 0.3 s, against the seconds that writing
+#: How many looks :func:`_spare_cpu` takes at most before it judges the machine busy
+#: (so a busy machine costs that call 0.3 s, against the seconds that writing
 #: PARALLEL_MIN_DOCS documents serially takes).
 _IDLE_SAMPLES = 3
 
